@@ -1,0 +1,3 @@
+"""coalitionletter: joint advocacy letters and the organisations who sign them."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,122 @@
+"""The command line: one click group of thin commands over the core library.
+
+Command modules import only click at the top; each command imports the core it
+needs when it runs, so `coalitionletter --help` starts about as fast as click.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:
+    from coalitionletter.db import Database
+    from coalitionletter.settings import Settings
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+@dataclass
+class AppContext:
+    """What every command gets: the flags, and settings and database made on first use."""
+
+    home: str | None
+    db: str | None
+    environ: dict[str, str] = field(default_factory=dict)
+    _settings: Settings | None = None
+    _database: Database | None = None
+
+    @property
+    def settings(self) -> Settings:
+        """The resolved settings (flags, environment, coalitionletter.toml)."""
+        if self._settings is None:
+            from coalitionletter.settings import load_settings
+
+            with core_errors():
+                self._settings = load_settings(self.home, self.db, self.environ)
+        return self._settings
+
+    @property
+    def database(self) -> Database:
+        """The database, checked to be at the newest schema."""
+        database = self.open_database()
+        from coalitionletter.db import require_current
+
+        with core_errors():
+            require_current(database)
+        return database
+
+    def open_database(self) -> Database:
+        """The database as it is, without checking its schema (for init and backup)."""
+        if self._database is None:
+            from coalitionletter.db import Database
+
+            with core_errors():
+                self._database = Database(self.settings.db_url)
+        return self._database
+
+
+class core_errors:
+    """Turn the core's domain errors into click errors that print cleanly."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, _tb: Any
+    ) -> bool:
+        from coalitionletter.errors import CoalitionError
+
+        if exc is not None and isinstance(exc, CoalitionError):
+            raise click.ClickException(str(exc)) from exc
+        return False
+
+
+pass_app = click.make_pass_decorator(AppContext)
+
+
+@click.group(context_settings=CONTEXT_SETTINGS)
+@click.version_option(package_name="coalitionletter")
+@click.option(
+    "--home",
+    type=click.Path(file_okay=False),
+    help="Workspace folder (default: current folder, or $COALITIONLETTER_HOME).",
+)
+@click.option(
+    "--db",
+    help="Database file or SQLAlchemy URL (default: signatories.db in the workspace, "
+    "or $COALITIONLETTER_DB).",
+)
+@click.pass_context
+def cli(ctx: click.Context, home: str | None, db: str | None) -> None:
+    """Joint advocacy letters and the organisations who sign them.
+
+    \b
+    A campaign's journey:
+      coalitionletter init                       create or upgrade signatories.db
+      coalitionletter org import orgs.csv        fill the registry
+      coalitionletter invite CAMPAIGN --all      email each organisation its link
+      coalitionletter serve                      the sign-on pages
+      coalitionletter counts CAMPAIGN            where the sign-on stands
+      coalitionletter build CAMPAIGN             the letters, as PDF and HTML
+    """
+    ctx.obj = AppContext(home=home, db=db, environ=dict(os.environ))
+
+
+def _register() -> None:
+    from coalitionletter.cli import letters, org, reports, signon, workspace
+
+    for module in (workspace, org, letters, signon, reports):
+        for command in module.COMMANDS:
+            cli.add_command(command)
+
+
+_register()
+
+
+def main() -> None:
+    """Entry point of the console script."""
+    cli(prog_name="coalitionletter")

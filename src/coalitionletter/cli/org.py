@@ -1,0 +1,5 @@
+"""Commands for org (filled in by its issue)."""
+
+import click
+
+COMMANDS: list[click.Command] = []

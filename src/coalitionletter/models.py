@@ -1,0 +1,262 @@
+"""The data: typed SQLAlchemy models for the registry, campaigns, invitations, mail and events.
+
+Schema changes go through an Alembic migration in `migrations/versions/`; these
+classes and the newest migration must describe the same tables (a test checks).
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAME_MAX = 300
+EMAIL_MAX = 254
+URL_MAX = 500
+NOTES_MAX = 10_000
+
+# Explicit constraint names keep migrations identical on SQLite and PostgreSQL.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware in UTC."""
+    return datetime.now(UTC)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A DateTime stored as UTC and always read back timezone-aware (SQLite drops the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Refuse naive times; store UTC (naive on SQLite, which has no zones)."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime stored; use timezone-aware UTC")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Give back an aware UTC time whatever the database returned."""
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base with the shared naming convention."""
+
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class InvitationState(enum.StrEnum):
+    """Where one organisation stands on one campaign."""
+
+    INVITED = "invited"
+    CONFIRMED = "confirmed"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
+
+
+class Listing(enum.StrEnum):
+    """How a confirmed organisation may be named."""
+
+    PUBLIC = "public"
+    GOVERNMENTS_ONLY = "governments_only"
+
+
+class MessageState(enum.StrEnum):
+    """Outbox states of one email."""
+
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+
+
+class Organisation(Base):
+    """An organisation in the registry, named exactly as it must appear in a letter."""
+
+    __tablename__ = "organisations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    name: Mapped[str] = mapped_column(String(NAME_MAX))
+    # Normalised name (NFKC, casefolded, punctuation and spaces folded) for duplicates.
+    name_key: Mapped[str] = mapped_column(String(NAME_MAX), index=True)
+    sort_name: Mapped[str] = mapped_column(String(NAME_MAX))
+    country: Mapped[str | None] = mapped_column(String(2), index=True)
+    org_type: Mapped[str | None] = mapped_column(String(80), index=True)
+    website: Mapped[str | None] = mapped_column(String(URL_MAX))
+    website_domain: Mapped[str | None] = mapped_column(String(URL_MAX), index=True)
+    notes: Mapped[str | None] = mapped_column(Text)
+    merged_into_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="SET NULL"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)
+
+    contacts: Mapped[list[Contact]] = relationship(
+        back_populates="organisation",
+        cascade="all, delete-orphan",
+        order_by="Contact.id",
+    )
+
+
+class Contact(Base):
+    """A person at an organisation who receives its sign-on link."""
+
+    __tablename__ = "contacts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str | None] = mapped_column(String(NAME_MAX))
+    title: Mapped[str | None] = mapped_column(String(NAME_MAX))
+    email: Mapped[str | None] = mapped_column(String(EMAIL_MAX))
+    email_key: Mapped[str | None] = mapped_column(String(EMAIL_MAX), index=True)
+    language: Mapped[str | None] = mapped_column(String(35))
+
+    organisation: Mapped[Organisation] = relationship(back_populates="contacts")
+
+
+class Campaign(Base):
+    """A campaign's row; its text and recipients live in letters/<slug>/."""
+
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    title: Mapped[str] = mapped_column(String(NAME_MAX))
+    deadline: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class Invitation(Base):
+    """One organisation's sign-on to one campaign: its state, its link, its consent."""
+
+    __tablename__ = "invitations"
+    __table_args__ = (UniqueConstraint("campaign_id", "organisation_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), index=True
+    )
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="RESTRICT"), index=True
+    )
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    # SHA-256 of the confirmed letter text: consent is bound to the words seen.
+    text_hash: Mapped[str | None] = mapped_column(String(64))
+    signer_name: Mapped[str | None] = mapped_column(String(NAME_MAX))
+    signer_title: Mapped[str | None] = mapped_column(String(NAME_MAX))
+    display_name: Mapped[str | None] = mapped_column(String(NAME_MAX))
+    listing: Mapped[str] = mapped_column(String(20), default=Listing.PUBLIC.value)
+    decline_reason: Mapped[str | None] = mapped_column(Text)
+    invited_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)
+
+    # Added by the sign-on revision (0002).
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    token_issued_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    viewed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    view_count: Mapped[int] = mapped_column(Integer, default=0)
+    reminders_sent: Mapped[int] = mapped_column(Integer, default=0)
+    last_reminded_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # Bumped by every state change; conditional updates compare it.
+    version: Mapped[int] = mapped_column(Integer, default=0)
+
+    organisation: Mapped[Organisation] = relationship()
+    campaign: Mapped[Campaign] = relationship()
+
+
+class OutboxMessage(Base):
+    """One email to one organisation, moved through queued -> sending -> sent/failed."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_campaign_state", "campaign_id", "state"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    invitation_id: Mapped[int] = mapped_column(
+        ForeignKey("invitations.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(20))  # invite, remind, reconfirm
+    recipients: Mapped[str] = mapped_column(Text)  # comma-separated addresses
+    message_id: Mapped[str] = mapped_column(String(250), unique=True)
+    state: Mapped[str] = mapped_column(String(20), default=MessageState.QUEUED.value)
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class EventChain(Base):
+    """The head of one hash chain of events (one per campaign, one for the registry)."""
+
+    __tablename__ = "event_chains"
+
+    name: Mapped[str] = mapped_column(String(140), primary_key=True)
+    head_hash: Mapped[str] = mapped_column(String(64))
+    length: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Event(Base):
+    """An append-only, hash-chained record of something that happened."""
+
+    __tablename__ = "events"
+    __table_args__ = (UniqueConstraint("chain", "seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chain: Mapped[str] = mapped_column(String(140), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(40))
+    # Plain ids, not foreign keys: the log outlives what it speaks of, and a
+    # cascade rewriting a column would break the hash chain.
+    campaign_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    organisation_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    invitation_id: Mapped[int | None] = mapped_column(Integer)
+    actor: Mapped[str] = mapped_column(String(NAME_MAX))
+    ip: Mapped[str | None] = mapped_column(String(64))
+    text_hash: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[str] = mapped_column(Text, default="{}")  # canonical JSON
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AppSecret(Base):
+    """Secrets the web workers share (CSRF signing key), so no state lives in one process."""
+
+    __tablename__ = "app_secrets"
+
+    name: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))

@@ -1,0 +1,113 @@
+"""Setting up a workspace's database (init) and copying it safely (backup)."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.engine import make_url
+
+from coalitionletter import campaigns, db, registry_import, signon
+from coalitionletter.db import Database
+from coalitionletter.errors import DatabaseError
+from coalitionletter.models import Invitation
+from coalitionletter.settings import Settings
+
+log = logging.getLogger(__name__)
+SEED_ACTOR = "seed"
+
+
+def initialise(settings: Settings, database: Database) -> list[str]:
+    """Create or upgrade the schema, register each campaign and load its seed; report lines."""
+    before = db.current_revision(database)
+    db.upgrade(database)
+    after = db.current_revision(database)
+    if before is None:
+        lines = [f"Created the database at schema {after}: {database.url}"]
+    elif before != after:
+        lines = [f"Upgraded the database from schema {before} to {after}; every row kept."]
+    else:
+        lines = [f"The database is up to date (schema {after})."]
+    for slug in campaigns.discover(settings):
+        lines.append(_load_campaign(settings, database, slug))
+    return lines
+
+
+def _load_campaign(settings: Settings, database: Database, slug: str) -> str:
+    definition = campaigns.load(settings, slug)
+    with database.writing() as session:
+        campaign = campaigns.sync(session, definition)
+        if definition.seed_path is None:
+            return f"Campaign {slug}: registered (no seed file)."
+        report = registry_import.import_file(
+            session, definition.seed_path, update=False, dry_run=False, actor=SEED_ACTOR
+        )
+        signed = {
+            row[0]
+            for row in session.execute(
+                select(Invitation.organisation_id).where(Invitation.campaign_id == campaign.id)
+            )
+        }
+        confirmed = 0
+        for organisation_id in report.organisation_ids():
+            if organisation_id in signed:
+                continue
+            signon.transition(
+                session,
+                campaign,
+                organisation_id,
+                "confirm",
+                actor=f"{SEED_ACTOR}: {definition.seed_path.name}",
+                text_hash=definition.text_hash,
+                detail={"source": "seed"},
+            )
+            signed.add(organisation_id)
+            confirmed += 1
+    if confirmed == 0 and report.added == 0:
+        return f"Campaign {slug}: seed already loaded; nothing changed."
+    return (
+        f"Campaign {slug}: {report.added} organisations added to the registry, "
+        f"{confirmed} recorded as confirmed signatories from {definition.seed_path.name}."
+    )
+
+
+def _integrity_check(path: Path) -> str:
+    with closing(sqlite3.connect(path)) as connection:
+        return connection.execute("PRAGMA integrity_check").fetchone()[0]
+
+
+def backup(database: Database, destination: Path, *, overwrite: bool = False) -> str:
+    """Copy the live database consistently to `destination` and check the copy."""
+    if not database.is_sqlite:
+        raise DatabaseError(
+            "backup copies SQLite databases. For PostgreSQL run: "
+            f"pg_dump --format=custom --file {destination} <database URL>"
+        )
+    source = make_url(database.url).database
+    if not source or not Path(source).exists():
+        raise DatabaseError(f"There is no database at {source} to back up. Run `init` first.")
+    if destination.exists() and not overwrite:
+        raise DatabaseError(f"{destination} already exists. Choose another name or pass --force.")
+    if not destination.parent.is_dir():
+        raise DatabaseError(f"The folder {destination.parent} does not exist. Create it first.")
+    partial = destination.with_name(destination.name + ".partial")
+    partial.unlink(missing_ok=True)
+    # The backup API copies page by page and restarts if a writer changes a page,
+    # so the copy is one consistent snapshot even while the web server writes.
+    with (
+        closing(sqlite3.connect(source, timeout=30)) as live,
+        closing(sqlite3.connect(partial)) as copy,
+    ):
+        live.backup(copy)
+    verdict = _integrity_check(partial)
+    if verdict != "ok":
+        partial.unlink(missing_ok=True)
+        raise DatabaseError(
+            f"The copy failed SQLite's integrity check ({verdict}); nothing written."
+        )
+    partial.replace(destination)
+    size = destination.stat().st_size
+    return f"Backed up {source} to {destination} ({size:,} bytes); integrity check: ok."

@@ -1,0 +1,78 @@
+"""Shared fixtures: a temporary workspace and database per test, the CLI runner, the app."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from coalitionletter.cli import cli
+from coalitionletter.db import Database, upgrade
+from coalitionletter.settings import Settings, load_settings
+
+REPO = Path(__file__).resolve().parent.parent
+FOUNDING_SLUG = "ilp-magnitsky-2020"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test sees the developer's own COALITIONLETTER_* settings."""
+    import os
+
+    for name in list(os.environ):
+        if name.startswith("COALITIONLETTER_"):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    """An empty workspace folder."""
+    path = tmp_path / "workspace"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def founding_home(home: Path) -> Path:
+    """A workspace holding a copy of the founding campaign from letters/."""
+    shutil.copytree(REPO / "letters" / FOUNDING_SLUG, home / "letters" / FOUNDING_SLUG)
+    return home
+
+
+@pytest.fixture
+def settings(home: Path) -> Settings:
+    """Settings for the empty workspace."""
+    return load_settings(home, environ={})
+
+
+@pytest.fixture
+def database(settings: Settings) -> Iterator[Database]:
+    """The workspace's database, migrated to the newest schema."""
+    db = Database(settings.db_url)
+    upgrade(db)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    """Click's test runner."""
+    return CliRunner()
+
+
+CliInvoke = Callable[..., Result]
+
+
+@pytest.fixture
+def invoke(runner: CliRunner, home: Path) -> CliInvoke:
+    """Run `coalitionletter --home <workspace> ARGS...` and return click's Result."""
+
+    def run(*args: str, input: str | None = None, env: dict[str, str] | None = None) -> Result:
+        return runner.invoke(
+            cli, ["--home", str(home), *args], input=input, env=env, catch_exceptions=False
+        )
+
+    return run
