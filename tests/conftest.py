@@ -13,6 +13,16 @@ from coalitionletter.cli import cli
 from coalitionletter.db import Database, upgrade
 from coalitionletter.settings import Settings, load_settings
 
+# One fixture plugin per area keeps shared fixtures together without every
+# area editing this file at once.
+pytest_plugins = [
+    "fixtures_registry",
+    "fixtures_letters",
+    "fixtures_signon",
+    "fixtures_counts",
+    "fixtures_postgres",
+]
+
 REPO = Path(__file__).resolve().parent.parent
 FOUNDING_SLUG = "ilp-magnitsky-2020"
 

@@ -1,0 +1,1 @@
+"""Shared fixtures for the counts tests (a plugin of conftest.py)."""

@@ -1,0 +1,1 @@
+"""Shared fixtures for the letters tests (a plugin of conftest.py)."""

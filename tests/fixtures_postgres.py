@@ -1,0 +1,1 @@
+"""Shared fixtures for the postgres tests (a plugin of conftest.py)."""

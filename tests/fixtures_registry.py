@@ -1,0 +1,1 @@
+"""Shared fixtures for the registry tests (a plugin of conftest.py)."""

@@ -1,0 +1,1 @@
+"""Shared fixtures for the signon tests (a plugin of conftest.py)."""
