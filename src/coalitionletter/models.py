@@ -183,9 +183,7 @@ class Invitation(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)
 
-    # Added by the sign-on revision (0002).
-    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
-    token_issued_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # Added by the sign-on revision (0002); its links live in invitation_tokens (0003).
     viewed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     view_count: Mapped[int] = mapped_column(Integer, default=0)
     reminders_sent: Mapped[int] = mapped_column(Integer, default=0)
@@ -217,6 +215,37 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # The letter text the message presents (a reminder or reconfirmation names its version).
+    text_hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class InvitationToken(Base):
+    """One personal link: only the SHA-256 of its token is kept, never the token."""
+
+    __tablename__ = "invitation_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    invitation_id: Mapped[int] = mapped_column(
+        ForeignKey("invitations.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The message that carried it; the link dates from when that message was sent.
+    outbox_id: Mapped[int | None] = mapped_column(Integer)
+    issued_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class LetterText(Base):
+    """Each version of a campaign's letter text that was shown or agreed to, by its hash."""
+
+    __tablename__ = "letter_texts"
+    __table_args__ = (UniqueConstraint("campaign_id", "text_hash"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    text_hash: Mapped[str] = mapped_column(String(64))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class EventChain(Base):
