@@ -1,1 +1,158 @@
-"""Shared fixtures for the letters tests (a plugin of conftest.py)."""
+"""Shared fixtures for the letters tests (a plugin of conftest.py).
+
+Signatories are made the way the program makes them: an organisation row, then
+a confirmation through `signon.transition`, bound to the letter's text hash.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session
+
+from coalitionletter import campaigns, signon
+from coalitionletter.campaigns import CampaignDefinition
+from coalitionletter.db import Database
+from coalitionletter.models import Campaign, Organisation
+from coalitionletter.names import default_sort_name, name_key, slugify
+from coalitionletter.settings import Settings
+
+# Made-up names in the scripts a real list holds (for tests only).
+CHINESE_NAME = "Canadian Friends of Hong Kong (加拿大香港之友)"
+UYGHUR_NAME = "ئۇيغۇر ئاياللار بىرلىكى"
+LEAD_NAME = "International Lawyers Project"
+
+
+@dataclass(frozen=True)
+class Org:
+    """An organisation to confirm in a test."""
+
+    name: str
+    country: str | None = None
+    org_type: str | None = None
+    website: str | None = None
+    listing: str = "public"
+    display_name: str | None = None
+
+
+def add_organisation(session: Session, org: Org) -> Organisation:
+    """Add one organisation to the registry directly."""
+    slug = slugify(org.name)
+    suffix = 1
+    while session.query(Organisation).filter_by(slug=slug).first() is not None:
+        suffix += 1
+        slug = f"{slugify(org.name)}-{suffix}"
+    row = Organisation(
+        slug=slug,
+        name=org.name,
+        name_key=name_key(org.name),
+        sort_name=default_sort_name(org.name),
+        country=org.country,
+        org_type=org.org_type,
+        website=org.website,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def confirm(
+    session: Session,
+    campaign: Campaign,
+    organisation: Organisation,
+    *,
+    text_hash: str,
+    listing: str = "public",
+    display_name: str | None = None,
+) -> None:
+    """Record an organisation's confirmation the one way the program does."""
+    fields = {"listing": listing}
+    if display_name:
+        fields["display_name"] = display_name
+    signon.transition(
+        session,
+        campaign,
+        organisation.id,
+        "confirm",
+        actor="test",
+        text_hash=text_hash,
+        fields=fields,
+    )
+
+
+AddSignatories = Callable[..., list[int]]
+
+
+@pytest.fixture
+def founding(founding_home: Path, settings: Settings, database: Database) -> CampaignDefinition:
+    """The founding campaign, loaded and registered in the database, with no signatories."""
+    definition = campaigns.load(settings, "ilp-magnitsky-2020")
+    with database.writing() as session:
+        campaigns.sync(session, definition)
+    return definition
+
+
+@pytest.fixture
+def add_signatories(database: Database) -> AddSignatories:
+    """Add organisations and confirm them for a campaign; returns their ids."""
+
+    def add(
+        definition: CampaignDefinition, orgs: Iterable[Org | str], *, text_hash: str | None = None
+    ) -> list[int]:
+        ids = []
+        with database.writing() as session:
+            campaign = campaigns.campaign_row(session, definition.slug)
+            for item in orgs:
+                org = Org(item) if isinstance(item, str) else item
+                row = add_organisation(session, org)
+                confirm(
+                    session,
+                    campaign,
+                    row,
+                    text_hash=text_hash or definition.text_hash,
+                    listing=org.listing,
+                    display_name=org.display_name,
+                )
+                ids.append(row.id)
+        return ids
+
+    return add
+
+
+def write_campaign(
+    home: Path,
+    slug: str = "test-letter",
+    *,
+    toml: str | None = None,
+    body: str = "We, {{ signatory_count }} organisations, write to you.\n",
+) -> Path:
+    """Write a small campaign folder into a workspace; returns its folder."""
+    folder = home / "letters" / slug
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "letter.toml").write_text(toml if toml is not None else MINIMAL_TOML, "utf-8")
+    (folder / "body.md").write_text(body, "utf-8")
+    return folder
+
+
+MINIMAL_TOML = textwrap.dedent(
+    """\
+    title = "A test letter"
+    letter_date = 2020-08-18
+    closing = "Yours sincerely,"
+
+    [lead]
+    name = "International Lawyers Project"
+
+    [[recipients]]
+    key = "uk"
+    name = "Test Minister"
+    title = "Secretary of State"
+    address_lines = ["King Charles Street", "London SW1A 2AH"]
+    salutation = "Dear Secretary of State,"
+    locale = "en-GB"
+    """
+)
