@@ -53,9 +53,9 @@ def founding_home(home: Path) -> Path:
 
 
 @pytest.fixture
-def settings(home: Path) -> Settings:
-    """Settings for the empty workspace."""
-    return load_settings(home, environ={})
+def settings(home: Path, db_url: str | None) -> Settings:
+    """Settings for the empty workspace (db_url: see fixtures_postgres.py)."""
+    return load_settings(home, db=db_url, environ={})
 
 
 @pytest.fixture
@@ -77,12 +77,19 @@ CliInvoke = Callable[..., Result]
 
 
 @pytest.fixture
-def invoke(runner: CliRunner, home: Path) -> CliInvoke:
+def invoke(runner: CliRunner, home: Path, db_url: str | None) -> CliInvoke:
     """Run `coalitionletter --home <workspace> ARGS...` and return click's Result."""
 
     def run(*args: str, input: str | None = None, env: dict[str, str] | None = None) -> Result:
+        # On the PostgreSQL run, point at its database unless the test sets its own.
+        use_pg = db_url and "COALITIONLETTER_DB" not in (env or {})
+        db_args = ["--db", db_url] if use_pg else []
         return runner.invoke(
-            cli, ["--home", str(home), *args], input=input, env=env, catch_exceptions=False
+            cli,
+            ["--home", str(home), *db_args, *args],
+            input=input,
+            env=env,
+            catch_exceptions=False,
         )
 
     return run

@@ -1,21 +1,47 @@
 """Engine, sessions and schema versions, shared by the CLI and the web app.
 
+This is the only module that knows which database it talks to; everything else
+uses `Database.writing()` / `Database.reading()` and portable SQLAlchemy.
+
 SQLite is set up for a CLI and a web server writing at once: WAL, foreign keys,
 a busy timeout, and write transactions that take the write lock as they begin
 (`BEGIN IMMEDIATE`), so two writers queue instead of failing with "database is
 locked" halfway through.
+
+PostgreSQL (psycopg 3) is set up for several web workers:
+- `postgresql://` and `postgres://` URLs mean psycopg 3 (`postgresql+psycopg://`),
+  because SQLAlchemy would otherwise look for psycopg2, which is not installed;
+- READ COMMITTED for writes, stated rather than inherited from the server's
+  default, because the state machine's conditional UPDATEs and the event chain's
+  `SELECT ... FOR UPDATE` are written for it;
+- read sessions are REPEATABLE READ and READ ONLY, so a report that reads several
+  tables sees one snapshot, as a read transaction on SQLite does;
+- a small pool per process (5 kept, 10 more on demand), checked before use so a
+  restarted server costs no failed request, and a 10-second connect timeout so
+  an unreachable server gives a clear message instead of a hang.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import weakref
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, inspect
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Integer,
+    Table,
+    create_engine,
+    event,
+    func,
+    inspect,
+    select,
+)
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from coalitionletter.errors import DatabaseError, SchemaBehindError
@@ -24,6 +50,9 @@ log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+POSTGRES_POOL = {"pool_size": 5, "max_overflow": 10, "pool_pre_ping": True, "pool_recycle": 3600}
+POSTGRES_CONNECT_TIMEOUT_S = 10
+_POSTGRES_ALIASES = {"postgres", "postgresql"}
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -46,8 +75,15 @@ def _configure_sqlite(engine: Engine) -> None:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def make_engine(url: str) -> Engine:
-    """Create the engine for a database URL, with the SQLite set-up where it applies."""
+def _configure_postgres(engine: Engine) -> None:
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):  # type: ignore[no-untyped-def]
+        if connection.get_execution_options().get("read_only"):
+            connection.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+
+
+def normalise_url(url: str) -> str:
+    """The URL SQLAlchemy should use: plain PostgreSQL URLs mean psycopg 3."""
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
@@ -55,34 +91,83 @@ def make_engine(url: str) -> Engine:
             f"{url!r} is not a database URL. Give a file path such as signatories.db "
             "or a URL such as postgresql+psycopg://user@host/dbname."
         ) from exc
-    if parsed.get_backend_name() == "sqlite":
-        database = parsed.database
-        if database and database != ":memory:":
-            folder = Path(database).parent
-            if not folder.is_dir():
-                raise DatabaseError(
-                    f"The folder {folder} for the database does not exist. "
-                    "Create it or give another --db path."
-                )
-        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
-        _configure_sqlite(engine)
-        return engine
+    if parsed.drivername in _POSTGRES_ALIASES:
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def display_url(url: str | URL) -> str:
+    """A database URL fit to show or log: the password replaced by ***."""
     try:
-        return create_engine(url, pool_pre_ping=True)
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<not a database URL>"
+
+
+def _sqlite_engine(url: str, database: str | None) -> Engine:
+    if database and database != ":memory:":
+        folder = Path(database).parent
+        if not folder.is_dir():
+            raise DatabaseError(
+                f"The folder {folder} for the database does not exist. "
+                "Create it or give another --db path."
+            )
+    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+    _configure_sqlite(engine)
+    return engine
+
+
+def make_engine(url: str) -> Engine:
+    """Create the engine for a database URL, with the SQLite or PostgreSQL set-up."""
+    url = normalise_url(url)
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return _sqlite_engine(url, parsed.database)
+    options: dict = {}
+    if backend == "postgresql":
+        options = {
+            **POSTGRES_POOL,
+            "isolation_level": "READ COMMITTED",
+            "connect_args": {
+                "connect_timeout": POSTGRES_CONNECT_TIMEOUT_S,
+                "application_name": "coalitionletter",
+            },
+        }
+    try:
+        engine = create_engine(url, **options)
     except ModuleNotFoundError as exc:
         raise DatabaseError(
             f"The driver for {parsed.drivername} is not installed ({exc.name}). "
-            "Install it, e.g. pip install 'coalitionletter[postgres]'."
+            "Install it, e.g. pip install 'coalitionletter[postgres]' for PostgreSQL "
+            "(psycopg 3), and use a postgresql+psycopg:// URL."
         ) from exc
+    except NoSuchModuleError as exc:
+        raise DatabaseError(
+            f"{parsed.drivername!r} in {display_url(parsed)} is not a database this "
+            "program knows. Use a SQLite file path or a postgresql+psycopg:// URL."
+        ) from exc
+    if backend == "postgresql":
+        _configure_postgres(engine)
+    return engine
 
 
 class Database:
     """An engine and its session factory; one per process."""
 
     def __init__(self, url: str) -> None:
-        self.url = url
         self.engine = make_engine(url)
+        self.url = normalise_url(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # Commands open a Database and let it go; closing its pooled connections
+        # then (not whenever the garbage collector gets to them) keeps PostgreSQL
+        # from holding idle connections for databases nobody uses any more.
+        weakref.finalize(self, self.engine.dispose)
+
+    @property
+    def display_url(self) -> str:
+        """The URL fit to show: any password replaced by ***."""
+        return display_url(self.url)
 
     @property
     def is_sqlite(self) -> bool:
@@ -97,7 +182,7 @@ class Database:
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
-        """A session for reads only: on SQLite it does not take the write lock."""
+        """A session for reads only, seeing one snapshot; on SQLite it takes no write lock."""
         with self.engine.connect() as raw_connection:
             connection = raw_connection.execution_options(read_only=True)
             with Session(bind=connection, expire_on_commit=False) as session, session.begin():
@@ -132,7 +217,15 @@ def current_revision(database: Database) -> str | None:
         with database.engine.connect() as connection:
             return MigrationContext.configure(connection).get_current_revision()
     except OperationalError as exc:
-        raise DatabaseError(f"Cannot open the database {database.url}: {exc.orig}") from exc
+        advice = (
+            "Check the file path and its permissions."
+            if database.is_sqlite
+            else "Check that the server is running and that the host, port, user, "
+            "password and database name in the URL are right."
+        )
+        raise DatabaseError(
+            f"Cannot open the database {database.display_url}: {exc.orig}. {advice}"
+        ) from exc
 
 
 def upgrade(database: Database, revision: str = "head") -> None:
@@ -150,11 +243,12 @@ def require_current(database: Database) -> None:
     current = current_revision(database)
     if current is None:
         raise SchemaBehindError(
-            f"The database {database.url} has not been set up. Run `coalitionletter init` first."
+            f"The database {database.display_url} has not been set up. "
+            "Run `coalitionletter init` first."
         )
     if current != head_revision():
         raise SchemaBehindError(
-            f"The database {database.url} is at schema {current}, older than this "
+            f"The database {database.display_url} is at schema {current}, older than this "
             f"program's {head_revision()}. Run `coalitionletter init` to upgrade it "
             "(every row is kept)."
         )
@@ -163,3 +257,25 @@ def require_current(database: Database) -> None:
 def table_names(database: Database) -> list[str]:
     """The tables present in the database."""
     return inspect(database.engine).get_table_names()
+
+
+def reset_sequences(connection: Connection, tables: Iterable[Table]) -> None:
+    """After rows were copied with their ids, make new ids start past the largest one.
+
+    SQLite picks max(id) + 1 by itself; PostgreSQL's id sequences do not know
+    about rows inserted with explicit ids, so each is moved past the table's
+    largest id.
+    """
+    if connection.dialect.name != "postgresql":
+        return
+    for table in tables:
+        for column in table.primary_key.columns:
+            if not isinstance(column.type, Integer):
+                continue
+            sequence = connection.scalar(
+                select(func.pg_get_serial_sequence(table.name, column.name))
+            )
+            if sequence is None:
+                continue
+            next_id = select(func.coalesce(func.max(column), 0) + 1).scalar_subquery()
+            connection.execute(select(func.setval(sequence, next_id, False)))
