@@ -238,6 +238,18 @@ def upgrade(database: Database, revision: str = "head") -> None:
         command.upgrade(config, revision)
 
 
+def require_exists(database: Database) -> None:
+    """Refuse a SQLite file that is not there, since opening it would create an empty one."""
+    if not database.is_sqlite:
+        return  # a missing PostgreSQL database fails to connect, with its own message
+    path = make_url(database.url).database
+    if path and path != ":memory:" and not Path(path).exists():
+        raise DatabaseError(
+            f"There is no database at {path}. Check the path; a relative path is "
+            "read from the workspace folder (--home)."
+        )
+
+
 def require_current(database: Database) -> None:
     """Refuse to go on unless the schema is at the newest revision."""
     current = current_revision(database)
