@@ -1,0 +1,168 @@
+"""Names and free text as they must be printed: checked, never rewritten.
+
+A name is stored exactly as given, apart from the whitespace around it. It is
+not NFC-normalised: NFC maps the CJK compatibility ideographs (U+F900...) to
+other code points, and a name must come back out of the registry byte for byte
+as the organisation wrote it. Canonically equivalent spellings (a precomposed
+"é" and "e" + combining accent) still count as the same name, because the
+duplicate key is built from NFKC.
+
+What is refused is what can make a printed name read as another, invisibly:
+bidirectional controls, zero-width spaces and other format or control
+characters. The joiners ZWNJ (U+200C) and ZWJ (U+200D) are allowed, because
+Persian, Uyghur and Indic names need them.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from coalitionletter.errors import RegistryError
+
+ZWNJ = "\u200c"
+ZWJ = "\u200d"
+ALLOWED_FORMAT = frozenset({ZWNJ, ZWJ})
+# Categories refused anywhere in a one-line value: controls, format characters
+# (bidi overrides, zero-width space, BOM), surrogates, unassigned code points,
+# and the line/paragraph separators.
+REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Cn", "Zl", "Zp"})
+MULTILINE_ALLOWED = frozenset({"\n", "\t"})
+BIDI_CONTROLS = frozenset(
+    [chr(c) for c in range(0x202A, 0x202F)]
+    + [chr(c) for c in range(0x2066, 0x206A)]
+    + ["\u200e", "\u200f", "\u061c"]
+)
+# Leading articles a sort name drops, so "The X Foundation" files under X.
+LEADING_ARTICLES = ("the ", "a ", "an ")
+SLUG_MAX = 80
+
+
+class TextError(RegistryError):
+    """A value holds a character that must not be printed, or is otherwise unusable."""
+
+
+def character_label(char: str) -> str:
+    """`U+202E RIGHT-TO-LEFT OVERRIDE`: how a refused character is named to staff."""
+    name = unicodedata.name(char, "")
+    if not name:
+        category = unicodedata.category(char)
+        name = {"Cc": "control character", "Cn": "unassigned code point"}.get(
+            category, f"character of category {category}"
+        )
+    return f"U+{ord(char):04X} {name}"
+
+
+def _why(char: str) -> str:
+    if char in BIDI_CONTROLS:
+        return "an invisible bidirectional control can make a printed name read as another"
+    if unicodedata.category(char) == "Cf":
+        return "an invisible character can make two different names look the same"
+    return "control characters do not belong in a printed name"
+
+
+def refused_character(value: str, *, multiline: bool = False) -> tuple[int, str] | None:
+    """The first refused character in a value as (1-based position, character), or None."""
+    for index, char in enumerate(value):
+        if char in ALLOWED_FORMAT or (multiline and char in MULTILINE_ALLOWED | {"\r"}):
+            continue
+        if unicodedata.category(char) in REFUSED_CATEGORIES:
+            return index + 1, char
+    return None
+
+
+def clean_text(
+    value: str | None,
+    field: str,
+    *,
+    max_length: int,
+    required: bool = False,
+    multiline: bool = False,
+) -> str | None:
+    """Strip outer whitespace and check a value; None for empty. Raises TextError."""
+    text = (value or "").strip()
+    if not text:
+        if required:
+            raise TextError(f"{field} is empty. Give the {field.lower()}.")
+        return None
+    found = refused_character(text, multiline=multiline)
+    if found is not None:
+        position, char = found
+        raise TextError(
+            f"{field} has the character {character_label(char)} at position {position} "
+            f"({_why(char)}). Remove it and try again."
+        )
+    if multiline:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if len(text) > max_length:
+        raise TextError(
+            f"{field} is {len(text)} characters long; at most {max_length} are allowed. Shorten it."
+        )
+    return text
+
+
+def clean_name(value: str | None, field: str, *, max_length: int) -> str:
+    """An organisation's name, checked: required, printable, with a letter or digit in it."""
+    text = clean_text(value, field, max_length=max_length, required=True)
+    assert text is not None
+    if not name_key(text):
+        raise TextError(f"{field} {text!r} has no letter or digit in it. Give the real name.")
+    return text
+
+
+def name_key(name: str) -> str:
+    """The key two names share when they are the same name written differently.
+
+    NFKC folds compatibility forms (full-width letters, ligatures), casefold
+    folds case (including ß/ss), and every space, punctuation mark, joiner and
+    control is dropped, and so is a leading "The", "A" or "An", so "Human
+    Rights First", "The HUMAN-RIGHTS  FIRST" and "Ｈｕｍａｎ Rights First." share
+    one key.
+    """
+    folded = unicodedata.normalize("NFKC", default_sort_name(name.strip())).casefold()
+    folded = unicodedata.normalize("NFKC", folded)
+    return "".join(char for char in folded if unicodedata.category(char)[0] not in "PZC")
+
+
+def default_sort_name(name: str) -> str:
+    """The name a list files an organisation under: without a leading "The", "A" or "An"."""
+    lowered = name.casefold()
+    for article in LEADING_ARTICLES:
+        if lowered.startswith(article) and len(name) > len(article):
+            rest = name[len(article) :].lstrip()
+            if rest:
+                return rest
+    return name
+
+
+def sort_key(sort_name: str) -> tuple[str, str]:
+    """A key for ordering lists: accents and case ignored first, then the exact text."""
+    decomposed = unicodedata.normalize("NFKD", sort_name.casefold())
+    base = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return base, sort_name
+
+
+def slugify(name: str) -> str:
+    """A lowercase ASCII slug for command lines and file names ("org" when none is left)."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    ascii_text = decomposed.encode("ascii", "ignore").decode("ascii").lower()
+    ascii_text = ascii_text.replace("'", "")
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")[:SLUG_MAX].strip("-")
+    if not slug:
+        return "org"
+    # An all-digit slug would be read as an id by find_organisation.
+    return f"org-{slug}" if slug.isdigit() else slug
+
+
+SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+def check_slug(value: str) -> str:
+    """A slug given by hand: lowercase ASCII letters, digits and single hyphens."""
+    slug = value.strip()
+    if not SLUG_PATTERN.match(slug) or len(slug) > SLUG_MAX or slug.isdigit():
+        raise TextError(
+            f"Slug {value!r} is not usable: use lowercase letters a-z, digits and single "
+            f"hyphens, at most {SLUG_MAX} characters, not only digits (e.g. pen-america)."
+        )
+    return slug

@@ -1,0 +1,543 @@
+"""Spreadsheets in and out of the registry: CSV import (all or nothing) and CSV/JSON export.
+
+Import reads what spreadsheets really write: UTF-8 with or without a BOM,
+Excel's Windows-1252, UTF-16 "Unicode text", `,` `;` or tab between cells, and
+header names in any case with the usual synonyms. Every problem in the file is
+collected before anything is written, and the whole import is one savepoint:
+either every row goes in, or none does.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import json
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from sqlalchemy.orm import Session
+
+from coalitionletter import registry
+from coalitionletter.errors import ImportFileError
+from coalitionletter.models import Organisation
+
+# Canonical field -> header names that mean it, folded (lowercase, letters and digits only).
+HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "name": (
+        "organisation",
+        "organization",
+        "name",
+        "org",
+        "organisationname",
+        "organizationname",
+        "orgname",
+    ),
+    "sort_name": ("sortname", "sortas"),
+    "slug": ("slug",),
+    "country": ("country", "countrycode"),
+    "org_type": ("type", "organisationtype", "organizationtype", "orgtype", "category"),
+    "website": ("website", "url", "web", "site", "homepage", "webaddress"),
+    "notes": ("notes", "note", "comments", "comment"),
+    "contact_name": ("contact", "contactname", "contactperson"),
+    "contact_title": ("title", "contacttitle", "position", "jobtitle", "role"),
+    "email": ("email", "emailaddress", "contactemail", "mail"),
+    "language": ("language", "lang", "contactlanguage"),
+    "listing": ("listing",),
+}
+HEADER_TO_FIELD = {alias: key for key, aliases in HEADER_SYNONYMS.items() for alias in aliases}
+DELIMITERS = (",", ";", "\t")
+# A cell starting with one of these is a formula to a spreadsheet.
+FORMULA_STARTS = frozenset("=+-@\t\r")
+EXPORT_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("name", "Name"),
+    ("sort_name", "Sort name"),
+    ("slug", "Slug"),
+    ("country", "Country"),
+    ("org_type", "Type"),
+    ("website", "Website"),
+    ("notes", "Notes"),
+    ("contact_name", "Contact"),
+    ("contact_title", "Title"),
+    ("email", "Email"),
+    ("language", "Language"),
+)
+ORGANISATION_KEYS = ("sort_name", "country", "org_type", "website", "notes")
+
+
+@dataclass(frozen=True)
+class RowOutcome:
+    """What the import did (or, in a dry run, would do) with one line of the file."""
+
+    line: int
+    action: str  # add, update or skip
+    name: str
+    reason: str
+    organisation_id: int | None = None
+    listing: str | None = None
+
+
+@dataclass
+class ImportReport:
+    """Counts and one outcome per line; nothing in it is written when it is a dry run."""
+
+    path: str
+    encoding: str
+    delimiter: str
+    dry_run: bool
+    added: int = 0
+    updated: int = 0
+    skipped: int = 0
+    rows: list[RowOutcome] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+
+    def organisation_ids(self) -> list[int]:
+        """In file order, the id of each line's organisation (added, updated or matched)."""
+        ids: list[int] = []
+        for row in self.rows:
+            if row.organisation_id is not None and row.organisation_id not in ids:
+                ids.append(row.organisation_id)
+        return ids
+
+    def listings(self) -> dict[int, str]:
+        """The `listing` column (public/governments_only) per organisation id, where given."""
+        return {
+            row.organisation_id: row.listing
+            for row in self.rows
+            if row.organisation_id is not None and row.listing
+        }
+
+    def summary(self) -> str:
+        """One line: what was (or would be) added, updated and skipped."""
+        verb = "would be" if self.dry_run else "were"
+        return (
+            f"{self.path}: {self.added} organisations {verb} added, {self.updated} updated, "
+            f"{self.skipped} skipped ({self.encoding}, delimiter {self.delimiter!r})."
+        )
+
+
+# --- reading the file -------------------------------------------------------------------------
+
+
+def decode(data: bytes, path: str) -> tuple[str, str]:
+    """The file's text and the name of its encoding (UTF-8, UTF-16, Windows-1252)."""
+    if data.startswith(codecs.BOM_UTF8):
+        candidates = [("utf-8-sig", "UTF-8 with BOM")]
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        candidates = [("utf-16", "UTF-16")]
+    else:
+        candidates = [("utf-8", "UTF-8"), ("cp1252", "Windows-1252")]
+    for codec, label in candidates:
+        try:
+            return data.decode(codec), label
+        except UnicodeDecodeError as exc:
+            last = exc
+    raise ImportFileError(
+        [
+            f"{path}: the file is not UTF-8 or Windows-1252 text (byte 0x{data[last.start]:02X} "
+            f"at offset {last.start}). Save it from the spreadsheet as 'CSV UTF-8' and "
+            "import it again."
+        ]
+    )
+
+
+def sniff_delimiter(text: str) -> str:
+    """The delimiter of the header line: whichever of `,` `;` tab occurs most outside quotes."""
+    header = next((line for line in text.splitlines() if line.strip()), "")
+    counts = dict.fromkeys(DELIMITERS, 0)
+    quoted = False
+    for char in header:
+        if char == '"':
+            quoted = not quoted
+        elif not quoted and char in counts:
+            counts[char] += 1
+    best = max(DELIMITERS, key=lambda delimiter: counts[delimiter])
+    return best if counts[best] else ","
+
+
+def fold_header(header: str) -> str:
+    """A header reduced to lowercase letters and digits ("E-mail address" -> "emailaddress")."""
+    folded = unicodedata.normalize("NFKC", header).casefold()
+    return "".join(char for char in folded if char.isalnum())
+
+
+def column_letter(index: int) -> str:
+    """The spreadsheet letter of a 0-based column (0 -> A, 26 -> AA)."""
+    letters = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(ord("A") + remainder) + letters
+    return letters
+
+
+def neutralise(value: str) -> str:
+    """Prefix `'` to a cell a spreadsheet would run as a formula (and to one already escaped)."""
+    if value[:1] in FORMULA_STARTS or (value[:1] == "'" and value[1:2] in FORMULA_STARTS | {"'"}):
+        return "'" + value
+    return value
+
+
+def unneutralise(value: str) -> str:
+    """Undo `neutralise`, so that importing an export gives back the same values."""
+    if value[:1] == "'" and value[1:2] in FORMULA_STARTS | {"'"}:
+        return value[1:]
+    return value
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the file that the import reads."""
+
+    index: int
+    header: str
+    field: str
+
+    def where(self) -> str:
+        """`column C (E-mail)`."""
+        return f"column {column_letter(self.index)} ({self.header})"
+
+
+@dataclass(frozen=True)
+class Line:
+    """One non-empty line of the file: its number and raw values by field."""
+
+    number: int
+    values: dict[str, str]
+
+
+@dataclass
+class Table:
+    """The file read: columns understood, lines, and what was ignored."""
+
+    path: str
+    encoding: str
+    delimiter: str
+    columns: list[Column]
+    lines: list[Line]
+    ignored: list[str]
+
+    def column(self, key: str) -> Column | None:
+        """The column that gives a field, if any."""
+        return next((column for column in self.columns if column.field == key), None)
+
+    def where(self, line: int, key: str | None = None) -> str:
+        """`orgs.csv, line 4, column C (E-mail)`."""
+        column = self.column(key) if key else None
+        place = f"{self.path}, line {line}"
+        return f"{place}, {column.where()}" if column else place
+
+
+def _map_headers(path: str, headers: list[str]) -> tuple[list[Column], list[str], list[str]]:
+    columns: list[Column] = []
+    ignored: list[str] = []
+    problems: list[str] = []
+    for index, header in enumerate(headers):
+        key = HEADER_TO_FIELD.get(fold_header(header))
+        if key is None:
+            if header.strip():
+                ignored.append(f"{header.strip()} (column {column_letter(index)})")
+            continue
+        earlier = next((column for column in columns if column.field == key), None)
+        if earlier is not None:
+            problems.append(
+                f"{path}, line 1: {earlier.where()} and column {column_letter(index)} "
+                f"({header}) both give the {registry.LABELS[key]}. Rename or delete one."
+            )
+            continue
+        columns.append(Column(index, header.strip(), key))
+    if not any(column.field == "name" for column in columns):
+        synonyms = "Organisation, Organization, Name, Org"
+        problems.append(
+            f"{path}, line 1: no column gives the organisation's name. Name one column "
+            f"{synonyms} (the header line is: {', '.join(headers) or 'empty'})."
+        )
+    return columns, ignored, problems
+
+
+def read_table(path: Path, display: str | None = None) -> Table:
+    """Read and decode a CSV file into lines of values by field; raise ImportFileError."""
+    shown = display or str(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ImportFileError(
+            [f"{shown}: cannot be read ({exc.strerror}). Check the path."]
+        ) from exc
+    text, encoding = decode(data, shown)
+    delimiter = sniff_delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        rows = _numbered_rows(reader)
+    except csv.Error as exc:
+        raise ImportFileError(
+            [f"{shown}, line {reader.line_num}: {exc}. Save the file again as CSV."]
+        ) from exc
+    if not rows:
+        raise ImportFileError([f"{shown}: the file is empty. Export the spreadsheet as CSV."])
+    (_, headers), *body = rows
+    columns, ignored, problems = _map_headers(shown, headers)
+    lines: list[Line] = []
+    width = len(headers)
+    for number, cells in body:
+        if not any(cell.strip() for cell in cells):
+            continue  # spreadsheets end with blank rows
+        extra = [i for i in range(width, len(cells)) if cells[i].strip()]
+        if extra:
+            problems.append(
+                f"{shown}, line {number}, column {column_letter(extra[0])}: the line has more "
+                f"cells than the header ({width}). Quote values that contain {delimiter!r}."
+            )
+        values = {
+            column.field: unneutralise(cells[column.index]) if column.index < len(cells) else ""
+            for column in columns
+        }
+        lines.append(Line(number, values))
+    if problems:
+        raise ImportFileError(problems)
+    return Table(shown, encoding, delimiter, columns, lines, ignored)
+
+
+def _numbered_rows(reader: Any) -> list[tuple[int, list[str]]]:
+    rows = []
+    start = 1
+    for cells in reader:
+        rows.append((start, cells))
+        start = reader.line_num + 1
+    return rows
+
+
+# --- applying it -----------------------------------------------------------------------------
+
+
+@dataclass
+class Group:
+    """The lines of the file that describe one organisation (one per contact)."""
+
+    cleaned: list[tuple[Line, dict[str, str | None]]]
+
+    @property
+    def first(self) -> tuple[Line, dict[str, str | None]]:
+        """The first line, which gives the organisation's own fields."""
+        return self.cleaned[0]
+
+    def email_keys(self) -> tuple[str, ...]:
+        """Every contact email in the group, folded."""
+        return tuple(c["email_key"] for _, c in self.cleaned if c.get("email_key"))
+
+
+def _group_lines(table: Table, problems: list[str]) -> list[Group]:
+    groups: dict[str, Group] = {}
+    for line in table.lines:
+        cleaned, field_problems = registry.clean_fields(line.values)
+        for problem in field_problems:
+            problems.append(f"{table.where(line.number, problem.field)}: {problem.message}")
+        if field_problems:
+            continue
+        key = cleaned["name_key"] or ""
+        if key not in groups:
+            groups[key] = Group([(line, cleaned)])
+            continue
+        first_line, first = groups[key].first
+        for name in ORGANISATION_KEYS:
+            if cleaned.get(name) and first.get(name) and cleaned[name] != first[name]:
+                problems.append(
+                    f"{table.where(line.number, name)}: {cleaned[name]!r} differs from line "
+                    f"{first_line.number}'s {first[name]!r} for the same organisation. "
+                    "Make them agree, or leave the cell empty on the later line."
+                )
+        groups[key].cleaned.append((line, cleaned))
+    return list(groups.values())
+
+
+def _given(cleaned: Mapping[str, str | None]) -> dict[str, str | None]:
+    """The non-empty values of a line: empty cells never clear anything on update."""
+    return {key: value for key, value in cleaned.items() if value and key not in {"listing"}}
+
+
+class _Importer:
+    def __init__(
+        self, session: Session, table: Table, report: ImportReport, update: bool, actor: str
+    ) -> None:
+        self.session = session
+        self.table = table
+        self.report = report
+        self.update = update
+        self.actor = actor
+        self.problems: list[str] = []
+        self.added_at: dict[int, int] = {}  # organisation id -> line that added it
+
+    def run(self) -> list[str]:
+        for group in _group_lines(self.table, self.problems):
+            self._apply(group)
+        return self.problems
+
+    def _outcome(self, group: Group, action: str, reason: str, organisation_id: int | None) -> None:
+        for index, (line, cleaned) in enumerate(group.cleaned):
+            why = reason if index == 0 else f"another contact for line {group.first[0].number}"
+            self.report.rows.append(
+                RowOutcome(
+                    line.number,
+                    action,
+                    cleaned.get("name") or "",
+                    why,
+                    organisation_id,
+                    cleaned.get("listing"),
+                )
+            )
+
+    def _apply(self, group: Group) -> None:
+        line, cleaned = group.first
+        duplicates = registry.find_duplicates(
+            self.session,
+            name_key=cleaned.get("name_key"),
+            email_keys=group.email_keys(),
+            website_domain=cleaned.get("website_domain"),
+        )
+        if not duplicates:
+            self._add(group)
+        elif len(duplicates) > 1 and self.update:
+            listed = "; ".join(duplicate.describe() for duplicate in duplicates)
+            self.problems.append(
+                f"{self.table.where(line.number)}: {cleaned['name']!r} matches more than one "
+                f"organisation ({listed}), so it is unclear which to update. Correct the line "
+                "or merge those organisations first (org merge)."
+            )
+        elif self.update and duplicates[0].organisation.id not in self.added_at:
+            self._update(group, duplicates[0].organisation)
+        else:
+            self._skip(group, duplicates)
+
+    def _add(self, group: Group) -> None:
+        line, cleaned = group.first
+        source = f"import {self.table.path} line {line.number}"
+        organisation = registry.create(self.session, cleaned, actor=self.actor, source=source)
+        for _line, extra in group.cleaned[1:]:
+            registry.apply_changes(
+                self.session,
+                organisation,
+                _contact_only(extra),
+                actor=self.actor,
+                source=source,
+                keep_existing_contacts=True,
+            )
+        self.added_at[organisation.id] = line.number
+        self.report.added += 1
+        self._outcome(group, "add", "new organisation", organisation.id)
+
+    def _update(self, group: Group, organisation: Organisation) -> None:
+        line, _ = group.first
+        source = f"import {self.table.path} line {line.number}"
+        changed: list[str] = []
+        for index, (_line, values) in enumerate(group.cleaned):
+            given = _given(values) if index == 0 else _contact_only(values)
+            changed += registry.apply_changes(
+                self.session,
+                organisation,
+                given,
+                actor=self.actor,
+                source=source,
+                keep_existing_contacts=True,
+            )
+        if changed:
+            self.report.updated += 1
+            fields = ", ".join(dict.fromkeys(changed))
+            self._outcome(group, "update", f"updated {fields}", organisation.id)
+        else:
+            self.report.skipped += 1
+            reason = f"already in the registry as {registry.label(organisation)}; no change"
+            self._outcome(group, "skip", reason, organisation.id)
+
+    def _skip(self, group: Group, duplicates: list[registry.Duplicate]) -> None:
+        first = duplicates[0].organisation
+        earlier = self.added_at.get(first.id)
+        if earlier is not None:
+            reason = f"repeats line {earlier} ({duplicates[0].reason})"
+        else:
+            listed = "; ".join(duplicate.describe() for duplicate in duplicates)
+            hint = "" if self.update else " (use --update to update it)"
+            reason = f"already in the registry as {listed}{hint}"
+        self.report.skipped += 1
+        self._outcome(group, "skip", reason, first.id)
+
+
+def _contact_only(cleaned: Mapping[str, str | None]) -> dict[str, str | None]:
+    return {key: cleaned[key] for key in (*registry.CONTACT_FIELDS, "email_key") if key in cleaned}
+
+
+def import_file(
+    session: Session, path: Path, *, update: bool, dry_run: bool, actor: str
+) -> ImportReport:
+    """Import a CSV file into the registry, all or nothing; raise ImportFileError listing all."""
+    table = read_table(path)
+    report = ImportReport(table.path, table.encoding, table.delimiter, dry_run)
+    report.ignored_columns = list(table.ignored)
+    savepoint = session.begin_nested()
+    try:
+        problems = _Importer(session, table, report, update, actor).run()
+    except BaseException:
+        savepoint.rollback()
+        raise
+    if problems:
+        savepoint.rollback()
+        raise ImportFileError(problems)
+    if dry_run:
+        savepoint.rollback()
+        added = {row.organisation_id for row in report.rows if row.action == "add"}
+        report.rows = [
+            RowOutcome(r.line, r.action, r.name, r.reason, None, r.listing)
+            if r.organisation_id in added
+            else r
+            for r in report.rows
+        ]
+    else:
+        savepoint.commit()
+    return report
+
+
+# --- export ----------------------------------------------------------------------------------
+
+
+def export_rows(organisations: Iterable[Organisation]) -> list[dict[str, str]]:
+    """One row per contact (one for an organisation without any), columns as EXPORT_COLUMNS."""
+    rows: list[dict[str, str]] = []
+    for organisation in organisations:
+        base = {
+            "name": organisation.name,
+            "sort_name": organisation.sort_name,
+            "slug": organisation.slug,
+            "country": organisation.country or "",
+            "org_type": organisation.org_type or "",
+            "website": organisation.website or "",
+            "notes": organisation.notes or "",
+        }
+        contacts = organisation.contacts or [None]
+        for contact in contacts:
+            row = dict(base)
+            row["contact_name"] = (contact.name if contact else None) or ""
+            row["contact_title"] = (contact.title if contact else None) or ""
+            row["email"] = (contact.email if contact else None) or ""
+            row["language"] = (contact.language if contact else None) or ""
+            rows.append(row)
+    return rows
+
+
+def write_csv(organisations: Iterable[Organisation], stream: IO[str]) -> int:
+    """Write the registry as CSV with formulas neutralised; return the number of rows."""
+    writer = csv.writer(stream)
+    writer.writerow([header for _, header in EXPORT_COLUMNS])
+    rows = export_rows(organisations)
+    for row in rows:
+        writer.writerow([neutralise(row[key]) for key, _ in EXPORT_COLUMNS])
+    return len(rows)
+
+
+def write_json(organisations: Iterable[Organisation], stream: IO[str]) -> int:
+    """Write the registry as a JSON list of organisations; return how many."""
+    items = [registry.describe(organisation) for organisation in organisations]
+    json.dump(items, stream, ensure_ascii=False, indent=2)
+    stream.write("\n")
+    return len(items)
