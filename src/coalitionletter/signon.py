@@ -18,9 +18,16 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from coalitionletter import events
+from coalitionletter import events, tokens
 from coalitionletter.errors import SignOnError
-from coalitionletter.models import Campaign, Invitation, InvitationState, Listing, utcnow
+from coalitionletter.models import (
+    Campaign,
+    Invitation,
+    InvitationState,
+    InvitationToken,
+    Listing,
+    utcnow,
+)
 
 INVITED = InvitationState.INVITED.value
 CONFIRMED = InvitationState.CONFIRMED.value
@@ -182,3 +189,204 @@ def transition(
         )
         return Outcome(invitation_id, values["state"], kind, changed=True)
     raise SignOnError("The invitation kept changing while this answer was saved; try again.")
+
+
+# --- personal links ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LinkAccess:
+    """What a personal link opens: its invitation, and whether its campaign still takes answers."""
+
+    invitation_id: int
+    campaign_id: int
+    organisation_id: int
+    token_id: int
+    issued_at: datetime
+    expired: bool
+
+
+def issue_token(
+    session: Session,
+    invitation_id: int,
+    *,
+    outbox_id: int | None = None,
+    now: datetime | None = None,
+) -> str:
+    """Make a new personal link for an invitation; return the raw token (kept nowhere)."""
+    raw = tokens.new_token()
+    session.add(
+        InvitationToken(
+            invitation_id=invitation_id,
+            token_hash=tokens.token_hash(raw),
+            outbox_id=outbox_id,
+            issued_at=now or utcnow(),
+        )
+    )
+    session.flush()
+    return raw
+
+
+def revoke_links(
+    session: Session, campaign: Campaign, invitation: Invitation, *, actor: str
+) -> int:
+    """Make every link of an invitation stop working (before a new one is sent)."""
+    now = utcnow()
+    result = session.execute(
+        update(InvitationToken)
+        .where(
+            InvitationToken.invitation_id == invitation.id,
+            InvitationToken.revoked_at.is_(None),
+        )
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    events.record(
+        session,
+        chain=events.campaign_chain(campaign.slug),
+        kind="links revoked",
+        actor=actor,
+        campaign_id=campaign.id,
+        organisation_id=invitation.organisation_id,
+        invitation_id=invitation.id,
+        detail={"links": result.rowcount},
+    )
+    return result.rowcount
+
+
+def find_by_token(session: Session, raw: str, now: datetime | None = None) -> LinkAccess | None:
+    """The invitation a link opens, or None for a malformed, unknown or revoked token."""
+    if not tokens.well_formed(raw):
+        return None
+    row = session.execute(
+        select(InvitationToken, Invitation, Campaign)
+        .join(Invitation, Invitation.id == InvitationToken.invitation_id)
+        .join(Campaign, Campaign.id == Invitation.campaign_id)
+        .where(
+            InvitationToken.token_hash == tokens.token_hash(raw),
+            InvitationToken.revoked_at.is_(None),
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    token, invitation, campaign = row
+    return LinkAccess(
+        invitation_id=invitation.id,
+        campaign_id=campaign.id,
+        organisation_id=invitation.organisation_id,
+        token_id=token.id,
+        issued_at=token.issued_at,
+        expired=not is_open(campaign, now),
+    )
+
+
+def record_view(
+    session: Session, campaign: Campaign, access: LinkAccess, *, ip: str | None
+) -> bool:
+    """Count a human view of the sign-on page (not a state change); log only the first."""
+    now = utcnow()
+    first = session.execute(
+        update(Invitation)
+        .where(Invitation.id == access.invitation_id, Invitation.viewed_at.is_(None))
+        .values(viewed_at=now, view_count=Invitation.view_count + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if first:
+        events.record(
+            session,
+            chain=events.campaign_chain(campaign.slug),
+            kind="viewed",
+            actor="token holder",
+            campaign_id=campaign.id,
+            organisation_id=access.organisation_id,
+            invitation_id=access.invitation_id,
+            ip=ip,
+        )
+        return True
+    session.execute(
+        update(Invitation)
+        .where(Invitation.id == access.invitation_id)
+        .values(view_count=Invitation.view_count + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return False
+
+
+# --- campaign-wide actions -----------------------------------------------------------
+
+
+def close_campaign(session: Session, campaign: Campaign, *, actor: str) -> bool:
+    """Stop the sign-on now: every link expires and every answer is frozen."""
+    if campaign.closed_at is not None:
+        return False
+    campaign.closed_at = utcnow()
+    session.flush()
+    events.record(
+        session,
+        chain=events.campaign_chain(campaign.slug),
+        kind="closed",
+        actor=actor,
+        campaign_id=campaign.id,
+    )
+    return True
+
+
+def invitations_of(session: Session, campaign: Campaign) -> dict[int, Invitation]:
+    """The campaign's invitations by organisation id."""
+    rows = session.scalars(select(Invitation).where(Invitation.campaign_id == campaign.id))
+    return {invitation.organisation_id: invitation for invitation in rows}
+
+
+def stale_confirmations(session: Session, campaign: Campaign, text_hash: str) -> list[Invitation]:
+    """Confirmed invitations whose agreed text is not the current one."""
+    query = select(Invitation).where(
+        Invitation.campaign_id == campaign.id,
+        Invitation.state == CONFIRMED,
+        (Invitation.text_hash != text_hash) | Invitation.text_hash.is_(None),
+    )
+    return list(session.scalars(query.order_by(Invitation.id)))
+
+
+def reminders_due(
+    session: Session,
+    campaign: Campaign,
+    *,
+    max_reminders: int,
+    interval_days: int,
+    last_contact: dict[int, datetime],
+    now: datetime | None = None,
+) -> list[Invitation]:
+    """Unanswered invitations that may get a reminder now (under the cap, not too soon)."""
+    now = now or utcnow()
+    if not is_open(campaign, now):
+        return []
+    query = select(Invitation).where(
+        Invitation.campaign_id == campaign.id,
+        Invitation.state == INVITED,
+        Invitation.reminders_sent < max_reminders,
+    )
+    due: list[Invitation] = []
+    for invitation in session.scalars(query.order_by(Invitation.id)):
+        contacted = last_contact.get(invitation.id)
+        if contacted is None:
+            continue  # the invitation itself has not gone out yet
+        if invitation.last_reminded_at is not None:
+            contacted = max(contacted, invitation.last_reminded_at)
+        if (now - contacted).total_seconds() >= interval_days * 86_400:
+            due.append(invitation)
+    return due
+
+
+def note_reminder(session: Session, invitation: Invitation, now: datetime | None = None) -> None:
+    """Count a reminder as it is queued, so a rerun does not queue a second one."""
+    session.execute(
+        update(Invitation)
+        .where(Invitation.id == invitation.id)
+        .values(reminders_sent=Invitation.reminders_sent + 1, last_reminded_at=now or utcnow())
+        .execution_options(synchronize_session=False)
+    )
+
+
+def staff_actor(staff_name: str) -> str:
+    """How a staff member appears in the trail."""
+    return f"staff: {staff_name}"

@@ -1,5 +1,380 @@
-"""Commands for signon (filled in by its issue)."""
+"""Sign-on commands: invite, remind, reconfirm, close, sign, audit, serve."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 import click
 
-COMMANDS: list[click.Command] = []
+from coalitionletter.cli import AppContext, core_errors, pass_app
+
+if TYPE_CHECKING:
+    from coalitionletter.invitations import QueueReport
+    from coalitionletter.mail import DeliveryReport, Transport
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
+
+
+def _warn_if_loopback(base_url: str) -> None:
+    from urllib.parse import urlsplit
+
+    host = urlsplit(base_url).hostname or ""
+    if host in LOOPBACK_HOSTS or host.startswith("127."):
+        click.echo(
+            f"Warning: the links point to {base_url}, which works only on this machine. "
+            "Set [web] base_url in coalitionletter.toml (or COALITIONLETTER_BASE_URL) to the "
+            "address organisations can reach.",
+            err=True,
+        )
+
+
+def _transport(app: AppContext, outbox: str | None) -> Transport:
+    from pathlib import Path
+
+    from coalitionletter import mail
+
+    if outbox:
+        return mail.FolderTransport(Path(outbox))
+    with core_errors():
+        return mail.SmtpTransport(app.settings.smtp)
+
+
+def _print_queue(report: QueueReport, what: str) -> None:
+    for line in report.skipped:
+        click.echo(f"Skipped {line}.")
+    for name in report.no_address:
+        click.echo(
+            f"Not sent to {name}: it has no contact email. Add one with "
+            "`coalitionletter org edit` and run again.",
+            err=True,
+        )
+    click.echo(f"Queued {len(report.queued)} {what}.")
+
+
+def _progress(number: int, total: int, name: str, outcome: str) -> None:
+    click.echo(f"[{number}/{total}] {outcome}: {name}")
+
+
+def _deliver(app: AppContext, definition: Any, transport: Transport, slug: str) -> None:
+    from coalitionletter import mail
+
+    with core_errors():
+        report = mail.deliver(app.database, app.settings, definition, transport, _progress)
+    _print_delivery(report, slug)
+    if not report.ok:
+        raise click.exceptions.Exit(1)
+
+
+def _print_delivery(report: DeliveryReport, slug: str) -> None:
+    click.echo(f"Sent {len(report.sent)} message{'s' if len(report.sent) != 1 else ''}.")
+    if report.refused:
+        click.echo("The mail server refused these recipients (fix the address, then resend):")
+        for line in report.refused:
+            click.echo(f"  {line}")
+    if report.failed:
+        click.echo("These messages failed:")
+        for line in report.failed:
+            click.echo(f"  {line}")
+    if report.unknown:
+        click.echo(
+            "Outcome unknown: sending stopped while these were handed over, so they may have "
+            "arrived. They are NOT resent automatically. Ask the organisation; to send a new "
+            f"link (the old one stops working): coalitionletter invite {slug} --resend ORG"
+        )
+        for line in report.unknown:
+            click.echo(f"  {line}")
+    if report.remaining:
+        reason = f" ({report.stopped})" if report.stopped else ""
+        click.echo(
+            f"{report.remaining} message(s) are still queued{reason}. "
+            "Run the same command again to send them; nothing is sent twice."
+        )
+
+
+def _definition(app: AppContext, slug: str) -> Any:
+    from coalitionletter import campaigns
+
+    with core_errors():
+        return campaigns.load(app.settings, slug)
+
+
+@click.command()
+@click.argument("campaign")
+@click.option(
+    "--org",
+    "orgs",
+    multiple=True,
+    metavar="REF",
+    help="An organisation (id, slug or exact name); repeatable.",
+)
+@click.option(
+    "--all", "everyone", is_flag=True, help="Every organisation in the registry not yet asked."
+)
+@click.option(
+    "--resend", multiple=True, metavar="REF", help="Send a new link; the old one stops working."
+)
+@click.option(
+    "--outbox", type=click.Path(file_okay=False), help="Write .eml files to DIR instead of sending."
+)
+@pass_app
+def invite(
+    app: AppContext,
+    *,
+    campaign: str,
+    orgs: tuple[str, ...],
+    everyone: bool,
+    resend: tuple[str, ...],
+    outbox: str | None,
+) -> None:
+    """Email each organisation its personal sign-on link.
+
+    Organisations that already answered, or were already invited, are left
+    alone. A rerun after a crash or a mail-server failure sends every message
+    still queued exactly once.
+
+    \b
+    Example:
+      coalitionletter invite ilp-magnitsky-2020 --all
+      coalitionletter invite ilp-magnitsky-2020 --org pen-america --outbox outbox/
+      coalitionletter invite ilp-magnitsky-2020 --resend pen-america
+    """
+    from coalitionletter import invitations
+
+    if not (orgs or everyone or resend):
+        raise click.UsageError("Name organisations with --org REF, or pass --all or --resend REF.")
+    transport = _transport(app, outbox)
+    definition = _definition(app, campaign)
+    _warn_if_loopback(app.settings.base_url)
+    actor = f"staff: {app.settings.staff_name}"
+    with core_errors(), app.database.writing() as session:
+        report = invitations.QueueReport()
+        if orgs or everyone:
+            report = invitations.invite(
+                session, definition, refs=list(orgs), everyone=everyone, actor=actor
+            )
+        if resend:
+            again = invitations.resend(session, definition, list(resend), actor=actor)
+            report.queued += again.queued
+            report.no_address += again.no_address
+    _print_queue(report, "invitation(s)")
+    _deliver(app, definition, transport, campaign)
+
+
+@click.command()
+@click.argument("campaign")
+@click.option(
+    "--outbox", type=click.Path(file_okay=False), help="Write .eml files to DIR instead of sending."
+)
+@pass_app
+def remind(app: AppContext, campaign: str, outbox: str | None) -> None:
+    """Email a reminder to each organisation that has not answered yet.
+
+    At most [reminders] max reminders each (default 2), none within
+    [reminders] interval_days of the last message (default 7), none after the
+    deadline.
+
+    \b
+    Example:
+      coalitionletter remind ilp-magnitsky-2020
+    """
+    from coalitionletter import invitations
+
+    transport = _transport(app, outbox)
+    definition = _definition(app, campaign)
+    settings = app.settings
+    with core_errors(), app.database.writing() as session:
+        report = invitations.remind(
+            session,
+            definition,
+            max_reminders=settings.reminders_max,
+            interval_days=settings.reminders_interval_days,
+        )
+    _print_queue(report, "reminder(s)")
+    _deliver(app, definition, transport, campaign)
+
+
+@click.command()
+@click.argument("campaign")
+@click.option(
+    "--outbox", type=click.Path(file_okay=False), help="Write .eml files to DIR instead of sending."
+)
+@pass_app
+def reconfirm(app: AppContext, campaign: str, outbox: str | None) -> None:
+    """Ask organisations that confirmed an earlier text to confirm the current one.
+
+    Each gets the changes as a readable diff and its link. Until it confirms
+    again, `build` does not list it.
+
+    \b
+    Example:
+      coalitionletter reconfirm ilp-magnitsky-2020
+    """
+    from coalitionletter import invitations
+
+    transport = _transport(app, outbox)
+    definition = _definition(app, campaign)
+    with core_errors(), app.database.writing() as session:
+        report = invitations.reconfirm(session, definition)
+    _print_queue(report, "request(s) to reconfirm")
+    _deliver(app, definition, transport, campaign)
+
+
+@click.command()
+@click.argument("campaign")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@pass_app
+def close(app: AppContext, campaign: str, yes: bool) -> None:
+    """Close a campaign's sign-on now: links expire and answers are frozen.
+
+    \b
+    Example:
+      coalitionletter close ilp-magnitsky-2020 --yes
+    """
+    from coalitionletter import campaigns, signon
+
+    if not yes:
+        click.confirm(
+            f"Close the sign-on for {campaign}? No answer can be changed after.", abort=True
+        )
+    with core_errors(), app.database.writing() as session:
+        row = campaigns.campaign_row(session, campaign)
+        closed = signon.close_campaign(
+            session, row, actor=signon.staff_actor(app.settings.staff_name)
+        )
+    if closed:
+        click.echo(f"Closed the sign-on for {campaign}. Links now show that it has closed.")
+    else:
+        click.echo(f"The sign-on for {campaign} was already closed; nothing changed.")
+
+
+@click.command()
+@click.argument("campaign")
+@click.argument("org")
+@click.option("--confirm", "action", flag_value="confirm", help="The organisation agreed.")
+@click.option("--decline", "action", flag_value="decline", help="The organisation declined.")
+@click.option("--withdraw", "action", flag_value="withdraw", help="It withdrew its signature.")
+@click.option("--signer", help="Who gave the answer (required to confirm).")
+@click.option("--title", help="The signer's title (required to confirm).")
+@click.option("--display-name", help="The name to print, if it differs from the registry.")
+@click.option(
+    "--listing",
+    type=click.Choice(["public", "governments_only"]),
+    default="public",
+    show_default=True,
+    help="Named publicly, or only in the copies delivered to governments.",
+)
+@click.option("--reason", help="Why it declined (optional).")
+@pass_app
+def sign(
+    app: AppContext,
+    *,
+    campaign: str,
+    org: str,
+    action: str | None,
+    signer: str | None,
+    title: str | None,
+    display_name: str | None,
+    listing: str,
+    reason: str | None,
+) -> None:
+    """Record an answer received another way (an email reply, a call).
+
+    ORG is an id, a slug or the exact name. The answer is logged under the
+    staff name from the configuration ([staff] name).
+
+    \b
+    Example:
+      coalitionletter sign ilp-magnitsky-2020 pen-america --confirm \\
+          --signer "Jane Doe" --title "Director"
+    """
+    from coalitionletter import invitations
+
+    if action is None:
+        raise click.UsageError(
+            "Say what the organisation answered: --confirm, --decline or --withdraw."
+        )
+    definition = _definition(app, campaign)
+    answer = invitations.StaffAnswer(
+        action=action,
+        signer_name=signer,
+        signer_title=title,
+        display_name=display_name,
+        listing=listing,
+        reason=reason,
+    )
+    with core_errors(), app.database.writing() as session:
+        name, outcome = invitations.record_staff_answer(
+            session, definition, org, answer, staff_name=app.settings.staff_name
+        )
+    if outcome.changed:
+        click.echo(f"Recorded: {name} {outcome.event} (as {app.settings.staff_name}).")
+    else:
+        click.echo(f"{name} is already {outcome.state}; nothing changed.")
+
+
+@click.command()
+@click.argument("campaign")
+@click.option("--verify", is_flag=True, help="Check the hash chain; exit non-zero if it is broken.")
+@pass_app
+def audit(app: AppContext, campaign: str, verify: bool) -> None:
+    """Print a campaign's trail: who did what, when, from where, to which text.
+
+    \b
+    Example:
+      coalitionletter audit ilp-magnitsky-2020
+      coalitionletter audit ilp-magnitsky-2020 --verify
+    """
+    from coalitionletter import audit as trail
+
+    with core_errors(), app.database.reading() as session:
+        lines = trail.lines(session, campaign)
+        problems = trail.problems(session, campaign) if verify else []
+    for line in lines:
+        click.echo(line)
+    if not verify:
+        return
+    if problems:
+        for problem in problems:
+            click.echo(f"Broken at entry {problem.seq}: {problem.reason}", err=True)
+        raise click.ClickException(
+            f"The trail of {campaign} has been altered ({len(problems)} problem(s) above). "
+            "Restore the database from a backup and compare."
+        )
+    click.echo(f"Verified: the chain of {len(lines)} entries is unbroken.")
+
+
+@click.command()
+@click.option("--host", help="Address to listen on (default: [web] host, 127.0.0.1).")
+@click.option("--port", type=int, help="Port (default: [web] port, 8000).")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Worker processes; more than 1 runs gunicorn.",
+)
+@pass_app
+def serve(app: AppContext, host: str | None, port: int | None, workers: int) -> None:
+    """Serve the sign-on pages organisations open from their emails.
+
+    Runs under waitress (one process) or gunicorn (--workers N), never
+    Flask's development server. Put it behind HTTPS in production and set
+    [web] base_url to the public address.
+
+    \b
+    Example:
+      coalitionletter serve
+      coalitionletter serve --host 0.0.0.0 --port 8080 --workers 4
+    """
+    from coalitionletter import web
+
+    app.database.dispose()  # each worker opens its own connections
+    settings = app.settings
+    host = host or settings.host
+    port = port or settings.port
+    click.echo(f"Serving the sign-on pages on http://{host}:{port} (links use {settings.base_url})")
+    with core_errors():
+        web.run(settings, host=host, port=port, workers=workers)
+
+
+COMMANDS = [invite, remind, reconfirm, close, sign, audit, serve]

@@ -1,0 +1,289 @@
+"""Who gets which message: invitations, reminders, reconfirmations and staff answers.
+
+These functions decide and queue, in the caller's transaction; `mail.deliver`
+then sends what is queued. Deciding and sending are apart so that a crash
+between them loses nothing and sends nothing twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from coalitionletter import campaigns, consent, mail, signon
+from coalitionletter.campaigns import CampaignDefinition
+from coalitionletter.errors import SignOnError
+from coalitionletter.models import (
+    Campaign,
+    Invitation,
+    InvitationState,
+    Listing,
+    Organisation,
+    OutboxMessage,
+)
+
+INVITED = InvitationState.INVITED.value
+
+
+@dataclass
+class QueueReport:
+    """What was queued and what was left out, by organisation."""
+
+    queued: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # "Org: why"
+    no_address: list[str] = field(default_factory=list)
+
+
+def _addresses(organisation: Organisation) -> list[str]:
+    seen: dict[str, str] = {}
+    for contact in organisation.contacts:
+        if contact.email and contact.email.lower() not in seen:
+            seen[contact.email.lower()] = contact.email
+    return list(seen.values())
+
+
+def _open_campaign(session: Session, definition: CampaignDefinition) -> Campaign:
+    campaign = campaigns.sync(session, definition)
+    if not signon.is_open(campaign):
+        raise SignOnError(
+            f"The sign-on for {definition.slug} is closed (deadline passed or closed by staff); "
+            "no messages were queued."
+        )
+    consent.remember(session, campaign.id, consent.current(definition))
+    return campaign
+
+
+def _sender_domain(definition: CampaignDefinition) -> str:
+    return mail.sender_address(definition)[1].rpartition("@")[2]
+
+
+def _targets(session: Session, refs: list[str], everyone: bool) -> list[Organisation]:
+    from coalitionletter.registry import find_organisation
+
+    if everyone:
+        query = select(Organisation).where(Organisation.merged_into_id.is_(None))
+        return list(session.scalars(query.order_by(Organisation.sort_name, Organisation.id)))
+    found: dict[int, Organisation] = {}
+    for ref in refs:
+        organisation = find_organisation(session, ref)
+        found.setdefault(organisation.id, organisation)
+    return list(found.values())
+
+
+def _has_invite_message(session: Session, invitation_id: int) -> bool:
+    return (
+        session.scalar(
+            select(OutboxMessage.id).where(
+                OutboxMessage.invitation_id == invitation_id,
+                OutboxMessage.kind == "invite",
+            )
+        )
+        is not None
+    )
+
+
+def invite(
+    session: Session,
+    definition: CampaignDefinition,
+    *,
+    refs: list[str],
+    everyone: bool,
+    actor: str,
+) -> QueueReport:
+    """Create invitations and queue one invitation email per organisation not yet asked."""
+    if not refs and not everyone:
+        raise SignOnError("Name the organisations to invite with --org REF, or pass --all.")
+    campaign = _open_campaign(session, definition)
+    domain = _sender_domain(definition)
+    existing = signon.invitations_of(session, campaign)
+    report = QueueReport()
+    for organisation in _targets(session, refs, everyone):
+        invitation = existing.get(organisation.id)
+        if invitation is not None and invitation.state != INVITED:
+            report.skipped.append(f"{organisation.name}: already answered ({invitation.state})")
+            continue
+        if invitation is not None and _has_invite_message(session, invitation.id):
+            report.skipped.append(f"{organisation.name}: already invited")
+            continue
+        addresses = _addresses(organisation)
+        if not addresses:
+            report.no_address.append(organisation.name)
+            continue
+        if invitation is None:
+            signon.transition(session, campaign, organisation.id, "invite", actor=actor)
+            invitation = _invitation(session, campaign, organisation.id)
+        mail.queue(
+            session,
+            campaign,
+            invitation,
+            kind="invite",
+            recipients=addresses,
+            text_hash=definition.text_hash,
+            sender_domain=domain,
+        )
+        report.queued.append(organisation.name)
+    return report
+
+
+def _invitation(session: Session, campaign: Campaign, organisation_id: int) -> Invitation:
+    return session.scalars(
+        select(Invitation).where(
+            Invitation.campaign_id == campaign.id, Invitation.organisation_id == organisation_id
+        )
+    ).one()
+
+
+def resend(
+    session: Session, definition: CampaignDefinition, refs: list[str], *, actor: str
+) -> QueueReport:
+    """Replace organisations' links: every old link stops working, a new one is queued."""
+    from coalitionletter.registry import find_organisation
+
+    campaign = _open_campaign(session, definition)
+    domain = _sender_domain(definition)
+    report = QueueReport()
+    for ref in refs:
+        organisation = find_organisation(session, ref)
+        invitation = signon.invitations_of(session, campaign).get(organisation.id)
+        if invitation is None:
+            raise SignOnError(
+                f"{organisation.name} has not been invited to {definition.slug}; "
+                f"invite it first with: coalitionletter invite {definition.slug} --org "
+                f"{organisation.slug}"
+            )
+        addresses = _addresses(organisation)
+        if not addresses:
+            report.no_address.append(organisation.name)
+            continue
+        signon.revoke_links(session, campaign, invitation, actor=actor)
+        mail.drop_queued(session, invitation.id)
+        mail.queue(
+            session,
+            campaign,
+            invitation,
+            kind="invite",
+            recipients=addresses,
+            text_hash=definition.text_hash,
+            sender_domain=domain,
+        )
+        report.queued.append(organisation.name)
+    return report
+
+
+def remind(
+    session: Session, definition: CampaignDefinition, *, max_reminders: int, interval_days: int
+) -> QueueReport:
+    """Queue a reminder for each unanswered organisation that is due one."""
+    campaign = _open_campaign(session, definition)
+    domain = _sender_domain(definition)
+    report = QueueReport()
+    due = signon.reminders_due(
+        session,
+        campaign,
+        max_reminders=max_reminders,
+        interval_days=interval_days,
+        last_contact=mail.contact_times(session, campaign),
+    )
+    for invitation in due:
+        organisation = session.get(Organisation, invitation.organisation_id)
+        addresses = _addresses(organisation)
+        if not addresses:
+            report.no_address.append(organisation.name)
+            continue
+        mail.queue(
+            session,
+            campaign,
+            invitation,
+            kind="remind",
+            recipients=addresses,
+            text_hash=definition.text_hash,
+            sender_domain=domain,
+        )
+        signon.note_reminder(session, invitation)
+        report.queued.append(organisation.name)
+    return report
+
+
+def reconfirm(session: Session, definition: CampaignDefinition) -> QueueReport:
+    """Queue a message with the changes to each organisation that confirmed another text."""
+    campaign = _open_campaign(session, definition)
+    domain = _sender_domain(definition)
+    report = QueueReport()
+    for invitation in signon.stale_confirmations(session, campaign, definition.text_hash):
+        organisation = session.get(Organisation, invitation.organisation_id)
+        already = session.scalar(
+            select(OutboxMessage.id).where(
+                OutboxMessage.invitation_id == invitation.id,
+                OutboxMessage.kind == "reconfirm",
+                OutboxMessage.text_hash == definition.text_hash,
+            )
+        )
+        if already is not None:
+            report.skipped.append(f"{organisation.name}: already asked to reconfirm this text")
+            continue
+        addresses = _addresses(organisation)
+        if not addresses:
+            report.no_address.append(organisation.name)
+            continue
+        mail.queue(
+            session,
+            campaign,
+            invitation,
+            kind="reconfirm",
+            recipients=addresses,
+            text_hash=definition.text_hash,
+            sender_domain=domain,
+        )
+        report.queued.append(organisation.name)
+    return report
+
+
+@dataclass(frozen=True)
+class StaffAnswer:
+    """An answer an organisation gave another way (an email reply, a call)."""
+
+    action: str  # confirm, decline, withdraw
+    signer_name: str | None = None
+    signer_title: str | None = None
+    display_name: str | None = None
+    listing: str = Listing.PUBLIC.value
+    reason: str | None = None
+
+
+def record_staff_answer(
+    session: Session,
+    definition: CampaignDefinition,
+    ref: str,
+    answer: StaffAnswer,
+    *,
+    staff_name: str,
+) -> tuple[str, signon.Outcome]:
+    """Record an answer staff received for an organisation; logged under the staff name."""
+    from coalitionletter.registry import find_organisation
+
+    campaign = campaigns.sync(session, definition)
+    organisation = find_organisation(session, ref)
+    fields: dict[str, str | None] = {}
+    if answer.action == "confirm":
+        if not (answer.signer_name and answer.signer_title):
+            raise SignOnError(
+                "A confirmation needs the person who gave it: pass --signer NAME and --title TITLE."
+            )
+        fields = {"listing": answer.listing, "display_name": answer.display_name}
+        consent.remember(session, campaign.id, consent.current(definition))
+    if answer.action == "decline":
+        fields = {"decline_reason": answer.reason}
+    fields |= {"signer_name": answer.signer_name, "signer_title": answer.signer_title}
+    outcome = signon.transition(
+        session,
+        campaign,
+        organisation.id,
+        answer.action,
+        actor=signon.staff_actor(staff_name),
+        text_hash=definition.text_hash if answer.action == "confirm" else None,
+        fields={k: v for k, v in fields.items() if v is not None},
+        detail={"via": "staff"},
+    )
+    return organisation.name, outcome
