@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
+import shutil
 import sqlite3
+import subprocess
 from contextlib import closing
 from pathlib import Path
 
@@ -79,13 +82,73 @@ def _integrity_check(path: Path) -> str:
         return connection.execute("PRAGMA integrity_check").fetchone()[0]
 
 
+def _libpq_url(database: Database) -> str:
+    # URL.set() cannot clear a field (None means "keep"); _replace can.
+    url = make_url(database.url)._replace(drivername="postgresql", password=None)
+    return url.render_as_string(hide_password=False)
+
+
+def _pg_dump_command(database: Database, destination: Path) -> str:
+    return f"pg_dump --format=custom --file {destination} '{_libpq_url(database)}'"
+
+
+def _run_checked(arguments: list[str], password: str | None, what: str) -> str:
+    # The password goes to pg_dump in its environment, never on its command
+    # line, where anyone on the machine could read it in the process list.
+    environment = {**os.environ, "PGPASSWORD": password} if password else None
+    try:
+        result = subprocess.run(  # noqa: S603 - a fixed program with arguments, no shell
+            arguments, capture_output=True, text=True, env=environment, check=False
+        )
+    except OSError as exc:
+        raise DatabaseError(f"{what} failed: cannot run {arguments[0]} ({exc.strerror}).") from exc
+    if result.returncode != 0:
+        raise DatabaseError(f"{what} failed: {result.stderr.strip() or result.stdout.strip()}")
+    return result.stdout
+
+
+def _dump_postgres(database: Database, destination: Path, overwrite: bool) -> str:
+    program = shutil.which("pg_dump")
+    if program is None:
+        raise DatabaseError(
+            "pg_dump was not found on PATH, so nothing was backed up. Install "
+            "PostgreSQL's client programs (Debian: apt-get install postgresql-client, "
+            "the same major version as the server) and run backup again, or run this "
+            "where they are installed, with the password in PGPASSWORD or ~/.pgpass:\n"
+            f"  {_pg_dump_command(database, destination)}"
+        )
+    if destination.exists() and not overwrite:
+        raise DatabaseError(f"{destination} already exists. Choose another name or pass --force.")
+    if not destination.parent.is_dir():
+        raise DatabaseError(f"The folder {destination.parent} does not exist. Create it first.")
+    partial = destination.with_name(destination.name + ".partial")
+    partial.unlink(missing_ok=True)
+    try:
+        # pg_dump reads one snapshot, so the dump is consistent while workers write.
+        _run_checked(
+            [program, "--format=custom", f"--file={partial}", f"--dbname={_libpq_url(database)}"],
+            make_url(database.url).password,
+            f"pg_dump of {database.display_url}",
+        )
+        restore = shutil.which("pg_restore") or str(Path(program).with_name("pg_restore"))
+        listing = _run_checked([restore, "--list", str(partial)], None, "Reading the dump back")
+    except DatabaseError as exc:
+        partial.unlink(missing_ok=True)
+        raise DatabaseError(f"{exc} Nothing was written to {destination}.") from exc
+    partial.replace(destination)
+    entries = sum(1 for line in listing.splitlines() if line and not line.startswith(";"))
+    return (
+        f"Backed up {database.display_url} to {destination} "
+        f"({destination.stat().st_size:,} bytes, pg_dump custom format, {entries} entries "
+        "read back by pg_restore). Restore into an empty database with: "
+        f"pg_restore --no-owner --dbname=URL {destination}"
+    )
+
+
 def backup(database: Database, destination: Path, *, overwrite: bool = False) -> str:
     """Copy the live database consistently to `destination` and check the copy."""
     if not database.is_sqlite:
-        raise DatabaseError(
-            "backup copies SQLite databases. For PostgreSQL run: "
-            f"pg_dump --format=custom --file {destination} <database URL>"
-        )
+        return _dump_postgres(database, destination, overwrite)
     source = make_url(database.url).database
     if not source or not Path(source).exists():
         raise DatabaseError(f"There is no database at {source} to back up. Run `init` first.")
