@@ -32,9 +32,14 @@ answers arrive during the count.
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, select
@@ -201,7 +206,7 @@ def find_campaign(session: Session, slug: str) -> Campaign:
     )
 
 
-def _all_emails_failed() -> ColumnElement[bool]:
+def all_emails_failed() -> ColumnElement[bool]:
     """True for an invitation with at least one email, every one of which failed."""
     failed = OutboxMessage.state == MessageState.FAILED.value
     emails = select(OutboxMessage.id).where(OutboxMessage.invitation_id == Invitation.id)
@@ -216,7 +221,7 @@ def _count_columns() -> list[ColumnElement[int]]:
     confirmed = Invitation.state == InvitationState.CONFIRMED.value
     opened = Invitation.viewed_at.is_not(None)
     unopened = Invitation.viewed_at.is_(None)
-    all_failed = _all_emails_failed()
+    all_failed = all_emails_failed()
     governments_only = func.coalesce(Invitation.listing, "") == Listing.GOVERNMENTS_ONLY.value
     conditions: dict[str, ColumnElement[bool] | None] = {
         "invited": None,
@@ -434,3 +439,185 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 def safe_row(values: Sequence[Any]) -> list[str]:
     """Every cell of a CSV row made formula-safe."""
     return [safe_cell(value) for value in values]
+
+
+# --- text renderings: the terminal table and CSV ------------------------------------
+
+
+def _width(text: str) -> int:
+    """Columns a text takes in a terminal (wide East Asian characters take two)."""
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+
+def text_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A plain-text table: the first column left-aligned, the others right-aligned."""
+    widths = [
+        max(_width(str(cell)) for cell in column) for column in zip(headers, *rows, strict=True)
+    ]
+
+    def line(cells: Sequence[str]) -> str:
+        parts = []
+        for number, (cell, width) in enumerate(zip(cells, widths, strict=True)):
+            pad = " " * (width - _width(cell))
+            parts.append(cell + pad if number == 0 else pad + cell)
+        return "  ".join(parts).rstrip()
+
+    rule = "  ".join("-" * width for width in widths)
+    return "\n".join([line(headers), rule, *(line(row) for row in rows)])
+
+
+def _heading(counts: CampaignCounts) -> list[str]:
+    info = counts.campaign
+    return [
+        f"{info.title} ({info.slug})",
+        deadline_phrase(info),
+        f"Counted {counts.as_of:%d %B %Y %H:%M} UTC",
+        "",
+    ]
+
+
+# The totals table: (key, indent) in the order the sums read.
+TOTALS_LAYOUT = (
+    ("invited", 0),
+    ("confirmed", 1),
+    ("confirmed_public", 2),
+    ("confirmed_governments_only", 2),
+    ("declined", 1),
+    ("withdrawn", 1),
+    ("not_answered", 1),
+    ("viewed", 2),
+    ("not_viewed", 2),
+    ("email_failed", 2),
+)
+BREAKDOWN_COLUMNS = (
+    "invited",
+    "confirmed",
+    "not_answered",
+    "declined",
+    "withdrawn",
+    "email_failed",
+)
+COLUMN_TITLES = {
+    "invited": "Invited",
+    "confirmed": "Confirmed",
+    "not_answered": "Not answered",
+    "declined": "Declined",
+    "withdrawn": "Withdrawn",
+    "email_failed": "Email failed",
+}
+BY_TITLES = {"status": "Status", "country": "Country", "type": "Type"}
+
+
+def _totals_table(totals: StateCounts) -> str:
+    percent = totals.percent()
+    rows = [
+        ["  " * indent + STATUS_LABELS[key], str(getattr(totals, key)), f"{percent[key]:.1f}%"]
+        for key, indent in TOTALS_LAYOUT
+    ]
+    return text_table(["", "count", "of invited"], rows)
+
+
+def _breakdown_table(counts: CampaignCounts) -> str:
+    if counts.by == "status":
+        whole = counts.totals.invited
+        rows = [
+            [row.label, str(row.counts.invited), f"{percent_of(row.counts.invited, whole):.1f}%"]
+            for row in counts.rows
+        ]
+        rows.append(["Total invited", str(whole), f"{percent_of(whole, whole):.1f}%"])
+        return text_table(["Status", "count", "of invited"], rows)
+    headers = [BY_TITLES[counts.by or ""], *(COLUMN_TITLES[k] for k in BREAKDOWN_COLUMNS)]
+    headers.insert(3, "% confirmed")
+    table_rows = []
+    for label, row_counts in [
+        *((r.label, r.counts) for r in counts.rows),
+        ("Total", counts.totals),
+    ]:
+        cells = [label, *(str(getattr(row_counts, k)) for k in BREAKDOWN_COLUMNS)]
+        cells.insert(3, f"{row_counts.percent()['confirmed']:.1f}%")
+        table_rows.append(cells)
+    return text_table(headers, table_rows)
+
+
+def counts_table(counts: CampaignCounts) -> str:
+    """One campaign's counts as the terminal shows them."""
+    body = _breakdown_table(counts) if counts.by else _totals_table(counts.totals)
+    return "\n".join([*_heading(counts), body])
+
+
+def overview_table(summary: Overview) -> str:
+    """The all-campaigns overview as the terminal shows it, one line per campaign."""
+    if not summary.lines:
+        return "No campaigns yet. Run `coalitionletter init` to register those in letters/."
+    headers = ["Campaign", "Deadline", "Days left", *(COLUMN_TITLES[k] for k in BREAKDOWN_COLUMNS)]
+    headers.insert(5, "% confirmed")
+    rows = []
+    for info, totals in summary.lines:
+        deadline = f"{info.deadline:%Y-%m-%d}" if info.deadline else "none"
+        days = "" if info.days_left is None else str(info.days_left)
+        if info.deadline is not None and not info.is_open:
+            days = "closed"
+        cells = [info.slug, deadline, days, *(str(getattr(totals, k)) for k in BREAKDOWN_COLUMNS)]
+        cells.insert(5, f"{totals.percent()['confirmed']:.1f}%")
+        rows.append(cells)
+    return text_table(headers, rows)
+
+
+def _csv_text(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows(safe_row(row) for row in rows)
+    return buffer.getvalue()
+
+
+def counts_csv(counts: CampaignCounts) -> str:
+    """One campaign's counts as CSV: a row per breakdown row, then the total row."""
+    rows = [[row.key or "", row.label, *row.counts.as_dict().values()] for row in counts.rows]
+    rows.append(["total", "Total", *counts.totals.as_dict().values()])
+    return _csv_text(["key", "label", *KEYS], rows)
+
+
+def overview_csv(summary: Overview) -> str:
+    """The all-campaigns overview as CSV, one row per campaign."""
+    rows = [
+        [
+            info.slug,
+            info.title,
+            _iso(info.deadline) or "",
+            "" if info.days_left is None else info.days_left,
+            "yes" if info.is_open else "no",
+            *totals.as_dict().values(),
+        ]
+        for info, totals in summary.lines
+    ]
+    return _csv_text(["campaign", "title", "deadline", "days_left", "open", *KEYS], rows)
+
+
+def counts_text(counts: CampaignCounts, output_format: str) -> str:
+    """One campaign's counts as `table`, `csv` or `json` text."""
+    if output_format == "json":
+        return json.dumps(counts_json(counts), indent=2, ensure_ascii=False) + "\n"
+    return counts_csv(counts) if output_format == "csv" else counts_table(counts) + "\n"
+
+
+def overview_text(summary: Overview, output_format: str) -> str:
+    """The all-campaigns overview as `table`, `csv` or `json` text."""
+    if output_format == "json":
+        return json.dumps(overview_json(summary), indent=2, ensure_ascii=False) + "\n"
+    return overview_csv(summary) if output_format == "csv" else overview_table(summary) + "\n"
+
+
+def write_output(path: Path, data: bytes) -> None:
+    """Write a file whole or not at all (a half-written sheet is worse than none)."""
+    folder = path.parent
+    if not folder.is_dir():
+        raise ReportError(
+            f"The folder {folder} does not exist. Create it or choose another path; "
+            "nothing was written."
+        )
+    if path.is_dir():
+        raise ReportError(f"{path} is a folder. Give a file name; nothing was written.")
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_bytes(data)
+    partial.replace(path)

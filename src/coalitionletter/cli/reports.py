@@ -1,5 +1,187 @@
-"""Commands for reports (filled in by its issue)."""
+"""Commands for coordinators: counts (terminal, CSV, JSON, printable sheet) and export."""
+
+from __future__ import annotations
+
+from pathlib import Path
 
 import click
 
-COMMANDS: list[click.Command] = []
+from coalitionletter.cli import AppContext, core_errors, pass_app
+
+BY_CHOICES = ("status", "country", "type")
+PAPER_CHOICES = ("a4", "letter")
+
+
+def _write_text(target: str, text: str) -> None:
+    if target == "-":
+        click.echo(text, nl=False)
+        return
+    from coalitionletter.reports import write_output
+
+    with core_errors():
+        write_output(Path(target), text.encode("utf-8"))
+
+
+@click.command()
+@click.argument("campaign", required=False)
+@click.option(
+    "--by", type=click.Choice(BY_CHOICES), help="Break the counts down by status, country or type."
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(("table", "csv", "json")),
+    default="table",
+    show_default=True,
+    help="How to print the counts.",
+)
+@click.option(
+    "--pdf",
+    "pdf_path",
+    type=click.Path(dir_okay=False),
+    help="Also write the printable count sheet as PDF to this file.",
+)
+@click.option(
+    "--html",
+    "html_path",
+    type=click.Path(dir_okay=False),
+    help="Also write the count sheet as HTML to this file.",
+)
+@click.option(
+    "--paper",
+    type=click.Choice(PAPER_CHOICES, case_sensitive=False),
+    default="a4",
+    show_default=True,
+    help="Paper size of the count sheet.",
+)
+@pass_app
+def counts(
+    app: AppContext,
+    *,
+    campaign: str | None,
+    by: str | None,
+    output_format: str,
+    pdf_path: str | None,
+    html_path: str | None,
+    paper: str,
+) -> None:
+    """Show where the sign-on stands: invited, answered, confirmed, and whom to chase.
+
+    Without CAMPAIGN, one line per campaign. Percentages are of those invited.
+    The count sheet (--pdf, --html) lists the contact person of each
+    organisation that has not answered: treat it as confidential.
+
+    \b
+    Example:
+      coalitionletter counts
+      coalitionletter counts ilp-magnitsky-2020 --by country
+      coalitionletter counts ilp-magnitsky-2020 --format json > counts.json
+      coalitionletter counts ilp-magnitsky-2020 --pdf sheet.pdf --paper letter
+    """
+    if campaign is None and (by or pdf_path or html_path):
+        raise click.UsageError(
+            "--by, --pdf and --html need a CAMPAIGN; name one, e.g. "
+            "`coalitionletter counts ilp-magnitsky-2020 --by country`."
+        )
+    from coalitionletter import reports
+
+    database = app.database
+    with core_errors(), database.reading() as session:
+        if campaign is None:
+            text = reports.overview_text(reports.overview(session), output_format)
+        else:
+            text = reports.counts_text(
+                reports.campaign_counts(session, campaign, by=by), output_format
+            )
+    if pdf_path or html_path:
+        _write_sheet(app, campaign or "", pdf_path, html_path, paper.lower())
+    click.echo(text, nl=False)
+
+
+def _write_sheet(
+    app: AppContext, campaign: str, pdf_path: str | None, html_path: str | None, paper: str
+) -> None:
+    from coalitionletter import countsheet
+    from coalitionletter.reports import write_output
+
+    database = app.database
+    with core_errors():
+        with database.reading() as session:
+            sheet = countsheet.build_sheet(app.settings, session, campaign, paper=paper)
+        if html_path:
+            write_output(Path(html_path), countsheet.render_html(sheet).encode("utf-8"))
+            click.echo(f"Wrote the count sheet to {html_path}.", err=True)
+        if pdf_path:
+            write_output(Path(pdf_path), countsheet.render_pdf(sheet))
+            click.echo(f"Wrote the count sheet to {pdf_path}.", err=True)
+    click.echo(
+        "The sheet lists contact people: keep it within the coalition and shred it after use.",
+        err=True,
+    )
+
+
+@click.command()
+@click.argument("campaign")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(("csv", "json")),
+    default="csv",
+    show_default=True,
+    help="CSV (formula-safe) or JSON.",
+)
+@click.option(
+    "--output",
+    "-o",
+    default="-",
+    show_default=True,
+    help="File to write, or - for standard output.",
+)
+@click.option(
+    "--delivered",
+    is_flag=True,
+    help="Every signatory, including those named to governments only. Never publish it.",
+)
+@click.option(
+    "--allow-stale",
+    is_flag=True,
+    help="Include confirmations given to an earlier text of the letter (as build does).",
+)
+@pass_app
+def export(
+    app: AppContext,
+    *,
+    campaign: str,
+    output_format: str,
+    output: str,
+    delivered: bool,
+    allow_stale: bool,
+) -> None:
+    """Write the organisations named in the letter as CSV or JSON, for press and partners.
+
+    The public list (the default) leaves out organisations that asked to be
+    named to governments only, and says how many. --delivered gives the list
+    as delivered to governments: it must not be published.
+
+    \b
+    Example:
+      coalitionletter export ilp-magnitsky-2020 > signatories.csv
+      coalitionletter export ilp-magnitsky-2020 --format json --output signatories.json
+      coalitionletter export ilp-magnitsky-2020 --delivered --output for-governments.csv
+    """
+    from coalitionletter import campaigns
+    from coalitionletter import export as exporting
+
+    database = app.database
+    with core_errors():
+        definition = campaigns.load(app.settings, campaign)
+        with database.reading() as session:
+            listing = exporting.signatory_list(
+                session, definition, delivered=delivered, allow_stale=allow_stale
+            )
+    text = exporting.as_csv(listing) if output_format == "csv" else exporting.as_json(listing)
+    _write_text(output, text)
+    click.echo(exporting.summary(listing), err=True)
+
+
+COMMANDS = [counts, export]
