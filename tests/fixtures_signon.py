@@ -1,1 +1,277 @@
-"""Shared fixtures for the signon tests (a plugin of conftest.py)."""
+"""Sign-on fixtures: a real SMTP server, a campaign with contacts, a live `serve`."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email import message_from_bytes
+from email.message import EmailMessage
+from email.policy import default as default_policy
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from coalitionletter import campaigns
+from coalitionletter.db import Database, upgrade
+from coalitionletter.models import Contact, Organisation
+from coalitionletter.names import default_sort_name, name_key, slugify
+from coalitionletter.settings import Settings, load_settings
+
+SLUG = "ilp-magnitsky-2020"
+LINK = re.compile(r"(https?://[^\s<>\"]+)/s/([A-Za-z0-9_-]{43})")
+BROWSER_AGENT = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/126.0 Safari/537.36"
+)
+
+# Organisations of the test coalition: (name, [(contact name, email)]).
+ORGANISATIONS = [
+    ("Uyghur Rights Advocacy Network", [("Aynur Tursun", "aynur@uran.example")]),
+    ("Canadian Friends of Hong Kong (加拿大香港之友)", [("Li Wei", "li@cfhk.example")]),
+    ("ئۇيغۇر ئاياللار بىرلىكى", [("Gulnar Abdulla", "gulnar@uyghur-women.example")]),
+    (
+        "Evil\r\nBcc: x@y Org",
+        [("Evil\r\nBcc: victim@evil.example", "office@evil-org.example")],
+    ),
+    ("Justice & <Truth> Initiative", [("Sam O'Neil", "sam@jti.example")]),
+]
+
+
+@dataclass
+class Received:
+    """One message as the SMTP server took it."""
+
+    sender: str
+    recipients: list[str]
+    message: EmailMessage
+    raw: bytes
+
+    def text(self) -> str:
+        """The plain-text part."""
+        return self.message.get_body(preferencelist=("plain",)).get_content()
+
+    def html(self) -> str:
+        """The HTML part."""
+        return self.message.get_body(preferencelist=("html",)).get_content()
+
+    def link(self) -> tuple[str, str]:
+        """(base URL, token) of the sign-on link in the text."""
+        found = LINK.search(self.text())
+        assert found, self.text()
+        return found.group(1), found.group(2)
+
+
+@dataclass
+class CaptureHandler:
+    """aiosmtpd handler that keeps every message and can misbehave on cue."""
+
+    received: list[Received] = field(default_factory=list)
+    refuse: set[str] = field(default_factory=set)
+    fail_data_at: int | None = None  # answer "421" to this DATA (1-based)
+    block_at: int | None = None  # take this message, then hang before answering
+    data_count: int = 0
+    blocked: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse:
+            return "550 5.1.1 No such mailbox here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.data_count += 1
+        if self.fail_data_at == self.data_count:
+            return "421 4.3.2 Service shutting down, try again later"
+        raw = envelope.original_content or envelope.content
+        parsed = message_from_bytes(raw, policy=default_policy)
+        self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), parsed, raw))
+        if self.block_at == self.data_count:
+            self.blocked.set()
+            while not self.release.is_set():
+                await asyncio.sleep(0.02)
+        return "250 OK"
+
+    def for_address(self, address: str) -> list[Received]:
+        """The messages whose envelope includes this address."""
+        return [r for r in self.received if address in r.recipients]
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[Controller, CaptureHandler]]:
+    """A real SMTP server on loopback, capturing what it receives."""
+    handler = CaptureHandler()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller, handler
+    handler.release.set()
+    controller.stop()
+
+
+@pytest.fixture
+def mailbox(smtp_server: tuple[Controller, CaptureHandler]) -> CaptureHandler:
+    """The captured messages of the SMTP server."""
+    return smtp_server[1]
+
+
+@dataclass
+class SignOnWorkspace:
+    """A workspace with the founding campaign, organisations with contacts, and mail set up."""
+
+    home: Path
+    settings: Settings
+    database: Database
+    organisations: dict[str, int]  # name -> id
+    emails: dict[str, list[str]]  # name -> contact addresses
+    env: dict[str, str]
+
+    @property
+    def definition(self) -> campaigns.CampaignDefinition:
+        """The campaign as its files define it now."""
+        return campaigns.load(self.settings, SLUG)
+
+    def reload(self) -> None:
+        """Read the settings again (after the config file changed)."""
+        self.settings = load_settings(self.home, environ={})
+
+
+def write_config(home: Path, smtp_port: int, base_url: str | None = None) -> None:
+    """A coalitionletter.toml pointing mail at the test server."""
+    lines = [
+        "[smtp]",
+        'host = "127.0.0.1"',
+        f"port = {smtp_port}",
+        'security = "none"',
+        "timeout = 10",
+        "[staff]",
+        'name = "Test Coordinator"',
+    ]
+    if base_url:
+        lines = ["[web]", f'base_url = "{base_url}"', *lines]
+    (home / "coalitionletter.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def add_organisations(
+    database: Database, organisations: list[tuple[str, list[tuple[str, str]]]]
+) -> dict[str, int]:
+    """Put organisations and their contacts in the registry; return their ids by name."""
+    ids: dict[str, int] = {}
+    with database.writing() as session:
+        for name, contacts in organisations:
+            organisation = Organisation(
+                slug=slugify(name) or f"org-{len(ids) + 1}",
+                name=name,
+                name_key=name_key(name),
+                sort_name=default_sort_name(name),
+            )
+            organisation.contacts = [
+                Contact(name=person, email=email, email_key=email.lower())
+                for person, email in contacts
+            ]
+            session.add(organisation)
+            session.flush()
+            ids[name] = organisation.id
+    return ids
+
+
+@pytest.fixture
+def signon_workspace(
+    founding_home: Path, smtp_server: tuple[Controller, CaptureHandler]
+) -> Iterator[SignOnWorkspace]:
+    """The founding campaign registered, five organisations with contacts, SMTP configured."""
+    controller, _ = smtp_server
+    write_config(founding_home, controller.port)
+    settings = load_settings(founding_home, environ={})
+    database = Database(settings.db_url)
+    upgrade(database)
+    with database.writing() as session:
+        campaigns.sync(session, campaigns.load(settings, SLUG))
+    ids = add_organisations(database, ORGANISATIONS)
+    emails = {name: [email for _, email in contacts] for name, contacts in ORGANISATIONS}
+    yield SignOnWorkspace(founding_home, settings, database, ids, emails, {})
+    database.dispose()
+
+
+def run_cli(home: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """Run the real console command in a separate process."""
+    return subprocess.run(
+        [sys.executable, "-m", "coalitionletter", "--home", str(home), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=clean_env(),
+        check=False,
+    )
+
+
+def clean_env() -> dict[str, str]:
+    """The environment without the developer's COALITIONLETTER_* settings."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("COALITIONLETTER_")}
+
+
+@dataclass
+class LiveServer:
+    """`coalitionletter serve` running in its own process."""
+
+    url: str
+    process: subprocess.Popen[str]
+
+
+def wait_for_port(port: int, process: subprocess.Popen[str], seconds: float = 20) -> None:
+    """Wait until something listens on the port (or the process died)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            output = process.stderr.read() if process.stderr else ""
+            raise RuntimeError(f"serve exited early: {output}")
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise RuntimeError("serve did not start listening in time")
+
+
+@pytest.fixture
+def live_server(signon_workspace: SignOnWorkspace) -> Iterator[LiveServer]:
+    """`coalitionletter serve` on a free loopback port; links in emails point at it."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    controller_port = signon_workspace.settings.smtp.port
+    write_config(signon_workspace.home, controller_port, base_url=url)
+    signon_workspace.reload()
+    process = subprocess.Popen(
+        [
+            sys.executable, "-m", "coalitionletter", "--home", str(signon_workspace.home),
+            "serve", "--port", str(port),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=clean_env(),
+    )  # fmt: skip
+    try:
+        wait_for_port(port, process)
+        yield LiveServer(url, process)
+    finally:
+        process.terminate()
+        try:
+            process.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()

@@ -127,7 +127,8 @@ def build_message(
     sender_name, sender = sender_address(definition)
     context: dict[str, Any] = {
         "kind": kind,
-        "organisation": addressee.organisation_name,
+        # One line, as in the headers: a name never breaks the layout of a message.
+        "organisation": header_text(addressee.organisation_name),
         "link": tokens.link(letterhead.base_url, token),
         "title": definition.title,
         "lead": definition.lead.name,

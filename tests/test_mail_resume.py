@@ -1,0 +1,96 @@
+"""Crash and resume: a rerun sends every remaining message once and never a second copy."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+
+import pytest
+from sqlalchemy import select
+
+from coalitionletter import signon
+from coalitionletter.models import OutboxMessage
+from fixtures_signon import ORGANISATIONS, CaptureHandler, SignOnWorkspace, clean_env
+
+SLUG = "ilp-magnitsky-2020"
+
+
+def _kill_while_sending(workspace: SignOnWorkspace, mailbox: CaptureHandler, *args: str) -> None:
+    """Run the command in its own process and kill it while the server holds a message."""
+    command = [sys.executable, "-m", "coalitionletter", "--home", str(workspace.home), *args]
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=clean_env()
+    )
+    try:
+        assert mailbox.blocked.wait(30), "the message never reached the server"
+        process.send_signal(signal.SIGKILL)
+        process.wait(10)
+    finally:
+        mailbox.release.set()
+
+
+def _messages_per_address(workspace: SignOnWorkspace, mailbox: CaptureHandler) -> list[int]:
+    return [
+        len(mailbox.for_address(workspace.emails[name][0])) for name, _contacts in ORGANISATIONS
+    ]
+
+
+def test_a_server_failure_halfway_leaves_the_rest_queued_and_the_command_fails(
+    signon_workspace: SignOnWorkspace, mailbox: CaptureHandler, invoke
+) -> None:
+    mailbox.fail_data_at = 3
+    result = invoke("invite", SLUG, "--all")
+    assert result.exit_code != 0
+    assert "3 message(s) are still queued" in result.output
+    assert "Run the same command again" in result.output
+    assert len(mailbox.received) == 2
+
+
+def test_a_rerun_after_a_server_failure_sends_each_remaining_message_once(
+    signon_workspace: SignOnWorkspace, mailbox: CaptureHandler, invoke
+) -> None:
+    mailbox.fail_data_at = 3
+    invoke("invite", SLUG, "--all")
+    rerun = invoke("invite", SLUG, "--all")
+    assert rerun.exit_code == 0, rerun.output
+    assert _messages_per_address(signon_workspace, mailbox) == [1] * len(ORGANISATIONS)
+
+
+@pytest.mark.slow
+def test_a_process_killed_mid_send_is_reported_not_resent_and_the_rest_go_once(
+    signon_workspace: SignOnWorkspace, mailbox: CaptureHandler, invoke
+) -> None:
+    mailbox.block_at = 3  # the server takes message 3, then hangs before saying "250"
+    _kill_while_sending(signon_workspace, mailbox, "invite", SLUG, "--all")
+    taken = mailbox.received[2].recipients[0]
+
+    rerun = invoke("invite", SLUG, "--all")
+
+    assert rerun.exit_code != 0  # staff must look at the unknown one
+    assert "Outcome unknown" in rerun.output
+    assert "NOT resent" in rerun.output
+    assert _messages_per_address(signon_workspace, mailbox) == [1] * len(ORGANISATIONS)
+    assert len(mailbox.for_address(taken)) == 1
+    with signon_workspace.database.reading() as session:
+        states = sorted(session.scalars(select(OutboxMessage.state)))
+    assert states == ["sent"] * 4 + ["unknown"]
+
+
+@pytest.mark.slow
+def test_an_unknown_message_is_settled_by_resending_a_new_link(
+    signon_workspace: SignOnWorkspace, mailbox: CaptureHandler, invoke
+) -> None:
+    mailbox.block_at = 1
+    org = str(signon_workspace.organisations[ORGANISATIONS[0][0]])
+    _kill_while_sending(signon_workspace, mailbox, "invite", SLUG, "--org", org)
+    first_token = mailbox.received[0].link()[1]
+
+    result = invoke("invite", SLUG, "--resend", org)
+
+    assert result.exit_code == 0, result.output
+    assert "Outcome unknown" not in result.output
+    assert len(mailbox.received) == 2
+    assert mailbox.received[1].link()[1] != first_token
+    with signon_workspace.database.reading() as session:
+        assert signon.find_by_token(session, first_token) is None
