@@ -124,16 +124,20 @@ def make_engine(url: str) -> Engine:
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         return _sqlite_engine(url, parsed.database)
-    options: dict = {}
-    if backend == "postgresql":
-        options = {
-            **POSTGRES_POOL,
-            "isolation_level": "READ COMMITTED",
-            "connect_args": {
-                "connect_timeout": POSTGRES_CONNECT_TIMEOUT_S,
-                "application_name": "coalitionletter",
-            },
-        }
+    if backend != "postgresql":
+        raise DatabaseError(
+            f"{display_url(parsed)} is neither SQLite nor PostgreSQL, the two databases "
+            "coalitionletter works with. Give a SQLite file path or a "
+            "postgresql+psycopg://user@host/dbname URL."
+        )
+    options = {
+        **POSTGRES_POOL,
+        "isolation_level": "READ COMMITTED",
+        "connect_args": {
+            "connect_timeout": POSTGRES_CONNECT_TIMEOUT_S,
+            "application_name": "coalitionletter",
+        },
+    }
     try:
         engine = create_engine(url, **options)
     except ModuleNotFoundError as exc:
@@ -144,11 +148,10 @@ def make_engine(url: str) -> Engine:
         ) from exc
     except NoSuchModuleError as exc:
         raise DatabaseError(
-            f"{parsed.drivername!r} in {display_url(parsed)} is not a database this "
-            "program knows. Use a SQLite file path or a postgresql+psycopg:// URL."
+            f"{parsed.drivername!r} in {display_url(parsed)} is not a PostgreSQL driver this "
+            "program knows. Use a postgresql+psycopg:// URL."
         ) from exc
-    if backend == "postgresql":
-        _configure_postgres(engine)
+    _configure_postgres(engine)
     return engine
 
 
