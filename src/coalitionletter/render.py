@@ -5,12 +5,32 @@ sheet, the emails and the web pages alike. Loader order: the campaign's own
 `templates/`, the workspace's `templates/`, then the packaged defaults, which
 are also reachable as `default:<name>` so an override can extend what it
 replaces. Autoescaping is on for every HTML template.
+
+Nothing a letter prints may reach outside: stylesheets and images are inlined
+from the template folders (so the HTML stands alone and rebuilds byte for
+byte), any other reference in the rendered HTML is refused before WeasyPrint
+sees it, and WeasyPrint itself gets a URL fetcher that serves only files under
+the template folders and `data:` URIs. WeasyPrint is imported inside the PDF
+function so that commands making no PDF start fast.
 """
 
 from __future__ import annotations
 
+import base64
+import logging
+import mimetypes
+import re
+import shutil
+import subprocess
+import unicodedata
+from collections.abc import Iterable, Mapping
+from datetime import date
 from functools import cache
+from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+from urllib.request import url2pathname
 
 from jinja2 import (
     ChoiceLoader,
@@ -20,8 +40,14 @@ from jinja2 import (
     StrictUndefined,
     select_autoescape,
 )
+from markupsafe import Markup, escape
+
+from coalitionletter.errors import RenderError
+
+log = logging.getLogger(__name__)
 
 PACKAGE_DIR = Path(__file__).parent
+STATIC = "static"
 
 
 @cache
@@ -46,15 +72,37 @@ def template_dirs(workspace_templates: Path | None, campaign_dir: Path | None = 
     return dirs
 
 
+def allowed_roots(workspace_templates: Path | None, campaign_dir: Path | None = None) -> list[Path]:
+    """The only folders a letter may load files from: the template layers (with static/)."""
+    roots = [d.resolve() for d in template_dirs(workspace_templates, campaign_dir)]
+    if workspace_templates is not None and (workspace_templates.parent / STATIC).is_dir():
+        roots.append((workspace_templates.parent / STATIC).resolve())
+    return roots
+
+
+def _static_file(dirs: list[Path], name: str) -> Path:
+    """The first layer's static/<name>, refusing names that climb out of static/."""
+    if not name or name.startswith(("/", "\\")) or ".." in Path(name).parts:
+        raise RenderError(f"Static file name {name!r} must be a plain path inside static/.")
+    for folder in dirs:
+        candidate = (folder / STATIC / name).resolve()
+        if candidate.is_file() and (folder / STATIC).resolve() in candidate.parents:
+            return candidate
+    raise RenderError(
+        f"No template folder has static/{name}. Searched: {', '.join(str(d) for d in dirs)}."
+    )
+
+
 def make_environment(
     workspace_templates: Path | None, campaign_dir: Path | None = None
 ) -> Environment:
     """Build the Jinja environment (layered loaders, autoescape, strict undefined)."""
-    loaders = [FileSystemLoader(str(d)) for d in template_dirs(workspace_templates, campaign_dir)]
+    dirs = template_dirs(workspace_templates, campaign_dir)
+    loaders = [FileSystemLoader(str(d)) for d in dirs]
     loader = ChoiceLoader(
         [*loaders, PrefixLoader({"default": FileSystemLoader(str(packaged_templates_dir()))})]
     )
-    return Environment(
+    environment = Environment(
         loader=loader,
         autoescape=select_autoescape(
             enabled_extensions=("html", "htm", "xml", "svg"), default_for_string=True
@@ -64,3 +112,309 @@ def make_environment(
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+
+    # Stylesheets and images come from the template folders only, inlined so that
+    # the HTML needs nothing beside it and holds no machine-specific path.
+    def inline_css(name: str) -> Markup:
+        css = _static_file(dirs, name).read_text("utf-8")
+        if "</" in css:
+            raise RenderError(f"static/{name} contains '</', which would end its <style> tag.")
+        return Markup(css)  # noqa: S704 - a file from the template folders, not outside data
+
+    def asset_uri(name: str) -> str:
+        path = _static_file(dirs, name)
+        kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return f"data:{kind};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
+
+    environment.globals.update(inline_css=inline_css, asset_uri=asset_uri)
+    return environment
+
+
+# --- words, dates and the letter body -------------------------------------------------
+
+_ONES = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+]
+_TENS = ["_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+_SCALES = ((1_000_000_000, "billion"), (1_000_000, "million"), (1_000, "thousand"))
+
+
+def number_words(number: int, locale: str = "en-GB") -> str:
+    """A count in English words: 71 -> "seventy-one" (with "and" outside the US)."""
+    if number < 0:
+        raise ValueError("counts are never negative")
+    conjunction = " " if locale.replace("_", "-").upper() == "EN-US" else " and "
+
+    def below_thousand(n: int) -> str:
+        hundreds, rest = divmod(n, 100)
+        words = f"{_ONES[hundreds]} hundred" if hundreds else ""
+        if rest:
+            tens = _ONES[rest] if rest < 20 else _TENS[rest // 10]
+            if rest >= 20 and rest % 10:
+                tens = f"{tens}-{_ONES[rest % 10]}"
+            words = f"{words}{conjunction}{tens}" if words else tens
+        return words
+
+    if number == 0:
+        return "zero"
+    parts: list[str] = []
+    for value, name in _SCALES:
+        if number >= value:
+            parts.append(f"{below_thousand(number // value)} {name}")
+            number %= value
+    if number:
+        last = below_thousand(number)
+        parts.append(f"and {last}" if parts and number < 100 and conjunction != " " else last)
+    return " ".join(parts)
+
+
+def format_letter_date(day: date, locale: str) -> str:
+    """The date as the recipient's locale writes it: 18 August 2020 (en-GB)."""
+    from babel.dates import format_date
+
+    return format_date(day, "long", locale=locale.replace("-", "_"))
+
+
+def text_direction(text: str) -> str:
+    """ "rtl" when the first strong character is right-to-left (Arabic, Hebrew), else "ltr"."""
+    for char in text:
+        kind = unicodedata.bidirectional(char)
+        if kind in ("R", "AL"):
+            return "rtl"
+        if kind == "L":
+            return "ltr"
+    return "ltr"
+
+
+_PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
+_LEFTOVER = re.compile(r"\{\{|\}\}|%7B%7B|%7D%7D", re.IGNORECASE)
+
+
+def body_html(source: str, values: Mapping[str, str]) -> Markup:
+    """The Markdown body as HTML (CommonMark, raw HTML off) with placeholders filled in."""
+    from markdown_it import MarkdownIt
+
+    html = MarkdownIt("commonmark", {"html": False}).render(source)
+
+    def fill(match: re.Match[str]) -> str:
+        name = match.group(1)
+        value = values.get(name)
+        if value is None or not str(value).strip():
+            raise RenderError(
+                f"The placeholder {{{{ {name} }}}} has no value to print; a letter never "
+                "goes out with a blank."
+            )
+        return f'<span data-placeholder="{name}">{escape(value)}</span>'
+
+    filled = _PLACEHOLDER.sub(fill, html)
+    leftover = _LEFTOVER.search(filled)
+    if leftover:
+        raise RenderError(
+            f"The body still holds {leftover.group(0)!r} after filling the placeholders "
+            "(a placeholder inside a link or image is not supported); rewrite that passage."
+        )
+    return Markup(filled)  # noqa: S704 - markdown-it escaped the source; values escaped above
+
+
+# --- references: nothing reaches outside ---------------------------------------------
+
+# Attributes through which a document loads something (a plain <a href> loads nothing).
+_LOADING_ATTRIBUTES = {"src", "srcset", "poster", "data", "background", "lowsrc", "xlink:href"}
+_LOADING_HREF_TAGS = {"link", "image", "use", "feimage", "base"}
+_CSS_URL = re.compile(r"url\(\s*(['\"]?)(.*?)\1\s*\)|@import\s+(['\"])(.*?)\3", re.IGNORECASE)
+
+
+def _css_references(css: str) -> list[str]:
+    return [m.group(2) or m.group(4) or "" for m in _CSS_URL.finditer(css)]
+
+
+class _ReferenceCollector(HTMLParser):
+    """Collects every URL the document would load: attributes, inline styles, <style>."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.references: list[str] = []
+        self._in_style = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for name, value in attrs:
+            if value is None:
+                continue
+            if name in _LOADING_ATTRIBUTES or (name == "href" and tag in _LOADING_HREF_TAGS):
+                parts = value.split(",") if name == "srcset" else [value]
+                self.references.extend(p.strip().split(" ")[0] for p in parts)
+            elif name == "style":
+                self.references.extend(_css_references(value))
+            elif tag == "meta" and name == "content" and "url=" in value.lower():
+                self.references.append(value.lower().split("url=", 1)[1])
+        self._in_style = tag == "style"
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+        self._in_style = False
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in_style = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_style:
+            self.references.extend(_css_references(data))
+
+
+def _file_allowed(url: str, roots: Iterable[Path]) -> bool:
+    path = Path(url2pathname(unquote(urlsplit(url).path))).resolve()
+    return any(path == root or root in path.parents for root in roots)
+
+
+def reference_allowed(url: str, roots: Iterable[Path], base_url: str | None = None) -> bool:
+    """True for data: URIs, fragments, and files inside the allowed folders."""
+    url = url.strip()
+    if not url or url.startswith("#"):
+        return True
+    scheme = urlsplit(url).scheme.lower()
+    if scheme == "data":
+        return True
+    if scheme == "" and not url.startswith("//") and base_url:
+        from urllib.parse import urljoin
+
+        return reference_allowed(urljoin(base_url, url), roots)
+    return scheme == "file" and _file_allowed(url, roots)
+
+
+def refused_references(html: str, roots: Iterable[Path], base_url: str) -> list[str]:
+    """The URLs a rendered page would load that lie outside the allowed folders."""
+    collector = _ReferenceCollector()
+    collector.feed(html)
+    collector.close()
+    roots = list(roots)
+    return sorted({u for u in collector.references if not reference_allowed(u, roots, base_url)})
+
+
+def check_references(html: str, roots: Iterable[Path], base_url: str, what: str) -> None:
+    """Refuse a rendered page that would load anything from outside; nothing is fetched."""
+    refused = refused_references(html, roots, base_url)
+    if refused:
+        shown = ", ".join(refused[:5]) + (
+            f" and {len(refused) - 5} more" if len(refused) > 5 else ""
+        )
+        raise RenderError(
+            f"{what} refers to {shown}. A letter may load only files from its template "
+            "folders and data: URIs; nothing was fetched. Remove the reference from the "
+            "template or the data."
+        )
+
+
+# --- glyphs: every character shows -----------------------------------------------------
+
+
+@cache
+def installed_coverage() -> frozenset[int]:
+    """Every code point some installed font has a glyph for (from fontconfig)."""
+    fc_list = shutil.which("fc-list")
+    if fc_list is None:
+        raise RenderError(
+            "fc-list (fontconfig) is not installed, so glyph coverage cannot be checked. "
+            "Install fontconfig (Debian: apt-get install fontconfig) or pass "
+            "--allow-missing-glyphs."
+        )
+    result = subprocess.run(  # noqa: S603 - fixed arguments, no shell
+        [fc_list, "--format", "%{charset}\n"], capture_output=True, text=True, check=False
+    )
+    covered: set[int] = set()
+    for line in result.stdout.splitlines():
+        for part in line.split():
+            start, _, end = part.partition("-")
+            try:
+                covered.update(range(int(start, 16), int(end or start, 16) + 1))
+            except ValueError:
+                continue  # a font with an unreadable charset covers nothing we can count on
+    return frozenset(covered)
+
+
+def _needs_glyph(char: str) -> bool:
+    # Spaces, controls and format characters (ZWJ, ZWNJ) are not drawn.
+    return unicodedata.category(char)[0] not in "ZC"
+
+
+def missing_glyphs(texts: Mapping[str, str]) -> dict[str, list[str]]:
+    """For each labelled text, the characters no installed font can draw (in order)."""
+    covered = installed_coverage()
+    missing: dict[str, list[str]] = {}
+    for label, text in texts.items():
+        chars = sorted(
+            {c for c in text if _needs_glyph(c) and ord(c) not in covered}, key=text.index
+        )
+        if chars:
+            missing[label] = chars
+    return missing
+
+
+def describe_missing(missing: Mapping[str, list[str]]) -> list[str]:
+    """One line per text with missing glyphs, naming each character."""
+    from coalitionletter.names import character_label
+
+    return [
+        f"{label}: no installed font has {', '.join(character_label(c) for c in chars)}"
+        for label, chars in missing.items()
+    ]
+
+
+# --- PDF ----------------------------------------------------------------------------------
+
+
+def _restricted_fetcher(roots: list[Path]) -> Any:
+    """A WeasyPrint URLFetcher that serves only data: URIs and files under `roots`."""
+    from weasyprint.urls import URLFetcher
+
+    class RestrictedURLFetcher(URLFetcher):
+        """Refuses http(s), ftp and any file outside the template folders."""
+
+        def __init__(self) -> None:
+            super().__init__(allowed_protocols=("data", "file"), allow_redirects=False)
+            self.refused: list[str] = []
+
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            scheme = urlsplit(url).scheme.lower()
+            if scheme == "data" or (scheme == "file" and _file_allowed(url, roots)):
+                return super().fetch(url, headers)
+            self.refused.append(url)
+            raise ValueError(f"refused to load {url}: outside the letter's template folders")
+
+    return RestrictedURLFetcher()
+
+
+def write_pdf(html: str, *, base_url: str, roots: list[Path], what: str) -> bytes:
+    """Render one HTML letter to PDF bytes, loading nothing from outside `roots`."""
+    if not base_url.startswith("file:"):
+        raise RenderError("A PDF is rendered only with a file: base URL inside the templates.")
+    check_references(html, roots, base_url, what)
+    import weasyprint
+
+    fetcher = _restricted_fetcher(roots)
+    document = weasyprint.HTML(string=html, base_url=base_url, url_fetcher=fetcher)
+    pdf = document.write_pdf(custom_metadata=True, pdf_identifier=False)
+    if fetcher.refused:
+        raise RenderError(
+            f"{what} asked for {', '.join(sorted(set(fetcher.refused)))}, outside the "
+            "letter's template folders; nothing was fetched and no PDF was written."
+        )
+    return pdf

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cache
 
@@ -194,6 +194,11 @@ def _order(signatories: list[Signatory], lead_first: bool) -> list[Signatory]:
     return sorted(signatories, key=key)
 
 
+def in_print_order(names: Roster, definition: CampaignDefinition) -> Roster:
+    """The same roster with its signatories in print order."""
+    return replace(names, signatories=tuple(_order(list(names.signatories), definition.lead_first)))
+
+
 def _stale_message(definition: CampaignDefinition, stale: list[Signatory]) -> str:
     names = "; ".join(s.name for s in stale)
     count = len(stale)
@@ -212,8 +217,13 @@ def named_signatories(
     *,
     allow_stale: bool = False,
     locale: str = "en",
+    ordered: bool = True,
 ) -> Roster:
-    """The confirmed signatories of a campaign in print order; stale consent refused."""
+    """The confirmed signatories of a campaign in print order; stale consent refused.
+
+    With `ordered=False` they come by organisation id, skipping the collation (whose
+    tables take a tenth of a second to load); `in_print_order` orders them later.
+    """
     # The root collation serves every locale the letters use today (English); the
     # parameter keeps callers ready for a tailored collation without changing them.
     del locale
@@ -225,9 +235,11 @@ def named_signatories(
             Invitation.state == InvitationState.CONFIRMED.value,
         )
     ).all()
-    signatories = _order(
-        [_signatory(definition, inv, org) for inv, org in rows], definition.lead_first
+    signatories = sorted(
+        (_signatory(definition, inv, org) for inv, org in rows), key=lambda s: s.organisation_id
     )
+    if ordered:
+        signatories = _order(signatories, definition.lead_first)
     stale = [s for s in signatories if s.stale]
     if stale and not allow_stale:
         raise StaleConsentError(_stale_message(definition, stale), [s.name for s in stale])

@@ -1,5 +1,113 @@
-"""Commands for letters (filled in by its issue)."""
+"""Commands for the letters: build."""
+
+from __future__ import annotations
+
+from pathlib import Path
 
 import click
 
-COMMANDS: list[click.Command] = []
+from coalitionletter.cli import AppContext, core_errors, pass_app
+
+
+@click.command()
+@click.argument("campaign", required=False)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the files (default: letters/CAMPAIGN/out).",
+)
+@click.option("--recipient", metavar="KEY", help="Build only the letter to this recipient.")
+@click.option(
+    "--format",
+    "formats",
+    type=click.Choice(["html", "pdf"]),
+    multiple=True,
+    help="Build only this format (repeatable; default: both).",
+)
+@click.option("--force", is_flag=True, help="Rebuild even if nothing changed.")
+@click.option(
+    "--allow-stale",
+    is_flag=True,
+    help="List organisations whose confirmation was given to an earlier text.",
+)
+@click.option(
+    "--allow-missing-glyphs",
+    is_flag=True,
+    help="Build even if some characters have no installed font (they print as boxes).",
+)
+@click.option("--jobs", type=click.IntRange(min=1), help="PDFs rendered at once (default: CPUs).")
+@click.option("-q", "--quiet", is_flag=True, help="Print only the summary, no progress.")
+@pass_app
+def build(
+    app: AppContext,
+    *,
+    campaign: str | None,
+    out_dir: Path | None,
+    recipient: str | None,
+    formats: tuple[str, ...],
+    force: bool,
+    allow_stale: bool,
+    allow_missing_glyphs: bool,
+    jobs: int | None,
+    quiet: bool,
+) -> None:
+    """Write each recipient's letter as HTML and PDF, and the list of who is named.
+
+    Files go to letters/CAMPAIGN/out/: RECIPIENT.html and RECIPIENT.pdf per
+    recipient, and signatories.csv and signatories.json. When some signatories
+    may be named only to governments, each comes as RECIPIENT.delivered.* (all
+    names: send to the government, never publish) and RECIPIENT.public.* (those
+    names left out and counted). CAMPAIGN may be left out when letters/ holds
+    one campaign. Nothing changed since the last build: nothing is rebuilt.
+
+    \b
+    Examples:
+      coalitionletter build
+      coalitionletter build ilp-magnitsky-2020 --recipient uk --format pdf
+      coalitionletter build --out /tmp/letters --force
+    """
+    from datetime import date
+
+    from coalitionletter import build as builder
+    from coalitionletter import campaigns
+
+    options = builder.BuildOptions(
+        out_dir=out_dir,
+        recipient=recipient,
+        formats=formats or builder.FORMATS,
+        force=force,
+        allow_stale=allow_stale,
+        allow_missing_glyphs=allow_missing_glyphs,
+        jobs=jobs,
+        today=date.today(),
+        source_date_epoch=app.environ.get("SOURCE_DATE_EPOCH"),
+    )
+    with core_errors():
+        definition = campaigns.resolve(app.settings, campaign)
+        with app.database.reading() as session:
+            plan = builder.plan(session, app.settings, definition, options)
+        progress = None if quiet else (lambda line: click.echo(line, err=True))
+        report = builder.execute(plan, progress)
+    for warning in report.warnings:
+        click.secho(f"Warning: {warning}", fg="yellow", err=True)
+    _summary(report, definition.slug)
+
+
+def _summary(report, slug: str) -> None:  # type: ignore[no-untyped-def]
+    named = f"{report.count} signatories"
+    if report.withheld:
+        named += f" ({report.withheld} named only in the delivered copies)"
+    if not report.written:
+        click.echo(f"Nothing changed for {slug}; the files in {report.out_dir} are current.")
+        return
+    click.echo(f"Built {len(report.written)} file(s) for {slug} in {report.out_dir}: {named}.")
+    for path in report.written:
+        click.echo(f"  {path.name}")
+    if report.unchanged:
+        click.echo(f"{len(report.unchanged)} file(s) unchanged.")
+    for path in report.removed:
+        click.echo(f"Removed superseded {path.name}")
+
+
+COMMANDS = [build]
