@@ -1,0 +1,203 @@
+"""`coalitionletter export`: the organisations named in the letter, as data."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from coalitionletter import campaigns, export, roster
+from coalitionletter.db import Database
+from coalitionletter.models import Campaign, Event, Invitation
+from coalitionletter.settings import Settings
+from fixtures_counts import CHINESE_NAME, COUNTS_SLUG, CountsWorld, act, add_org
+
+PUBLIC_NAMES = ["International Lawyers Project", CHINESE_NAME, "Uyghur Human Rights Project"]
+PROTECTED = "Exiled Voices Collective"
+
+
+def _rows(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def _database_state(database: Database) -> tuple[int, list[tuple[int, str]]]:
+    with database.reading() as session:
+        events = session.scalar(select(func.count()).select_from(Event)) or 0
+        states = session.execute(select(Invitation.id, Invitation.state)).all()
+    return events, sorted(tuple(row) for row in states)
+
+
+def test_the_public_export_leaves_out_those_named_to_governments_only(
+    counts_world: CountsWorld, invoke
+):
+    result = invoke("export", COUNTS_SLUG)
+    assert result.exit_code == 0, result.output
+    names = [row["name"] for row in _rows(result.stdout)]
+    assert names == PUBLIC_NAMES
+    assert PROTECTED not in result.stdout
+
+
+def test_the_public_export_says_how_many_were_left_out(counts_world: CountsWorld, invoke):
+    result = invoke("export", COUNTS_SLUG)
+    assert "3 of 4 signatories" in result.stderr
+    assert "1 organisation named to governments only was left out" in result.stderr
+
+
+def test_the_public_json_counts_those_left_out(counts_world: CountsWorld, invoke):
+    document = json.loads(invoke("export", COUNTS_SLUG, "--format", "json").stdout)
+    assert (document["list"], document["signatory_count"], document["named_count"]) == (
+        "public",
+        4,
+        3,
+    )
+    assert document["left_out_governments_only"] == 1
+    assert PROTECTED not in json.dumps(document, ensure_ascii=False)
+
+
+def test_the_delivered_export_names_everyone(counts_world: CountsWorld, invoke):
+    result = invoke("export", COUNTS_SLUG, "--delivered")
+    names = [row["name"] for row in _rows(result.stdout)]
+    assert PROTECTED in names
+    assert len(names) == 4
+
+
+def test_the_delivered_export_warns_it_must_not_be_published(counts_world: CountsWorld, invoke):
+    result = invoke("export", COUNTS_SLUG, "--delivered")
+    assert "WARNING: this is the delivered list" in result.stderr
+    assert "do not publish it" in result.stderr
+
+
+def test_the_export_is_in_the_letters_order(counts_world: CountsWorld, invoke, database: Database):
+    with database.reading() as session:
+        row = campaigns.campaign_row(session, COUNTS_SLUG)
+        named = roster.named_signatories(session, row, counts_world.definition)
+    expected = [s.name for s in named.named(delivered=True)]
+    result = invoke("export", COUNTS_SLUG, "--delivered")
+    assert [row["name"] for row in _rows(result.stdout)] == expected
+
+
+def test_the_csv_has_the_documented_columns_and_values(counts_world: CountsWorld, invoke):
+    rows = _rows(invoke("export", COUNTS_SLUG).stdout)
+    assert list(rows[0]) == list(export.CSV_COLUMNS)
+    uhrp = next(row for row in rows if row["name"] == "Uyghur Human Rights Project")
+    assert uhrp["country"] == "United States"
+    assert uhrp["country_code"] == "US"
+    assert uhrp["type"] == "NGO"
+    assert (uhrp["signer_name"], uhrp["signer_title"]) == ("Omer Kanat", "Executive Director")
+    assert len(uhrp["confirmed_on"]) == 10
+    assert uhrp["listing"] == "public"
+
+
+def test_declined_withdrawn_and_unanswered_are_not_exported(counts_world: CountsWorld, invoke):
+    text = invoke("export", COUNTS_SLUG, "--delivered").stdout
+    for name in ("Tibet Justice Centre", "Hong Kong Watch", "Safeguard Defenders"):
+        assert name not in text
+
+
+def test_formulas_in_names_and_titles_are_neutralised(
+    counts_world: CountsWorld, invoke, database: Database
+):
+    with database.writing() as session:
+        campaign = session.query(Campaign).filter_by(slug=COUNTS_SLUG).one()
+        organisation = add_org(session, '=HYPERLINK("http://evil","click")', "FR", "+NGO")
+        act(
+            session,
+            campaign,
+            organisation.id,
+            "confirm",
+            counts_world.definition.text_hash,
+            fields={"signer_name": "@admin", "signer_title": "-Director", "listing": "public"},
+        )
+    rows = _rows(invoke("export", COUNTS_SLUG).stdout)
+    trap = next(row for row in rows if "HYPERLINK" in row["name"])
+    assert trap["name"] == '\'=HYPERLINK("http://evil","click")'
+    assert (trap["type"], trap["signer_name"], trap["signer_title"]) == (
+        "'+NGO",
+        "'@admin",
+        "'-Director",
+    )
+
+
+def test_the_json_keeps_names_exactly_as_printed(
+    counts_world: CountsWorld, invoke, database: Database
+):
+    with database.writing() as session:
+        campaign = session.query(Campaign).filter_by(slug=COUNTS_SLUG).one()
+        organisation = add_org(session, "=Equals Foundation", "FR")
+        act(session, campaign, organisation.id, "confirm", counts_world.definition.text_hash)
+    document = json.loads(invoke("export", COUNTS_SLUG, "--format", "json").stdout)
+    names = [s["name"] for s in document["signatories"]]
+    assert "=Equals Foundation" in names
+
+
+def test_the_json_has_the_documented_shape(counts_world: CountsWorld, invoke):
+    document = json.loads(invoke("export", COUNTS_SLUG, "--format", "json").stdout)
+    assert set(document) == {
+        "format",
+        "campaign",
+        "list",
+        "signatory_count",
+        "named_count",
+        "left_out_governments_only",
+        "signatories",
+    }
+    assert document["format"] == export.JSON_FORMAT
+    assert document["campaign"] == {
+        "slug": COUNTS_SLUG,
+        "title": "Coordinated sanctions for abuses against Uyghurs",
+    }
+    assert all(list(entry) == list(export.CSV_COLUMNS) for entry in document["signatories"])
+
+
+def test_the_export_writes_a_file_when_asked(counts_world: CountsWorld, invoke, home: Path):
+    target = home / "signatories.csv"
+    result = invoke("export", COUNTS_SLUG, "--output", str(target))
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+    assert [row["name"] for row in _rows(target.read_text("utf-8"))] == PUBLIC_NAMES
+
+
+def test_an_unknown_campaign_is_refused_and_nothing_is_written(
+    counts_world: CountsWorld, invoke, home: Path, database: Database
+):
+    before = _database_state(database)
+    target = home / "out.csv"
+    result = invoke("export", "no-such-letter", "--output", str(target))
+    assert result.exit_code == 1
+    assert "There is no campaign folder" in result.output
+    assert not target.exists()
+    assert _database_state(database) == before
+
+
+def test_stale_consent_is_refused_as_the_letter_refuses_it(
+    counts_world: CountsWorld, invoke, home: Path, database: Database, settings: Settings
+):
+    body = home / "letters" / COUNTS_SLUG / "body.md"
+    body.write_text("We, {{ signatory_count }} organisations, now ask something else.\n", "utf-8")
+    before = _database_state(database)
+    target = home / "out.csv"
+    result = invoke("export", COUNTS_SLUG, "--output", str(target))
+    assert result.exit_code == 1
+    assert "given to an earlier text" in result.output
+    assert "--allow-stale" in result.output
+    assert not target.exists()
+    assert _database_state(database) == before
+
+
+def test_stale_consent_is_listed_when_allowed_and_said_so(
+    counts_world: CountsWorld, invoke, home: Path
+):
+    body = home / "letters" / COUNTS_SLUG / "body.md"
+    body.write_text("We, {{ signatory_count }} organisations, now ask something else.\n", "utf-8")
+    result = invoke("export", COUNTS_SLUG, "--allow-stale")
+    assert [row["name"] for row in _rows(result.stdout)] == PUBLIC_NAMES
+    assert "4 confirmation(s) given to an earlier text are included" in result.stderr
+
+
+def test_export_help_shows_an_example(invoke):
+    result = invoke("export", "--help")
+    assert result.exit_code == 0
+    assert "coalitionletter export ilp-magnitsky-2020 > signatories.csv" in result.output
