@@ -275,3 +275,20 @@ def live_server(signon_workspace: SignOnWorkspace) -> Iterator[LiveServer]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.communicate()
+
+
+def invite_one(workspace: SignOnWorkspace, invoke, mailbox: CaptureHandler, name: str) -> str:
+    """Invite one organisation by email and return the token from the message it received."""
+    result = invoke("invite", SLUG, "--org", str(workspace.organisations[name]))
+    assert result.exit_code == 0, result.output
+    address = workspace.emails[name][0]
+    return mailbox.for_address(address)[-1].link()[1]
+
+
+@pytest.fixture
+def web_client(signon_workspace: SignOnWorkspace):  # type: ignore[no-untyped-def]
+    """Flask's test client for the sign-on app of the workspace."""
+    from coalitionletter.web import create_app
+
+    app = create_app(signon_workspace.settings, signon_workspace.database)
+    return app.test_client()

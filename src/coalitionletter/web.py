@@ -173,6 +173,8 @@ class SignOnApp:
         except CampaignError:
             log.exception("The letter of campaign %s cannot be read", campaign.slug)
             return self.problem(503, "The letter cannot be shown right now. Please try later.")
+        if definition.deadline is not None and utcnow() >= definition.deadline:
+            return self.neutral(410)  # the files' deadline counts even before a sync
         invitation = session.get(Invitation, access.invitation_id)
         organisation = session.get(Organisation, access.organisation_id)
         return _Page(campaign, definition, invitation, organisation, access)

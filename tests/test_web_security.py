@@ -1,0 +1,95 @@
+"""Security headers on every response, and bad posts answered with 400/413, never 500."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from coalitionletter import signon
+from coalitionletter.models import Invitation
+from fixtures_signon import (
+    BROWSER_AGENT,
+    ORGANISATIONS,
+    CaptureHandler,
+    SignOnWorkspace,
+    invite_one,
+)
+
+HUMAN = {"User-Agent": BROWSER_AGENT}
+
+
+@pytest.fixture
+def token(signon_workspace: SignOnWorkspace, invoke, mailbox: CaptureHandler) -> str:
+    return invite_one(signon_workspace, invoke, mailbox, ORGANISATIONS[0][0])
+
+
+def _assert_security_headers(response) -> None:
+    csp = response.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in csp
+    assert "script-src" not in csp and "'unsafe-inline'" not in csp
+    assert "default-src 'none'" in csp
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def _state(workspace: SignOnWorkspace) -> str:
+    with workspace.database.reading() as session:
+        return session.scalars(select(Invitation.state)).one()
+
+
+def test_the_sign_on_page_carries_the_security_headers(web_client, token: str) -> None:
+    response = web_client.get(f"/s/{token}", headers=HUMAN)
+    assert response.status_code == 200
+    _assert_security_headers(response)
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [("get", "/s/x", 404), ("get", "/nowhere", 404), ("put", "/s/x", 405), ("post", "/", 405)],
+)
+def test_error_pages_carry_the_security_headers(web_client, method, path, status) -> None:
+    response = getattr(web_client, method)(path)
+    assert response.status_code == status
+    _assert_security_headers(response)
+
+
+def test_an_oversized_post_gets_413_and_changes_nothing(
+    signon_workspace: SignOnWorkspace, web_client, token: str
+) -> None:
+    response = web_client.post(f"/s/{token}", data={"action": "decline", "reason": "x" * 100_000})
+    assert response.status_code == 413
+    _assert_security_headers(response)
+    assert _state(signon_workspace) == "invited"
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("multipart/form-data; boundary=zzz", b"--zzz\r\nContent-Disposition: garbage\r\n\r\nx"),
+        ("application/x-www-form-urlencoded", b"%ff%fe=%00&&&action=%zz"),
+        ("application/json", b'{"action": "confirm"}'),
+        ("text/plain", b"\x00\x01\x02"),
+    ],
+)
+def test_a_malformed_post_gets_400_and_changes_nothing(
+    signon_workspace: SignOnWorkspace, web_client, token: str, content_type: str, body: bytes
+) -> None:
+    response = web_client.post(f"/s/{token}", data=body, content_type=content_type)
+    assert response.status_code == 400
+    _assert_security_headers(response)
+    assert _state(signon_workspace) == "invited"
+
+
+def test_an_unexpected_failure_gets_a_500_page_with_the_headers_and_no_details(
+    web_client, token: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("database on fire")
+
+    monkeypatch.setattr(signon, "find_by_token", broken)
+    response = web_client.get(f"/s/{token}", headers=HUMAN)
+    assert response.status_code == 500
+    _assert_security_headers(response)
+    assert "database on fire" not in response.text
+    assert token not in response.text

@@ -1,0 +1,232 @@
+"""The sign-on page: read the letter, confirm or decline, change one's mind until the deadline."""
+
+from __future__ import annotations
+
+import pytest
+from bs4 import BeautifulSoup
+from sqlalchemy import func, select
+
+from coalitionletter import consent
+from coalitionletter.models import Event, Invitation
+from fixtures_signon import (
+    BROWSER_AGENT,
+    ORGANISATIONS,
+    CaptureHandler,
+    SignOnWorkspace,
+    invite_one,
+)
+
+NAME = ORGANISATIONS[1][0]  # the Chinese-named organisation
+HUMAN = {"User-Agent": BROWSER_AGENT}
+
+
+@pytest.fixture
+def token(signon_workspace: SignOnWorkspace, invoke, mailbox: CaptureHandler) -> str:
+    return invite_one(signon_workspace, invoke, mailbox, NAME)
+
+
+def _state(workspace: SignOnWorkspace) -> Invitation:
+    with workspace.database.reading() as session:
+        return session.scalars(
+            select(Invitation).where(Invitation.organisation_id == workspace.organisations[NAME])
+        ).one()
+
+
+def _event_count(workspace: SignOnWorkspace) -> int:
+    with workspace.database.reading() as session:
+        return session.scalar(select(func.count(Event.id)))
+
+
+def _csrf(client, token: str) -> str:
+    page = BeautifulSoup(client.get(f"/s/{token}", headers=HUMAN).text, "html.parser")
+    return page.find("input", attrs={"name": "csrf"})["value"]
+
+
+def _confirm_form(client, token: str, **overrides: str | None) -> dict[str, str]:
+    page = BeautifulSoup(client.get(f"/s/{token}", headers=HUMAN).text, "html.parser")
+    form = {
+        "csrf": page.find("input", attrs={"name": "csrf"})["value"],
+        "action": "confirm",
+        "text_hash": page.find("input", attrs={"name": "text_hash"})["value"],
+        "signer_name": "Li Wei",
+        "signer_title": "Chair",
+        "display_name": NAME,
+        "listing": "public",
+        "authorised": "yes",
+    }
+    form.update(overrides)
+    return {k: v for k, v in form.items() if v is not None}
+
+
+def _confirm(client, token: str, **overrides: str | None):
+    return client.post(f"/s/{token}", data=_confirm_form(client, token, **overrides))
+
+
+def test_the_page_shows_the_whole_letter_the_listed_name_and_the_form(
+    signon_workspace: SignOnWorkspace, web_client, token: str
+) -> None:
+    response = web_client.get(f"/s/{token}", headers=HUMAN)
+    assert response.status_code == 200
+    page = BeautifulSoup(response.text, "html.parser")
+    letter = page.find("article", class_="letter").get_text(" ", strip=True)
+    definition = signon_workspace.definition
+    assert definition.title in letter
+    version = consent.current(definition)
+    body = BeautifulSoup(str(consent.body_html(version)), "html.parser").get_text(" ", strip=True)
+    assert " ".join(body.split()) in " ".join(letter.split())
+    assert "{{" not in letter
+    assert definition.closing in letter
+    assert page.find(class_="listed-as").get_text(strip=True) == NAME
+    for field in ("signer_name", "signer_title", "display_name", "authorised", "listing"):
+        assert page.find("input", attrs={"name": field}) is not None, field
+    assert page.find("input", attrs={"name": "text_hash"})["value"] == definition.text_hash
+    assert page.find("script") is None
+
+
+def test_confirming_records_the_signer_and_the_text_it_agreed_to(
+    signon_workspace: SignOnWorkspace, web_client, token: str
+) -> None:
+    response = _confirm(web_client, token)
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/s/{token}"
+    invitation = _state(signon_workspace)
+    assert invitation.state == "confirmed"
+    assert invitation.text_hash == signon_workspace.definition.text_hash
+    assert (invitation.signer_name, invitation.signer_title) == ("Li Wei", "Chair")
+    with signon_workspace.database.reading() as session:
+        event = session.scalars(select(Event).where(Event.kind == "confirmed")).one()
+    assert event.actor == "token holder"
+    assert event.ip == "127.0.0.1"
+    assert event.text_hash == signon_workspace.definition.text_hash
+
+
+def test_once_confirmed_the_same_link_shows_the_status_and_a_withdraw_button(
+    signon_workspace: SignOnWorkspace, web_client, token: str
+) -> None:
+    _confirm(web_client, token)
+    page = BeautifulSoup(web_client.get(f"/s/{token}", headers=HUMAN).text, "html.parser")
+    assert "Confirmed" in page.find(class_="status").get_text()
+    assert "Li Wei, Chair" in page.find(class_="status").get_text()
+    actions = [i["value"] for i in page.find_all("input", attrs={"name": "action"})]
+    assert actions == ["withdraw"]
+
+
+def test_an_organisation_can_withdraw_and_confirm_again(
+    signon_workspace: SignOnWorkspace, web_client, token: str
+) -> None:
+    _confirm(web_client, token)
+    csrf = _csrf(web_client, token)
+    assert (
+        web_client.post(f"/s/{token}", data={"csrf": csrf, "action": "withdraw"}).status_code == 303
+    )
+    assert _state(signon_workspace).state == "withdrawn"
+    _confirm(web_client, token)
+    assert _state(signon_workspace).state == "confirmed"
+
+
+def test_declining_keeps_the_optional_reason_and_confirming_later_is_possible(
+    signon_workspace: SignOnWorkspace, web_client, token: str
+) -> None:
+    csrf = _csrf(web_client, token)
+    data = {"csrf": csrf, "action": "decline", "reason": "Board has not met"}
+    assert web_client.post(f"/s/{token}", data=data).status_code == 303
+    assert _state(signon_workspace).decline_reason == "Board has not met"
+    _confirm(web_client, token)
+    assert _state(signon_workspace).state == "confirmed"
+
+
+def test_a_corrected_name_and_the_governments_only_choice_are_kept(
+    signon_workspace: SignOnWorkspace, web_client, token: str
+) -> None:
+    _confirm(web_client, token, display_name="Canadian Friends of HK", listing="governments_only")
+    invitation = _state(signon_workspace)
+    assert invitation.display_name == "Canadian Friends of HK"
+    assert invitation.listing == "governments_only"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"authorised": None}, "authorised to sign"),
+        ({"signer_name": "  "}, "Your name is empty"),
+        ({"signer_title": ""}, "Your title is empty"),
+        ({"display_name": "Evil\u202eOrg"}, "Name as printed has the character"),
+        ({"listing": "everyone"}, "Choose how your organisation may be named"),
+    ],
+)
+def test_an_incomplete_confirmation_is_refused_and_changes_nothing(
+    signon_workspace: SignOnWorkspace, web_client, token: str, overrides, message: str
+) -> None:
+    events_before = _event_count(signon_workspace)
+    response = _confirm(web_client, token, **overrides)
+    assert response.status_code == 400
+    assert message in response.text
+    assert _state(signon_workspace).state == "invited"
+    assert _event_count(signon_workspace) == events_before
+
+
+def test_a_post_without_the_form_token_is_refused_and_changes_nothing(
+    signon_workspace: SignOnWorkspace, web_client, token: str
+) -> None:
+    response = web_client.post(f"/s/{token}", data={"action": "decline"})
+    assert response.status_code == 400
+    assert "Reload the page" in response.text
+    assert _state(signon_workspace).state == "invited"
+
+
+def test_a_confirmation_of_a_text_that_changed_meanwhile_is_refused(
+    signon_workspace: SignOnWorkspace, web_client, token: str
+) -> None:
+    response = _confirm(web_client, token, text_hash="0" * 64)
+    assert response.status_code == 409
+    assert "changed while you were reading" in response.text
+    assert _state(signon_workspace).state == "invited"
+
+
+def test_a_double_click_confirms_once_without_an_error_page(
+    signon_workspace: SignOnWorkspace, web_client, token: str
+) -> None:
+    form = _confirm_form(web_client, token)
+    first = web_client.post(f"/s/{token}", data=form)
+    second = web_client.post(f"/s/{token}", data=form)
+    assert (first.status_code, second.status_code) == (303, 303)
+    with signon_workspace.database.reading() as session:
+        kinds = list(session.scalars(select(Event.kind).where(Event.kind == "confirmed")))
+    assert kinds == ["confirmed"]
+
+
+def test_a_decline_from_a_page_opened_before_a_colleague_confirmed_shows_the_status(
+    signon_workspace: SignOnWorkspace, web_client, token: str
+) -> None:
+    csrf = _csrf(web_client, token)
+    _confirm(web_client, token)
+    response = web_client.post(f"/s/{token}", data={"csrf": csrf, "action": "decline"})
+    assert response.status_code == 200
+    assert "already been recorded" in response.text
+    assert _state(signon_workspace).state == "confirmed"
+
+
+def test_links_are_made_from_the_configured_base_url_never_the_host_header(
+    signon_workspace: SignOnWorkspace, web_client, token: str
+) -> None:
+    response = web_client.get(f"/s/{token}", headers={**HUMAN, "Host": "attacker.example"})
+    assert "attacker.example" not in response.text
+    posted = _confirm(web_client, token)
+    assert "attacker.example" not in posted.headers["Location"]
+    assert posted.headers["Location"].startswith("/s/")
+
+
+def test_the_stylesheet_is_served(web_client) -> None:
+    with web_client.get("/static/web.css") as response:
+        assert response.status_code == 200
+        assert "text/css" in response.headers["Content-Type"]
+        assert "font" in response.text
+
+
+def test_the_page_escapes_markup_in_an_organisation_name(
+    signon_workspace: SignOnWorkspace, web_client, invoke, mailbox: CaptureHandler
+) -> None:
+    token = invite_one(signon_workspace, invoke, mailbox, "Justice & <Truth> Initiative")
+    response = web_client.get(f"/s/{token}", headers=HUMAN)
+    assert "<Truth>" not in response.text
+    assert "Justice &amp; &lt;Truth&gt; Initiative" in response.text
