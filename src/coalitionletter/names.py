@@ -36,6 +36,7 @@ BIDI_CONTROLS = frozenset(
 # Leading articles a sort name drops, so "The X Foundation" files under X.
 LEADING_ARTICLES = ("the ", "a ", "an ")
 SLUG_MAX = 80
+APOSTROPHES = frozenset("'\u2019\u02bc")
 
 
 class TextError(RegistryError):
@@ -145,8 +146,12 @@ def sort_key(sort_name: str) -> tuple[str, str]:
 def slugify(name: str) -> str:
     """A lowercase ASCII slug for command lines and file names ("org" when none is left)."""
     decomposed = unicodedata.normalize("NFKD", name)
-    ascii_text = decomposed.encode("ascii", "ignore").decode("ascii").lower()
-    ascii_text = ascii_text.replace("'", "")
+    # Dashes and other punctuation separate words; apostrophes join them (lawyers-guild).
+    spaced = "".join(
+        " " if unicodedata.category(char)[0] in "PZ" and char not in APOSTROPHES else char
+        for char in decomposed
+    )
+    ascii_text = spaced.encode("ascii", "ignore").decode("ascii").lower()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")[:SLUG_MAX].strip("-")
     if not slug:
         return "org"
