@@ -156,3 +156,26 @@ MINIMAL_TOML = textwrap.dedent(
     locale = "en-GB"
     """
 )
+
+
+# A small list holding what real lists hold: the lead, accents, CJK, Arabic script,
+# a leading article, and a name full of HTML (made up for tests).
+SIGNED = (
+    LEAD_NAME,
+    CHINESE_NAME,
+    UYGHUR_NAME,
+    "Société Suisse des Droits Humains",
+    "Österreichische Liga für Menschenrechte",
+    "The Uyghur Rights Practice",
+    "<b>X</b> & Co",
+    "Free Tibet Example",
+)
+
+
+@pytest.fixture
+def signed_founding(
+    founding: CampaignDefinition, add_signatories: AddSignatories
+) -> CampaignDefinition:
+    """The founding campaign with the SIGNED organisations confirmed."""
+    add_signatories(founding, SIGNED)
+    return founding

@@ -355,7 +355,10 @@ def _context(build: Plan, recipient: Recipient, variant: str) -> dict[str, Any]:
     groups = [
         {
             "heading": group.heading,
-            "entries": [{"name": s.name, "dir": text_direction(s.name)} for s in group.signatories],
+            "entries": [
+                {"name": s.name, "dir": text_direction(s.name), "website": s.website or ""}
+                for s in group.signatories
+            ],
         }
         for group in names.groups(delivered=delivered)
     ]
@@ -563,7 +566,6 @@ def _render_due(build: Plan, due: list[Output], progress: Progress) -> None:
 
     environment = make_environment(build.workspace_templates, build.definition.directory)
 
-    build.out_dir.mkdir(parents=True, exist_ok=True)
     total, finished = len(due), [0]
 
     def done() -> str:
@@ -593,6 +595,7 @@ def _render_due(build: Plan, due: list[Output], progress: Progress) -> None:
         contents.update(_render_pdfs(pdf_jobs, build, progress, done))
     # Written only once everything rendered: a failure leaves the previous files intact.
     files = build.manifest.setdefault("files", {})
+    build.out_dir.mkdir(parents=True, exist_ok=True)
     for output in due:
         data = contents[output.name]
         _write(safe_join(build.out_dir, output.name), data)

@@ -99,9 +99,8 @@ def make_environment(
     """Build the Jinja environment (layered loaders, autoescape, strict undefined)."""
     dirs = template_dirs(workspace_templates, campaign_dir)
     loaders = [FileSystemLoader(str(d)) for d in dirs]
-    loader = ChoiceLoader(
-        [*loaders, PrefixLoader({"default": FileSystemLoader(str(packaged_templates_dir()))})]
-    )
+    defaults = FileSystemLoader(str(packaged_templates_dir()))
+    loader = ChoiceLoader([*loaders, PrefixLoader({"default": defaults}, delimiter=":")])
     environment = Environment(
         loader=loader,
         autoescape=select_autoescape(

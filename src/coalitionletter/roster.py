@@ -50,6 +50,7 @@ class Signatory:
     name: str
     country: str | None
     org_type: str | None
+    website: str | None
     signer_name: str | None
     signer_title: str | None
     listing: str
@@ -172,6 +173,7 @@ def _signatory(
         name=name,
         country=organisation.country,
         org_type=organisation.org_type,
+        website=organisation.website,
         signer_name=invitation.signer_name,
         signer_title=invitation.signer_title,
         listing=invitation.listing or PUBLIC,

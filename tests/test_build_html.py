@@ -1,0 +1,346 @@
+"""`coalitionletter build`: the HTML letters and the list beside them, checked by parsing."""
+
+from __future__ import annotations
+
+import csv
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+from bs4 import BeautifulSoup
+
+from coalitionletter.build import OutputPathError, safe_join
+from fixtures_letters import CHINESE_NAME, LEAD_NAME, SIGNED, UYGHUR_NAME, Org
+
+FOUNDING = "ilp-magnitsky-2020"
+HIDDEN = Org("Hidden Voices", listing="governments_only")
+
+
+def out_dir(home: Path) -> Path:
+    return home / "letters" / FOUNDING / "out"
+
+
+def build_html(invoke, *args: str):
+    result = invoke("build", "--format", "html", "-q", *args)
+    return result
+
+
+def soup(path: Path) -> BeautifulSoup:
+    return BeautifulSoup(path.read_text("utf-8"), "lxml")
+
+
+def listed_names(page: BeautifulSoup) -> list[str]:
+    return [li.get_text() for li in page.select(".signatories ul.names li")]
+
+
+def placeholder(page: BeautifulSoup, name: str) -> str:
+    return page.select_one(f'.body span[data-placeholder="{name}"]').get_text()
+
+
+def test_the_uk_letter_is_addressed_dated_and_greeted(invoke, signed_founding, founding_home):
+    result = build_html(invoke)
+    assert result.exit_code == 0, result.output
+    page = soup(out_dir(founding_home) / "uk.html")
+    address = page.select_one("address.recipient")
+    assert address.select_one(".recipient-name").get_text() == "The Rt Hon Dominic Raab MP"
+    lines = [span.get_text() for span in address.select(".address-line")]
+    assert lines == ["King Charles Street", "London SW1A 2AH", "United Kingdom"]
+    assert page.select_one("p.date").get_text() == "18 August 2020"
+    assert page.select_one("p.salutation").get_text() == "Dear Foreign Secretary,"
+    assert page.html["lang"] == "en-GB"
+
+
+def test_the_canadian_letter_is_dated_the_canadian_way(invoke, signed_founding, founding_home):
+    build_html(invoke, "--recipient", "canada")
+    page = soup(out_dir(founding_home) / "canada.html")
+    assert page.select_one("p.date").get_text() == "August 18, 2020"
+    assert page.select_one(".recipient-name").get_text() == (
+        "The Honourable François-Philippe Champagne, P.C., M.P."
+    )
+    assert not (out_dir(founding_home) / "uk.html").exists()
+
+
+def test_every_confirmed_name_is_listed_once_lead_first(invoke, signed_founding, founding_home):
+    build_html(invoke)
+    names = listed_names(soup(out_dir(founding_home) / "uk.html"))
+    assert sorted(names) == sorted(SIGNED)
+    assert names[0] == LEAD_NAME
+    assert names.index(CHINESE_NAME) < names.index("Free Tibet Example") < names.index(UYGHUR_NAME)
+
+
+def test_the_count_in_the_body_equals_the_names_in_the_list(invoke, signed_founding, founding_home):
+    build_html(invoke)
+    page = soup(out_dir(founding_home) / "uk.html")
+    assert int(placeholder(page, "signatory_count")) == len(listed_names(page)) == len(SIGNED)
+    assert placeholder(page, "signatory_count_words") == "eight"
+    sentence = page.select_one(".body p").get_text()
+    assert "We write as eight (8) human rights organisations, listed below" in sentence
+
+
+def test_a_name_full_of_html_prints_exactly_as_written(invoke, signed_founding, founding_home):
+    build_html(invoke)
+    html = (out_dir(founding_home) / "uk.html").read_text("utf-8")
+    assert "<b>X</b>" not in html
+    assert "&lt;b&gt;X&lt;/b&gt; &amp; Co" in html
+    assert "<b>X</b> & Co" in listed_names(soup(out_dir(founding_home) / "uk.html"))
+
+
+def test_a_right_to_left_name_is_marked_right_to_left(invoke, signed_founding, founding_home):
+    build_html(invoke)
+    page = soup(out_dir(founding_home) / "uk.html")
+    item = next(li for li in page.select("ul.names li") if li.get_text() == UYGHUR_NAME)
+    assert item["dir"] == "rtl"
+
+
+def test_the_list_of_who_is_named_is_written_beside_the_letters(
+    invoke, signed_founding, founding_home
+):
+    build_html(invoke)
+    listing = json.loads((out_dir(founding_home) / "signatories.json").read_text("utf-8"))
+    assert listing["count"] == len(SIGNED) and listing["withheld"] == 0
+    assert [row["name"] for row in listing["signatories"]] == listed_names(
+        soup(out_dir(founding_home) / "uk.html")
+    )
+    assert listing["text_hash"] == signed_founding.text_hash
+
+
+def test_the_csv_list_cannot_run_spreadsheet_formulas(
+    invoke, founding, add_signatories, founding_home
+):
+    add_signatories(founding, [LEAD_NAME, '=HYPERLINK("http://x")', "@Rights"])
+    build_html(invoke)
+    with (out_dir(founding_home) / "signatories.csv").open(encoding="utf-8", newline="") as f:
+        names = [row["name"] for row in csv.DictReader(f)]
+    assert sorted(names) == sorted([LEAD_NAME, '\'=HYPERLINK("http://x")', "'@Rights"])
+
+
+def test_public_copies_never_contain_names_withheld_for_safety(
+    invoke, founding, add_signatories, founding_home
+):
+    add_signatories(
+        founding, [LEAD_NAME, "Open Rights", Org("Hidden Voices", listing="governments_only")]
+    )
+    result = build_html(invoke)
+    assert result.exit_code == 0, result.output
+    folder = out_dir(founding_home)
+    public = (folder / "uk.public.html").read_bytes() + (
+        folder / "signatories.public.csv"
+    ).read_bytes()
+    public += (folder / "signatories.public.json").read_bytes()
+    assert b"Hidden" not in public
+    page = soup(folder / "uk.public.html")
+    assert listed_names(page) == [LEAD_NAME, "Open Rights"]
+    assert page.select_one("p.withheld").get_text() == (
+        "and 1 organisation that cannot be named for its safety"
+    )
+    assert placeholder(page, "signatory_count") == "3"
+
+
+def test_delivered_copies_name_everyone(invoke, founding, add_signatories, founding_home):
+    add_signatories(
+        founding, [LEAD_NAME, "Open Rights", Org("Hidden Voices", listing="governments_only")]
+    )
+    build_html(invoke)
+    page = soup(out_dir(founding_home) / "uk.delivered.html")
+    assert listed_names(page) == [LEAD_NAME, "Hidden Voices", "Open Rights"]
+    assert page.select_one("p.withheld") is None
+    assert not (out_dir(founding_home) / "uk.html").exists()
+
+
+def test_when_nobody_is_withheld_there_is_one_plain_copy(invoke, signed_founding, founding_home):
+    build_html(invoke)
+    names = sorted(p.name for p in out_dir(founding_home).iterdir() if not p.name.startswith("."))
+    assert names == ["canada.html", "signatories.csv", "signatories.json", "uk.html"]
+
+
+def test_superseded_variant_files_are_removed(invoke, founding, add_signatories, founding_home):
+    add_signatories(founding, [LEAD_NAME])
+    build_html(invoke)
+    add_signatories(founding, [Org("Hidden Voices", listing="governments_only")])
+    result = build_html(invoke)
+    assert "Removed superseded uk.html" in result.output
+    assert not (out_dir(founding_home) / "uk.html").exists()
+    assert (out_dir(founding_home) / "uk.public.html").exists()
+
+
+def test_a_campaign_template_overrides_and_extends_the_default(
+    invoke, signed_founding, founding_home
+):
+    templates = founding_home / "letters" / FOUNDING / "templates"
+    templates.mkdir()
+    (templates / "letter.html").write_text(
+        '{% extends "default:letter.html" %}\n'
+        '{% block subject %}<p class="subject">Re: Magnitsky sanctions (override)</p>'
+        "{% endblock %}\n",
+        "utf-8",
+    )
+    build_html(invoke)
+    page = soup(out_dir(founding_home) / "uk.html")
+    assert page.select_one("p.subject").get_text() == "Re: Magnitsky sanctions (override)"
+    assert page.select_one("p.salutation").get_text() == "Dear Foreign Secretary,"
+
+
+class _Recorder(BaseHTTPRequestHandler):
+    requests: ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:
+        self.requests.append(self.path)
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(b"body { color: red }")
+
+    def log_message(self, *_args) -> None:
+        pass
+
+
+@pytest.fixture
+def http_server():
+    """A real HTTP server on 127.0.0.1 that records every request it receives."""
+    _Recorder.requests = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", _Recorder.requests
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("reference", ["{server}/spy.css", "file:///etc/passwd"])
+def test_a_template_reaching_outside_is_refused_and_nothing_is_written(
+    invoke, signed_founding, founding_home, http_server, reference
+):
+    server, requests = http_server
+    url = reference.format(server=server)
+    templates = founding_home / "letters" / FOUNDING / "templates"
+    templates.mkdir()
+    (templates / "letter.html").write_text(
+        '{% extends "default:letter.html" %}\n'
+        f'{{% block head %}}<link rel="stylesheet" href="{url}">{{% endblock %}}\n',
+        "utf-8",
+    )
+    result = invoke("build", "-q")
+    assert result.exit_code != 0
+    assert url in result.output and "nothing was fetched" in result.output
+    assert requests == []
+    assert not out_dir(founding_home).exists()
+
+
+@pytest.mark.parametrize("website", ["{server}/logo.png", "file:///etc/passwd"])
+def test_a_website_field_used_as_an_image_is_refused(  # noqa: PLR0917 - pytest fixtures
+    invoke, founding, add_signatories, founding_home, http_server, website
+):
+    server, requests = http_server
+    add_signatories(founding, [Org(LEAD_NAME, website=website.format(server=server))])
+    templates = founding_home / "letters" / FOUNDING / "templates" / "letter"
+    templates.mkdir(parents=True)
+    (templates / "signatories.html").write_text(
+        '{% for group in groups %}{% for entry in group.entries %}<img src="{{ entry.website }}">'
+        "{% endfor %}{% endfor %}",
+        "utf-8",
+    )
+    result = invoke("build", "-q", "--recipient", "uk")
+    assert result.exit_code != 0
+    assert website.format(server=server) in result.output
+    assert "nothing was fetched" in result.output
+    assert requests == []
+    assert not out_dir(founding_home).exists()
+
+
+def test_stale_consent_is_refused_and_nothing_is_written(
+    invoke, founding, add_signatories, founding_home
+):
+    add_signatories(founding, [LEAD_NAME])
+    add_signatories(founding, ["Old Text Org"], text_hash="0" * 64)
+    result = build_html(invoke)
+    assert result.exit_code != 0
+    assert "earlier text" in result.output and "Old Text Org" in result.output
+    assert "--allow-stale" in result.output
+    assert not out_dir(founding_home).exists()
+
+
+def test_allow_stale_lists_them_with_a_warning(invoke, founding, add_signatories, founding_home):
+    add_signatories(founding, [LEAD_NAME])
+    add_signatories(founding, ["Old Text Org"], text_hash="0" * 64)
+    result = build_html(invoke, "--allow-stale")
+    assert result.exit_code == 0, result.output
+    assert "Warning: Listed 1 organisation(s) whose confirmation was given to an earlier" in (
+        result.output
+    )
+    assert "Old Text Org" in listed_names(soup(out_dir(founding_home) / "uk.html"))
+
+
+TOTO = "Toto Rights \U0001e290\U0001e291"
+
+
+def test_a_name_no_font_can_draw_stops_the_build(invoke, founding, add_signatories, founding_home):
+    add_signatories(founding, [LEAD_NAME, TOTO])
+    result = build_html(invoke)
+    assert result.exit_code != 0
+    assert f"organisation {TOTO!r}: no installed font has U+1E290 TOTO LETTER PA" in result.output
+    assert "--allow-missing-glyphs" in result.output
+    assert not out_dir(founding_home).exists()
+
+
+def test_allow_missing_glyphs_builds_with_a_warning(
+    invoke, founding, add_signatories, founding_home
+):
+    add_signatories(founding, [LEAD_NAME, TOTO])
+    result = build_html(invoke, "--allow-missing-glyphs")
+    assert result.exit_code == 0, result.output
+    assert "Warning: Missing glyphs: organisation" in result.output
+    assert TOTO in listed_names(soup(out_dir(founding_home) / "uk.html"))
+
+
+def test_an_unchanged_rebuild_writes_nothing(invoke, signed_founding, founding_home):
+    build_html(invoke)
+    before = (out_dir(founding_home) / "uk.html").stat().st_mtime_ns
+    result = build_html(invoke)
+    assert result.exit_code == 0
+    assert "Nothing changed" in result.output
+    assert (out_dir(founding_home) / "uk.html").stat().st_mtime_ns == before
+
+
+def test_a_new_signatory_rebuilds(invoke, signed_founding, add_signatories, founding_home):
+    build_html(invoke)
+    add_signatories(signed_founding, ["Late Rights"])
+    result = build_html(invoke)
+    assert "Built 4 file(s)" in result.output
+    assert "Late Rights" in listed_names(soup(out_dir(founding_home) / "uk.html"))
+
+
+def test_force_rebuilds_byte_for_byte(invoke, signed_founding, founding_home):
+    build_html(invoke)
+    first = (out_dir(founding_home) / "uk.html").read_bytes()
+    result = build_html(invoke, "--force")
+    assert "Built 4 file(s)" in result.output
+    assert (out_dir(founding_home) / "uk.html").read_bytes() == first
+
+
+def test_out_puts_the_files_elsewhere(invoke, signed_founding, founding_home, tmp_path):
+    target = tmp_path / "elsewhere"
+    result = build_html(invoke, "--out", str(target))
+    assert result.exit_code == 0, result.output
+    assert (target / "uk.html").is_file() and not out_dir(founding_home).exists()
+
+
+def test_an_unknown_recipient_lists_the_real_ones(invoke, signed_founding, founding_home):
+    result = build_html(invoke, "--recipient", "france")
+    assert result.exit_code != 0
+    assert "has no recipient 'france'. Its recipients are: uk, canada." in result.output
+    assert not out_dir(founding_home).exists()
+
+
+def test_building_before_init_says_to_run_init(invoke, founding_home):
+    result = invoke("build")
+    assert result.exit_code != 0
+    assert "coalitionletter init" in result.output
+
+
+def test_output_names_cannot_leave_the_output_folder(tmp_path):
+    for name in ("../escape.html", "/etc/passwd", "a/../../b.pdf", ".hidden"):
+        with pytest.raises(OutputPathError):
+            safe_join(tmp_path, name)
+    assert safe_join(tmp_path, "uk.public.pdf") == tmp_path.resolve() / "uk.public.pdf"

@@ -1,0 +1,167 @@
+"""Campaign definitions: letter.toml and body.md, read and checked."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from coalitionletter import campaigns
+from coalitionletter.errors import CampaignError
+from coalitionletter.models import Campaign
+from fixtures_letters import MINIMAL_TOML, write_campaign
+
+FOUNDING = "ilp-magnitsky-2020"
+
+
+def test_the_founding_campaign_loads_with_both_recipients(founding_home, settings):
+    definition = campaigns.load(settings, FOUNDING)
+    assert definition.lead.name == "International Lawyers Project"
+    assert definition.letter_date == date(2020, 8, 18)
+    assert definition.deadline is None
+    uk, canada = definition.recipients
+    assert (uk.key, uk.locale, uk.paper) == ("uk", "en-GB", "A4")
+    assert uk.full_name == "The Rt Hon Dominic Raab MP"
+    assert (canada.key, canada.locale, canada.paper) == ("canada", "en-CA", "Letter")
+    assert canada.full_name == "The Honourable François-Philippe Champagne, P.C., M.P."
+    assert "Ottawa, Ontario K1A 0A6" in canada.address_lines
+
+
+def test_the_founding_body_uses_only_known_placeholders(founding_home, settings):
+    body = campaigns.load(settings, FOUNDING).body_source
+    used = {m.group(1).strip() for m in campaigns.PLACEHOLDER_PATTERN.finditer(body)}
+    assert used and used <= set(campaigns.PLACEHOLDERS)
+
+
+def test_the_founding_email_settings_are_marked_as_placeholders(founding_home, settings):
+    email = campaigns.load(settings, FOUNDING).email
+    assert email.sender.endswith("@example.org>") and email.reply_to.endswith("@example.org")
+    text = (founding_home / "letters" / FOUNDING / "letter.toml").read_text("utf-8")
+    assert "CONFIGURE BEFORE SENDING" in text
+
+
+def test_a_missing_field_names_the_file_and_the_recipient(home, settings):
+    toml = MINIMAL_TOML.replace('salutation = "Dear Secretary of State,"\n', "")
+    folder = write_campaign(home, toml=toml)
+    with pytest.raises(CampaignError) as caught:
+        campaigns.load(settings, "test-letter")
+    message = str(caught.value)
+    assert f"{folder / 'letter.toml'}:" in message
+    assert "salutation is missing in [[recipients]] number 1" in message
+
+
+def test_a_bad_date_names_the_file_and_line(home, settings):
+    toml = MINIMAL_TOML.replace("letter_date = 2020-08-18", 'letter_date = "18th August"')
+    folder = write_campaign(home, toml=toml)
+    with pytest.raises(CampaignError, match="is not a date") as caught:
+        campaigns.load(settings, "test-letter")
+    assert str(caught.value).startswith(f"{folder / 'letter.toml'}:2: letter_date")
+
+
+def test_a_deadline_without_a_time_zone_is_refused(home, settings):
+    folder = write_campaign(home, toml="deadline = 2020-08-14T17:00:00\n" + MINIMAL_TOML)
+    with pytest.raises(CampaignError, match="no time zone") as caught:
+        campaigns.load(settings, "test-letter")
+    assert str(caught.value).startswith(f"{folder / 'letter.toml'}:1: deadline")
+
+
+def test_a_deadline_with_its_zone_is_kept(home, settings):
+    write_campaign(home, toml="deadline = 2020-08-14T16:00:00Z\n" + MINIMAL_TOML)
+    deadline = campaigns.load(settings, "test-letter").deadline
+    assert deadline == datetime(2020, 8, 14, 16, tzinfo=UTC)
+
+
+def test_build_date_means_no_fixed_date(home, settings):
+    toml = MINIMAL_TOML.replace("letter_date = 2020-08-18", 'letter_date = "build date"')
+    write_campaign(home, toml=toml)
+    assert campaigns.load(settings, "test-letter").letter_date is None
+
+
+def test_an_unknown_placeholder_names_body_md_and_its_line(home, settings):
+    folder = write_campaign(home, body="Dear friends,\n\nWe, {{ signatories }}, write.\n")
+    with pytest.raises(CampaignError) as caught:
+        campaigns.load(settings, "test-letter")
+    assert str(caught.value).startswith(f"{folder / 'body.md'}:3: unknown placeholder")
+    assert "{{ signatory_count }}" in str(caught.value)
+
+
+def test_an_unclosed_placeholder_is_refused(home, settings):
+    write_campaign(home, body="We, {{ signatory_count, write.\n")
+    with pytest.raises(CampaignError, match=r"body.md:1: '\{\{' is not a complete placeholder"):
+        campaigns.load(settings, "test-letter")
+
+
+def test_toml_syntax_errors_name_the_line(home, settings):
+    write_campaign(home, toml=MINIMAL_TOML.replace('title = "A test letter"', "title = A test"))
+    with pytest.raises(CampaignError, match=r"letter.toml: .*line 1"):
+        campaigns.load(settings, "test-letter")
+
+
+def test_an_unknown_paper_size_is_refused(home, settings):
+    write_campaign(home, toml=MINIMAL_TOML + 'paper = "A5"\n')  # inside [[recipients]]
+    with pytest.raises(CampaignError, match="'A5' is not one of A4, Letter"):
+        campaigns.load(settings, "test-letter")
+
+
+def test_canadian_recipients_default_to_letter_paper(home, settings):
+    write_campaign(home, toml=MINIMAL_TOML.replace('"en-GB"', '"en-CA"'))
+    assert campaigns.load(settings, "test-letter").recipients[0].paper == "Letter"
+
+
+def test_the_text_hash_follows_the_words_not_the_date(home, settings):
+    folder = write_campaign(home)
+    first = campaigns.load(settings, "test-letter").text_hash
+    toml = (folder / "letter.toml").read_text("utf-8")
+    (folder / "letter.toml").write_text(toml.replace("2020-08-18", "2020-08-19"), "utf-8")
+    assert campaigns.load(settings, "test-letter").text_hash == first
+    (folder / "body.md").write_text("We, {{ signatory_count }} groups, write to you.\n", "utf-8")
+    assert campaigns.load(settings, "test-letter").text_hash != first
+
+
+def test_the_text_hash_ignores_newline_style_and_unicode_composition(home, settings):
+    folder = write_campaign(home, body="Caf\u00e9 society.\nSecond line.\n")
+    first = campaigns.load(settings, "test-letter").text_hash
+    (folder / "body.md").write_bytes("Cafe\u0301 society.\r\nSecond line.\r\n".encode())
+    assert campaigns.load(settings, "test-letter").text_hash == first
+
+
+def test_resolve_picks_the_only_campaign(home, settings):
+    write_campaign(home)
+    assert campaigns.resolve(settings, None).slug == "test-letter"
+
+
+def test_resolve_asks_which_when_there_are_several(home, settings):
+    write_campaign(home, "first-letter")
+    write_campaign(home, "second-letter")
+    with pytest.raises(CampaignError, match=r"2 campaigns \(first-letter, second-letter\)"):
+        campaigns.resolve(settings, None)
+
+
+def test_an_unknown_campaign_lists_the_known_ones(home, settings):
+    write_campaign(home)
+    with pytest.raises(CampaignError, match="Campaigns found: test-letter"):
+        campaigns.load(settings, "other-letter")
+
+
+def test_sync_creates_then_updates_the_row(home, settings, database):
+    folder = write_campaign(home)
+    with database.writing() as session:
+        campaigns.sync(session, campaigns.load(settings, "test-letter"))
+    toml = (folder / "letter.toml").read_text("utf-8")
+    (folder / "letter.toml").write_text(toml.replace("A test letter", "Renamed"), "utf-8")
+    with database.writing() as session:
+        campaigns.sync(session, campaigns.load(settings, "test-letter"))
+    with database.reading() as session:
+        rows = session.scalars(select(Campaign)).all()
+        assert [(r.slug, r.title) for r in rows] == [("test-letter", "Renamed")]
+
+
+def test_campaign_row_says_to_run_init(database):
+    with (
+        database.reading() as session,
+        pytest.raises(CampaignError, match="Run `coalitionletter init`"),
+    ):
+        campaigns.campaign_row(session, "test-letter")
+    with database.reading() as session:
+        assert session.scalar(select(func.count()).select_from(Campaign)) == 0
