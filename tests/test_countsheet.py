@@ -197,16 +197,17 @@ def test_the_pdf_holds_the_totals(sheet_files: SheetFiles):
 
 
 def test_the_pdf_holds_the_names_to_call_and_the_confirmed(sheet_files: SheetFiles):
-    text = _flat(_pdf_text(sheet_files.a4))
+    # Long names wrap in the narrow columns, so compare without white space.
+    text = re.sub(r"\s+", "", _pdf_text(sheet_files.a4))
     for name in (
         "International Lawyers Project",
         "Exiled Voices Collective",
+        CHINESE_NAME,
         "Kazakh Rights Bureau",
         "serikzhan@krb.example",
-        "加拿大香港之友",
         UYGHUR_NAME,
     ):
-        assert name in text
+        assert re.sub(r"\s+", "", name) in text, name
 
 
 def test_every_page_says_the_sheet_is_confidential(sheet_files: SheetFiles):

@@ -31,8 +31,8 @@ PAGE_SIZES = {"a4": "A4", "letter": "letter"}
 CHART_LABEL_WIDTH = 175
 CHART_TRACK = 380
 CHART_VALUE_WIDTH = 110
-CHART_ROW = 24
-CHART_BAR = 15
+CHART_ROW = 21
+CHART_BAR = 14
 # Colours that stay apart in greyscale print, from dark to light.
 COLOURS = {
     "confirmed_public": "#1b5e20",
@@ -103,6 +103,7 @@ class Signed:
     name: str
     direction: str
     country: str
+    country_code: str
     governments_only: bool
     stale: bool
 
@@ -162,6 +163,7 @@ def _signed(named: roster.Roster) -> tuple[Signed, ...]:
             name=s.name,
             direction=render.text_direction(s.name),
             country=country_name(s.country),
+            country_code=s.country or "",
             governments_only=not s.is_public,
             stale=s.stale,
         )
