@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,7 +18,15 @@ def _organisation_names(session: Session, ids: set[int]) -> dict[int, str]:
     rows = session.execute(
         select(Organisation.id, Organisation.name).where(Organisation.id.in_(ids))
     )
-    return dict(rows.tuples())
+    return {organisation_id: name for organisation_id, name in rows}
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+
+
+def _visible(value: str) -> str:
+    """A value on one line with its control characters shown, not obeyed."""
+    return _CONTROL.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), value)
 
 
 def _detail(raw: str) -> str:
@@ -50,7 +59,7 @@ def lines(session: Session, slug: str) -> list[str]:
         detail = _detail(event.detail)
         if detail:
             parts.append(f"({detail})")
-        out.append("  ".join(parts))
+        out.append(_visible("  ".join(parts)))
     return out
 
 
