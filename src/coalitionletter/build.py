@@ -366,7 +366,7 @@ def _context(build: Plan, recipient: Recipient, variant: str) -> dict[str, Any]:
         "letter": {
             "title": definition.title,
             "subject": f"Letter to {recipient.full_name}, {recipient.title}",
-            "keywords": f"{definition.slug}, {recipient.key}, {variant}",
+            "keywords": f"{definition.slug}, {recipient.key}, text-sha256:{definition.text_hash}",
             "lang": recipient.locale,
             "paper": recipient.paper,
             "text_hash": definition.text_hash,

@@ -1,0 +1,209 @@
+"""`coalitionletter build`: the PDF letters, checked by extracting their text with pypdf.
+
+WeasyPrint takes about a second a letter, so one module-wide build serves most tests.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+from click.testing import CliRunner
+from pypdf import PdfReader
+
+from coalitionletter import campaigns
+from coalitionletter.cli import cli
+from coalitionletter.db import Database, upgrade
+from coalitionletter.settings import load_settings
+from fixtures_letters import LEAD_NAME, SIGNED, Org, add_organisation, confirm
+
+REPO = Path(__file__).resolve().parent.parent
+FOUNDING = "ilp-magnitsky-2020"
+
+
+def make_workspace(root: Path, orgs) -> Path:
+    """A workspace with the founding campaign and these organisations confirmed."""
+    home = root / "workspace"
+    shutil.copytree(REPO / "letters" / FOUNDING, home / "letters" / FOUNDING)
+    settings = load_settings(home, environ={})
+    database = Database(settings.db_url)
+    upgrade(database)
+    definition = campaigns.load(settings, FOUNDING)
+    with database.writing() as session:
+        campaign = campaigns.sync(session, definition)
+        for item in orgs:
+            org = Org(item) if isinstance(item, str) else item
+            row = add_organisation(session, org)
+            confirm(session, campaign, row, text_hash=definition.text_hash, listing=org.listing)
+    database.dispose()
+    return home
+
+
+def run_build(home: Path, *args: str, env: dict[str, str] | None = None):
+    result = CliRunner().invoke(
+        cli, ["--home", str(home), "build", "-q", *args], env=env, catch_exceptions=False
+    )
+    return result
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    """The founding letters to both recipients, as PDF, with the SIGNED list."""
+    home = make_workspace(tmp_path_factory.mktemp("pdf"), SIGNED)
+    result = run_build(home, "--format", "pdf", env={"SOURCE_DATE_EPOCH": ""})
+    assert result.exit_code == 0, result.output
+    return home / "letters" / FOUNDING / "out"
+
+
+def text_of(path: Path) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(path).pages)
+
+
+def flat(text: str) -> str:
+    return re.sub(r"\s+", " ", text)
+
+
+def test_the_pdf_names_the_addressee_and_the_date(built):
+    text = flat(text_of(built / "uk.pdf"))
+    assert "The Rt Hon Dominic Raab MP" in text
+    assert "Secretary of State for Foreign and Commonwealth Affairs" in text
+    assert "18 August 2020" in text
+    assert "Dear Foreign Secretary," in text
+
+
+def test_the_canadian_pdf_is_dated_the_canadian_way(built):
+    text = flat(text_of(built / "canada.pdf"))
+    assert "August 18, 2020" in text and "Dear Minister," in text
+
+
+def test_the_pdf_lists_every_name_in_every_script(built):
+    lines = {line.strip() for line in text_of(built / "uk.pdf").splitlines()}
+    text = flat(text_of(built / "uk.pdf"))
+    for name in SIGNED:
+        assert name in text or name in lines, name
+
+
+def test_the_count_in_the_pdf_matches_the_list(built):
+    text = flat(text_of(built / "uk.pdf"))
+    assert f"We write as eight ({len(SIGNED)}) human rights organisations" in text
+
+
+def test_every_page_says_page_n_of_m(built):
+    pages = PdfReader(built / "uk.pdf").pages
+    assert len(pages) >= 2
+    for number, page in enumerate(pages, start=1):
+        assert f"Page {number} of {len(pages)}" in page.extract_text()
+
+
+def test_uk_letters_are_a4_and_canadian_letters_are_letter_size(built):
+    uk = PdfReader(built / "uk.pdf").pages[0].mediabox
+    canada = PdfReader(built / "canada.pdf").pages[0].mediabox
+    assert (round(float(uk.width)), round(float(uk.height))) == (595, 842)
+    assert (round(float(canada.width)), round(float(canada.height))) == (612, 792)
+
+
+def test_the_pdf_carries_its_metadata_and_the_text_hash(built, tmp_path):
+    reader = PdfReader(built / "uk.pdf")
+    info = reader.metadata
+    definition_hash = campaigns.consent_hash(
+        (REPO / "letters" / FOUNDING / "body.md").read_text("utf-8"),
+        info.title,
+        "Yours sincerely,",
+        LEAD_NAME,
+    )
+    assert info.title.startswith("Coordinated Magnitsky sanctions")
+    assert info.author == LEAD_NAME
+    assert info.subject == (
+        "Letter to The Rt Hon Dominic Raab MP, Secretary of State for Foreign and "
+        "Commonwealth Affairs"
+    )
+    assert info["/lettertexthash"] == definition_hash
+    assert f"text-sha256:{definition_hash}" in info["/Keywords"]
+    assert reader.trailer["/Root"]["/Lang"] == "en-GB"
+    assert info["/CreationDate"].startswith("D:20200818000000")
+
+
+def test_a_rebuild_is_byte_identical(built, tmp_path):
+    again = tmp_path / "again"
+    home = built.parent.parent.parent
+    result = run_build(home, "--recipient", "uk", "--format", "pdf", "--out", str(again))
+    assert result.exit_code == 0, result.output
+    assert (again / "uk.pdf").read_bytes() == (built / "uk.pdf").read_bytes()
+
+
+def test_source_date_epoch_fixes_the_creation_date(built, tmp_path):
+    home = built.parent.parent.parent
+    out = tmp_path / "epoch"
+    env = {"SOURCE_DATE_EPOCH": "1597708800"}  # 2020-08-18T00:00:00Z
+    run_build(home, "--recipient", "uk", "--format", "pdf", "--out", str(out), env=env)
+    env = {"SOURCE_DATE_EPOCH": "1600000000"}
+    run_build(home, "--recipient", "uk", "--format", "pdf", "--out", str(out), env=env)
+    assert PdfReader(out / "uk.pdf").metadata["/CreationDate"].startswith("D:20200913122640")
+
+
+@pytest.mark.slow
+def test_the_public_pdf_never_contains_withheld_names(tmp_path):
+    home = make_workspace(
+        tmp_path, [LEAD_NAME, "Open Rights", Org("Hidden Voices", listing="governments_only")]
+    )
+    result = run_build(home, "--recipient", "uk", "--format", "pdf")
+    assert result.exit_code == 0, result.output
+    out = home / "letters" / FOUNDING / "out"
+    public = text_of(out / "uk.public.pdf")
+    assert "Hidden Voices" not in public and b"Hidden" not in (out / "uk.public.pdf").read_bytes()
+    assert "and 1 organisation that cannot be named for its safety" in flat(public)
+    assert "Hidden Voices" in text_of(out / "uk.delivered.pdf")
+
+
+class _Recorder(BaseHTTPRequestHandler):
+    requests: ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:
+        self.requests.append(self.path)
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *_args) -> None:
+        pass
+
+
+@pytest.fixture
+def http_server() -> Iterator[tuple[str, list[str]]]:
+    """A real HTTP server on 127.0.0.1 that records every request it receives."""
+    _Recorder.requests = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", _Recorder.requests
+    server.shutdown()
+    server.server_close()
+
+
+def test_weasyprint_fetches_nothing_from_outside(tmp_path, http_server):
+    server, requests = http_server
+    home = make_workspace(tmp_path, [LEAD_NAME])
+    templates = home / "letters" / FOUNDING / "templates"
+    (templates / "static").mkdir(parents=True)
+    # A stylesheet inside the template folders is allowed; what it imports is not.
+    (templates / "static" / "spy.css").write_text(
+        f'@import url("{server}/import.css");\n'
+        '@font-face { font-family: Spy; src: url("file:///etc/passwd"); }\n'
+        "body { font-family: Spy, serif; }\n",
+        "utf-8",
+    )
+    (templates / "letter.html").write_text(
+        '{% extends "default:letter.html" %}\n'
+        '{% block head %}<link rel="stylesheet" href="static/spy.css">{% endblock %}\n',
+        "utf-8",
+    )
+    result = run_build(home, "--recipient", "uk", "--format", "pdf")
+    assert result.exit_code != 0
+    assert f"{server}/import.css" in result.output and "file:///etc/passwd" in result.output
+    assert "no PDF was written" in result.output
+    assert requests == []
+    assert not (home / "letters" / FOUNDING / "out" / "uk.pdf").exists()
