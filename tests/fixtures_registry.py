@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -114,3 +116,46 @@ def record_answer(database: Database) -> Callable[..., None]:
             )
 
     return record
+
+
+# A separate process that adds organisations, one transaction each, for a while;
+# it prints how many it added and how many writes failed with "database is locked".
+WRITER = """
+import sys, time
+from sqlalchemy.exc import OperationalError
+from coalitionletter import registry
+from coalitionletter.db import Database
+
+url, prefix, seconds = sys.argv[1], sys.argv[2], float(sys.argv[3])
+database = Database(url)
+added = locked = 0
+deadline = time.monotonic() + seconds
+while time.monotonic() < deadline:
+    try:
+        with database.writing() as session:
+            registry.add(session, {"name": f"{prefix} {added}"}, actor=prefix)
+        added += 1
+    except OperationalError as exc:
+        if "locked" not in str(exc):
+            raise
+        locked += 1
+print(added, locked)
+"""
+
+
+def start_writer(url: str, prefix: str, seconds: float) -> subprocess.Popen[str]:
+    """Start a process that writes to the database for `seconds`; read its output at the end."""
+    return subprocess.Popen(
+        [sys.executable, "-c", WRITER, url, prefix, str(seconds)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def writer_result(process: subprocess.Popen[str]) -> tuple[int, int]:
+    """(organisations added, writes refused as locked) once the writer has finished."""
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 0, err
+    added, locked = out.split()
+    return int(added), int(locked)

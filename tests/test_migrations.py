@@ -1,0 +1,81 @@
+"""Schema versions: an old database upgrades in place with every row kept; models match head."""
+
+from pathlib import Path
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import text
+
+from coalitionletter import db, events, registry
+from coalitionletter.db import Database
+from coalitionletter.models import Base
+
+FIRST = "0001"
+
+ROWS_AT_FIRST_REVISION = [
+    "INSERT INTO organisations (id, slug, name, name_key, sort_name, country, created_at,"
+    " updated_at) VALUES (1, 'pen-america', 'PEN America', 'penamerica', 'PEN America', 'US',"
+    " '2020-08-01 10:00:00', '2020-08-01 10:00:00')",
+    "INSERT INTO organisations (id, slug, name, name_key, sort_name, country, created_at,"
+    " updated_at) VALUES (2, 'org', 'ئاتلانتىس ئۇيغۇر ئاياللار بىرلىكى', 'x', 'x', NULL,"
+    " '2020-08-01 10:00:00', '2020-08-01 10:00:00')",
+    "INSERT INTO contacts (id, organisation_id, name, email, email_key) VALUES"
+    " (1, 1, 'A. Person', 'a@pen.example', 'a@pen.example')",
+    "INSERT INTO campaigns (id, slug, title, created_at) VALUES"
+    " (1, 'founding', 'Founding letter', '2020-08-01 10:00:00')",
+    "INSERT INTO invitations (id, campaign_id, organisation_id, state, text_hash, listing,"
+    " created_at, updated_at) VALUES (1, 1, 1, 'confirmed', 'abc', 'public',"
+    " '2020-08-01 10:00:00', '2020-08-02 10:00:00')",
+]
+
+
+def _database(tmp_path: Path) -> Database:
+    return Database(f"sqlite:///{tmp_path / 'old.db'}")
+
+
+def _rows(database: Database) -> dict[str, list[tuple]]:
+    queries = {
+        "organisations": "SELECT id, slug, name, country FROM organisations ORDER BY id",
+        "contacts": "SELECT id, organisation_id, name, email FROM contacts ORDER BY id",
+        "campaigns": "SELECT id, slug, title FROM campaigns ORDER BY id",
+        "invitations": "SELECT id, campaign_id, organisation_id, state, text_hash"
+        " FROM invitations ORDER BY id",
+    }
+    with database.engine.connect() as connection:
+        return {
+            table: [tuple(row) for row in connection.execute(text(query))]
+            for table, query in queries.items()
+        }
+
+
+def test_a_database_at_the_first_revision_upgrades_to_head_with_every_row_intact(
+    tmp_path: Path,
+) -> None:
+    database = _database(tmp_path)
+    db.upgrade(database, FIRST)
+    with database.engine.begin() as connection:
+        for statement in ROWS_AT_FIRST_REVISION:
+            connection.execute(text(statement))
+    before = _rows(database)
+    db.upgrade(database)
+    assert db.current_revision(database) == db.head_revision()
+    assert _rows(database) == before
+    database.dispose()
+
+
+def test_the_upgraded_database_takes_new_writes(tmp_path: Path) -> None:
+    database = _database(tmp_path)
+    db.upgrade(database, FIRST)
+    db.upgrade(database)
+    with database.writing() as session:
+        registry.add(session, {"name": "PEN America"}, actor="test")
+    with database.reading() as session:
+        assert events.verify(session, events.REGISTRY_CHAIN) == []
+    database.dispose()
+
+
+def test_the_models_match_the_newest_migration(database: Database) -> None:
+    with database.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = compare_metadata(context, Base.metadata)
+    assert differences == []
