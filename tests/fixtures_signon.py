@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.message import EmailMessage
@@ -247,24 +248,20 @@ def wait_for_port(port: int, process: subprocess.Popen[str], seconds: float = 20
     raise RuntimeError("serve did not start listening in time")
 
 
-@pytest.fixture
-def live_server(signon_workspace: SignOnWorkspace) -> Iterator[LiveServer]:
-    """`coalitionletter serve` on a free loopback port; links in emails point at it."""
+@contextmanager
+def serving(workspace: SignOnWorkspace, workers: int = 1) -> Iterator[LiveServer]:
+    """Run `coalitionletter serve` on a free loopback port; emailed links point at it."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    controller_port = signon_workspace.settings.smtp.port
-    write_config(signon_workspace.home, controller_port, base_url=url)
-    signon_workspace.reload()
+    write_config(workspace.home, workspace.settings.smtp.port, base_url=url)
+    workspace.reload()
+    command = [
+        sys.executable, "-m", "coalitionletter", "--home", str(workspace.home),
+        "serve", "--port", str(port), "--workers", str(workers),
+    ]  # fmt: skip
     process = subprocess.Popen(
-        [
-            sys.executable, "-m", "coalitionletter", "--home", str(signon_workspace.home),
-            "serve", "--port", str(port),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=clean_env(),
-    )  # fmt: skip
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=clean_env()
+    )
     try:
         wait_for_port(port, process)
         yield LiveServer(url, process)
@@ -275,6 +272,13 @@ def live_server(signon_workspace: SignOnWorkspace) -> Iterator[LiveServer]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.communicate()
+
+
+@pytest.fixture
+def live_server(signon_workspace: SignOnWorkspace) -> Iterator[LiveServer]:
+    """`coalitionletter serve` (waitress) for the workspace."""
+    with serving(signon_workspace) as server:
+        yield server
 
 
 def invite_one(workspace: SignOnWorkspace, invoke, mailbox: CaptureHandler, name: str) -> str:

@@ -8,10 +8,10 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 from bs4 import BeautifulSoup
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from coalitionletter import events
-from coalitionletter.models import Event, Invitation
+from coalitionletter.models import AppSecret, Event, Invitation
 from fixtures_signon import (
     BROWSER_AGENT,
     ORGANISATIONS,
@@ -19,6 +19,7 @@ from fixtures_signon import (
     LiveServer,
     SignOnWorkspace,
     invite_one,
+    serving,
 )
 
 THREADS = 20
@@ -88,3 +89,21 @@ def test_twenty_simultaneous_confirms_and_declines_end_in_one_consistent_state(
     assert _replay(kinds) == state
     assert problems == []
     assert live_server.process.poll() is None
+
+
+@pytest.mark.slow
+def test_with_several_workers_a_form_from_one_is_accepted_by_another(
+    signon_workspace: SignOnWorkspace, invoke, mailbox: CaptureHandler
+) -> None:
+    with serving(signon_workspace, workers=2) as server:
+        token = invite_one(signon_workspace, invoke, mailbox, ORGANISATIONS[0][0])
+        url = f"{server.url}/s/{token}"
+        headers = {"User-Agent": BROWSER_AGENT}
+        pages = [httpx.get(url, headers=headers).text for _ in range(6)]
+        forms = [_forms(page)[0] for page in pages]
+        assert all(form == forms[0] for form in forms)
+        statuses = [httpx.post(url, data=form, headers=headers).status_code for form in forms]
+    assert statuses == [303] * 6
+    with signon_workspace.database.reading() as session:
+        assert session.scalars(select(Invitation.state)).one() == "confirmed"
+        assert session.scalar(select(func.count(AppSecret.name))) == 1
