@@ -165,3 +165,12 @@ def test_campaign_row_says_to_run_init(database):
         campaigns.campaign_row(session, "test-letter")
     with database.reading() as session:
         assert session.scalar(select(func.count()).select_from(Campaign)) == 0
+
+
+def test_a_misspelt_field_is_refused_with_its_line(home, settings):
+    folder = write_campaign(
+        home, toml=MINIMAL_TOML.replace("[lead]\n", "[lead]\nlist_frist = false\n")
+    )
+    with pytest.raises(CampaignError) as caught:
+        campaigns.load(settings, "test-letter")
+    assert str(caught.value).startswith(f"{folder / 'letter.toml'}:6: lead.list_frist: is not a")

@@ -127,7 +127,6 @@ class CampaignDefinition:
     email: EmailSettings
     lead_first: bool = True
     group_by: str = "none"
-    language: str = "en"
 
     @property
     def lead_organisation(self) -> str:
@@ -290,6 +289,58 @@ def _parse_toml(path: Path) -> tuple[str, dict[str, Any]]:
         if "end of document" in str(exc):
             where = f"{path}:{text.count(chr(10)) + 1}"
         raise CampaignError(f"{where}: {exc}. Fix the TOML syntax and run again.") from exc
+
+
+# The fields each table may hold; anything else is a typo that would be ignored silently.
+KNOWN_FIELDS: dict[str | None, frozenset[str]] = {
+    None: frozenset(
+        {
+            "title",
+            "letter_date",
+            "deadline",
+            "closing",
+            "seed",
+            "lead",
+            "list",
+            "email",
+            "recipients",
+        }
+    ),
+    "lead": frozenset({"name", "short_name", "address_lines", "website", "email", "list_first"}),
+    "list": frozenset({"group_by"}),
+    "email": frozenset({"sender", "reply_to", "subject"}),
+    "recipients": frozenset(
+        {
+            "key",
+            "honorific",
+            "name",
+            "postnominals",
+            "title",
+            "department",
+            "address_lines",
+            "salutation",
+            "locale",
+            "paper",
+        }
+    ),
+}
+
+
+def _check_known_fields(reader: _Reader) -> None:
+    tables: list[tuple[str | None, int, Any]] = [(None, 0, reader.data)]
+    tables += [(name, 0, reader.data.get(name)) for name in ("lead", "list", "email")]
+    recipients = reader.data.get("recipients")
+    if isinstance(recipients, list):
+        tables += [("recipients", i, values) for i, values in enumerate(recipients)]
+    for table, index, values in tables:
+        if not isinstance(values, dict):
+            continue
+        for key in values:
+            if key not in KNOWN_FIELDS[table]:
+                known = ", ".join(sorted(KNOWN_FIELDS[table]))
+                raise reader.fail(
+                    table, key, f"is not a letter.toml field here (known: {known}).", index
+                )
 
 
 def _letter_date(reader: _Reader) -> date | None:
@@ -526,6 +577,7 @@ def load(settings: Settings, slug: str) -> CampaignDefinition:
     path = directory / LETTER_FILE
     text, data = _parse_toml(path)
     reader = _Reader(path, text, data)
+    _check_known_fields(reader)
     title = reader.text_field(data, "title")
     closing = reader.text_field(data, "closing")
     lead, lead_first = _lead(reader)
@@ -547,7 +599,6 @@ def load(settings: Settings, slug: str) -> CampaignDefinition:
         email=_email(reader, title),
         lead_first=lead_first,
         group_by=_group_by(reader),
-        language=reader.text_field(data, "language", required=False, default="en"),
     )
 
 
