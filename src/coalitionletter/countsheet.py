@@ -115,6 +115,7 @@ class ToChase:
     name: str
     direction: str
     country: str
+    country_code: str
     contact_name: str
     contact_email: str
     status: str  # one of CHASE_ORDER
@@ -212,6 +213,7 @@ def not_answered(session: Session, campaign_id: int) -> tuple[ToChase, ...]:
             name=row.name,
             direction=render.text_direction(row.name),
             country=country_name(row.country),
+            country_code=row.country or "",
             contact_name=row.contact_name or "",
             contact_email=row.contact_email or "",
             status=status,
