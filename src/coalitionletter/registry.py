@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from coalitionletter import countries, events, names
 from coalitionletter.errors import RegistryError
@@ -493,7 +493,7 @@ def list_organisations(session: Session, filters: Filters | None = None) -> list
     """The registry's organisations matching the filters, in sort-name order."""
     filters = filters or Filters()
     country = countries.parse_country(filters.country) if filters.country else None
-    query = select(Organisation)
+    query = select(Organisation).options(selectinload(Organisation.contacts))
     if not filters.include_merged:
         query = query.where(Organisation.merged_into_id.is_(None))
     if country:
@@ -671,6 +671,16 @@ class RemovalPlan:
         """The campaigns this organisation has confirmed (signed)."""
         return [slug for slug, state in self.answers if state == InvitationState.CONFIRMED]
 
+    def refusal(self, force: bool) -> RegistryError | None:
+        """Why the removal must not go ahead (a signatory, not forced), or None."""
+        if not self.signed or force:
+            return None
+        return RegistryError(
+            f"{self.label} has signed {', '.join(self.signed)}; removing it would take its "
+            "signature off the letter. Nothing was removed. If that is really meant, run "
+            "again with --force."
+        )
+
 
 def removal_plan(session: Session, ref: str) -> RemovalPlan:
     """Which organisation `remove` would delete, and its answers to campaigns."""
@@ -687,12 +697,9 @@ def removal_plan(session: Session, ref: str) -> RemovalPlan:
 def remove(session: Session, ref: str, *, force: bool, actor: str) -> str:
     """Delete an organisation, its contacts and invitations; refuse a signatory unless forced."""
     plan = removal_plan(session, ref)
-    if plan.signed and not force:
-        raise RegistryError(
-            f"{plan.label} has signed {', '.join(plan.signed)}; removing it would take its "
-            "signature off the letter. Nothing was removed. If that is really meant, run "
-            "again with --force."
-        )
+    refusal = plan.refusal(force)
+    if refusal is not None:
+        raise refusal
     organisation = session.get(Organisation, plan.organisation_id)
     assert organisation is not None
     for invitation, slug in session.execute(

@@ -255,12 +255,10 @@ def remove(app: AppContext, ref: str, yes: bool, force: bool) -> None:
     with core_errors(), database.reading() as session:
         plan = registry.removal_plan(session, ref)
     answers = ", ".join(f"{slug}: {state}" for slug, state in plan.answers) or "none"
-    if plan.signed and not force:
-        raise click.ClickException(
-            f"{plan.label} has signed {', '.join(plan.signed)}; removing it would take its "
-            "signature off the letter. Nothing was removed. If that is really meant, run "
-            "again with --force."
-        )
+    with core_errors():
+        refusal = plan.refusal(force)
+        if refusal is not None:
+            raise refusal
     if not yes:
         click.confirm(f"Remove {plan.label} (answers to campaigns: {answers})?", abort=True)
     with core_errors(), database.writing() as session:
