@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
+import subprocess
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -12,6 +14,7 @@ from typing import ClassVar
 import pytest
 from bs4 import BeautifulSoup
 
+from coalitionletter import campaigns
 from coalitionletter.build import OutputPathError, safe_join
 from fixtures_letters import CHINESE_NAME, LEAD_NAME, SIGNED, UYGHUR_NAME, Org
 
@@ -344,3 +347,47 @@ def test_output_names_cannot_leave_the_output_folder(tmp_path):
         with pytest.raises(OutputPathError):
             safe_join(tmp_path, name)
     assert safe_join(tmp_path, "uk.public.pdf") == tmp_path.resolve() / "uk.public.pdf"
+
+
+def test_progress_is_shown_file_by_file(invoke, signed_founding, founding_home):
+    result = invoke("build", "--format", "html")
+    assert result.exit_code == 0, result.output
+    for step, name in enumerate(["uk.html", "canada.html"], start=1):
+        assert f"[{step}/4] {name}" in result.output
+
+
+def test_an_unchanged_rebuild_loads_neither_jinja_nor_weasyprint(
+    invoke, signed_founding, founding_home
+):
+    build_html(invoke)
+    script = (
+        "import sys\n"
+        "from coalitionletter.cli import cli\n"
+        f"cli(['--home', {str(founding_home)!r}, 'build', '--format', 'html'],"
+        " standalone_mode=False)\n"
+        "print('loaded:', sorted(m for m in ('jinja2', 'weasyprint', 'markdown_it', 'pyuca')"
+        " if m in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert "Nothing changed" in result.stdout
+    assert "loaded: []" in result.stdout
+
+
+def test_names_can_be_grouped_by_country(
+    invoke, founding_home, settings, database, add_signatories
+):
+    toml = founding_home / "letters" / FOUNDING / "letter.toml"
+    toml.write_text(toml.read_text("utf-8").replace('"none"', '"country"'), "utf-8")
+    definition = campaigns.load(settings, FOUNDING)
+    with database.writing() as session:
+        campaigns.sync(session, definition)
+    add_signatories(
+        definition,
+        [Org(LEAD_NAME), Org("Uyghur Hjelp", country="NO"), Org("Rights Canada", country="CA")],
+    )
+    build_html(invoke)
+    page = soup(out_dir(founding_home) / "uk.html")
+    assert [h.get_text() for h in page.select(".signatories h3.group")] == ["Canada", "Norway"]
+    assert listed_names(page) == [LEAD_NAME, "Rights Canada", "Uyghur Hjelp"]
