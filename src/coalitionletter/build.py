@@ -426,7 +426,7 @@ def _formula_safe(value: str) -> str:
     return f"'{value}" if value.startswith(FORMULA_START) else value
 
 
-def _list_rows(names: Roster, delivered: bool) -> list[dict[str, Any]]:
+def _list_rows(names: Roster, *, delivered: bool) -> list[dict[str, Any]]:
     rows = []
     position = 0
     for group in names.groups(delivered=delivered):
@@ -448,9 +448,9 @@ def _list_row(position: int, heading: str | None, s: Signatory) -> dict[str, Any
     }
 
 
-def list_csv(names: Roster, *, delivered: bool) -> bytes:
-    """The named signatories as CSV, every cell safe from spreadsheet formulas."""
-    rows = _list_rows(names, delivered)
+def list_csv(names: Roster, *, variant: str) -> bytes:
+    """The signatories a variant names, as CSV, every cell safe from spreadsheet formulas."""
+    rows = _list_rows(names, delivered=variant != PUBLIC)
     buffer = io.StringIO(newline="")
     columns = ["position", "name", "group", "country", "type", "listing", "confirmed_on"]
     writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\r\n")
@@ -460,18 +460,17 @@ def list_csv(names: Roster, *, delivered: bool) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
-def list_json(names: Roster, definition: CampaignDefinition, *, delivered: bool) -> bytes:
-    """The named signatories as JSON, with the count and how many are withheld."""
+def list_json(names: Roster, definition: CampaignDefinition, *, variant: str) -> bytes:
+    """The signatories a variant names, as JSON, with the count and how many are withheld."""
+    delivered = variant != PUBLIC
     document = {
         "campaign": definition.slug,
         "text_hash": definition.text_hash,
-        "variant": DELIVERED
-        if delivered and names.has_withheld
-        else (PUBLIC if names.has_withheld else ALL),
+        "variant": variant,
         "count": names.count,
         "withheld": names.withheld_count(delivered=delivered),
         "includes_stale_consent": names.includes_stale,
-        "signatories": _list_rows(names, delivered),
+        "signatories": _list_rows(names, delivered=delivered),
     }
     return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
@@ -497,10 +496,9 @@ def _render_html(build: Plan, output: Output, environment: Any) -> str:
 
 
 def _list_bytes(build: Plan, output: Output) -> bytes:
-    delivered = output.variant != PUBLIC
     if output.kind == "csv":
-        return list_csv(build.roster, delivered=delivered)
-    return list_json(build.roster, build.definition, delivered=delivered)
+        return list_csv(build.roster, variant=output.variant)
+    return list_json(build.roster, build.definition, variant=output.variant)
 
 
 def _write(path: Path, data: bytes) -> None:
