@@ -7,9 +7,12 @@ a confirmation through `signon.transition`, bound to the letter's text hash.
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable, Iterable
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from sqlalchemy.orm import Session
@@ -179,3 +182,27 @@ def signed_founding(
     """The founding campaign with the SIGNED organisations confirmed."""
     add_signatories(founding, SIGNED)
     return founding
+
+
+class _Recorder(BaseHTTPRequestHandler):
+    requests: ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:
+        self.requests.append(self.path)
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(b"body { color: red }")
+
+    def log_message(self, *_args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def http_server() -> Iterator[tuple[str, list[str]]]:
+    """A real HTTP server on 127.0.0.1 recording every request: (base URL, requests)."""
+    _Recorder.requests = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", _Recorder.requests
+    server.shutdown()
+    server.server_close()

@@ -6,10 +6,8 @@ import csv
 import json
 import subprocess
 import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import urllib.request
 from pathlib import Path
-from typing import ClassVar
 
 import pytest
 from bs4 import BeautifulSoup
@@ -184,31 +182,6 @@ def test_a_campaign_template_overrides_and_extends_the_default(
     page = soup(out_dir(founding_home) / "uk.html")
     assert page.select_one("p.subject").get_text() == "Re: Magnitsky sanctions (override)"
     assert page.select_one("p.salutation").get_text() == "Dear Foreign Secretary,"
-
-
-class _Recorder(BaseHTTPRequestHandler):
-    requests: ClassVar[list[str]] = []
-
-    def do_GET(self) -> None:
-        self.requests.append(self.path)
-        self.send_response(200)
-        self.end_headers()
-        self.wfile.write(b"body { color: red }")
-
-    def log_message(self, *_args) -> None:
-        pass
-
-
-@pytest.fixture
-def http_server():
-    """A real HTTP server on 127.0.0.1 that records every request it receives."""
-    _Recorder.requests = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", _Recorder.requests
-    server.shutdown()
-    server.server_close()
 
 
 @pytest.mark.parametrize("reference", ["{server}/spy.css", "file:///etc/passwd"])
@@ -391,3 +364,11 @@ def test_names_can_be_grouped_by_country(
     page = soup(out_dir(founding_home) / "uk.html")
     assert [h.get_text() for h in page.select(".signatories h3.group")] == ["Canada", "Norway"]
     assert listed_names(page) == [LEAD_NAME, "Rights Canada", "Uyghur Hjelp"]
+
+
+def test_the_recording_server_would_see_a_request(http_server):
+    """The control for the SSRF tests: a fetch that did happen is recorded."""
+    server, requests = http_server
+    with urllib.request.urlopen(f"{server}/probe", timeout=10) as response:
+        assert response.status == 200
+    assert requests == ["/probe"]

@@ -7,11 +7,7 @@ from __future__ import annotations
 
 import re
 import shutil
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import ClassVar
 
 import pytest
 from click.testing import CliRunner
@@ -159,29 +155,6 @@ def test_the_public_pdf_never_contains_withheld_names(tmp_path):
     assert "Hidden Voices" not in public and b"Hidden" not in (out / "uk.public.pdf").read_bytes()
     assert "and 1 organisation that cannot be named for its safety" in flat(public)
     assert "Hidden Voices" in text_of(out / "uk.delivered.pdf")
-
-
-class _Recorder(BaseHTTPRequestHandler):
-    requests: ClassVar[list[str]] = []
-
-    def do_GET(self) -> None:
-        self.requests.append(self.path)
-        self.send_response(200)
-        self.end_headers()
-
-    def log_message(self, *_args) -> None:
-        pass
-
-
-@pytest.fixture
-def http_server() -> Iterator[tuple[str, list[str]]]:
-    """A real HTTP server on 127.0.0.1 that records every request it receives."""
-    _Recorder.requests = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", _Recorder.requests
-    server.shutdown()
-    server.server_close()
 
 
 def test_weasyprint_fetches_nothing_from_outside(tmp_path, http_server):
