@@ -154,10 +154,48 @@ def test_a_passed_deadline_gives_negative_days_and_a_closed_campaign(
     assert reports.deadline_phrase(info).endswith("(closed 3 days ago)")
 
 
+def test_a_deadline_passed_earlier_today_says_closed_today(
+    counts_world: CountsWorld, database: Database
+):
+    evening = counts_world.deadline.replace(hour=20)
+    assert reports.deadline_phrase(_counts(database, now=evening).campaign).endswith(
+        "(closed today)"
+    )
+
+
 def test_deadline_day_itself_says_closes_today(counts_world: CountsWorld, database: Database):
     morning = counts_world.deadline.replace(hour=9)
     info = _counts(database, now=morning).campaign
     assert reports.deadline_phrase(info).endswith("(closes today, 17:00 UTC)")
+
+
+def test_a_campaign_closed_before_its_deadline_says_so(
+    counts_world: CountsWorld, database: Database
+):
+    with database.writing() as session:
+        session.execute(
+            update(Campaign)
+            .where(Campaign.slug == COUNTS_SLUG)
+            .values(closed_at=datetime.now(UTC) - timedelta(hours=1))
+        )
+    info = _counts(database).campaign
+    assert info.is_open is False
+    assert reports.deadline_phrase(info).endswith("(sign-on closed early)")
+
+
+def test_a_closed_campaign_without_a_deadline_says_so(database: Database):
+    with database.writing() as session:
+        session.add(
+            Campaign(
+                slug="closed-letter",
+                title="Closed",
+                deadline=None,
+                closed_at=datetime.now(UTC) - timedelta(days=1),
+            )
+        )
+    with database.reading() as session:
+        info = reports.campaign_counts(session, "closed-letter").campaign
+    assert reports.deadline_phrase(info) == "No deadline set (sign-on closed)"
 
 
 def test_the_overview_has_one_line_per_campaign(counts_world: CountsWorld, database: Database):

@@ -411,12 +411,13 @@ def overview_json(summary: Overview) -> dict[str, Any]:
 def deadline_phrase(info: CampaignInfo) -> str:
     """The deadline in words: 'Deadline 31 August 2020 (12 days left)'."""
     if info.deadline is None:
-        return "No deadline set"
+        return "No deadline set" + ("" if info.is_open else " (sign-on closed)")
     day = f"{info.deadline.day} {info.deadline:%B %Y}"
     left = info.days_left or 0
     if not info.is_open:
-        ago = -left
-        when = "today" if ago == 0 else f"{ago} day{'s' if ago != 1 else ''} ago"
+        if left > 0:
+            return f"Deadline {day} (sign-on closed early)"
+        when = "today" if left == 0 else f"{-left} day{'s' if left != -1 else ''} ago"
         return f"Deadline {day} (closed {when})"
     if left == 0:
         return f"Deadline {day} (closes today, {info.deadline:%H:%M} UTC)"
