@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -191,16 +192,28 @@ def add_organisations(
     return ids
 
 
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty database at the newest schema, made once and copied per test (migrating is slow)."""
+    path = tmp_path_factory.mktemp("signon-template") / "signatories.db"
+    database = Database(f"sqlite:///{path}")
+    upgrade(database)
+    database.dispose()
+    return path
+
+
 @pytest.fixture
 def signon_workspace(
-    founding_home: Path, smtp_server: tuple[Controller, CaptureHandler]
+    founding_home: Path,
+    smtp_server: tuple[Controller, CaptureHandler],
+    migrated_database: Path,
 ) -> Iterator[SignOnWorkspace]:
     """The founding campaign registered, five organisations with contacts, SMTP configured."""
     controller, _ = smtp_server
     write_config(founding_home, controller.port)
     settings = load_settings(founding_home, environ={})
+    shutil.copyfile(migrated_database, founding_home / "signatories.db")
     database = Database(settings.db_url)
-    upgrade(database)
     with database.writing() as session:
         campaigns.sync(session, campaigns.load(settings, SLUG))
     ids = add_organisations(database, ORGANISATIONS)
