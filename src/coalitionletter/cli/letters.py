@@ -75,7 +75,7 @@ def build(
     options = builder.BuildOptions(
         out_dir=out_dir,
         recipient=recipient,
-        formats=formats or builder.FORMATS,
+        formats=tuple(dict.fromkeys(formats)) or builder.FORMATS,
         force=force,
         allow_stale=allow_stale,
         allow_missing_glyphs=allow_missing_glyphs,
