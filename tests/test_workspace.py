@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from coalitionletter import db
 from coalitionletter.db import Database
 from coalitionletter.models import Invitation, Organisation
-from coalitionletter.settings import load_settings
+from coalitionletter.settings import Settings
 from fixtures_registry import snapshot, start_writer, writer_result
 
 Invoke = Callable[..., Result]
@@ -27,8 +27,8 @@ SEED_NAMES = {
 }
 
 
-def _database(home: Path) -> Database:
-    return Database(load_settings(home, environ={}).db_url)
+def _database(settings: Settings) -> Database:
+    return Database(settings.db_url)
 
 
 def _ok(result: Result) -> str:
@@ -37,12 +37,12 @@ def _ok(result: Result) -> str:
 
 
 def test_init_creates_the_database_and_loads_the_seed_as_confirmed_signatories(
-    founding_home: Path, invoke: Invoke
+    founding_home: Path, invoke: Invoke, settings: Settings
 ) -> None:
     output = _ok(invoke("init"))
     assert "Created the database" in output
     assert "6 organisations added to the registry, 6 recorded as confirmed" in output
-    database = _database(founding_home)
+    database = _database(settings)
     with database.reading() as session:
         assert set(session.scalars(select(Organisation.name))) == SEED_NAMES
         states = list(session.scalars(select(Invitation.state)))
@@ -51,10 +51,10 @@ def test_init_creates_the_database_and_loads_the_seed_as_confirmed_signatories(
 
 
 def test_the_seed_keeps_countries_where_known_and_leaves_the_rest_empty(
-    founding_home: Path, invoke: Invoke
+    founding_home: Path, invoke: Invoke, settings: Settings
 ) -> None:
     _ok(invoke("init"))
-    database = _database(founding_home)
+    database = _database(settings)
     with database.reading() as session:
         countries = dict(session.execute(select(Organisation.name, Organisation.country)).all())
     database.dispose()
@@ -62,9 +62,11 @@ def test_the_seed_keeps_countries_where_known_and_leaves_the_rest_empty(
     assert countries["International Lawyers Project (ILP)"] is None
 
 
-def test_init_run_again_changes_nothing(founding_home: Path, invoke: Invoke) -> None:
+def test_init_run_again_changes_nothing(
+    founding_home: Path, invoke: Invoke, settings: Settings
+) -> None:
     _ok(invoke("init"))
-    database = _database(founding_home)
+    database = _database(settings)
     before = snapshot(database)
     output = _ok(invoke("init"))
     assert "The database is up to date" in output
@@ -83,9 +85,9 @@ def test_after_init_the_seventy_organisation_export_imports_cleanly(
 
 
 def test_a_command_on_a_database_whose_schema_is_behind_says_run_init_and_changes_nothing(
-    home: Path, invoke: Invoke
+    home: Path, invoke: Invoke, settings: Settings
 ) -> None:
-    database = _database(home)
+    database = _database(settings)
     db.upgrade(database, "0001")
     before = snapshot_tables(database)
     result = invoke("org", "add", "PEN America")
@@ -116,11 +118,12 @@ def _wait_for_writes(database: Database) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.sqlite_only
 def test_backup_taken_while_another_process_writes_passes_the_integrity_check(
-    founding_home: Path, invoke: Invoke, tmp_path: Path
+    founding_home: Path, invoke: Invoke, settings: Settings, tmp_path: Path
 ) -> None:
     _ok(invoke("init"))
-    database = _database(founding_home)
+    database = _database(settings)
     writer = start_writer(database.url, "Busy Writer", 2.5)
     try:
         _wait_for_writes(database)
@@ -141,6 +144,7 @@ def test_backup_taken_while_another_process_writes_passes_the_integrity_check(
     database.dispose()
 
 
+@pytest.mark.sqlite_only
 def test_backup_refuses_to_overwrite_a_file(
     founding_home: Path, invoke: Invoke, tmp_path: Path
 ) -> None:

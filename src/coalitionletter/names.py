@@ -84,7 +84,7 @@ def clean_text(
     text = (value or "").strip()
     if not text:
         if required:
-            raise TextError(f"{field} is empty. Give the {field.lower()}.")
+            raise TextError(f"{field} is empty. Fill it in (it is required).")
         return None
     found = refused_character(text, multiline=multiline)
     if found is not None:

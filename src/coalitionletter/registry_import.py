@@ -112,9 +112,10 @@ class ImportReport:
 
     def summary(self) -> str:
         """One line: what was (or would be) added, updated and skipped."""
-        verb = "would be" if self.dry_run else "were"
+        noun = "organisation" if self.added == 1 else "organisations"
+        verb = "would be" if self.dry_run else ("was" if self.added == 1 else "were")
         return (
-            f"{self.path}: {self.added} organisations {verb} added, {self.updated} updated, "
+            f"{self.path}: {self.added} {noun} {verb} added, {self.updated} updated, "
             f"{self.skipped} skipped ({self.encoding}, delimiter {self.delimiter!r})."
         )
 
