@@ -39,8 +39,13 @@ from sqlalchemy.engine import URL, make_url
 from coalitionletter.db import Database, upgrade
 
 PG_ENV = "COALITIONLETTER_TEST_PG"
-PG_BIN_CANDIDATES = (Path("/usr/lib/postgresql/15/bin"),)
+PG_VERSIONS = Path("/usr/lib/postgresql")  # Debian keeps each major version apart
+PREFERRED_VERSION = "15"
 DB_FIXTURES = frozenset({"database", "invoke"})
+# Fixtures that make their own workspace database from load_settings(home): a
+# test using one stays on SQLite until that fixture asks for `db_url` too (then
+# it is repeated on PostgreSQL by itself, with no change here).
+OWN_DATABASE_FIXTURES = frozenset({"signon_workspace"})
 _SETTING = pytest.StashKey[str]()
 
 
@@ -65,11 +70,21 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     asks_directly = "db_url" in inspect.signature(metafunc.function).parameters
     if not (DB_FIXTURES & set(metafunc.fixturenames) or asks_directly):
         return
+    if _uses_its_own_database(metafunc):
+        return
     metafunc.parametrize(
         "db_url",
         ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
         indirect=True,
     )
+
+
+def _uses_its_own_database(metafunc: pytest.Metafunc) -> bool:
+    definitions = metafunc.definition._fixtureinfo.name2fixturedefs
+    for name in OWN_DATABASE_FIXTURES & set(metafunc.fixturenames):
+        if "db_url" not in definitions[name][-1].argnames:
+            return True
+    return False
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -89,9 +104,12 @@ def _free_port() -> int:
 
 
 def _pg_bin() -> Path:
-    for folder in PG_BIN_CANDIDATES:
-        if (folder / "initdb").exists():
-            return folder
+    installed = sorted(
+        (folder for folder in PG_VERSIONS.glob("*/bin") if (folder / "initdb").exists()),
+        key=lambda folder: (folder.parent.name != PREFERRED_VERSION, -_major(folder)),
+    )
+    if installed:
+        return installed[0]
     found = shutil.which("initdb")
     if found:
         return Path(found).resolve().parent
@@ -99,6 +117,11 @@ def _pg_bin() -> Path:
         f"{PG_ENV}=auto needs PostgreSQL's server programs (initdb, pg_ctl); "
         "install Debian's postgresql package (script/bootstrap does)."
     )
+
+
+def _major(folder: Path) -> int:
+    name = folder.parent.name
+    return int(name) if name.isdigit() else 0
 
 
 class ThrowawayServer:
