@@ -55,8 +55,39 @@ def _open_campaign(session: Session, definition: CampaignDefinition) -> Campaign
     return campaign
 
 
-def _sender_domain(definition: CampaignDefinition) -> str:
-    return mail.sender_address(definition)[1].rpartition("@")[2]
+@dataclass
+class _Outgoing:
+    """Messages of one kind being queued for a campaign, and the report of what happened."""
+
+    session: Session
+    definition: CampaignDefinition
+    campaign: Campaign = field(init=False)
+    domain: str = field(init=False)
+    report: QueueReport = field(default_factory=QueueReport)
+
+    def __post_init__(self) -> None:
+        self.campaign = _open_campaign(self.session, self.definition)
+        self.domain = mail.sender_address(self.definition)[1].rpartition("@")[2]
+
+    def addresses(self, organisation: Organisation) -> list[str]:
+        """Its contact addresses; an organisation without any is noted in the report."""
+        addresses = _addresses(organisation)
+        if not addresses:
+            self.report.no_address.append(organisation.name)
+        return addresses
+
+    def queue(self, invitation: Invitation, organisation: Organisation, kind: str) -> None:
+        """Queue one message to every contact address of the organisation."""
+        mail.queue(
+            self.session,
+            self.campaign,
+            invitation,
+            kind=kind,
+            recipients=_addresses(organisation),
+            text_hash=self.definition.text_hash,
+            sender_domain=self.domain,
+        )
+        self.report.queued.append(organisation.name)
 
 
 def _targets(session: Session, refs: list[str], everyone: bool) -> list[Organisation]:
@@ -72,16 +103,13 @@ def _targets(session: Session, refs: list[str], everyone: bool) -> list[Organisa
     return list(found.values())
 
 
-def _has_invite_message(session: Session, invitation_id: int) -> bool:
-    return (
-        session.scalar(
-            select(OutboxMessage.id).where(
-                OutboxMessage.invitation_id == invitation_id,
-                OutboxMessage.kind == "invite",
-            )
-        )
-        is not None
+def _has_message(session: Session, invitation_id: int, kind: str, text_hash: str | None) -> bool:
+    query = select(OutboxMessage.id).where(
+        OutboxMessage.invitation_id == invitation_id, OutboxMessage.kind == kind
     )
+    if text_hash is not None:
+        query = query.where(OutboxMessage.text_hash == text_hash)
+    return session.scalar(query.limit(1)) is not None
 
 
 def invite(
@@ -95,36 +123,23 @@ def invite(
     """Create invitations and queue one invitation email per organisation not yet asked."""
     if not refs and not everyone:
         raise SignOnError("Name the organisations to invite with --org REF, or pass --all.")
-    campaign = _open_campaign(session, definition)
-    domain = _sender_domain(definition)
-    existing = signon.invitations_of(session, campaign)
-    report = QueueReport()
+    out = _Outgoing(session, definition)
+    existing = signon.invitations_of(session, out.campaign)
     for organisation in _targets(session, refs, everyone):
         invitation = existing.get(organisation.id)
         if invitation is not None and invitation.state != INVITED:
-            report.skipped.append(f"{organisation.name}: already answered ({invitation.state})")
+            out.report.skipped.append(f"{organisation.name}: already answered ({invitation.state})")
             continue
-        if invitation is not None and _has_invite_message(session, invitation.id):
-            report.skipped.append(f"{organisation.name}: already invited")
+        if invitation is not None and _has_message(session, invitation.id, "invite", None):
+            out.report.skipped.append(f"{organisation.name}: already invited")
             continue
-        addresses = _addresses(organisation)
-        if not addresses:
-            report.no_address.append(organisation.name)
+        if not out.addresses(organisation):
             continue
         if invitation is None:
-            signon.transition(session, campaign, organisation.id, "invite", actor=actor)
-            invitation = _invitation(session, campaign, organisation.id)
-        mail.queue(
-            session,
-            campaign,
-            invitation,
-            kind="invite",
-            recipients=addresses,
-            text_hash=definition.text_hash,
-            sender_domain=domain,
-        )
-        report.queued.append(organisation.name)
-    return report
+            signon.transition(session, out.campaign, organisation.id, "invite", actor=actor)
+            invitation = _invitation(session, out.campaign, organisation.id)
+        out.queue(invitation, organisation, "invite")
+    return out.report
 
 
 def _invitation(session: Session, campaign: Campaign, organisation_id: int) -> Invitation:
@@ -141,103 +156,55 @@ def resend(
     """Replace organisations' links: every old link stops working, a new one is queued."""
     from coalitionletter.registry import find_organisation
 
-    campaign = _open_campaign(session, definition)
-    domain = _sender_domain(definition)
-    report = QueueReport()
+    out = _Outgoing(session, definition)
     for ref in refs:
         organisation = find_organisation(session, ref)
-        invitation = signon.invitations_of(session, campaign).get(organisation.id)
+        invitation = signon.invitations_of(session, out.campaign).get(organisation.id)
         if invitation is None:
             raise SignOnError(
                 f"{organisation.name} has not been invited to {definition.slug}; "
                 f"invite it first with: coalitionletter invite {definition.slug} --org "
                 f"{organisation.slug}"
             )
-        addresses = _addresses(organisation)
-        if not addresses:
-            report.no_address.append(organisation.name)
+        if not out.addresses(organisation):
             continue
-        signon.revoke_links(session, campaign, invitation, actor=actor)
+        signon.revoke_links(session, out.campaign, invitation, actor=actor)
         mail.drop_queued(session, invitation.id)
-        mail.queue(
-            session,
-            campaign,
-            invitation,
-            kind="invite",
-            recipients=addresses,
-            text_hash=definition.text_hash,
-            sender_domain=domain,
-        )
-        report.queued.append(organisation.name)
-    return report
+        out.queue(invitation, organisation, "invite")
+    return out.report
 
 
 def remind(
     session: Session, definition: CampaignDefinition, *, max_reminders: int, interval_days: int
 ) -> QueueReport:
     """Queue a reminder for each unanswered organisation that is due one."""
-    campaign = _open_campaign(session, definition)
-    domain = _sender_domain(definition)
-    report = QueueReport()
+    out = _Outgoing(session, definition)
     due = signon.reminders_due(
         session,
-        campaign,
+        out.campaign,
         max_reminders=max_reminders,
         interval_days=interval_days,
-        last_contact=mail.contact_times(session, campaign),
+        last_contact=mail.contact_times(session, out.campaign),
     )
     for invitation in due:
         organisation = session.get(Organisation, invitation.organisation_id)
-        addresses = _addresses(organisation)
-        if not addresses:
-            report.no_address.append(organisation.name)
-            continue
-        mail.queue(
-            session,
-            campaign,
-            invitation,
-            kind="remind",
-            recipients=addresses,
-            text_hash=definition.text_hash,
-            sender_domain=domain,
-        )
-        signon.note_reminder(session, invitation)
-        report.queued.append(organisation.name)
-    return report
+        if out.addresses(organisation):
+            out.queue(invitation, organisation, "remind")
+            signon.note_reminder(session, invitation)
+    return out.report
 
 
 def reconfirm(session: Session, definition: CampaignDefinition) -> QueueReport:
     """Queue a message with the changes to each organisation that confirmed another text."""
-    campaign = _open_campaign(session, definition)
-    domain = _sender_domain(definition)
-    report = QueueReport()
-    for invitation in signon.stale_confirmations(session, campaign, definition.text_hash):
+    out = _Outgoing(session, definition)
+    for invitation in signon.stale_confirmations(session, out.campaign, definition.text_hash):
         organisation = session.get(Organisation, invitation.organisation_id)
-        already = session.scalar(
-            select(OutboxMessage.id).where(
-                OutboxMessage.invitation_id == invitation.id,
-                OutboxMessage.kind == "reconfirm",
-                OutboxMessage.text_hash == definition.text_hash,
-            )
-        )
-        if already is not None:
-            report.skipped.append(f"{organisation.name}: already asked to reconfirm this text")
+        if _has_message(session, invitation.id, "reconfirm", definition.text_hash):
+            out.report.skipped.append(f"{organisation.name}: already asked to reconfirm this text")
             continue
-        addresses = _addresses(organisation)
-        if not addresses:
-            report.no_address.append(organisation.name)
-            continue
-        mail.queue(
-            session,
-            campaign,
-            invitation,
-            kind="reconfirm",
-            recipients=addresses,
-            text_hash=definition.text_hash,
-            sender_domain=domain,
-        )
-        report.queued.append(organisation.name)
-    return report
+        if out.addresses(organisation):
+            out.queue(invitation, organisation, "reconfirm")
+    return out.report
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,8 @@ import click
 from coalitionletter.cli import AppContext, core_errors, pass_app
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from coalitionletter.invitations import QueueReport
     from coalitionletter.mail import DeliveryReport, Transport
 
@@ -91,6 +93,22 @@ def _print_delivery(report: DeliveryReport, slug: str) -> None:
         )
 
 
+def _queue_and_send(
+    app: AppContext,
+    campaign: str,
+    outbox: str | None,
+    what: str,
+    decide: Callable[[Any, Any], QueueReport],
+) -> None:
+    """Decide and queue in one transaction, then send everything queued for the campaign."""
+    transport = _transport(app, outbox)
+    definition = _definition(app, campaign)
+    with core_errors(), app.database.writing() as session:
+        report = decide(session, definition)
+    _print_queue(report, what)
+    _deliver(app, definition, transport, campaign)
+
+
 def _definition(app: AppContext, slug: str) -> Any:
     from coalitionletter import campaigns
 
@@ -142,11 +160,10 @@ def invite(
 
     if not (orgs or everyone or resend):
         raise click.UsageError("Name organisations with --org REF, or pass --all or --resend REF.")
-    transport = _transport(app, outbox)
-    definition = _definition(app, campaign)
     _warn_if_loopback(app.settings.base_url)
     actor = f"staff: {app.settings.staff_name}"
-    with core_errors(), app.database.writing() as session:
+
+    def decide(session: Any, definition: Any) -> QueueReport:
         report = invitations.QueueReport()
         if orgs or everyone:
             report = invitations.invite(
@@ -156,8 +173,9 @@ def invite(
             again = invitations.resend(session, definition, list(resend), actor=actor)
             report.queued += again.queued
             report.no_address += again.no_address
-    _print_queue(report, "invitation(s)")
-    _deliver(app, definition, transport, campaign)
+        return report
+
+    _queue_and_send(app, campaign, outbox, "invitation(s)", decide)
 
 
 @click.command()
@@ -179,18 +197,17 @@ def remind(app: AppContext, campaign: str, outbox: str | None) -> None:
     """
     from coalitionletter import invitations
 
-    transport = _transport(app, outbox)
-    definition = _definition(app, campaign)
     settings = app.settings
-    with core_errors(), app.database.writing() as session:
-        report = invitations.remind(
+
+    def decide(session: Any, definition: Any) -> QueueReport:
+        return invitations.remind(
             session,
             definition,
             max_reminders=settings.reminders_max,
             interval_days=settings.reminders_interval_days,
         )
-    _print_queue(report, "reminder(s)")
-    _deliver(app, definition, transport, campaign)
+
+    _queue_and_send(app, campaign, outbox, "reminder(s)", decide)
 
 
 @click.command()
@@ -211,12 +228,7 @@ def reconfirm(app: AppContext, campaign: str, outbox: str | None) -> None:
     """
     from coalitionletter import invitations
 
-    transport = _transport(app, outbox)
-    definition = _definition(app, campaign)
-    with core_errors(), app.database.writing() as session:
-        report = invitations.reconfirm(session, definition)
-    _print_queue(report, "request(s) to reconfirm")
-    _deliver(app, definition, transport, campaign)
+    _queue_and_send(app, campaign, outbox, "request(s) to reconfirm", invitations.reconfirm)
 
 
 @click.command()
