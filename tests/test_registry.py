@@ -273,3 +273,33 @@ def test_an_organisation_cannot_be_merged_into_itself(database: Database, new_or
     new_org("PEN America")
     with pytest.raises(RegistryError, match="into itself"), database.writing() as session:
         registry.merge(session, "1", "pen-america", actor="test")
+
+
+def test_an_unknown_language_is_refused_with_examples_of_valid_ones(database: Database) -> None:
+    with (
+        pytest.raises(RegistryError, match=r"Language 'Elvish' is not known.*such as en, fr, ug"),
+        database.writing() as session,
+    ):
+        registry.add(session, {"name": "X", "language": "Elvish"}, actor="test")
+
+
+def test_a_language_given_by_english_name_is_stored_as_its_code(
+    database: Database, new_org: NewOrg
+) -> None:
+    organisation_id = new_org("X", email="x@example.org", language="Uyghur")
+    assert _organisation(database, organisation_id).contacts[0].language == "ug"
+
+
+def test_edit_can_give_a_new_slug_but_not_one_already_taken(
+    database: Database, new_org: NewOrg
+) -> None:
+    new_org("PEN America")
+    new_org("Other Group")
+    with database.writing() as session:
+        _, changed = registry.edit(session, "pen-america", {"slug": "pen"}, actor="test")
+    assert changed == ["slug"]
+    assert _organisation(database, "pen").name == "PEN America"
+    before = snapshot(database)
+    with pytest.raises(RegistryError, match="slug 'pen' is taken"), database.writing() as s:
+        registry.edit(s, "other-group", {"slug": "pen"}, actor="test")
+    assert snapshot(database) == before

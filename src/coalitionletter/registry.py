@@ -579,6 +579,7 @@ def apply_changes(
         cleaned["sort_name"] = names.default_sort_name(cleaned.get("name") or organisation.name)
     changed: dict[str, Any] = {}
     for key in (
+        "slug",
         "name",
         "name_key",
         "sort_name",
@@ -647,9 +648,10 @@ def edit(
     duplicates = duplicates_for(session, cleaned, exclude_id=organisation.id)
     if duplicates:
         raise duplicate_error(cleaned.get("name") or organisation.name, duplicates)
+    if "slug" in cleaned and not cleaned["slug"]:
+        del cleaned["slug"]  # a slug is never cleared: commands and links use it
     if cleaned.get("slug"):
         _check_slug_free(session, cleaned["slug"] or "", exclude_id=organisation.id)
-        organisation.slug = cleaned["slug"] or organisation.slug
     return organisation, apply_changes(
         session, organisation, cleaned, actor=actor, source="org edit"
     )

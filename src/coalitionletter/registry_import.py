@@ -356,7 +356,10 @@ def _group_lines(table: Table, problems: list[str]) -> list[Group]:
 
 def _given(cleaned: Mapping[str, str | None]) -> dict[str, str | None]:
     """The non-empty values of a line: empty cells never clear anything on update."""
-    return {key: value for key, value in cleaned.items() if value and key not in {"listing"}}
+    # The slug is only used for new organisations: an update never renames a link.
+    return {
+        key: value for key, value in cleaned.items() if value and key not in {"listing", "slug"}
+    }
 
 
 class _Importer:
