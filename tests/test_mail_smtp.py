@@ -10,7 +10,13 @@ from sqlalchemy import select
 
 from coalitionletter import signon
 from coalitionletter.models import Invitation, OutboxMessage
-from fixtures_signon import ORGANISATIONS, CaptureHandler, SignOnWorkspace
+from fixtures_signon import (
+    ORGANISATIONS,
+    CaptureHandler,
+    SignOnWorkspace,
+    free_port,
+    write_config,
+)
 
 SLUG = "ilp-magnitsky-2020"
 EVIL = "Evil\r\nBcc: x@y Org"
@@ -171,3 +177,27 @@ def test_progress_is_shown_per_message(
     result = invoke("invite", SLUG, "--all")
     assert "[1/5] sent:" in result.output
     assert "[5/5] sent:" in result.output
+
+
+def test_an_unreachable_server_sends_nothing_and_a_rerun_sends_everything_once(
+    signon_workspace: SignOnWorkspace, mailbox: CaptureHandler, invoke
+) -> None:
+    real_port = signon_workspace.settings.smtp.port
+    write_config(signon_workspace.home, free_port())
+    failed = invoke("invite", SLUG, "--all")
+    assert failed.exit_code != 0
+    assert "Cannot connect to the SMTP server 127.0.0.1:" in failed.output
+    assert "running again sends every queued message" in failed.output
+    assert _outbox_states(signon_workspace) == ["queued"] * len(ORGANISATIONS)
+    write_config(signon_workspace.home, real_port)
+    rerun = invoke("invite", SLUG, "--all")
+    assert rerun.exit_code == 0, rerun.output
+    assert len(mailbox.received) == len(ORGANISATIONS)
+
+
+def test_eml_files_are_readable_only_by_their_owner(
+    signon_workspace: SignOnWorkspace, mailbox: CaptureHandler, invoke, tmp_path: Path
+) -> None:
+    folder = tmp_path / "outbox"
+    invoke("invite", SLUG, "--all", "--outbox", str(folder))
+    assert {path.stat().st_mode & 0o777 for path in folder.glob("*.eml")} == {0o600}

@@ -15,6 +15,11 @@ if TYPE_CHECKING:
     from coalitionletter.mail import DeliveryReport, Transport
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
+OUTBOX_OPTION = click.option(
+    "--outbox",
+    type=click.Path(file_okay=False),
+    help="Write one .eml file per message to DIR instead of sending (they hold live links).",
+)
 
 
 def _warn_if_loopback(base_url: str) -> None:
@@ -131,9 +136,7 @@ def _definition(app: AppContext, slug: str) -> Any:
 @click.option(
     "--resend", multiple=True, metavar="REF", help="Send a new link; the old one stops working."
 )
-@click.option(
-    "--outbox", type=click.Path(file_okay=False), help="Write .eml files to DIR instead of sending."
-)
+@OUTBOX_OPTION
 @pass_app
 def invite(
     app: AppContext,
@@ -180,9 +183,7 @@ def invite(
 
 @click.command()
 @click.argument("campaign")
-@click.option(
-    "--outbox", type=click.Path(file_okay=False), help="Write .eml files to DIR instead of sending."
-)
+@OUTBOX_OPTION
 @pass_app
 def remind(app: AppContext, campaign: str, outbox: str | None) -> None:
     """Email a reminder to each organisation that has not answered yet.
@@ -212,9 +213,7 @@ def remind(app: AppContext, campaign: str, outbox: str | None) -> None:
 
 @click.command()
 @click.argument("campaign")
-@click.option(
-    "--outbox", type=click.Path(file_okay=False), help="Write .eml files to DIR instead of sending."
-)
+@OUTBOX_OPTION
 @pass_app
 def reconfirm(app: AppContext, campaign: str, outbox: str | None) -> None:
     """Ask organisations that confirmed an earlier text to confirm the current one.
