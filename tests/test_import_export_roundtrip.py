@@ -91,7 +91,7 @@ def _fill(database: Database, organisations: list[dict]) -> None:
                     cleaned,
                     actor="test",
                     source="test",
-                    keep_existing_contacts=True,
+                    add_contact=True,
                 )
 
 

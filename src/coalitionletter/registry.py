@@ -9,6 +9,7 @@ domain) is refused with the existing organisation named: never merged silently.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -363,8 +364,6 @@ def find_organisation(session: Session, ref: str | int) -> Organisation:
 
 
 def _by_exact_name(session: Session, text: str) -> Organisation | None:
-    import unicodedata
-
     wanted = unicodedata.normalize("NFC", text)
     candidates = session.scalars(
         select(Organisation)
@@ -571,9 +570,13 @@ def apply_changes(
     *,
     actor: str,
     source: str,
-    keep_existing_contacts: bool = False,
+    add_contact: bool = False,
 ) -> list[str]:
-    """Write cleaned values onto an organisation; return the fields that changed, logged."""
+    """Write cleaned values onto an organisation; return the fields that changed, logged.
+
+    Contact values edit the first contact, or with `add_contact` become a new
+    contact unless one with that email is already there.
+    """
     cleaned = dict(cleaned)
     if "sort_name" in cleaned and not cleaned["sort_name"]:
         cleaned["sort_name"] = names.default_sort_name(cleaned.get("name") or organisation.name)
@@ -593,7 +596,7 @@ def apply_changes(
             if key not in {"name_key", "website_domain"}:
                 changed[key] = {"from": getattr(organisation, key), "to": cleaned[key]}
             setattr(organisation, key, cleaned[key])
-    contact_fields = _apply_contact(organisation, cleaned, keep_existing_contacts)
+    contact_fields = _apply_contact(organisation, cleaned, add_contact)
     if not changed and not contact_fields:
         return []
     organisation.updated_at = utcnow()

@@ -426,7 +426,7 @@ class _Importer:
                 _contact_only(extra),
                 actor=self.actor,
                 source=source,
-                keep_existing_contacts=True,
+                add_contact=True,
             )
         self.added_at[organisation.id] = line.number
         self.report.added += 1
@@ -444,7 +444,7 @@ class _Importer:
                 given,
                 actor=self.actor,
                 source=source,
-                keep_existing_contacts=True,
+                add_contact=True,
             )
         if changed:
             self.report.updated += 1
