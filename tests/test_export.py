@@ -172,6 +172,18 @@ def test_an_unknown_campaign_is_refused_and_nothing_is_written(
     assert _database_state(database) == before
 
 
+def test_an_export_into_a_missing_folder_is_refused_and_nothing_is_written(
+    counts_world: CountsWorld, invoke, home: Path, database: Database
+):
+    before = _database_state(database)
+    target = home / "press" / "signatories.csv"
+    result = invoke("export", COUNTS_SLUG, "--output", str(target))
+    assert result.exit_code == 1
+    assert f"The folder {target.parent} does not exist" in result.output
+    assert not target.parent.exists()
+    assert _database_state(database) == before
+
+
 def test_stale_consent_is_refused_as_the_letter_refuses_it(
     counts_world: CountsWorld, invoke, home: Path, database: Database, settings: Settings
 ):

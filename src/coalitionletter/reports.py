@@ -609,16 +609,20 @@ def overview_text(summary: Overview, output_format: str) -> str:
     return overview_csv(summary) if output_format == "csv" else overview_table(summary) + "\n"
 
 
-def write_output(path: Path, data: bytes) -> None:
-    """Write a file whole or not at all (a half-written sheet is worse than none)."""
-    folder = path.parent
-    if not folder.is_dir():
+def check_output_path(path: Path) -> None:
+    """Refuse, before any work, a path that cannot be written: a missing folder, a folder."""
+    if not path.parent.is_dir():
         raise ReportError(
-            f"The folder {folder} does not exist. Create it or choose another path; "
+            f"The folder {path.parent} does not exist. Create it or choose another path; "
             "nothing was written."
         )
     if path.is_dir():
         raise ReportError(f"{path} is a folder. Give a file name; nothing was written.")
+
+
+def write_output(path: Path, data: bytes) -> None:
+    """Write a file whole or not at all (a half-written sheet is worse than none)."""
+    check_output_path(path)
     partial = path.with_name(f".{path.name}.partial")
     partial.write_bytes(data)
     partial.replace(path)

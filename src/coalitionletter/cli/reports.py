@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from coalitionletter.cli import AppContext, core_errors, pass_app
+
+if TYPE_CHECKING:
+    from coalitionletter.countsheet import Sheet
 
 BY_CHOICES = ("status", "country", "type")
 PAPER_CHOICES = ("a4", "letter")
@@ -85,7 +89,12 @@ def counts(
         )
     from coalitionletter import reports
 
+    with core_errors():
+        for target in (pdf_path, html_path):
+            if target:
+                reports.check_output_path(Path(target))
     database = app.database
+    sheet = None
     with core_errors(), database.reading() as session:
         if campaign is None:
             text = reports.overview_text(reports.overview(session), output_format)
@@ -93,21 +102,21 @@ def counts(
             text = reports.counts_text(
                 reports.campaign_counts(session, campaign, by=by), output_format
             )
-    if pdf_path or html_path:
-        _write_sheet(app, campaign or "", pdf_path, html_path, paper.lower())
+            if pdf_path or html_path:
+                from coalitionletter import countsheet
+
+                # Read in the same session, so the sheet and the screen show one moment.
+                sheet = countsheet.build_sheet(app.settings, session, campaign, paper=paper.lower())
+    if sheet is not None:
+        _write_sheet(sheet, pdf_path, html_path)
     click.echo(text, nl=False)
 
 
-def _write_sheet(
-    app: AppContext, campaign: str, pdf_path: str | None, html_path: str | None, paper: str
-) -> None:
+def _write_sheet(sheet: Sheet, pdf_path: str | None, html_path: str | None) -> None:
     from coalitionletter import countsheet
     from coalitionletter.reports import write_output
 
-    database = app.database
     with core_errors():
-        with database.reading() as session:
-            sheet = countsheet.build_sheet(app.settings, session, campaign, paper=paper)
         if html_path:
             write_output(Path(html_path), countsheet.render_html(sheet).encode("utf-8"))
             click.echo(f"Wrote the count sheet to {html_path}.", err=True)
@@ -171,9 +180,12 @@ def export(
     """
     from coalitionletter import campaigns
     from coalitionletter import export as exporting
+    from coalitionletter.reports import check_output_path
 
     database = app.database
     with core_errors():
+        if output != "-":
+            check_output_path(Path(output))
         definition = campaigns.load(app.settings, campaign)
         with database.reading() as session:
             listing = exporting.signatory_list(
