@@ -23,7 +23,6 @@ ALIASES: dict[str, str] = {
     "United Kingdom of Great Britain and Northern Ireland": "GB",
     "USA": "US",
     "United States of America": "US",
-    "America": "US",
     "Russia": "RU",
     "Turkey": "TR",
     "South Korea": "KR",
@@ -39,12 +38,12 @@ ALIASES: dict[str, str] = {
     "Venezuela": "VE",
     "Tanzania": "TZ",
     "Macedonia": "MK",
-    "Holland": "NL",
     "The Netherlands": "NL",
     "Burma": "MM",
     "Palestine": "PS",
     "Vatican": "VA",
     "Hong Kong SAR": "HK",
+    "Macau": "MO",
 }
 
 
