@@ -320,3 +320,16 @@ def test_a_campaign_of_a_hundred_organisations_fits_two_pages(
     assert (sheet.counts.totals.invited, sheet.counts.totals.confirmed) == (106, 71)
     reader = PdfReader(io.BytesIO(countsheet.render_pdf(sheet)))
     assert len(reader.pages) == 2
+
+
+def test_a_sheet_marks_confirmations_of_an_earlier_text(
+    counts_world: CountsWorld, settings: Settings, database: Database, home: Path
+):
+    body = home / "letters" / COUNTS_SLUG / "body.md"
+    body.write_text("We, {{ signatory_count }} organisations, now ask something else.\n", "utf-8")
+    with database.reading() as session:
+        sheet = countsheet.build_sheet(settings, session, COUNTS_SLUG)
+    soup = _soup(countsheet.render_html(sheet))
+    stale = [li for li in soup.select("#confirmed li") if "‡" in li.get_text()]
+    assert len(stale) == 4
+    assert "ask them to reconfirm" in soup.select_one(".signed .note").get_text()
