@@ -142,6 +142,7 @@ def _write_sheet(sheet: Sheet, pdf_path: str | None, html_path: str | None) -> N
 @click.option(
     "--output",
     "-o",
+    metavar="FILE",
     default="-",
     show_default=True,
     help="File to write, or - for standard output.",
