@@ -153,10 +153,14 @@ def test_a_bad_breakdown_is_refused_and_nothing_changes(
     assert _state_of(database) == before
 
 
-def test_a_breakdown_without_a_campaign_is_refused(counts_world: CountsWorld, invoke):
+def test_a_breakdown_without_a_campaign_is_refused(
+    counts_world: CountsWorld, invoke, database: Database
+):
+    before = _state_of(database)
     result = invoke("counts", "--by", "country")
     assert result.exit_code == 2
     assert "--by, --pdf and --html need a CAMPAIGN" in result.output
+    assert _state_of(database) == before
 
 
 def test_a_sheet_into_a_missing_folder_is_refused_and_nothing_is_written(
