@@ -142,6 +142,7 @@ class SignOnWorkspace:
     organisations: dict[str, int]  # name -> id
     emails: dict[str, list[str]]  # name -> contact addresses
     env: dict[str, str]
+    db_url: str | None = None  # None: the workspace's SQLite file
 
     @property
     def definition(self) -> campaigns.CampaignDefinition:
@@ -153,8 +154,10 @@ class SignOnWorkspace:
         self.settings = load_settings(self.home, environ={})
 
 
-def write_config(home: Path, smtp_port: int, base_url: str | None = None) -> None:
-    """A coalitionletter.toml pointing mail at the test server."""
+def write_config(
+    home: Path, smtp_port: int, base_url: str | None = None, db_url: str | None = None
+) -> None:
+    """A coalitionletter.toml pointing mail at the test server (and at db_url if given)."""
     lines = [
         "[smtp]",
         'host = "127.0.0.1"',
@@ -166,6 +169,8 @@ def write_config(home: Path, smtp_port: int, base_url: str | None = None) -> Non
     ]
     if base_url:
         lines = ["[web]", f'base_url = "{base_url}"', *lines]
+    if db_url:
+        lines = ["[database]", f'url = "{db_url}"', *lines]
     (home / "coalitionletter.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -207,18 +212,26 @@ def signon_workspace(
     founding_home: Path,
     smtp_server: tuple[Controller, CaptureHandler],
     migrated_database: Path,
+    db_url: str | None,
 ) -> Iterator[SignOnWorkspace]:
-    """The founding campaign registered, five organisations with contacts, SMTP configured."""
+    """The founding campaign registered, five organisations with contacts, SMTP configured.
+
+    On the PostgreSQL run (see fixtures_postgres.py) the database URL goes into
+    coalitionletter.toml, so in-process commands and `serve` subprocesses alike use it.
+    """
     controller, _ = smtp_server
-    write_config(founding_home, controller.port)
+    write_config(founding_home, controller.port, db_url=db_url)
     settings = load_settings(founding_home, environ={})
-    shutil.copyfile(migrated_database, founding_home / "signatories.db")
+    if db_url is None:
+        shutil.copyfile(migrated_database, founding_home / "signatories.db")
     database = Database(settings.db_url)
+    if db_url is not None:
+        upgrade(database)  # a new, empty PostgreSQL database (see fixtures_postgres.py)
     with database.writing() as session:
         campaigns.sync(session, campaigns.load(settings, SLUG))
     ids = add_organisations(database, ORGANISATIONS)
     emails = {name: [email for _, email in contacts] for name, contacts in ORGANISATIONS}
-    yield SignOnWorkspace(founding_home, settings, database, ids, emails, {})
+    yield SignOnWorkspace(founding_home, settings, database, ids, emails, {}, db_url)
     database.dispose()
 
 
@@ -266,7 +279,9 @@ def serving(workspace: SignOnWorkspace, workers: int = 1) -> Iterator[LiveServer
     """Run `coalitionletter serve` on a free loopback port; emailed links point at it."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    write_config(workspace.home, workspace.settings.smtp.port, base_url=url)
+    write_config(
+        workspace.home, workspace.settings.smtp.port, base_url=url, db_url=workspace.db_url
+    )
     workspace.reload()
     command = [
         sys.executable, "-m", "coalitionletter", "--home", str(workspace.home),

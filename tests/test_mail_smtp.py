@@ -183,13 +183,13 @@ def test_an_unreachable_server_sends_nothing_and_a_rerun_sends_everything_once(
     signon_workspace: SignOnWorkspace, mailbox: CaptureHandler, invoke
 ) -> None:
     real_port = signon_workspace.settings.smtp.port
-    write_config(signon_workspace.home, free_port())
+    write_config(signon_workspace.home, free_port(), db_url=signon_workspace.db_url)
     failed = invoke("invite", SLUG, "--all")
     assert failed.exit_code != 0
     assert "Cannot connect to the SMTP server 127.0.0.1:" in failed.output
     assert "running again sends every queued message" in failed.output
     assert _outbox_states(signon_workspace) == ["queued"] * len(ORGANISATIONS)
-    write_config(signon_workspace.home, real_port)
+    write_config(signon_workspace.home, real_port, db_url=signon_workspace.db_url)
     rerun = invoke("invite", SLUG, "--all")
     assert rerun.exit_code == 0, rerun.output
     assert len(mailbox.received) == len(ORGANISATIONS)
