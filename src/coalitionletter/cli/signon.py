@@ -340,6 +340,8 @@ def audit(app: AppContext, campaign: str, verify: bool) -> None:
     with core_errors(), app.database.reading() as session:
         lines = trail.lines(session, campaign)
         problems = trail.problems(session, campaign) if verify else []
+    if not lines:
+        click.echo(f"The trail of {campaign} has no entries yet.")
     for line in lines:
         click.echo(line)
     if not verify:
