@@ -70,6 +70,8 @@ def test_an_oversized_post_gets_413_and_changes_nothing(
         ("application/x-www-form-urlencoded", b"%ff%fe=%00&&&action=%zz"),
         ("application/json", b'{"action": "confirm"}'),
         ("text/plain", b"\x00\x01\x02"),
+        ("application/x-www-form-urlencoded", "action=decline&csrf=é✓".encode()),
+        ("application/x-www-form-urlencoded", b"action=decline&csrf=%ff%fe"),
     ],
 )
 def test_a_malformed_post_gets_400_and_changes_nothing(

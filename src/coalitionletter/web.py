@@ -257,7 +257,10 @@ class SignOnApp:
             page = self.load(session, token)
             if isinstance(page, Response):
                 return page
-            if not hmac.compare_digest(form.get("csrf", ""), self.csrf(page.access)):
+            sent = form.get("csrf", "").encode(
+                "utf-8"
+            )  # bytes: compare_digest refuses non-ASCII str
+            if not hmac.compare_digest(sent, self.csrf(page.access).encode("ascii")):
                 return self.problem(
                     400, "This form is out of date. Reload the page and answer again."
                 )
