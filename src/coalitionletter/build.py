@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -208,6 +209,7 @@ def _roster_digest(names: Roster) -> str:
     return _sha256(json.dumps(payload, ensure_ascii=False, sort_keys=True).encode())
 
 
+@cache
 def _versions() -> str:
     return ",".join(metadata.version(name) for name in ("coalitionletter", "weasyprint"))
 
