@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from coalitionletter import signon
@@ -95,3 +97,36 @@ def test_an_unexpected_failure_gets_a_500_page_with_the_headers_and_no_details(
     _assert_security_headers(response)
     assert "database on fire" not in response.text
     assert token not in response.text
+
+
+FIELDS = ["action", "csrf", "text_hash", "signer_name", "signer_title", "display_name"]
+FIELDS += ["listing", "authorised", "reason", "x"]
+
+
+@pytest.mark.slow
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(data=st.data())
+def test_no_form_post_ever_gets_a_500(web_client, token: str, data: st.DataObject) -> None:
+    csrf = _form_token(web_client, token)
+    form = data.draw(
+        st.dictionaries(
+            st.sampled_from(FIELDS),
+            st.one_of(
+                st.text(max_size=400),
+                st.sampled_from(["confirm", "decline", "withdraw", csrf, "yes"]),
+            ),
+            max_size=8,
+        )
+    )
+    response = web_client.post(f"/s/{token}", data=form)
+    assert response.status_code < 500
+    _assert_security_headers(response)
+
+
+def _form_token(client, token: str) -> str:
+    page = client.get(f"/s/{token}", headers=HUMAN).text
+    return page.split('name="csrf" value="', 1)[1].split('"', 1)[0]
