@@ -217,3 +217,21 @@ def test_org_export_refuses_to_overwrite_a_file(
 
 def test_org_commands_on_a_database_never_set_up_say_to_run_init(invoke: Invoke) -> None:
     _refused(invoke("org", "list"), "Run `coalitionletter init` first")
+
+
+def test_org_show_json_includes_each_campaign_answer(
+    database: Database, invoke: Invoke, record_answer: Callable[..., None]
+) -> None:
+    _ok(invoke("org", "add", "PEN America"))
+    record_answer(1, "confirm", "founding")
+    details = json.loads(_ok(invoke("org", "show", "PEN America", "--format", "json")))
+    assert details["campaigns"] == [{"campaign": "founding", "state": "confirmed"}]
+
+
+def test_org_list_all_includes_organisations_merged_away(
+    database: Database, invoke: Invoke
+) -> None:
+    _ok(invoke("org", "add", "Human Rights First"))
+    _ok(invoke("org", "add", "HRF Duplicate"))
+    _ok(invoke("org", "merge", "1", "2", "--yes"))
+    assert "HRF Duplicate" in _ok(invoke("org", "list", "--all"))

@@ -343,3 +343,25 @@ def settings_copy(tmp_path: Path) -> Database:
     upgrade(second)
     yield second
     second.dispose()
+
+
+def test_a_dry_run_with_update_reports_adds_updates_and_skips_together(
+    database: Database, new_org: Callable[..., int], make_csv: MakeCsv
+) -> None:
+    new_org("PEN America", country="US")
+    new_org("Tamarisk Forum", country="GB")
+    path = make_csv(
+        HEADER,
+        ["PEN America", "CA", ""],
+        ["Tamarisk Forum", "GB", ""],
+        ["New Group", "", ""],
+    )
+    before = snapshot(database)
+    report = _import(database, path, update=True, dry_run=True)
+    assert [(row.line, row.action) for row in report.rows] == [
+        (2, "update"),
+        (3, "skip"),
+        (4, "add"),
+    ]
+    assert report.rows[0].reason == "updated country"
+    assert snapshot(database) == before
