@@ -155,3 +155,13 @@ def test_backup_refuses_to_overwrite_a_file(
     assert result.exit_code == 1
     assert "already exists" in result.output
     assert target.read_text() == "keep me"
+
+
+@pytest.mark.sqlite_only
+def test_a_command_before_init_says_so_and_creates_no_database_file(
+    home: Path, invoke: Invoke
+) -> None:
+    result = invoke("org", "list")
+    assert result.exit_code == 1
+    assert "has not been set up. Run `coalitionletter init` first." in result.output
+    assert list(home.iterdir()) == []

@@ -255,12 +255,17 @@ def require_exists(database: Database) -> None:
 
 def require_current(database: Database) -> None:
     """Refuse to go on unless the schema is at the newest revision."""
+    not_set_up = SchemaBehindError(
+        f"The database {database.display_url} has not been set up. "
+        "Run `coalitionletter init` first."
+    )
+    try:
+        require_exists(database)  # opening a missing SQLite file would create an empty one
+    except DatabaseError as exc:
+        raise not_set_up from exc
     current = current_revision(database)
     if current is None:
-        raise SchemaBehindError(
-            f"The database {database.display_url} has not been set up. "
-            "Run `coalitionletter init` first."
-        )
+        raise not_set_up
     if current != head_revision():
         raise SchemaBehindError(
             f"The database {database.display_url} is at schema {current}, older than this "
