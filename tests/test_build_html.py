@@ -372,3 +372,25 @@ def test_the_recording_server_would_see_a_request(http_server):
     with urllib.request.urlopen(f"{server}/probe", timeout=10) as response:
         assert response.status == 200
     assert requests == ["/probe"]
+
+
+def test_a_build_date_letter_takes_its_date_from_source_date_epoch(
+    invoke, signed_founding, founding_home
+):
+    toml = founding_home / "letters" / FOUNDING / "letter.toml"
+    toml.write_text(
+        toml.read_text("utf-8").replace("letter_date = 2020-08-18", 'letter_date = "build date"'),
+        "utf-8",
+    )
+    result = invoke("build", "--format", "html", "-q", env={"SOURCE_DATE_EPOCH": "1600000000"})
+    assert result.exit_code == 0, result.output
+    assert soup(out_dir(founding_home) / "uk.html").select_one("p.date").get_text() == (
+        "13 September 2020"
+    )
+
+
+def test_a_bad_source_date_epoch_is_refused(invoke, signed_founding, founding_home):
+    result = invoke("build", "--format", "html", env={"SOURCE_DATE_EPOCH": "yesterday"})
+    assert result.exit_code != 0
+    assert "SOURCE_DATE_EPOCH='yesterday' is not a number of seconds" in result.output
+    assert not out_dir(founding_home).exists()

@@ -214,19 +214,31 @@ def _versions() -> str:
     return ",".join(metadata.version(name) for name in ("coalitionletter", "weasyprint"))
 
 
-def _created(letter_date: date, source_date_epoch: str | None) -> str:
-    """The fixed creation time stamped into the files: SOURCE_DATE_EPOCH, else the letter date."""
-    if source_date_epoch:
-        try:
-            moment = datetime.fromtimestamp(int(source_date_epoch), UTC)
-        except (ValueError, OverflowError, OSError) as exc:
-            raise RenderError(
-                f"SOURCE_DATE_EPOCH={source_date_epoch!r} is not a number of seconds since "
-                "1970; unset it or give e.g. 1597708800."
-            ) from exc
-    else:
-        moment = datetime(letter_date.year, letter_date.month, letter_date.day, tzinfo=UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S+00:00")
+def _source_date(source_date_epoch: str | None) -> datetime | None:
+    """SOURCE_DATE_EPOCH as a UTC time, or None when it is not set."""
+    if not source_date_epoch:
+        return None
+    try:
+        return datetime.fromtimestamp(int(source_date_epoch), UTC)
+    except (ValueError, OverflowError, OSError) as exc:
+        raise RenderError(
+            f"SOURCE_DATE_EPOCH={source_date_epoch!r} is not a number of seconds since "
+            "1970; unset it or give e.g. 1597708800."
+        ) from exc
+
+
+def _dates(definition: CampaignDefinition, options: BuildOptions) -> tuple[date, str]:
+    """The letter's date and the fixed creation time stamped into the files.
+
+    A "build date" letter takes its date from SOURCE_DATE_EPOCH when set (so a
+    reproducible build does not depend on the day), else from today.
+    """
+    source = _source_date(options.source_date_epoch)
+    letter_date = definition.letter_date or (
+        source.date() if source else options.today or date.today()
+    )
+    moment = source or datetime(letter_date.year, letter_date.month, letter_date.day, tzinfo=UTC)
+    return letter_date, moment.strftime("%Y-%m-%dT%H:%M:%S+00:00")
 
 
 # --- planning -------------------------------------------------------------------------------
@@ -270,8 +282,7 @@ def plan(
         locale=recipients[0].locale,
         ordered=False,  # ordered only if something is rendered
     )
-    letter_date = definition.letter_date or options.today or date.today()
-    created = _created(letter_date, options.source_date_epoch)
+    letter_date, created = _dates(definition, options)
     out_dir = output_dir(definition, options.out_dir)
     common = _sha256(
         "\0".join(
