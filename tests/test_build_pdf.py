@@ -42,17 +42,20 @@ def make_workspace(root: Path, orgs) -> Path:
 
 
 def run_build(home: Path, *args: str, env: dict[str, str] | None = None):
-    result = CliRunner().invoke(
-        cli, ["--home", str(home), "build", "-q", *args], env=env, catch_exceptions=False
+    """Run `build` on a workspace, ignoring any SOURCE_DATE_EPOCH the tests were started with."""
+    return CliRunner().invoke(
+        cli,
+        ["--home", str(home), "build", "-q", *args],
+        env={"SOURCE_DATE_EPOCH": "", **(env or {})},
+        catch_exceptions=False,
     )
-    return result
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> Path:
     """The founding letters to both recipients, as PDF, with the SIGNED list."""
     home = make_workspace(tmp_path_factory.mktemp("pdf"), SIGNED)
-    result = run_build(home, "--format", "pdf", env={"SOURCE_DATE_EPOCH": ""})
+    result = run_build(home, "--format", "pdf")
     assert result.exit_code == 0, result.output
     return home / "letters" / FOUNDING / "out"
 
