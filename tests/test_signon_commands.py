@@ -188,9 +188,9 @@ def _change_the_text(workspace: SignOnWorkspace) -> tuple[str, str]:
     body = workspace.home / "letters" / SLUG / "body.md"
     text = body.read_text(encoding="utf-8")
     paragraph = next(p for p in text.split("\n\n") if len(p) > 80 and "{{" not in p)
-    changed = paragraph.replace(paragraph.split()[-1], "CHANGED-ENDING.")
-    body.write_text(text.replace(paragraph, changed), encoding="utf-8")
-    return paragraph, changed
+    last = paragraph.split()[-1]
+    body.write_text(text.replace(paragraph, paragraph.replace(last, "CHANGED.")), encoding="utf-8")
+    return last, "CHANGED."
 
 
 def test_reconfirm_emails_only_those_who_agreed_to_another_text_with_the_changes(
@@ -206,8 +206,8 @@ def test_reconfirm_emails_only_those_who_agreed_to_another_text_with_the_changes
     assert message.recipients == signon_workspace.emails[FIRST]
     assert message.message["Subject"].startswith("Please reconfirm: ")
     text = message.text()
-    assert f"-{before}" in text
-    assert f"+{after}" in text
+    assert f"[-{before}-] {{+{after}+}}" in text
+    assert "Paragraph " in text
     assert "/s/" in text
 
 

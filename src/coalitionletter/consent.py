@@ -107,14 +107,41 @@ def recalled(session: Session, campaign_id: int, text_hash: str | None) -> str |
     )
 
 
+def _paragraphs(text: str) -> list[str]:
+    return [" ".join(block.split()) for block in text.split("\n\n") if block.strip()]
+
+
+def _word_changes(earlier: str, now: str) -> str:
+    old, new = earlier.split(" "), now.split(" ")
+    words: list[str] = []
+    matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            words.extend(old[i1:i2])
+            continue
+        if i2 > i1:
+            words.append("[-" + " ".join(old[i1:i2]) + "-]")
+        if j2 > j1:
+            words.append("{+" + " ".join(new[j1:j2]) + "+}")
+    return " ".join(words)
+
+
 def changes(earlier: str, now: str) -> str:
-    """A readable line diff: '-' lines were removed, '+' lines added, with context."""
-    lines = difflib.unified_diff(
-        earlier.splitlines(),
-        now.splitlines(),
-        fromfile="the text you confirmed",
-        tofile="the text now",
-        lineterm="",
-        n=2,
-    )
-    return "\n".join(lines)
+    """What changed, paragraph by paragraph: removed words [-like this-], added {+like this+}."""
+    old, new = _paragraphs(earlier), _paragraphs(now)
+    parts: list[str] = []
+    matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        if tag == "replace" and i2 - i1 == j2 - j1:
+            for offset in range(i2 - i1):
+                changed = _word_changes(old[i1 + offset], new[j1 + offset])
+                parts.append(f"Paragraph {j1 + offset + 1}, changed:\n{changed}")
+            continue
+        parts.extend(
+            f"Paragraph {k + 1} of the text you confirmed, removed:\n[-{old[k]}-]"
+            for k in range(i1, i2)
+        )
+        parts.extend(f"Paragraph {k + 1}, added:\n{{+{new[k]}+}}" for k in range(j1, j2))
+    return "\n\n".join(parts)
