@@ -50,6 +50,29 @@ def test_init_creates_the_database_and_loads_the_seed_as_confirmed_signatories(
     assert states == ["confirmed"] * 6
 
 
+def test_init_keeps_a_seed_signatory_who_asked_to_be_named_only_to_governments(
+    founding_home: Path, invoke: Invoke, settings: Settings
+) -> None:
+    seed = founding_home / "letters" / "ilp-magnitsky-2020" / "signatories.csv"
+    seed.write_text(
+        seed.read_text(encoding="utf-8") + "Example Exile Network,,,governments_only,\n",
+        encoding="utf-8",
+    )
+    _ok(invoke("init"))
+    database = _database(settings)
+    with database.reading() as session:
+        listings = dict(
+            session.execute(
+                select(Organisation.name, Invitation.listing).join(
+                    Invitation, Invitation.organisation_id == Organisation.id
+                )
+            ).all()
+        )
+    database.dispose()
+    assert listings["Example Exile Network"] == "governments_only"
+    assert listings["PEN America"] == "public"
+
+
 def test_the_seed_keeps_countries_where_known_and_leaves_the_rest_empty(
     founding_home: Path, invoke: Invoke, settings: Settings
 ) -> None:

@@ -16,7 +16,7 @@ from sqlalchemy.engine import make_url
 from coalitionletter import campaigns, db, registry_import, signon
 from coalitionletter.db import Database
 from coalitionletter.errors import DatabaseError
-from coalitionletter.models import Invitation
+from coalitionletter.models import Invitation, Listing
 from coalitionletter.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -55,6 +55,7 @@ def _load_campaign(settings: Settings, database: Database, slug: str) -> str:
             )
         }
         confirmed = 0
+        listings = report.listings()
         for organisation_id in report.organisation_ids():
             if organisation_id in signed:
                 continue
@@ -65,6 +66,7 @@ def _load_campaign(settings: Settings, database: Database, slug: str) -> str:
                 "confirm",
                 actor=f"{SEED_ACTOR}: {definition.seed_path.name}",
                 text_hash=definition.text_hash,
+                fields={"listing": listings.get(organisation_id, Listing.PUBLIC.value)},
                 detail={"source": "seed"},
             )
             signed.add(organisation_id)
