@@ -207,8 +207,9 @@ def _stale_message(definition: CampaignDefinition, stale: list[Signatory]) -> st
     return (
         f"{count} confirmation{'s were' if count != 1 else ' was'} given to an earlier text of "
         f"the {definition.slug} letter, so {'they' if count != 1 else 'it'} cannot be printed "
-        f"under the current text: {names}. Ask them to reconfirm, or build with --allow-stale "
-        "to list them anyway."
+        f"under the current text: {names}. Ask them to reconfirm "
+        f"(coalitionletter reconfirm {definition.slug}), or pass --allow-stale to list them "
+        "anyway."
     )
 
 
