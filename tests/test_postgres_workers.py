@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import threading
-import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -31,6 +29,7 @@ from fixtures_signon import (
     clean_env,
     free_port,
     run_cli,
+    wait_for_port,
     write_config,
 )
 
@@ -102,7 +101,7 @@ def served(tmp_path_factory: pytest.TempPathFactory, postgres_server) -> Iterato
             stdout=log_file, stderr=subprocess.STDOUT, env=clean_env(),
         )  # fmt: skip
     try:
-        _wait_for_port(port, process)
+        wait_for_port(port, process, seconds=30)  # type: ignore[arg-type]
         yield Served(url, database, links, process, log)
     finally:
         process.terminate()
@@ -114,17 +113,6 @@ def served(tmp_path_factory: pytest.TempPathFactory, postgres_server) -> Iterato
         mail.stop()
         database.dispose()
         postgres_server.drop(name)
-
-
-def _wait_for_port(port: int, process: subprocess.Popen[bytes], seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "serve exited early"
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise AssertionError("serve did not start listening in time")
 
 
 def _form(link: str) -> dict[str, str]:
