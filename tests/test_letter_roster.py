@@ -102,3 +102,27 @@ def test_grouping_by_country_heads_each_group(database, founding_home, settings,
         (None, [LEAD_NAME]),
         ("Norway", ["Bergen", "Oslo Group"]),
     ]
+
+
+def test_the_lead_sorts_with_the_others_when_the_campaign_says_so(
+    database, founding_home, settings, add_signatories
+):
+    toml = founding_home / "letters/ilp-magnitsky-2020/letter.toml"
+    toml.write_text(
+        toml.read_text("utf-8").replace("list_first = true", "list_first = false"), "utf-8"
+    )
+    definition = campaigns.load(settings, "ilp-magnitsky-2020")
+    with database.writing() as session:
+        campaigns.sync(session, definition)
+    add_signatories(definition, ["Zeta Watch", "International Lawyers Project (ILP)", "Alpha Aid"])
+    names = [s.name for s in _roster(database, definition).signatories]
+    assert names == ["Alpha Aid", "International Lawyers Project (ILP)", "Zeta Watch"]
+
+
+def test_the_lead_is_recognised_by_its_name_with_its_short_name(
+    database, founding, add_signatories
+):
+    add_signatories(founding, ["Alpha Aid", "International Lawyers Project (ILP)"])
+    result = _roster(database, founding)
+    assert [s.name for s in result.signatories][0] == "International Lawyers Project (ILP)"
+    assert result.lead_listed()
