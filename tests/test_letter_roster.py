@@ -124,5 +124,5 @@ def test_the_lead_is_recognised_by_its_name_with_its_short_name(
 ):
     add_signatories(founding, ["Alpha Aid", "International Lawyers Project (ILP)"])
     result = _roster(database, founding)
-    assert [s.name for s in result.signatories][0] == "International Lawyers Project (ILP)"
+    assert result.signatories[0].name == "International Lawyers Project (ILP)"
     assert result.lead_listed()
