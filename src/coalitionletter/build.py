@@ -572,10 +572,22 @@ def execute(build: Plan, progress: Progress | None = None) -> BuildReport:
     return report
 
 
-def _render_due(build: Plan, due: list[Output], progress: Progress) -> None:
-    from coalitionletter.render import check_references, make_environment
+@cache
+def _environment(workspace_templates: Path, campaign_dir: Path, _layers: tuple[Path, ...]) -> Any:
+    """One Jinja environment per template layering, kept so its compiled templates are
+    reused by later builds in the same process (Jinja reloads a template that changed;
+    a template folder added or removed changes `_layers` and so the environment)."""
+    from coalitionletter.render import make_environment
 
-    environment = make_environment(build.workspace_templates, build.definition.directory)
+    return make_environment(workspace_templates, campaign_dir)
+
+
+def _render_due(build: Plan, due: list[Output], progress: Progress) -> None:
+    from coalitionletter.render import check_references
+
+    environment = _environment(
+        build.workspace_templates, build.definition.directory, tuple(build.template_dirs)
+    )
 
     total, finished = len(due), [0]
 
