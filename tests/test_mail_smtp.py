@@ -201,3 +201,12 @@ def test_eml_files_are_readable_only_by_their_owner(
     folder = tmp_path / "outbox"
     invoke("invite", SLUG, "--all", "--outbox", str(folder))
     assert {path.stat().st_mode & 0o777 for path in folder.glob("*.eml")} == {0o600}
+
+
+def test_a_public_base_url_brings_no_warning_and_is_used_in_the_links(
+    signon_workspace: SignOnWorkspace, mailbox: CaptureHandler, invoke
+) -> None:
+    env = {"COALITIONLETTER_BASE_URL": "https://sign.example.org"}
+    result = invoke("invite", SLUG, "--all", env=env)
+    assert "works only on this machine" not in result.output
+    assert mailbox.received[0].link()[0] == "https://sign.example.org"

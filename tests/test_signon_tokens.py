@@ -142,3 +142,12 @@ def test_opening_a_link_does_not_use_it_up(
 ) -> None:
     for _ in range(3):
         assert web_client.get(f"/s/{token}", headers=HUMAN).status_code == 200
+
+
+def test_a_deadline_written_in_letter_toml_expires_links_at_once(
+    signon_workspace: SignOnWorkspace, web_client, token: str
+) -> None:
+    letter = signon_workspace.home / "letters" / SLUG / "letter.toml"
+    text = letter.read_text(encoding="utf-8")
+    letter.write_text("deadline = 2020-08-14T17:00:00+01:00\n" + text, encoding="utf-8")
+    assert web_client.get(f"/s/{token}", headers=HUMAN).status_code == 410

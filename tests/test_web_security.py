@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -130,3 +132,37 @@ def test_no_form_post_ever_gets_a_500(web_client, token: str, data: st.DataObjec
 def _form_token(client, token: str) -> str:
     page = client.get(f"/s/{token}", headers=HUMAN).text
     return page.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+
+
+def _logged_ip(workspace: SignOnWorkspace) -> str | None:
+    from coalitionletter.models import Event
+
+    with workspace.database.reading() as session:
+        return session.scalars(select(Event.ip).where(Event.kind == "declined")).one()
+
+
+def _decline_with_forwarded_for(app, token: str) -> None:
+    client = app.test_client()
+    csrf = _form_token(client, token)
+    headers = {"X-Forwarded-For": "203.0.113.9"}
+    client.post(f"/s/{token}", data={"csrf": csrf, "action": "decline"}, headers=headers)
+
+
+def test_a_forwarded_address_is_ignored_unless_the_proxy_is_trusted(
+    signon_workspace: SignOnWorkspace, token: str
+) -> None:
+    from coalitionletter.web import create_app
+
+    app = create_app(signon_workspace.settings, signon_workspace.database)
+    _decline_with_forwarded_for(app, token)
+    assert _logged_ip(signon_workspace) == "127.0.0.1"
+
+
+def test_behind_a_trusted_proxy_the_visitors_address_is_logged(
+    signon_workspace: SignOnWorkspace, token: str
+) -> None:
+    from coalitionletter.web import create_app
+
+    trusted = dataclasses.replace(signon_workspace.settings, trust_proxy=True)
+    _decline_with_forwarded_for(create_app(trusted, signon_workspace.database), token)
+    assert _logged_ip(signon_workspace) == "203.0.113.9"
