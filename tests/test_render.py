@@ -129,3 +129,11 @@ def test_an_override_can_extend_the_default_it_replaces(tmp_path: Path):
     environment = render.make_environment(None, campaign)
     assert environment.get_template("greeting.html") is not None
     assert environment.loader.get_source(environment, "default:letter.html")
+
+
+def test_a_private_use_character_is_reported_missing():
+    assert render.missing_glyphs({"PUA": "Rights \ue000"}) == {"PUA": ["\ue000"]}
+
+
+def test_spaces_and_joiners_need_no_glyph():
+    assert render.missing_glyphs({"ug": "ئۇيغۇر\u200cئاياللار\u00a0بىرلىكى\n"}) == {}

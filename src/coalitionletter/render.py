@@ -373,8 +373,10 @@ def is_covered(char: str) -> bool:
 
 
 def _needs_glyph(char: str) -> bool:
-    # Spaces, controls and format characters (ZWJ, ZWNJ) are not drawn.
-    return unicodedata.category(char)[0] not in "ZC"
+    # Spaces, controls and format characters (ZWJ, ZWNJ) are not drawn; private-use
+    # and unassigned code points are, and no standard font has them.
+    category = unicodedata.category(char)
+    return category[0] != "Z" and category not in ("Cc", "Cf")
 
 
 def missing_glyphs(texts: Mapping[str, str]) -> dict[str, list[str]]:
