@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from coalitionletter.cli import AppContext, core_errors, pass_app
+
+if TYPE_CHECKING:
+    from coalitionletter.build import BuildReport
 
 
 @click.command()
@@ -94,7 +98,7 @@ def build(
     _summary(report, definition.slug)
 
 
-def _summary(report, slug: str) -> None:  # type: ignore[no-untyped-def]
+def _summary(report: BuildReport, slug: str) -> None:
     named = f"{report.count} signatories"
     if report.withheld:
         named += f" ({report.withheld} named only in the delivered copies)"
