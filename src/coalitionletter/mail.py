@@ -193,31 +193,37 @@ class SmtpTransport:
         """Connect, secure the connection as configured, and log in."""
         smtp = self.smtp
         where = f"{smtp.host}:{smtp.port}"
+        connection: smtplib.SMTP | None = None
         try:
-            if smtp.security == "ssl":
-                connection: smtplib.SMTP = smtplib.SMTP_SSL(
-                    smtp.host or "",
-                    smtp.port,
-                    timeout=smtp.timeout,
-                    context=ssl.create_default_context(),
-                )
-            else:
-                connection = smtplib.SMTP(smtp.host or "", smtp.port, timeout=smtp.timeout)
-                if smtp.security == "starttls":
-                    connection.starttls(context=ssl.create_default_context())
+            connection = self._connect()
+            if smtp.security == "starttls":
+                connection.starttls(context=ssl.create_default_context())
             if smtp.user:
                 connection.login(smtp.user, smtp.password or "")
         except smtplib.SMTPAuthenticationError as exc:
+            _close_quietly(connection)
             raise MailError(
                 f"The SMTP server {where} refused the login for {smtp.user!r}. Check [smtp] "
                 "user and COALITIONLETTER_SMTP_PASSWORD. Nothing was sent."
             ) from exc
         except (smtplib.SMTPException, OSError) as exc:
+            _close_quietly(connection)
             raise MailError(
                 f"Cannot connect to the SMTP server {where} ({exc}). Check [smtp] host, port "
                 "and security; nothing was sent, and running again sends every queued message."
             ) from exc
         self._connection = connection
+
+    def _connect(self) -> smtplib.SMTP:
+        smtp = self.smtp
+        if smtp.security == "ssl":
+            return smtplib.SMTP_SSL(
+                smtp.host or "",
+                smtp.port,
+                timeout=smtp.timeout,
+                context=ssl.create_default_context(),
+            )
+        return smtplib.SMTP(smtp.host or "", smtp.port, timeout=smtp.timeout)
 
     def alive(self) -> bool:
         """True when the server still answers (checked before each message is claimed)."""
@@ -243,6 +249,11 @@ class SmtpTransport:
         except (smtplib.SMTPException, OSError):
             self._connection.close()
         self._connection = None
+
+
+def _close_quietly(connection: smtplib.SMTP | None) -> None:
+    if connection is not None:
+        connection.close()  # the socket only; nothing was sent on it
 
 
 class FolderTransport:
