@@ -166,3 +166,13 @@ def test_behind_a_trusted_proxy_the_visitors_address_is_logged(
     trusted = dataclasses.replace(signon_workspace.settings, trust_proxy=True)
     _decline_with_forwarded_for(create_app(trusted, signon_workspace.database), token)
     assert _logged_ip(signon_workspace) == "203.0.113.9"
+
+
+@pytest.mark.parametrize(
+    "path", ["/static/../../pyproject.toml", "/static/..%2f..%2fpyproject.toml", "/static/%2e%2e/x"]
+)
+def test_the_static_route_serves_nothing_outside_its_folder(web_client, path: str) -> None:
+    with web_client.get(path) as response:
+        assert response.status_code == 404
+        assert "[project]" not in response.text
+        _assert_security_headers(response)
