@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from benchmarks.cases import startup
+from benchmarks.cases import letters, startup
 from benchmarks.harness import Result
 
 CASES: dict[str, Callable[[bool], Result]] = {
+    "B1": letters.b1_render_overhead,
+    "B2": letters.b2_unchanged_rebuild,
+    "B3": letters.b3_scale,
+    "B4": letters.b4_parallel,
     "B9": startup.run,
 }

@@ -27,6 +27,7 @@ import logging
 import weakref
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 
 from sqlalchemy import (
@@ -205,6 +206,7 @@ def _alembic_config(url: str):  # type: ignore[no-untyped-def]
     return config
 
 
+@cache
 def head_revision() -> str:
     """The newest schema revision this program knows."""
     from alembic.script import ScriptDirectory

@@ -19,7 +19,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -153,11 +153,16 @@ def collation_key(text: str) -> tuple[int, ...]:
     return _collator().sort_key(unicodedata.normalize("NFC", text))
 
 
+@lru_cache(maxsize=32)
+def _lead_keys(name: str, short_name: str | None) -> frozenset[str]:
+    keys = {name_key(name)}
+    if short_name:
+        keys.add(name_key(f"{name} ({short_name})"))
+    return frozenset(keys)
+
+
 def _is_lead(definition: CampaignDefinition, names: tuple[str, ...]) -> bool:
-    lead = definition.lead
-    wanted = {name_key(lead.name)}
-    if lead.short_name:
-        wanted.add(name_key(f"{lead.name} ({lead.short_name})"))
+    wanted = _lead_keys(definition.lead.name, definition.lead.short_name)
     return any(name_key(name) in wanted for name in names if name)
 
 

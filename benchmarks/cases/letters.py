@@ -1,0 +1,111 @@
+"""B1-B4: rendering the letters."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from benchmarks.harness import Result, median_time, paired_median
+from benchmarks.workspaces import (
+    FOUNDING_SIGNATORIES,
+    SEED_SIGNATORIES,
+    founding_workspace,
+    in_process,
+    out_dir,
+)
+
+PDF_ONE = ("build", "--recipient", "uk", "--format", "pdf", "--force", "--quiet")
+
+
+def b1_render_overhead(quick: bool) -> Result:
+    """B1: our build of one PDF against bare WeasyPrint on the identical HTML, same process."""
+    import weasyprint
+
+    home = founding_workspace(FOUNDING_SIGNATORIES - SEED_SIGNATORIES)
+    in_process(home, "build", "--recipient", "uk", "--format", "html", "--quiet")
+    html_path = out_dir(home) / "uk.html"
+    html = html_path.read_text(encoding="utf-8")
+    base_url = html_path.parent.as_uri() + "/"
+    repeats = 3 if quick else 9
+    base, ours = paired_median(
+        lambda: weasyprint.HTML(string=html, base_url=base_url).write_pdf(),
+        lambda: in_process(home, *PDF_ONE, "--jobs", "1"),
+        repeats=repeats,
+    )
+    shutil.rmtree(home)
+    notes = [f"founding letter with {FOUNDING_SIGNATORIES} signatories"]
+    return Result("B1", "render overhead", ours / base, base, ours, target=1.10, notes=notes)
+
+
+def b2_unchanged_rebuild(quick: bool) -> Result:
+    """B2: a build with nothing changed against the full build, same process."""
+    home = founding_workspace(FOUNDING_SIGNATORIES - SEED_SIGNATORIES)
+    repeats = 3 if quick else 7
+    full = median_time(lambda: in_process(home, "build", "--force", "--quiet"), repeats)
+    unchanged = median_time(lambda: in_process(home, "build", "--quiet"), repeats)
+    shutil.rmtree(home)
+    return Result("B2", "unchanged rebuild", unchanged / full, full, unchanged, target=0.05)
+
+
+def _pages(pdf: Path) -> int:
+    from pypdf import PdfReader
+
+    return len(PdfReader(pdf).pages)
+
+
+def _peak_memory_mib(home: Path) -> float:
+    """Peak resident memory of one build of the UK PDF in a fresh process."""
+    script = (
+        "import sys; from benchmarks.workspaces import in_process; "
+        f"in_process(sys.argv[1], *{PDF_ONE!r}, '--jobs', '1')"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    process = subprocess.Popen([sys.executable, "-c", script, str(home)], env=env)  # noqa: S603
+    _pid, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise RuntimeError(f"build for the memory measurement exited {process.returncode}")
+    return usage.ru_maxrss / 1024
+
+
+def b3_scale(quick: bool) -> Result:
+    """B3: a PDF listing 10,000 signatories against one listing 1,000."""
+    small_n, large_n = (200, 2_000) if quick else (1_000, 10_000)
+    small, large = founding_workspace(small_n), founding_workspace(large_n)
+    repeats = 1 if quick else 3
+    base, ours = paired_median(
+        lambda: in_process(small, *PDF_ONE, "--jobs", "1"),
+        lambda: in_process(large, *PDF_ONE, "--jobs", "1"),
+        repeats=repeats,
+        warmup=0,
+    )
+    notes = [
+        f"{small_n:,} vs {large_n:,} extra signatories",
+        f"pages {_pages(out_dir(small) / 'uk.pdf')} vs {_pages(out_dir(large) / 'uk.pdf')}",
+        f"peak memory {_peak_memory_mib(small):.0f} MiB vs {_peak_memory_mib(large):.0f} MiB",
+    ]
+    shutil.rmtree(small)
+    shutil.rmtree(large)
+    return Result("B3", "scale", ours / base, base, ours, target=12, notes=notes)
+
+
+def b4_parallel(quick: bool) -> Result:
+    """B4: both recipients' PDFs at once against the two built one after the other."""
+    home = founding_workspace(100 if quick else 600)
+
+    def one_after_the_other() -> None:
+        for key in ("uk", "canada"):
+            in_process(home, "build", "--recipient", key, "--format", "pdf", "--force", "-q")
+
+    repeats = 3 if quick else 5
+    base, ours = paired_median(
+        one_after_the_other,
+        lambda: in_process(home, "build", "--format", "pdf", "--force", "--quiet"),
+        repeats=repeats,
+    )
+    shutil.rmtree(home)
+    notes = [f"{os.cpu_count()} CPUs; founding letter plus {100 if quick else 600} signatories"]
+    return Result("B4", "parallel", ours / base, base, ours, target=0.65, notes=notes)
