@@ -160,6 +160,16 @@ def test_org_import_of_the_seventy_reports_each_line_and_the_totals(
     assert "Ignored columns: Date added (column J)" in output
 
 
+def test_org_import_quiet_prints_skipped_lines_and_the_totals_but_not_each_add(
+    database: Database, invoke: Invoke, seventy_csv: Path
+) -> None:
+    _ok(invoke("org", "add", "Tamarisk Justice Forum"))
+    output = _ok(invoke("org", "import", str(seventy_csv), "--quiet"))
+    assert "line 2: skip" in output
+    assert ": add " not in output
+    assert "69 organisations were added, 0 updated, 1 skipped" in output
+
+
 def test_org_import_dry_run_writes_nothing(
     database: Database, invoke: Invoke, seventy_csv: Path
 ) -> None:

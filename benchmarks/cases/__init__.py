@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from benchmarks.cases import letters, startup
+from benchmarks.cases import letters, registry, startup
 from benchmarks.harness import Result
 
 CASES: dict[str, Callable[[bool], Result]] = {
@@ -12,5 +12,7 @@ CASES: dict[str, Callable[[bool], Result]] = {
     "B2": letters.b2_unchanged_rebuild,
     "B3": letters.b3_scale,
     "B4": letters.b4_parallel,
+    "B5": registry.b5_import,
+    "B6": registry.b6_counts,
     "B9": startup.run,
 }

@@ -305,8 +305,11 @@ def merge(app: AppContext, keep: str, other: str, yes: bool) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Report every problem and change; write nothing.")
 @click.option("--update", is_flag=True, help="Update organisations already in the registry.")
+@click.option(
+    "--quiet", "-q", is_flag=True, help="Print only the summary and skipped lines, not every add."
+)
 @pass_app
-def import_(app: AppContext, file: Path, dry_run: bool, update: bool) -> None:
+def import_(app: AppContext, file: Path, dry_run: bool, update: bool, quiet: bool) -> None:
     """Import organisations from a spreadsheet saved as CSV (all or nothing).
 
     Reads UTF-8 (with or without BOM), Excel's Windows-1252 and UTF-16;
@@ -329,7 +332,9 @@ def import_(app: AppContext, file: Path, dry_run: bool, update: bool) -> None:
             session, file, update=update, dry_run=dry_run, actor=app.settings.staff_name
         )
     for row in report.rows:
-        click.echo(f"  line {row.line}: {row.action:<6} {row.name} ({row.reason})")
+        # A skipped line is something staff must see even when asking for quiet.
+        if not quiet or row.action == "skip":
+            click.echo(f"  line {row.line}: {row.action:<6} {row.name} ({row.reason})")
     if report.ignored_columns:
         click.echo(f"Ignored columns: {', '.join(report.ignored_columns)}")
     click.echo(report.summary())

@@ -1,0 +1,140 @@
+"""B5 and B6: importing a large registry and counting a large sign-on."""
+
+from __future__ import annotations
+
+import csv
+import random
+import shutil
+import sqlite3
+import sys
+import tempfile
+from contextlib import closing
+from pathlib import Path
+
+from benchmarks.data import FIELDS, organisation_rows, write_csv
+from benchmarks.harness import Result, coalitionletter_command, median_time, run_command
+from benchmarks.workspaces import FOUNDING, founding_workspace, in_process
+
+STATES = ["invited", "invited", "confirmed", "confirmed", "confirmed", "declined", "withdrawn"]
+
+
+def _plain_executemany(csv_path: Path, db_path: Path) -> None:
+    """The baseline: read the same CSV and insert its rows with sqlite3 alone."""
+    with csv_path.open(newline="", encoding="utf-8") as handle:
+        rows = [tuple(row[f] for f in FIELDS) for row in csv.DictReader(handle)]
+    with closing(sqlite3.connect(db_path)) as connection:
+        connection.execute(f"CREATE TABLE organisations ({', '.join(FIELDS)})")
+        with connection:
+            connection.executemany(
+                f"INSERT INTO organisations VALUES ({', '.join('?' * len(FIELDS))})", rows
+            )
+
+
+def b5_import(quick: bool) -> Result:
+    """B5: `org import` of a large CSV against plain sqlite3 executemany of the same rows."""
+    count = 10_000 if quick else 100_000
+    work = Path(tempfile.mkdtemp(prefix="coalitionletter-bench-"))
+    csv_path = write_csv(organisation_rows(count), work / "organisations.csv")
+    template = founding_workspace()
+    repeats = 1 if quick else 3
+    fresh: list[Path] = []
+
+    def ours() -> None:
+        home = Path(tempfile.mkdtemp(prefix="coalitionletter-bench-", dir=work))
+        shutil.copytree(template, home, dirs_exist_ok=True)
+        fresh.append(home)
+        run_command(
+            [
+                *coalitionletter_command(),
+                "--home",
+                str(home),
+                "org",
+                "import",
+                str(csv_path),
+                "--quiet",
+            ]
+        )
+
+    def baseline() -> None:
+        target = work / f"plain-{len(fresh)}-{random.random()}.db"
+        _plain_executemany(csv_path, target)
+
+    base = median_time(baseline, repeats)
+    mine = median_time(ours, repeats)
+    shutil.rmtree(work)
+    shutil.rmtree(template)
+    notes = [f"{count:,} rows; ours includes start-up, validation and duplicate checks"]
+    return Result("B5", "import", mine / base, base, mine, target=3, notes=notes)
+
+
+def _fill_invitations(home: Path, count: int) -> None:
+    """Setup only: `count` organisations, each invited, most answered, written in bulk."""
+    rng = random.Random(5)
+    rows = organisation_rows(count, seed=5)
+    with closing(sqlite3.connect(home / "signatories.db")) as connection, connection:
+        (campaign_id,) = connection.execute(
+            "SELECT id FROM campaigns WHERE slug = ?", (FOUNDING,)
+        ).fetchone()
+        now = "2020-08-01 12:00:00.000000"
+        connection.executemany(
+            "INSERT INTO organisations (slug, name, name_key, sort_name, country, org_type, "
+            "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    f"bench-{i}",
+                    r["name"],
+                    f"bench {i}",
+                    r["name"],
+                    r["country"],
+                    r["type"],
+                    now,
+                    now,
+                )
+                for i, r in enumerate(rows)
+            ],
+        )
+        ids = [
+            row[0]
+            for row in connection.execute("SELECT id FROM organisations WHERE slug LIKE 'bench-%'")
+        ]
+        connection.executemany(
+            "INSERT INTO invitations (campaign_id, organisation_id, state, listing, created_at, "
+            "updated_at, view_count, reminders_sent, version) "
+            "VALUES (?, ?, ?, 'public', ?, ?, 0, 0, 0)",
+            [(campaign_id, org_id, rng.choice(STATES), now, now) for org_id in ids],
+        )
+
+
+RAW_QUERY = """
+SELECT o.country, i.state, COUNT(*)
+FROM invitations AS i JOIN organisations AS o ON o.id = i.organisation_id
+JOIN campaigns AS c ON c.id = i.campaign_id
+WHERE c.slug = ?
+GROUP BY o.country, i.state
+"""
+
+
+def b6_counts(quick: bool) -> Result:
+    """B6: `counts --by country --format json` against the raw GROUP BY through sqlite3."""
+    count = 10_000 if quick else 100_000
+    home = founding_workspace()
+    _fill_invitations(home, count)
+    db_path = home / "signatories.db"
+
+    def raw() -> None:
+        with closing(sqlite3.connect(db_path)) as connection:
+            connection.execute(RAW_QUERY, (FOUNDING,)).fetchall()
+
+    repeats = 5 if quick else 9
+    base = median_time(raw, repeats)
+    ours = median_time(
+        lambda: in_process(home, "counts", FOUNDING, "--by", "country", "--format", "json"),
+        repeats,
+    )
+    shutil.rmtree(home)
+    notes = [f"{count:,} organisations and invitations; ours in-process, one command each"]
+    return Result("B6", "counts", ours / base, base, ours, target=1.5, notes=notes)
+
+
+if __name__ == "__main__":
+    sys.exit("run through python -m benchmarks")
