@@ -188,3 +188,19 @@ def test_a_command_before_init_says_so_and_creates_no_database_file(
     assert result.exit_code == 1
     assert "has not been set up. Run `coalitionletter init` first." in result.output
     assert list(home.iterdir()) == []
+
+
+def test_init_keeps_the_words_the_seed_signatories_agreed_to(
+    founding_home: Path, invoke: Invoke, settings: Settings
+) -> None:
+    from coalitionletter import campaigns, consent
+
+    _ok(invoke("init"))
+    definition = campaigns.load(settings, "ilp-magnitsky-2020")
+    database = _database(settings)
+    with database.reading() as session:
+        campaign = campaigns.campaign_row(session, definition.slug)
+        kept = consent.recalled(session, campaign.id, definition.text_hash)
+    database.dispose()
+    assert kept is not None
+    assert "Global Magnitsky" in kept

@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
-from coalitionletter import campaigns, db, registry_import, signon
+from coalitionletter import campaigns, consent, db, registry_import, signon
 from coalitionletter.db import Database
 from coalitionletter.errors import DatabaseError
 from coalitionletter.models import Invitation, Listing
@@ -43,6 +43,9 @@ def _load_campaign(settings: Settings, database: Database, slug: str) -> str:
     definition = campaigns.load(settings, slug)
     with database.writing() as session:
         campaign = campaigns.sync(session, definition)
+        # Keep the words as they stand now, so a later `reconfirm` can show the seed
+        # signatories (and anyone else) exactly what changed since they agreed.
+        consent.remember(session, campaign.id, consent.current(definition))
         if definition.seed_path is None:
             return f"Campaign {slug}: registered (no seed file)."
         report = registry_import.import_file(
