@@ -216,6 +216,19 @@ def test_a_chain_broken_in_the_source_is_copied_as_it_is_with_a_warning(
 
 
 @pytest.mark.postgres
+def test_a_campaign_moved_to_postgresql_and_back_to_sqlite_is_unchanged(
+    source: Database, pg_url: str, tmp_path: Path
+) -> None:
+    transfer.copy_all(source, Database(pg_url))
+    back = Database(f"sqlite:///{tmp_path / 'back.db'}")
+    report = transfer.copy_all(Database(pg_url), back)
+    for table in transfer.tables():
+        assert _rows(back, table) == _rows(source, table), table.name
+    assert report.chains == 2
+    back.dispose()
+
+
+@pytest.mark.postgres
 def test_a_name_too_long_for_postgresql_is_refused_naming_the_table(
     source: Database, pg_url: str
 ) -> None:

@@ -140,7 +140,7 @@ def _copy_table(source: Connection, target: Connection, table: Table) -> None:
     linked = _self_references(table)
     later: list[dict[str, Any]] = []
     query = select(table).order_by(*table.primary_key.columns)
-    result = source.execution_options(yield_per=BATCH_ROWS).execute(query)
+    result = source.execute(query, execution_options={"yield_per": BATCH_ROWS})
     try:
         for batch in result.partitions():
             rows = [dict(row._mapping) for row in batch]
