@@ -99,8 +99,8 @@ JOURNEY = (
     ["org", "list", "--format", "csv"],
     ["org", "show", "uyghur-human-rights-project"],
     ["org", "export", "-", "--format", "json"],
-    ["invite", CAMPAIGN, "--org", "uyghur-human-rights-project", "--outbox", "outbox"],
-    ["remind", CAMPAIGN, "--outbox", "outbox"],
+    ["invite", CAMPAIGN, "--org", "uyghur-human-rights-project", "--outbox", "{home}/outbox"],
+    ["remind", CAMPAIGN, "--outbox", "{home}/outbox"],
     ["sign", CAMPAIGN, "uyghur-human-rights-project", "--confirm", "--signer", "Omer Kanat",
      "--title", "Executive Director"],
     ["sign", CAMPAIGN, "uyghur-human-rights-project", "--withdraw"],
@@ -120,10 +120,11 @@ def _journey(db_args: list[str], home: Path) -> list[str]:
     """Each command of the journey with its exit code and output, times and paths masked."""
     runner = CliRunner()
     outputs = []
-    for args in JOURNEY:
+    for command in JOURNEY:
+        args = [arg.replace("{home}", str(home)) for arg in command]
         result = runner.invoke(cli, ["--home", str(home), *db_args, *args])
         output = MOMENT.sub("<time>", result.output.replace(str(home), "<home>"))
-        outputs.append(f"$ {' '.join(args)} -> {result.exit_code}\n{output}")
+        outputs.append(f"$ {' '.join(command)} -> {result.exit_code}\n{output}")
     return outputs
 
 
