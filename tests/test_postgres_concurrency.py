@@ -23,7 +23,7 @@ SLUG = "ilp-magnitsky-2020"
 CHAIN = events.campaign_chain(SLUG)
 
 
-def _invited(database: Database, organisations: int = 1) -> list[int]:
+def _invited(database: Database, organisations: int = 1, *, invite: bool = True) -> list[int]:
     with database.writing() as session:
         campaign = Campaign(slug=SLUG, title="Magnitsky sanctions")
         session.add(campaign)
@@ -33,7 +33,8 @@ def _invited(database: Database, organisations: int = 1) -> list[int]:
             organisation = Organisation(slug=slug, name=slug, name_key=slug, sort_name=slug)
             session.add(organisation)
             session.flush()
-            signon.transition(session, campaign, organisation.id, "invite", actor="staff")
+            if invite:
+                signon.transition(session, campaign, organisation.id, "invite", actor="staff")
             ids.append(organisation.id)
     return ids
 
@@ -113,6 +114,18 @@ def test_racing_confirmations_change_the_invitation_once(pg_database: Database) 
     assert Counter(outcomes) == {"confirm:changed": 1, "confirm:unchanged": THREADS - 1}
     log, state = _chain_and_state(pg_database, organisation)
     assert [event.kind for event in log] == ["invited", "confirmed"]
+    assert state == "confirmed"
+
+
+def test_racing_first_answers_for_an_organisation_never_invited_create_one_invitation(
+    pg_database: Database,
+) -> None:
+    [organisation] = _invited(pg_database, invite=False)  # e.g. answers taken by phone
+    outcomes = _race(pg_database, [(organisation, "confirm")] * THREADS)
+
+    assert Counter(outcomes) == {"confirm:changed": 1, "confirm:unchanged": THREADS - 1}
+    log, state = _chain_and_state(pg_database, organisation)
+    assert [event.kind for event in log] == ["confirmed"]
     assert state == "confirmed"
 
 
