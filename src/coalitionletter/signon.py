@@ -10,7 +10,7 @@ PostgreSQL's READ COMMITTED alike.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -26,6 +26,7 @@ from coalitionletter.models import (
     InvitationState,
     InvitationToken,
     Listing,
+    Organisation,
     utcnow,
 )
 
@@ -204,6 +205,10 @@ class LinkAccess:
     token_id: int
     issued_at: datetime
     expired: bool
+    # The rows themselves, loaded by the same query, for a caller that shows them.
+    campaign: Campaign | None = field(default=None, compare=False, repr=False)
+    invitation: Invitation | None = field(default=None, compare=False, repr=False)
+    organisation: Organisation | None = field(default=None, compare=False, repr=False)
 
 
 def issue_token(
@@ -259,9 +264,10 @@ def find_by_token(session: Session, raw: str, now: datetime | None = None) -> Li
     if not tokens.well_formed(raw):
         return None
     row = session.execute(
-        select(InvitationToken, Invitation, Campaign)
+        select(InvitationToken, Invitation, Campaign, Organisation)
         .join(Invitation, Invitation.id == InvitationToken.invitation_id)
         .join(Campaign, Campaign.id == Invitation.campaign_id)
+        .join(Organisation, Organisation.id == Invitation.organisation_id)
         .where(
             InvitationToken.token_hash == tokens.token_hash(raw),
             InvitationToken.revoked_at.is_(None),
@@ -269,7 +275,7 @@ def find_by_token(session: Session, raw: str, now: datetime | None = None) -> Li
     ).one_or_none()
     if row is None:
         return None
-    token, invitation, campaign = row
+    token, invitation, campaign, organisation = row
     return LinkAccess(
         invitation_id=invitation.id,
         campaign_id=campaign.id,
@@ -277,6 +283,9 @@ def find_by_token(session: Session, raw: str, now: datetime | None = None) -> Li
         token_id=token.id,
         issued_at=token.issued_at,
         expired=not is_open(campaign, now),
+        campaign=campaign,
+        invitation=invitation,
+        organisation=organisation,
     )
 
 

@@ -9,16 +9,22 @@ and the raw token never reaches a log line or an error page.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import logging
 import secrets
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, redirect, request, send_from_directory
 from jinja2 import Environment
+from markupsafe import Markup
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
 from coalitionletter import campaigns, consent, signon
@@ -108,15 +114,73 @@ def looks_like_scanner(user_agent: str) -> bool:
     return not agent or any(marker in agent for marker in SCANNER_AGENTS)
 
 
+@dataclass(frozen=True)
+class _Letter:
+    """A campaign's letter as its files held it when they were last read."""
+
+    stamp: tuple[tuple[int, ...], ...]
+    definition: campaigns.CampaignDefinition
+    version: consent.LetterVersion
+    body: Markup
+
+
+def _stamp(directory: Path) -> tuple[tuple[int, ...], ...] | None:
+    stamps = []
+    for name in (campaigns.LETTER_FILE, campaigns.BODY_FILE):
+        try:
+            found = (directory / name).stat()
+        except OSError:
+            return None  # campaigns.load says what is missing
+        stamps.append((found.st_mtime_ns, found.st_ctime_ns, found.st_size, found.st_ino))
+    return tuple(stamps)
+
+
+class _Letters:
+    """The letters as their files hold them now, read and rendered again only when a file changes.
+
+    Parsing letter.toml and rendering the Markdown on every request took most of a
+    confirmation's time under load; a change to either file (an edit, a save, a
+    replacement) changes its stamp, so every page still shows the current text.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._letters: dict[str, _Letter] = {}
+
+    def current(self, slug: str) -> _Letter:
+        """The letter of a campaign as its files hold it now (CampaignError if they are broken)."""
+        stamp = _stamp(campaigns.campaign_dir(self.settings, slug))
+        cached = self._letters.get(slug)
+        if stamp is not None and cached is not None and cached.stamp == stamp:
+            return cached
+        definition = campaigns.load(self.settings, slug)
+        version = consent.current(definition)
+        letter = _Letter(stamp or (), definition, version, consent.body_html(version))
+        if stamp is not None:
+            self._letters[slug] = letter
+        return letter
+
+
 @dataclass
 class _Page:
     """Everything the sign-on page shows."""
 
     campaign: Campaign
-    definition: campaigns.CampaignDefinition
+    letter: _Letter
     invitation: Invitation
     organisation: Organisation
     access: signon.LinkAccess
+    kept_text: bool = False  # this request stored the letter's text (consent.remember)
+
+    @property
+    def definition(self) -> campaigns.CampaignDefinition:
+        """The campaign's definition from its files."""
+        return self.letter.definition
+
+    @property
+    def version(self) -> consent.LetterVersion:
+        """The letter's words now."""
+        return self.letter.version
 
 
 class SignOnApp:
@@ -130,6 +194,21 @@ class SignOnApp:
         self.secret = shared_secret(settings, database)
         self.environment = make_environment(settings.templates_dir)
         self.secure_cookie = settings.base_url.startswith("https://")
+        self.letters = _Letters(settings)
+        # Texts known to be kept in letter_texts, so a confirmation need not look again.
+        self.kept_texts: set[tuple[int, str]] = set()
+        # SQLite lets one transaction write at a time. Queueing this process's writers on
+        # a lock hands the database straight to the next one, where SQLite's own busy
+        # wait would sleep up to 100 ms between tries and leave it idle under load.
+        self.write_lock: contextlib.AbstractContextManager[Any] = (
+            threading.Lock() if database.is_sqlite else contextlib.nullcontext()
+        )
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[Session]:
+        """A write transaction, queued behind this process's other writers on SQLite."""
+        with self.write_lock, self.database.writing() as session:
+            yield session
 
     # --- helpers -----------------------------------------------------------------
 
@@ -167,17 +246,18 @@ class SignOnApp:
             return self.neutral(404)
         if access.expired:
             return self.neutral(410)
-        campaign = session.get(Campaign, access.campaign_id)
+        campaign = access.campaign or session.get(Campaign, access.campaign_id)
         try:
-            definition = campaigns.load(self.settings, campaign.slug)
+            letter = self.letters.current(campaign.slug)
         except CampaignError:
             log.exception("The letter of campaign %s cannot be read", campaign.slug)
             return self.problem(503, "The letter cannot be shown right now. Please try later.")
-        if definition.deadline is not None and utcnow() >= definition.deadline:
+        deadline = letter.definition.deadline
+        if deadline is not None and utcnow() >= deadline:
             return self.neutral(410)  # the files' deadline counts even before a sync
-        invitation = session.get(Invitation, access.invitation_id)
-        organisation = session.get(Organisation, access.organisation_id)
-        return _Page(campaign, definition, invitation, organisation, access)
+        invitation = access.invitation or session.get(Invitation, access.invitation_id)
+        organisation = access.organisation or session.get(Organisation, access.organisation_id)
+        return _Page(campaign, letter, invitation, organisation, access)
 
     def render_page(
         self,
@@ -190,13 +270,13 @@ class SignOnApp:
     ) -> Response:
         """The letter, the organisation's line, and the form or status for its state."""
         invitation = page.invitation
-        version = consent.current(page.definition)
+        version = page.version
         listed_as = invitation.display_name or page.organisation.name
         context = {
             "environment": self.environment_for(page.definition),
             "title": version.title,
             "version": version,
-            "body": consent.body_html(version),
+            "body": page.letter.body,
             "organisation": page.organisation.name,
             "listed_as": listed_as,
             "invitation": invitation,
@@ -223,13 +303,14 @@ class SignOnApp:
         human = request.method == "GET" and not looks_like_scanner(
             request.headers.get("User-Agent", "")
         )
-        with self.database.writing() if human else self.database.reading() as session:
+        with self.writing() if human else self.database.reading() as session:
             page = self.load(session, token)
             if isinstance(page, Response):
                 return page
             if human and self._counts_as_view(page.access):
                 signon.record_view(session, page.campaign, page.access, ip=self.client_ip())
-            response = self.render_page(page)
+        # Rendered once the transaction is over: other answers need not wait for it.
+        response = self.render_page(page)
         response.set_cookie(
             VISIT_COOKIE,
             "1",
@@ -253,7 +334,7 @@ class SignOnApp:
         action = form.get("action", "")
         if action not in ACTIONS:
             return self.problem(400, "The form was not understood. Reload the page and try again.")
-        with self.database.writing() as session:
+        with self.writing() as session:
             page = self.load(session, token)
             if isinstance(page, Response):
                 return page
@@ -265,13 +346,15 @@ class SignOnApp:
                     400, "This form is out of date. Reload the page and answer again."
                 )
             result = self._apply(session, page, action, form)
+        if page.kept_text:
+            self.kept_texts.add((page.campaign.id, page.version.text_hash))
         if isinstance(result, Response):
             return result
         # Post/redirect/get: a reload after answering never posts again.
         return redirect(f"/s/{token}", code=303)
 
     def _apply(self, session: Any, page: _Page, action: str, form: Any) -> Response | None:
-        version = consent.current(page.definition)
+        version = page.version
         if action == "confirm" and form.get("text_hash") != version.text_hash:
             return self.render_page(
                 page,
@@ -291,8 +374,9 @@ class SignOnApp:
                     for k in ("signer_name", "signer_title", "display_name", "listing", "reason")
                 },
             )
-        if action == "confirm":
+        if action == "confirm" and (page.campaign.id, version.text_hash) not in self.kept_texts:
             consent.remember(session, page.campaign.id, version)
+            page.kept_text = True
         try:
             signon.transition(
                 session,
@@ -381,6 +465,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Flask:
     app.add_url_rule("/s/<token>", "decide", handlers.decide, methods=["POST"])
     app.add_url_rule("/static/<path:name>", "static", _static(settings), methods=["GET"])
     app.add_url_rule("/", "home", lambda: handlers.neutral(404), methods=["GET"])
+    app.add_url_rule("/healthz", "healthz", _healthz, methods=["GET", "POST"])
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response:
@@ -407,6 +492,11 @@ def create_app(settings: Settings, database: Database | None = None) -> Flask:
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)  # type: ignore[method-assign]
     return app
+
+
+def _healthz() -> Response:
+    """Liveness for a monitor or load balancer; it reads nothing and changes nothing."""
+    return Response("ok", mimetype="text/plain")
 
 
 def _static(settings: Settings) -> Any:
