@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from coalitionletter import campaigns, consent, mail, signon
 from coalitionletter.campaigns import CampaignDefinition
@@ -94,7 +94,12 @@ def _targets(session: Session, refs: list[str], everyone: bool) -> list[Organisa
     from coalitionletter.registry import find_organisation
 
     if everyone:
-        query = select(Organisation).where(Organisation.merged_into_id.is_(None))
+        # Contacts in one query for all, not one query per organisation as each is addressed.
+        query = (
+            select(Organisation)
+            .where(Organisation.merged_into_id.is_(None))
+            .options(selectinload(Organisation.contacts))
+        )
         return list(session.scalars(query.order_by(Organisation.sort_name, Organisation.id)))
     found: dict[int, Organisation] = {}
     for ref in refs:
@@ -136,18 +141,12 @@ def invite(
         if not out.addresses(organisation):
             continue
         if invitation is None:
-            signon.transition(session, out.campaign, organisation.id, "invite", actor=actor)
-            invitation = _invitation(session, out.campaign, organisation.id)
+            outcome = signon.transition(
+                session, out.campaign, organisation.id, "invite", actor=actor
+            )
+            invitation = session.get_one(Invitation, outcome.invitation_id)
         out.queue(invitation, organisation, "invite")
     return out.report
-
-
-def _invitation(session: Session, campaign: Campaign, organisation_id: int) -> Invitation:
-    return session.scalars(
-        select(Invitation).where(
-            Invitation.campaign_id == campaign.id, Invitation.organisation_id == organisation_id
-        )
-    ).one()
 
 
 def resend(

@@ -16,6 +16,7 @@ import os
 import re
 import smtplib
 import ssl
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -53,6 +54,9 @@ SENT = MessageState.SENT.value
 FAILED = MessageState.FAILED.value
 UNKNOWN = MessageState.UNKNOWN.value
 KINDS = ("invite", "remind", "reconfirm")
+# A server that accepted a message this recently needs no NOOP to prove it is still there:
+# the round trip cost as much as a quarter of each message's time on a fast server.
+ANSWERED_RECENTLY_S = 1.0
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
 
 
@@ -188,6 +192,7 @@ class SmtpTransport:
             )
         self.smtp = smtp
         self._connection: smtplib.SMTP | None = None
+        self._answered_at = float("-inf")  # when the server last answered a whole exchange
 
     def open(self) -> None:
         """Connect, secure the connection as configured, and log in."""
@@ -213,6 +218,7 @@ class SmtpTransport:
                 "and security; nothing was sent, and running again sends every queued message."
             ) from exc
         self._connection = connection
+        self._answered_at = time.monotonic()
 
     def _connect(self) -> smtplib.SMTP:
         smtp = self.smtp
@@ -229,16 +235,23 @@ class SmtpTransport:
         """True when the server still answers (checked before each message is claimed)."""
         if self._connection is None:
             return False
+        if time.monotonic() - self._answered_at < ANSWERED_RECENTLY_S:
+            return True
         try:
-            return self._connection.noop()[0] == 250
+            answered = self._connection.noop()[0] == 250
         except (smtplib.SMTPException, OSError):
             return False
+        if answered:
+            self._answered_at = time.monotonic()
+        return answered
 
     def send(self, message: EmailMessage, sender: str, recipients: list[str], name: str) -> dict:
         """Hand one message over; return the recipients the server refused."""
         if self._connection is None:
             raise MailError("The SMTP connection is not open.")
-        return self._connection.send_message(message, from_addr=sender, to_addrs=recipients)
+        refused = self._connection.send_message(message, from_addr=sender, to_addrs=recipients)
+        self._answered_at = time.monotonic()
+        return refused
 
     def close(self) -> None:
         """Say goodbye to the server (a failure here changes nothing already sent)."""
