@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from benchmarks.cases import letters, registry, startup
+from benchmarks.cases import letters, registry, signon, startup
 from benchmarks.harness import Result
 
 CASES: dict[str, Callable[[bool], Result]] = {
@@ -14,5 +14,7 @@ CASES: dict[str, Callable[[bool], Result]] = {
     "B4": letters.b4_parallel,
     "B5": registry.b5_import,
     "B6": registry.b6_counts,
+    "B7": signon.b7_sending,
+    "B8": signon.b8_confirmations,
     "B9": startup.run,
 }

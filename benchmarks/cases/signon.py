@@ -1,0 +1,532 @@
+"""B7 and B8: sending invitations to a real SMTP server, and confirmations under load.
+
+Both cases talk to real servers on 127.0.0.1 only. The SMTP sink and the load
+generator run as separate processes (`python -m benchmarks.cases.signon sink|load`)
+so that neither shares a GIL with the side being measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import smtplib
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+from http.client import HTTPConnection
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from benchmarks.harness import Result, coalitionletter_command
+from benchmarks.workspaces import FOUNDING, REPO, founding_workspace, in_process
+
+LOOPBACK = "127.0.0.1"
+BROWSER_AGENT = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/126.0 Safari/537.36"
+)
+_HIDDEN = re.compile(r'<input type="hidden" name="(csrf|text_hash)" value="([^"]*)">')
+
+
+def free_port() -> int:
+    """A loopback TCP port nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind((LOOPBACK, 0))
+        return probe.getsockname()[1]
+
+
+def wait_for_port(port: int, process: subprocess.Popen[bytes], seconds: float = 30) -> None:
+    """Wait until something listens on the port, or fail if the process died."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited early with code {process.returncode}")
+        with socket.socket() as probe:
+            if probe.connect_ex((LOOPBACK, port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing listened on port {port} within {seconds} s")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """End a server process this module started."""
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def _helper(command: str) -> list[str]:
+    """How to start one of this module's helper processes (not via -m: the package imports us)."""
+    code = "import sys; from benchmarks.cases.signon import main; main(sys.argv[1:])"
+    return [sys.executable, "-c", code, command]
+
+
+def write_config(home: Path, *, smtp_port: int, base_url: str) -> None:
+    """The workspace's coalitionletter.toml: mail to the local sink, links to base_url."""
+    (home / "coalitionletter.toml").write_text(
+        "\n".join(
+            [
+                "[web]",
+                f'base_url = "{base_url}"',
+                "[smtp]",
+                f'host = "{LOOPBACK}"',
+                f"port = {smtp_port}",
+                'security = "none"',
+                "timeout = 30",
+                "[staff]",
+                'name = "Benchmark Coordinator"',
+            ]
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+
+
+# --- B7: sending -----------------------------------------------------------------------
+
+
+def _sink_main(port: int, spool: Path) -> None:
+    """An SMTP server that accepts everything and spools each message (envelope + bytes)."""
+    from aiosmtpd.controller import Controller
+
+    class Spool:
+        count = 0
+
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            Spool.count += 1
+            header = json.dumps({"from": envelope.mail_from, "to": envelope.rcpt_tos})
+            raw = envelope.original_content or envelope.content
+            (spool / f"{Spool.count:07d}.msg").write_bytes(header.encode() + b"\n" + raw)
+            return "250 OK"
+
+    controller = Controller(Spool(), hostname=LOOPBACK, port=port)
+    controller.start()
+    try:
+        sys.stdin.read()  # runs until the benchmark closes our stdin or ends us
+    finally:
+        controller.stop()
+
+
+@dataclass
+class Sink:
+    """The SMTP sink process and the folder it spools messages to."""
+
+    port: int
+    spool: Path
+    process: subprocess.Popen[bytes]
+
+    def take(self) -> list[tuple[str, list[str], bytes]]:
+        """The messages received since the last call, as (sender, recipients, bytes)."""
+        messages = []
+        for path in sorted(self.spool.glob("*.msg")):
+            header, _, raw = path.read_bytes().partition(b"\n")
+            envelope = json.loads(header)
+            messages.append((envelope["from"], envelope["to"], raw))
+            path.unlink()
+        return messages
+
+
+def start_sink(work: Path) -> Sink:
+    """Start the SMTP sink in its own process."""
+    port = free_port()
+    spool = work / "spool"
+    spool.mkdir()
+    process = subprocess.Popen(
+        [*_helper("sink"), str(port), str(spool)],
+        stdin=subprocess.PIPE,
+        cwd=REPO,
+    )
+    wait_for_port(port, process)
+    return Sink(port, spool, process)
+
+
+def _smtplib_loop(port: int, messages: list[tuple[str, list[str], bytes]]) -> None:
+    """The baseline: send prebuilt messages over one connection with smtplib alone."""
+    connection = smtplib.SMTP(LOOPBACK, port, timeout=30)
+    try:
+        for sender, recipients, raw in messages:
+            connection.sendmail(sender, recipients, raw)
+    finally:
+        connection.quit()
+
+
+def b7_sending(quick: bool) -> Result:
+    """B7: `invite CAMPAIGN --all` to a local SMTP server against a plain smtplib loop."""
+    count = 200 if quick else 1_000
+    repeats = 2 if quick else 5
+    work = Path(tempfile.mkdtemp(prefix="coalitionletter-bench-"))
+    sink = start_sink(work)
+    template = founding_workspace(invited_only=count)
+    write_config(template, smtp_port=sink.port, base_url="https://sign.example.org")
+    base_times: list[float] = []
+    our_times: list[float] = []
+    sent = 0
+    try:
+        for number in range(repeats + 1):  # the first round is the warm-up
+            home = work / f"run-{number}"
+            shutil.copytree(template, home)
+            start = time.perf_counter()
+            in_process(home, "invite", FOUNDING, "--all")
+            ours = time.perf_counter() - start
+            messages = sink.take()
+            sent = len(messages)
+            start = time.perf_counter()
+            _smtplib_loop(sink.port, messages)
+            base = time.perf_counter() - start
+            if len(sink.take()) != sent:
+                raise RuntimeError("the baseline did not deliver every message")
+            shutil.rmtree(home)
+            if number:
+                our_times.append(ours)
+                base_times.append(base)
+    finally:
+        sink.process.communicate(timeout=10)  # closing stdin ends it
+        shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(template, ignore_errors=True)
+    base, ours = statistics.median(base_times), statistics.median(our_times)
+    notes = [
+        f"{sent:,} messages to aiosmtpd in its own process; ours in-process (the CLI command, "
+        "deciding, queueing, a link per message, outbox states and trail); baseline resends "
+        "the very bytes the server received from us, over one connection"
+    ]
+    return Result("B7", "sending", ours / base, base, ours, target=1.5, notes=notes)
+
+
+# --- B8: confirmations under load ----------------------------------------------------------
+
+
+@dataclass
+class ClientLog:
+    """What one load-generating client did."""
+
+    done: int = 0
+    errors: list[str] = field(default_factory=list)
+    latencies: list[float] = field(default_factory=list)
+    acknowledged: list[str] = field(default_factory=list)
+    finished: float = 0.0
+
+
+class _Client:
+    """One browser-like client on one keep-alive connection, with its own cookie jar."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.cookie = ""
+        self.connection = HTTPConnection(LOOPBACK, port, timeout=60)
+
+    def request(self, method: str, path: str, body: str | None = None) -> tuple[int, bytes]:
+        headers = {"User-Agent": BROWSER_AGENT}
+        if self.cookie:
+            headers["Cookie"] = self.cookie
+        if body is not None:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        try:
+            self.connection.request(method, path, body=body, headers=headers)
+            response = self.connection.getresponse()
+            data = response.read()
+        except OSError:
+            self.connection.close()  # start afresh on the next request
+            raise
+        cookie = response.getheader("Set-Cookie")
+        if cookie:
+            self.cookie = cookie.split(";", 1)[0]
+        return response.status, data
+
+
+def _form(page: bytes) -> dict[str, str]:
+    hidden = dict(_HIDDEN.findall(page.decode("utf-8")))
+    return {
+        "csrf": hidden.get("csrf", ""),
+        "action": "confirm",
+        "text_hash": hidden.get("text_hash", ""),
+        "signer_name": "Benchmark Signer",
+        "signer_title": "Director",
+        "display_name": "",
+        "listing": "public",
+        "authorised": "yes",
+    }
+
+
+TRIVIAL_BODY = urlencode(_form(b"")) + "&pad=" + "x" * 64
+
+
+def _confirm_once(client: _Client, token: str) -> str | None:
+    """One person's confirmation: open the link, then post the form. An error, or None."""
+    status, page = client.request("GET", f"/s/{token}")
+    if status != 200:
+        return f"GET answered {status}"
+    status, _ = client.request("POST", f"/s/{token}", urlencode(_form(page)))
+    return None if status == 303 else f"POST answered {status}"
+
+
+def _trivial_once(client: _Client, _token: str) -> str | None:
+    """The same two requests to the trivial endpoint."""
+    for method, body in (("GET", None), ("POST", TRIVIAL_BODY)):
+        status, _ = client.request(method, "/healthz", body)
+        if status != 200:
+            return f"{method} /healthz answered {status}"
+    return None
+
+
+def _client_loop(port: int, mode: str, tokens: list[str], deadline: float, log: ClientLog) -> None:
+    """Bounded in count (its tokens) and in time (the deadline)."""
+    client = _Client(port)
+    operation = _confirm_once if mode == "ours" else _trivial_once
+    for token in tokens:
+        if time.perf_counter() >= deadline:
+            break
+        start = time.perf_counter()
+        try:
+            problem = operation(client, token)
+        except OSError as exc:
+            problem = f"{type(exc).__name__}: {exc}"
+        if problem:
+            log.errors.append(problem)
+            continue
+        log.latencies.append(time.perf_counter() - start)
+        log.done += 1
+        if mode == "ours":
+            log.acknowledged.append(token)
+    client.connection.close()
+    log.finished = time.perf_counter()
+
+
+def _load_main(port: int, mode: str, clients: int, seconds: float, tokens_file: Path) -> None:
+    """The load generator: `clients` threads for `seconds`, then one JSON line of results."""
+    tokens = json.loads(tokens_file.read_text(encoding="utf-8"))
+    logs = [ClientLog() for _ in range(clients)]
+    start = time.perf_counter()
+    deadline = start + seconds
+    threads = [
+        threading.Thread(
+            target=_client_loop, args=(port, mode, tokens[i::clients], deadline, logs[i])
+        )
+        for i in range(clients)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=seconds + 120)
+    if any(thread.is_alive() for thread in threads):
+        raise SystemExit("a client did not finish in time")
+    elapsed = max(log.finished for log in logs) - start
+    latencies = sorted(x for log in logs for x in log.latencies)
+    print(
+        json.dumps(
+            {
+                "done": sum(log.done for log in logs),
+                "elapsed": elapsed,
+                "errors": [e for log in logs for e in log.errors],
+                "latencies": latencies,
+                "acknowledged": [t for log in logs for t in log.acknowledged],
+            }
+        )
+    )
+
+
+def _issue_tokens(home: Path, count: int) -> dict[str, int]:
+    """Setup: `count` invited organisations, each with a link; raw token -> invitation id.
+
+    The organisations and invitations are written in bulk (setting up is not what
+    is measured); the links come from `signon.issue_token`, as the mailer makes them.
+    """
+    from sqlalchemy import insert, select
+
+    from coalitionletter import campaigns, signon
+    from coalitionletter.db import Database
+    from coalitionletter.models import Invitation, Organisation, utcnow
+    from coalitionletter.settings import load_settings
+
+    settings = load_settings(home, environ={})
+    database = Database(settings.db_url)
+    # As if the emails had gone out an hour ago: a person opening a link now is counted as a view.
+    sent_at = utcnow() - timedelta(hours=1)
+    links: dict[str, int] = {}
+    with database.writing() as session:
+        campaign = campaigns.sync(session, campaigns.load(settings, FOUNDING))
+        session.execute(
+            insert(Organisation),
+            [
+                {
+                    "slug": f"load-{n}",
+                    "name": f"Load Test Organisation {n:06d}",
+                    "name_key": f"load test organisation {n:06d}",
+                    "sort_name": f"Load Test Organisation {n:06d}",
+                }
+                for n in range(count)
+            ],
+        )
+        ids = session.scalars(select(Organisation.id).where(Organisation.slug.like("load-%")))
+        session.execute(
+            insert(Invitation),
+            [
+                {
+                    "campaign_id": campaign.id,
+                    "organisation_id": organisation_id,
+                    "state": signon.INVITED,
+                    "invited_at": sent_at,
+                }
+                for organisation_id in ids
+            ],
+        )
+        invited = session.scalars(
+            select(Invitation.id)
+            .join(Organisation, Organisation.id == Invitation.organisation_id)
+            .where(Organisation.slug.like("load-%"))
+        ).all()
+        for invitation_id in invited:
+            links[signon.issue_token(session, invitation_id, now=sent_at)] = invitation_id
+    database.dispose()
+    return links
+
+
+def _run_load(port: int, mode: str, clients: int, seconds: float, tokens: Path) -> dict:
+    completed = subprocess.run(
+        [
+            *_helper("load"),
+            str(port),
+            mode,
+            str(clients),
+            str(seconds),
+            str(tokens),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=seconds + 180,
+        check=False,
+        cwd=REPO,
+    )
+    if completed.returncode != 0:
+        raise RuntimeError(f"the load generator failed:\n{completed.stderr}")
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def _confirmed(home: Path, invitation_ids: list[int]) -> int:
+    """How many of these invitations the database holds as confirmed."""
+    from sqlalchemy import func, select
+
+    from coalitionletter.db import Database
+    from coalitionletter.models import Invitation
+    from coalitionletter.settings import load_settings
+
+    database = Database(load_settings(home, environ={}).db_url)
+    with database.reading() as session:
+        found = 0
+        for start in range(0, len(invitation_ids), 500):
+            chunk = invitation_ids[start : start + 500]
+            found += session.scalar(
+                select(func.count())
+                .select_from(Invitation)
+                .where(Invitation.id.in_(chunk), Invitation.state == "confirmed")
+            )
+    database.dispose()
+    return found
+
+
+def _percentile(values: list[float], fraction: float) -> float:
+    return values[min(len(values) - 1, int(fraction * len(values)))] if values else float("nan")
+
+
+def b8_confirmations(quick: bool) -> Result:
+    """B8: 50 clients confirming through `serve` against a trivial endpoint, same server."""
+    clients, seconds = 50, (3.0 if quick else 10.0)
+    pool = 1_500 if quick else 5_000
+    port = free_port()
+    home = founding_workspace()
+    write_config(home, smtp_port=free_port(), base_url=f"http://{LOOPBACK}:{port}")
+    links = _issue_tokens(home, pool)
+    tokens = home / "tokens.json"
+    tokens.write_text(json.dumps(list(links)), encoding="utf-8")
+    server_log = home / "serve.log"
+    with server_log.open("wb") as log:  # waitress warns of its queue depth under load
+        server = subprocess.Popen(
+            [
+                *coalitionletter_command(),
+                "--home",
+                str(home),
+                "serve",
+                "--host",
+                LOOPBACK,
+                "--port",
+                str(port),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+    try:
+        wait_for_port(port, server)
+        _run_load(port, "trivial", clients, 0.5, tokens)  # warm-up: connections, imports
+        trivial = _run_load(port, "trivial", clients, seconds, tokens)
+        ours = _run_load(port, "ours", clients, seconds, tokens)
+    finally:
+        stop(server)
+    acknowledged = [links[token] for token in ours["acknowledged"]]
+    confirmed = _confirmed(home, acknowledged)
+    shutil.rmtree(home)
+    errors = trivial["errors"] + ours["errors"]
+    if errors:
+        raise RuntimeError(f"{len(errors)} errors under load, e.g. {errors[0]}")
+    if confirmed != len(acknowledged):
+        raise RuntimeError(
+            f"{len(acknowledged) - confirmed} acknowledged confirmations are not in the database"
+        )
+    if ours["done"] >= len(links):
+        raise RuntimeError("the pool of links ran out before the time was up; make it larger")
+    our_rate = ours["done"] / ours["elapsed"]
+    trivial_rate = trivial["done"] / trivial["elapsed"]
+    latencies = ours["latencies"]
+    notes = [
+        f"{clients} clients, {seconds:g} s each side, load generator in its own process; "
+        "one operation = GET the link (browser agent, cookie kept: a counted view) + POST the "
+        "form, both timed; baseline GET + POST /healthz on the same `serve` (waitress)",
+        f"ours {our_rate:.0f} confirmations/s, trivial {trivial_rate:.0f} operations/s",
+        f"latency per confirmation p50 {_percentile(latencies, 0.5) * 1000:.0f} ms, "
+        f"p99 {_percentile(latencies, 0.99) * 1000:.0f} ms",
+        f"0 errors; all {confirmed:,} acknowledged confirmations in the database",
+    ]
+    return Result(
+        "B8",
+        "confirmations under load",
+        our_rate / trivial_rate,
+        1 / trivial_rate,
+        1 / our_rate,
+        target=0.4,
+        higher_is_better=True,
+        notes=notes,
+    )
+
+
+def main(argv: list[str]) -> None:
+    """The helper processes: `sink PORT SPOOL` and `load PORT MODE CLIENTS SECONDS TOKENS`."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.cases.signon")
+    commands = parser.add_subparsers(dest="command", required=True)
+    sink = commands.add_parser("sink")
+    sink.add_argument("port", type=int)
+    sink.add_argument("spool", type=Path)
+    load = commands.add_parser("load")
+    load.add_argument("port", type=int)
+    load.add_argument("mode", choices=["ours", "trivial"])
+    load.add_argument("clients", type=int)
+    load.add_argument("seconds", type=float)
+    load.add_argument("tokens", type=Path)
+    args = parser.parse_args(argv)
+    if args.command == "sink":
+        _sink_main(args.port, args.spool)
+    else:
+        _load_main(args.port, args.mode, args.clients, args.seconds, args.tokens)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
