@@ -9,7 +9,7 @@ the wrong country puts an exiled organisation under the wrong flag.
 from __future__ import annotations
 
 import unicodedata
-from functools import cache
+from functools import cache, lru_cache
 
 import pycountry
 
@@ -74,17 +74,23 @@ def parse_country(value: str | None) -> str | None:
     text = (value or "").strip()
     if not text:
         return None
-    if len(text) == 2 and text.isascii() and text.isalpha():
-        country = pycountry.countries.get(alpha_2=text.upper())
-        if country is not None:
-            return country.alpha_2
-    code = _by_name().get(_fold(text))
+    code = _code(text)
     if code is not None:
         return code
     raise CountryError(
         f"Country {text!r} is not an ISO 3166-1 country. Give a two-letter code such as "
         "GB or an English name such as United Kingdom, or leave it empty."
     )
+
+
+@lru_cache(maxsize=4096)
+def _code(text: str) -> str | None:
+    # Cached: an import looks up the same few countries on every line.
+    if len(text) == 2 and text.isascii() and text.isalpha():
+        country = pycountry.countries.get(alpha_2=text.upper())
+        if country is not None:
+            return country.alpha_2
+    return _by_name().get(_fold(text))
 
 
 def country_name(code: str | None) -> str:

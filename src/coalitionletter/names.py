@@ -64,6 +64,10 @@ def _why(char: str) -> str:
 
 def refused_character(value: str, *, multiline: bool = False) -> tuple[int, str] | None:
     """The first refused character in a value as (1-based position, character), or None."""
+    # Python's "printable" excludes every C and Z category but the space, a superset
+    # of the refused ones, so a printable value has nothing refused (the fast path).
+    if value.isprintable():
+        return None
     for index, char in enumerate(value):
         if char in ALLOWED_FORMAT or (multiline and char in MULTILINE_ALLOWED | {"\r"}):
             continue
@@ -120,7 +124,11 @@ def name_key(name: str) -> str:
     Rights First", "The HUMAN-RIGHTS  FIRST" and "Ｈｕｍａｎ Rights First." share
     one key.
     """
-    folded = unicodedata.normalize("NFKC", default_sort_name(name.strip())).casefold()
+    text = default_sort_name(name.strip())
+    if text.isascii():
+        # NFKC leaves ASCII as it is and casefold is lower(): the same key, faster.
+        return text.lower().translate(_ASCII_PZC_DROPPED)
+    folded = unicodedata.normalize("NFKC", text).casefold()
     folded = unicodedata.normalize("NFKC", folded)
     return "".join(char for char in folded if unicodedata.category(char)[0] not in "PZC")
 
@@ -143,14 +151,25 @@ def sort_key(sort_name: str) -> tuple[str, str]:
     return base, sort_name
 
 
+def _separates_words(char: str) -> bool:
+    return unicodedata.category(char)[0] in "PZ" and char not in APOSTROPHES
+
+
+_ASCII = [chr(code) for code in range(128)]
+_ASCII_PZC_DROPPED = str.maketrans(
+    {char: None for char in _ASCII if unicodedata.category(char)[0] in "PZC"}
+)
+_ASCII_PZ_SPACED = str.maketrans({char: " " for char in _ASCII if _separates_words(char)})
+
+
 def slugify(name: str) -> str:
     """A lowercase ASCII slug for command lines and file names ("org" when none is left)."""
-    decomposed = unicodedata.normalize("NFKD", name)
-    # Dashes and other punctuation separate words; apostrophes join them (lawyers-guild).
-    spaced = "".join(
-        " " if unicodedata.category(char)[0] in "PZ" and char not in APOSTROPHES else char
-        for char in decomposed
-    )
+    if name.isascii():
+        spaced = name.translate(_ASCII_PZ_SPACED)  # what the loop below gives for ASCII
+    else:
+        decomposed = unicodedata.normalize("NFKD", name)
+        # Dashes and other punctuation separate words; apostrophes join them (lawyers-guild).
+        spaced = "".join(" " if _separates_words(char) else char for char in decomposed)
     ascii_text = spaced.encode("ascii", "ignore").decode("ascii").lower()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")[:SLUG_MAX].strip("-")
     if not slug:

@@ -1,20 +1,18 @@
 """The organisation registry: add, list, show, edit, remove and merge organisations.
 
 Every value goes through the same checks for add, edit and import (the
-`clean_*` functions below), every change is recorded in the registry's event
-chain, and a duplicate (same name after folding, same email, same website
-domain) is refused with the existing organisation named: never merged silently.
+`clean_*` functions of registry_fields), every change is recorded in the
+registry's event chain, and a duplicate (same name after folding, same email,
+same website domain) is refused with the existing organisation named: never
+merged silently.
 """
 
 from __future__ import annotations
 
-import re
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cache
-from typing import Any
-from urllib.parse import SplitResult, urlsplit
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, selectinload
@@ -22,269 +20,46 @@ from sqlalchemy.orm import Session, selectinload
 from coalitionletter import countries, events, names
 from coalitionletter.errors import RegistryError
 from coalitionletter.models import (
-    EMAIL_MAX,
-    NAME_MAX,
-    NOTES_MAX,
-    URL_MAX,
     Campaign,
     Contact,
     Invitation,
     InvitationState,
-    Listing,
     Organisation,
     utcnow,
 )
-
-TYPE_MAX = 80
-LANGUAGE_MAX = 35
-
-# Field key -> how staff see it in messages and column headers.
-LABELS: dict[str, str] = {
-    "name": "Name",
-    "sort_name": "Sort name",
-    "slug": "Slug",
-    "country": "Country",
-    "org_type": "Type",
-    "website": "Website",
-    "notes": "Notes",
-    "contact_name": "Contact",
-    "contact_title": "Title",
-    "email": "Email",
-    "language": "Language",
-    "listing": "Listing",
-}
-ORGANISATION_FIELDS = ("name", "sort_name", "slug", "country", "org_type", "website", "notes")
-CONTACT_FIELDS = ("contact_name", "contact_title", "email", "language")
-
-# Sites where many organisations share one host: the first path segment
-# (facebook.com/<page>) tells them apart, not the domain.
-SHARED_HOSTS = frozenset(
-    {
-        "facebook.com",
-        "fb.com",
-        "twitter.com",
-        "x.com",
-        "instagram.com",
-        "linkedin.com",
-        "medium.com",
-        "t.me",
-        "telegram.me",
-        "youtube.com",
-        "github.com",
-        "sites.google.com",
-        "substack.com",
-        "vk.com",
-        "weibo.com",
-        "linktr.ee",
-    }
+from coalitionletter.registry_fields import (
+    CONTACT_FIELDS,
+    clean_or_raise,
+    contact_values,
+    has_contact,
+    new_contact,
 )
+
+L = TypeVar("L", bound="Listed")
 SAME_NAME = "the same name (ignoring case, spaces, punctuation and a leading The)"
-LANGUAGE_TAG = re.compile(r"^([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]{2,8})*$")
-LANGUAGE_ALIASES = {"uyghur": "ug", "farsi": "fa", "mandarin": "zh", "cantonese": "yue"}
-
-
-@dataclass(frozen=True)
-class FieldProblem:
-    """One bad value: which field, and what is wrong with it."""
-
-    field: str
-    message: str
-
-
-class FieldsError(RegistryError):
-    """Values for add or edit were refused; every problem is in the message."""
-
-    def __init__(self, problems: list[FieldProblem]) -> None:
-        self.problems = problems
-        super().__init__(" ".join(problem.message for problem in problems))
-
-
-def website_key(parts: SplitResult) -> str:
-    """What two websites share when they are one organisation's: the domain, without www."""
-    host = (parts.hostname or "").casefold().rstrip(".")
-    host = host.removeprefix("www.").removeprefix("m.")
-    if host in SHARED_HOSTS:
-        segment = parts.path.strip("/").split("/", 1)[0].casefold()
-        return f"{host}/{segment}" if segment else host
-    return host
-
-
-def clean_website(value: str | None) -> tuple[str | None, str | None]:
-    """A website as (address with scheme, domain key); (None, None) when empty."""
-    text = names.clean_text(value, "Website", max_length=URL_MAX)
-    if text is None:
-        return None, None
-    address = text if "://" in text else f"https://{text}"
-    try:
-        parts = urlsplit(address)
-        host = parts.hostname or ""
-    except ValueError:
-        host, parts = "", None
-    if (
-        parts is None
-        or parts.scheme.casefold() not in {"http", "https"}
-        or "." not in host
-        or any(char.isspace() for char in text)
-    ):
-        raise RegistryError(
-            f"Website {text!r} is not a web address. Give it as example.org or "
-            "https://example.org/page (http or https only)."
-        )
-    if len(address) > URL_MAX:
-        raise RegistryError(f"Website is longer than {URL_MAX} characters. Shorten it.")
-    return address, website_key(parts)
-
-
-def clean_email(value: str | None) -> tuple[str | None, str | None]:
-    """An email address as (address as given, case-folded key); (None, None) when empty."""
-    text = names.clean_text(value, "Email", max_length=EMAIL_MAX)
-    if text is None:
-        return None, None
-    from email_validator import EmailNotValidError, validate_email
-
-    try:
-        validate_email(text, check_deliverability=False)
-    except EmailNotValidError as exc:
-        raise RegistryError(
-            f"Email {text!r} is not a valid address: {exc} Correct it or leave it empty."
-        ) from exc
-    return text, text.casefold()
-
-
-@cache
-def _language_codes() -> dict[str, str]:
-    import pycountry
-
-    index: dict[str, str] = dict(LANGUAGE_ALIASES)
-    for language in pycountry.languages:
-        code = getattr(language, "alpha_2", None) or language.alpha_3
-        index[language.alpha_3] = code
-        if getattr(language, "alpha_2", None):
-            index[language.alpha_2] = code
-        index[language.name.casefold()] = code
-    return index
-
-
-def clean_language(value: str | None) -> str | None:
-    """A language as an ISO 639 code or tag (en, ug, zh-Hant), from a code or English name."""
-    text = names.clean_text(value, "Language", max_length=LANGUAGE_MAX)
-    if text is None:
-        return None
-    codes = _language_codes()
-    match = LANGUAGE_TAG.match(text)
-    if match and match.group(1).casefold() in codes:
-        return text.replace("_", "-")
-    code = codes.get(text.casefold())
-    if code is not None:
-        return code
-    raise RegistryError(
-        f"Language {text!r} is not known. Give an ISO 639 code such as en, fr, ug or "
-        "zh-Hant, or an English name such as French."
-    )
-
-
-def clean_listing(value: str | None) -> str | None:
-    """How a seed signatory may be named: public or governments_only."""
-    text = (value or "").strip().casefold().replace("-", "_").replace(" ", "_")
-    if not text:
-        return None
-    allowed = [listing.value for listing in Listing]
-    if text not in allowed:
-        raise RegistryError(f"Listing {value!r} is not one of: {', '.join(allowed)}.")
-    return text
-
-
-def _clean_name(value: str | None) -> dict[str, str | None]:
-    name = names.clean_name(value, "Name", max_length=NAME_MAX)
-    return {"name": name, "name_key": names.name_key(name)}
-
-
-def _clean_website_field(value: str | None) -> dict[str, str | None]:
-    website, domain = clean_website(value)
-    return {"website": website, "website_domain": domain}
-
-
-def _clean_email_field(value: str | None) -> dict[str, str | None]:
-    email, key = clean_email(value)
-    return {"email": email, "email_key": key}
-
-
-def _line(field_name: str, max_length: int) -> Callable[[str | None], dict[str, str | None]]:
-    def cleaner(value: str | None) -> dict[str, str | None]:
-        return {field_name: names.clean_text(value, LABELS[field_name], max_length=max_length)}
-
-    return cleaner
-
-
-CLEANERS: dict[str, Callable[[str | None], dict[str, str | None]]] = {
-    "name": _clean_name,
-    "sort_name": _line("sort_name", NAME_MAX),
-    "slug": lambda value: {"slug": names.check_slug(value) if (value or "").strip() else None},
-    "country": lambda value: {"country": countries.parse_country(value)},
-    "org_type": _line("org_type", TYPE_MAX),
-    "website": _clean_website_field,
-    "notes": lambda value: {
-        "notes": names.clean_text(value, "Notes", max_length=NOTES_MAX, multiline=True)
-    },
-    "contact_name": _line("contact_name", NAME_MAX),
-    "contact_title": _line("contact_title", NAME_MAX),
-    "email": _clean_email_field,
-    "language": lambda value: {"language": clean_language(value)},
-    "listing": lambda value: {"listing": clean_listing(value)},
-}
-
-
-def clean_fields(
-    raw: Mapping[str, str | None],
-) -> tuple[dict[str, str | None], list[FieldProblem]]:
-    """Check every given field; return the cleaned values and every problem found."""
-    cleaned: dict[str, str | None] = {}
-    problems: list[FieldProblem] = []
-    for key, value in raw.items():
-        cleaner = CLEANERS.get(key)
-        if cleaner is None:
-            raise RegistryError(f"Unknown field {key!r}.")
-        try:
-            cleaned.update(cleaner(value))
-        except RegistryError as exc:
-            problems.append(FieldProblem(key, str(exc)))
-    if "sort_name" in raw and "name" in cleaned and cleaned.get("sort_name") is None:
-        cleaned["sort_name"] = names.default_sort_name(cleaned["name"] or "")
-    return cleaned, problems
-
-
-def clean_or_raise(raw: Mapping[str, str | None]) -> dict[str, str | None]:
-    """Check every given field; raise FieldsError naming every problem."""
-    cleaned, problems = clean_fields(raw)
-    if problems:
-        raise FieldsError(problems)
-    return cleaned
-
-
-def contact_values(cleaned: Mapping[str, str | None]) -> dict[str, str | None]:
-    """The contact part of cleaned values, keyed as the Contact model names them."""
-    return {
-        "name": cleaned.get("contact_name"),
-        "title": cleaned.get("contact_title"),
-        "email": cleaned.get("email"),
-        "email_key": cleaned.get("email_key"),
-        "language": cleaned.get("language"),
-    }
-
-
-def has_contact(cleaned: Mapping[str, str | None]) -> bool:
-    """True when any contact field holds a value."""
-    return any(cleaned.get(field) for field in CONTACT_FIELDS)
 
 
 # --- finding organisations and their duplicates ---------------------------------------
+
+
+class Listed(Protocol):
+    """What duplicate checks need of an organisation: a row, or an import's in-memory entry."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def slug(self) -> str: ...
+    @property
+    def merged_into_id(self) -> int | None: ...
 
 
 @dataclass(frozen=True)
 class Duplicate:
     """An organisation already in the registry that a new entry would repeat, and why."""
 
-    organisation: Organisation
+    organisation: Listed
     reason: str
 
     def describe(self) -> str:
@@ -292,20 +67,50 @@ class Duplicate:
         return f"{label(self.organisation)}: {self.reason}"
 
 
-def label(organisation: Organisation) -> str:
+def label(organisation: Listed) -> str:
     """How messages name an organisation: id, name and slug."""
     return f"#{organisation.id} {organisation.name} (slug {organisation.slug})"
 
 
-def _surviving(session: Session, organisation: Organisation) -> Organisation:
+def same_email(email: str | None) -> str:
+    """Why a contact's email makes two entries one organisation."""
+    return f"the same email address {email}"
+
+
+def same_domain(domain: str) -> str:
+    """Why a website makes two entries one organisation."""
+    return f"a website on the same domain ({domain})"
+
+
+def surviving(organisation: L, lookup: Callable[[int], L | None]) -> L:
+    """The organisation kept at the end of a chain of merges (itself if never merged)."""
     seen = {organisation.id}
     while organisation.merged_into_id is not None:
-        target = session.get(Organisation, organisation.merged_into_id)
+        target = lookup(organisation.merged_into_id)
         if target is None or target.id in seen:
             break
         seen.add(target.id)
         organisation = target
     return organisation
+
+
+def fold_duplicates(
+    found: Iterable[tuple[L, str]],
+    lookup: Callable[[int], L | None],
+    exclude_id: int | None = None,
+) -> list[Duplicate]:
+    """One Duplicate per organisation kept, from (organisation, reason) matches in order."""
+    duplicates: list[Duplicate] = []
+    seen: set[int] = set()
+    for organisation, reason in found:
+        survivor = surviving(organisation, lookup)
+        # By identity: an organisation an import has not written yet has no id.
+        if (exclude_id is not None and survivor.id == exclude_id) or id(survivor) in seen:
+            continue
+        seen.add(id(survivor))
+        via = "" if survivor is organisation else f", via {organisation.name!r} merged into it"
+        duplicates.append(Duplicate(survivor, reason + via))
+    return duplicates
 
 
 def find_duplicates(
@@ -320,29 +125,22 @@ def find_duplicates(
     found: list[tuple[Organisation, str]] = []
     if name_key:
         for organisation in session.scalars(
-            select(Organisation).where(Organisation.name_key == name_key)
+            select(Organisation).where(Organisation.name_key == name_key).order_by(Organisation.id)
         ):
             found.append((organisation, SAME_NAME))
     for email_key in email_keys:
-        for contact in session.scalars(select(Contact).where(Contact.email_key == email_key)):
-            found.append((contact.organisation, f"the same email address {contact.email}"))
+        for contact in session.scalars(
+            select(Contact).where(Contact.email_key == email_key).order_by(Contact.id)
+        ):
+            found.append((contact.organisation, same_email(contact.email)))
     if website_domain:
         for organisation in session.scalars(
-            select(Organisation).where(Organisation.website_domain == website_domain)
+            select(Organisation)
+            .where(Organisation.website_domain == website_domain)
+            .order_by(Organisation.id)
         ):
-            found.append((organisation, f"a website on the same domain ({website_domain})"))
-    duplicates: list[Duplicate] = []
-    seen: set[int] = set()
-    for organisation, reason in found:
-        survivor = _surviving(session, organisation)
-        if survivor.id == exclude_id or survivor.id in seen:
-            continue
-        seen.add(survivor.id)
-        via = (
-            "" if survivor.id == organisation.id else f", via {organisation.name!r} merged into it"
-        )
-        duplicates.append(Duplicate(survivor, reason + via))
-    return duplicates
+            found.append((organisation, same_domain(website_domain)))
+    return fold_duplicates(found, lambda id_: session.get(Organisation, id_), exclude_id=exclude_id)
 
 
 def find_organisation(session: Session, ref: str | int) -> Organisation:
@@ -378,12 +176,21 @@ def _by_exact_name(session: Session, text: str) -> Organisation | None:
 # --- add, list, show ------------------------------------------------------------------------
 
 
-def _unique_slug(session: Session, wanted: str) -> str:
+def unique_slug(wanted: str, taken: Callable[[str], bool]) -> str:
+    """`wanted`, or `wanted-2`, `wanted-3`... the first that is not taken."""
     slug, number = wanted, 1
-    while session.scalars(select(Organisation.id).where(Organisation.slug == slug)).first():
+    while taken(slug):
         number += 1
         slug = f"{wanted[: names.SLUG_MAX - 6]}-{number}"
     return slug
+
+
+def _slug_taken(session: Session) -> Callable[[str], bool]:
+    def taken(slug: str) -> bool:
+        query = select(Organisation.id).where(Organisation.slug == slug)
+        return session.scalars(query).first() is not None
+
+    return taken
 
 
 def duplicate_error(name: str, duplicates: list[Duplicate]) -> RegistryError:
@@ -411,34 +218,65 @@ def duplicates_for(
     )
 
 
+def organisation_values(cleaned: Mapping[str, str | None], slug: str) -> dict[str, Any]:
+    """The columns of a new organisation from cleaned values and its (free) slug."""
+    name = cleaned["name"] or ""
+    return {
+        "slug": slug,
+        "name": name,
+        "name_key": cleaned["name_key"] or names.name_key(name),
+        "sort_name": cleaned.get("sort_name") or names.default_sort_name(name),
+        "country": cleaned.get("country"),
+        "org_type": cleaned.get("org_type"),
+        "website": cleaned.get("website"),
+        "website_domain": cleaned.get("website_domain"),
+        "notes": cleaned.get("notes"),
+    }
+
+
+def added_entry(
+    organisation_id: int, values: Mapping[str, Any], *, actor: str, source: str
+) -> events.Entry:
+    """The registry event for a new organisation."""
+    detail = {"name": values["name"], "slug": values["slug"], "source": source}
+    return events.Entry("organisation_added", actor, organisation_id=organisation_id, detail=detail)
+
+
+def edited_entry(
+    organisation_id: int, name: str, *, actor: str, detail: Mapping[str, Any]
+) -> events.Entry:
+    """The registry event for a change to an organisation (`detail` says what changed)."""
+    return events.Entry(
+        "organisation_edited",
+        actor,
+        organisation_id=organisation_id,
+        detail={"name": name, **detail},
+    )
+
+
+def change_detail(
+    changed: Mapping[str, Any], source: str, contact_fields: list[str]
+) -> dict[str, Any]:
+    """What an edit event records: fields changed (from, to), where from, contact fields."""
+    detail: dict[str, Any] = {"changed": dict(changed), "source": source}
+    if contact_fields:
+        detail["contact_fields"] = contact_fields
+    return detail
+
+
 def create(
     session: Session, cleaned: Mapping[str, str | None], *, actor: str, source: str
 ) -> Organisation:
     """Insert an organisation from cleaned values (duplicates already checked) and log it."""
-    name = cleaned["name"] or ""
-    organisation = Organisation(
-        slug=_unique_slug(session, cleaned.get("slug") or names.slugify(name)),
-        name=name,
-        name_key=cleaned["name_key"] or names.name_key(name),
-        sort_name=cleaned.get("sort_name") or names.default_sort_name(name),
-        country=cleaned.get("country"),
-        org_type=cleaned.get("org_type"),
-        website=cleaned.get("website"),
-        website_domain=cleaned.get("website_domain"),
-        notes=cleaned.get("notes"),
-    )
+    wanted = cleaned.get("slug") or names.slugify(cleaned["name"] or "")
+    values = organisation_values(cleaned, unique_slug(wanted, _slug_taken(session)))
+    organisation = Organisation(**values)
     if has_contact(cleaned):
         organisation.contacts.append(Contact(**contact_values(cleaned)))
     session.add(organisation)
     session.flush()
-    events.record(
-        session,
-        chain=events.REGISTRY_CHAIN,
-        kind="organisation_added",
-        actor=actor,
-        organisation_id=organisation.id,
-        detail={"name": name, "slug": organisation.slug, "source": source},
-    )
+    entry = added_entry(organisation.id, values, actor=actor, source=source)
+    events.record_many(session, chain=events.REGISTRY_CHAIN, entries=[entry])
     return organisation
 
 
@@ -601,26 +439,25 @@ def apply_changes(
         return []
     organisation.updated_at = utcnow()
     session.flush()
-    detail: dict[str, Any] = {"changed": changed, "source": source}
-    if contact_fields:
-        detail["contact_fields"] = contact_fields
-    _record_change(session, organisation, "organisation_edited", actor, detail)
+    detail = change_detail(changed, source, contact_fields)
+    entry = edited_entry(organisation.id, organisation.name, actor=actor, detail=detail)
+    events.record_many(session, chain=events.REGISTRY_CHAIN, entries=[entry])
     return [*changed, *contact_fields]
 
 
 def _apply_contact(
     organisation: Organisation, cleaned: Mapping[str, str | None], add_new: bool
 ) -> list[str]:
-    given = {key: cleaned[key] for key in CONTACT_FIELDS if key in cleaned}
-    if not any(value for value in given.values()) and not (given and organisation.contacts):
-        return []
-    values = contact_values(cleaned)
     if add_new:
         known = {contact.email_key for contact in organisation.contacts if contact.email_key}
-        if values["email_key"] and values["email_key"] in known:
+        values = new_contact(cleaned, has_contacts=bool(organisation.contacts), known_emails=known)
+        if values is None:
             return []
         organisation.contacts.append(Contact(**values))
         return ["contact added"]
+    given = {key: cleaned[key] for key in CONTACT_FIELDS if key in cleaned}
+    if not any(value for value in given.values()) and not (given and organisation.contacts):
+        return []
     if not organisation.contacts:
         organisation.contacts.append(Contact())
     contact = organisation.contacts[0]

@@ -14,16 +14,18 @@ import csv
 import io
 import json
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any
 
 from sqlalchemy.orm import Session
 
-from coalitionletter import registry
+from coalitionletter import names, registry, registry_fields
 from coalitionletter.errors import ImportFileError
 from coalitionletter.models import Organisation
+from coalitionletter.registry_bulk import Known, PendingAdd, PendingWrites, RegistryIndex
 
 # Canonical field -> header names that mean it, folded (lowercase, letters and digits only).
 HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -52,6 +54,7 @@ HEADER_TO_FIELD = {alias: key for key, aliases in HEADER_SYNONYMS.items() for al
 DELIMITERS = (",", ";", "\t")
 # A cell starting with one of these is a formula to a spreadsheet.
 FORMULA_STARTS = frozenset("=+-@\t\r")
+ESCAPED_STARTS = FORMULA_STARTS | {"'"}
 EXPORT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("name", "Name"),
     ("sort_name", "Sort name"),
@@ -184,7 +187,7 @@ def neutralise(value: str) -> str:
 
 def unneutralise(value: str) -> str:
     """Undo `neutralise`, so that importing an export gives back the same values."""
-    if value[:1] == "'" and value[1:2] in FORMULA_STARTS | {"'"}:
+    if value[:1] == "'" and value[1:2] in ESCAPED_STARTS:
         return value[1:]
     return value
 
@@ -246,7 +249,7 @@ def _map_headers(path: str, headers: list[str]) -> tuple[list[Column], list[str]
         if earlier is not None:
             problems.append(
                 f"{path}, line 1: {earlier.where()} and column {column_letter(index)} "
-                f"({header}) both give the {registry.LABELS[key]}. Rename or delete one."
+                f"({header}) both give the {registry_fields.LABELS[key]}. Rename or delete one."
             )
             continue
         columns.append(Column(index, header.strip(), key))
@@ -283,23 +286,33 @@ def read_table(path: Path, display: str | None = None) -> Table:
     columns, ignored, problems = _map_headers(shown, headers)
     lines: list[Line] = []
     width = len(headers)
+    fields = [column.field for column in columns]
+    pick = _picker([column.index for column in columns])
+    needed = max(column.index for column in columns) + 1 if columns else 0
     for number, cells in body:
-        if not any(cell.strip() for cell in cells):
+        if not "".join(cells).strip():
             continue  # spreadsheets end with blank rows
-        extra = [i for i in range(width, len(cells)) if cells[i].strip()]
-        if extra:
-            problems.append(
-                f"{shown}, line {number}, column {column_letter(extra[0])}: the line has more "
-                f"cells than the header ({width}). Quote values that contain {delimiter!r}."
-            )
-        values = {
-            column.field: unneutralise(cells[column.index]) if column.index < len(cells) else ""
-            for column in columns
-        }
+        if len(cells) > width:
+            extra = [i for i in range(width, len(cells)) if cells[i].strip()]
+            if extra:
+                problems.append(
+                    f"{shown}, line {number}, column {column_letter(extra[0])}: the line has "
+                    f"more cells than the header ({width}). Quote values that contain "
+                    f"{delimiter!r}."
+                )
+        padded = cells if len(cells) >= needed else cells + [""] * (needed - len(cells))
+        values = dict(zip(fields, map(unneutralise, pick(padded)), strict=True))
         lines.append(Line(number, values))
     if problems:
         raise ImportFileError(problems)
     return Table(shown, encoding, delimiter, columns, lines, ignored)
+
+
+def _picker(indexes: list[int]) -> Callable[[list[str]], tuple[str, ...]]:
+    """A fast function giving the cells at `indexes` as a tuple."""
+    if len(indexes) > 1:
+        return itemgetter(*indexes)
+    return lambda cells: tuple(cells[index] for index in indexes)
 
 
 def _numbered_rows(reader: Any) -> list[tuple[int, list[str]]]:
@@ -333,16 +346,17 @@ class Group:
 def _group_lines(table: Table, problems: list[str]) -> list[Group]:
     groups: dict[str, Group] = {}
     for line in table.lines:
-        cleaned, field_problems = registry.clean_fields(line.values)
+        cleaned, field_problems = registry_fields.clean_fields(line.values)
         for problem in field_problems:
             problems.append(f"{table.where(line.number, problem.field)}: {problem.message}")
         if field_problems:
             continue
         key = cleaned["name_key"] or ""
-        if key not in groups:
+        group = groups.get(key)
+        if group is None:
             groups[key] = Group([(line, cleaned)])
             continue
-        first_line, first = groups[key].first
+        first_line, first = group.first
         for name in ORGANISATION_KEYS:
             if cleaned.get(name) and first.get(name) and cleaned[name] != first[name]:
                 problems.append(
@@ -350,7 +364,7 @@ def _group_lines(table: Table, problems: list[str]) -> list[Group]:
                     f"{first_line.number}'s {first[name]!r} for the same organisation. "
                     "Make them agree, or leave the cell empty on the later line."
                 )
-        groups[key].cleaned.append((line, cleaned))
+        group.cleaned.append((line, cleaned))
     return list(groups.values())
 
 
@@ -362,77 +376,122 @@ def _given(cleaned: Mapping[str, str | None]) -> dict[str, str | None]:
     }
 
 
+@dataclass
+class Prepared:
+    """A file read and every line checked: what the import writes, and what is wrong."""
+
+    table: Table
+    groups: list[Group]
+    problems: list[str]
+
+
+def prepare(path: Path) -> Prepared:
+    """Read and check a file without the database, so the write lock is held only to write."""
+    table = read_table(path)
+    problems: list[str] = []
+    groups = _group_lines(table, problems)
+    return Prepared(table, groups, problems)
+
+
 class _Importer:
-    def __init__(
-        self, session: Session, table: Table, report: ImportReport, update: bool, actor: str
-    ) -> None:
+    """Applies each group of lines against the registry held in memory."""
+
+    def __init__(self, session: Session, prepared: Prepared, update: bool, actor: str) -> None:
         self.session = session
-        self.table = table
-        self.report = report
+        self.table = prepared.table
+        self.groups = prepared.groups
         self.update = update
         self.actor = actor
-        self.problems: list[str] = []
-        self.added_at: dict[int, int] = {}  # organisation id -> line that added it
+        self.problems: list[str] = list(prepared.problems)
+        self.index = RegistryIndex.load(session)
+        self.pending = PendingWrites(session, self.index, actor)
+        # Outcomes wait for the final flush: an organisation added has no id until then.
+        self.outcomes: list[tuple[Group, str, str, Known]] = []
+        self.counts = {"add": 0, "update": 0, "skip": 0}
 
-    def run(self) -> list[str]:
-        for group in _group_lines(self.table, self.problems):
+    def run(self, report: ImportReport) -> list[str]:
+        for group in self.groups:
             self._apply(group)
+        self.pending.flush()
+        for group, action, reason, known in self.outcomes:
+            for index, (line, cleaned) in enumerate(group.cleaned):
+                why = reason if index == 0 else f"another contact for line {group.first[0].number}"
+                name = cleaned.get("name") or ""
+                outcome = RowOutcome(
+                    line.number, action, name, why, known.id, cleaned.get("listing")
+                )
+                report.rows.append(outcome)
+        report.added, report.updated, report.skipped = (
+            self.counts["add"],
+            self.counts["update"],
+            self.counts["skip"],
+        )
         return self.problems
 
-    def _outcome(self, group: Group, action: str, reason: str, organisation_id: int | None) -> None:
-        for index, (line, cleaned) in enumerate(group.cleaned):
-            why = reason if index == 0 else f"another contact for line {group.first[0].number}"
-            self.report.rows.append(
-                RowOutcome(
-                    line.number,
-                    action,
-                    cleaned.get("name") or "",
-                    why,
-                    organisation_id,
-                    cleaned.get("listing"),
-                )
-            )
+    def _outcome(self, group: Group, action: str, reason: str, known: Known) -> None:
+        self.counts[action] += 1
+        self.outcomes.append((group, action, reason, known))
+
+    def _with_ids(self, duplicates: list[registry.Duplicate]) -> list[registry.Duplicate]:
+        """The duplicates, after writing any a line above added (a message shows ids)."""
+        if any(duplicate.organisation.id is None for duplicate in duplicates):
+            self.pending.flush()
+        return duplicates
 
     def _apply(self, group: Group) -> None:
         line, cleaned = group.first
-        duplicates = registry.find_duplicates(
-            self.session,
-            name_key=cleaned.get("name_key"),
-            email_keys=group.email_keys(),
-            website_domain=cleaned.get("website_domain"),
+        duplicates = self.index.duplicates(
+            cleaned.get("name_key"), group.email_keys(), cleaned.get("website_domain")
         )
         if not duplicates:
             self._add(group)
-        elif len(duplicates) > 1 and self.update:
-            listed = "; ".join(duplicate.describe() for duplicate in duplicates)
+            return
+        first = duplicates[0].organisation
+        assert isinstance(first, Known)
+        if len(duplicates) > 1 and self.update:
+            listed = "; ".join(d.describe() for d in self._with_ids(duplicates))
             self.problems.append(
                 f"{self.table.where(line.number)}: {cleaned['name']!r} matches more than one "
                 f"organisation ({listed}), so it is unclear which to update. Correct the line "
                 "or merge those organisations first (org merge)."
             )
-        elif self.update and duplicates[0].organisation.id not in self.added_at:
-            self._update(group, duplicates[0].organisation)
+        elif self.update and first.added_line is None:
+            self._update(group, first)
         else:
-            self._skip(group, duplicates)
+            self._skip(group, duplicates, first)
 
     def _add(self, group: Group) -> None:
         line, cleaned = group.first
         source = f"import {self.table.path} line {line.number}"
-        organisation = registry.create(self.session, cleaned, actor=self.actor, source=source)
+        wanted = cleaned.get("slug") or names.slugify(cleaned["name"] or "")
+        values = registry.organisation_values(cleaned, self.index.unique_slug(wanted))
+        known = Known(
+            None,
+            values["name"],
+            values["slug"],
+            name_key=values["name_key"],
+            website_domain=values["website_domain"],
+            added_line=line.number,
+        )
+        pending = PendingAdd(known, values, source)
+        if registry_fields.has_contact(cleaned):
+            pending.contacts.append(registry_fields.contact_values(cleaned))
         for _line, extra in group.cleaned[1:]:
-            registry.apply_changes(
-                self.session,
-                organisation,
-                _contact_only(extra),
-                actor=self.actor,
-                source=source,
-                add_contact=True,
+            known_emails = {contact["email_key"] for contact in pending.contacts}
+            contact = registry_fields.new_contact(
+                extra, has_contacts=bool(pending.contacts), known_emails=known_emails
             )
-        self.added_at[organisation.id] = line.number
-        self.report.added += 1
-        self._outcome(group, "add", "new organisation", organisation.id)
+            if contact is not None:
+                pending.contacts.append(contact)
+                pending.contacts_added += 1
+        known.emails = [(c["email_key"], c["email"]) for c in pending.contacts if c["email_key"]]
+        self.pending.add(pending)
+        self._outcome(group, "add", "new organisation", known)
 
-    def _update(self, group: Group, organisation: Organisation) -> None:
+    def _update(self, group: Group, known: Known) -> None:
+        self.pending.flush()  # the registry's events stay in file order
+        organisation = self.session.get(Organisation, known.id)
+        assert organisation is not None
         line, _ = group.first
         source = f"import {self.table.path} line {line.number}"
         changed: list[str] = []
@@ -446,42 +505,46 @@ class _Importer:
                 source=source,
                 add_contact=True,
             )
+        self.index.refresh(known, organisation)
         if changed:
-            self.report.updated += 1
             fields = ", ".join(dict.fromkeys(changed))
-            self._outcome(group, "update", f"updated {fields}", organisation.id)
+            self._outcome(group, "update", f"updated {fields}", known)
         else:
-            self.report.skipped += 1
             reason = f"already in the registry as {registry.label(organisation)}; no change"
-            self._outcome(group, "skip", reason, organisation.id)
+            self._outcome(group, "skip", reason, known)
 
-    def _skip(self, group: Group, duplicates: list[registry.Duplicate]) -> None:
-        first = duplicates[0].organisation
-        earlier = self.added_at.get(first.id)
-        if earlier is not None:
-            reason = f"repeats line {earlier} ({duplicates[0].reason})"
+    def _skip(self, group: Group, duplicates: list[registry.Duplicate], first: Known) -> None:
+        if first.added_line is not None:
+            reason = f"repeats line {first.added_line} ({duplicates[0].reason})"
         else:
-            listed = "; ".join(duplicate.describe() for duplicate in duplicates)
+            listed = "; ".join(d.describe() for d in self._with_ids(duplicates))
             hint = "" if self.update else " (use --update to update it)"
             reason = f"already in the registry as {listed}{hint}"
-        self.report.skipped += 1
-        self._outcome(group, "skip", reason, first.id)
+        self._outcome(group, "skip", reason, first)
 
 
 def _contact_only(cleaned: Mapping[str, str | None]) -> dict[str, str | None]:
-    return {key: cleaned[key] for key in (*registry.CONTACT_FIELDS, "email_key") if key in cleaned}
+    keys = (*registry_fields.CONTACT_FIELDS, "email_key")
+    return {key: cleaned[key] for key in keys if key in cleaned}
 
 
 def import_file(
     session: Session, path: Path, *, update: bool, dry_run: bool, actor: str
 ) -> ImportReport:
     """Import a CSV file into the registry, all or nothing; raise ImportFileError listing all."""
-    table = read_table(path)
+    return import_prepared(session, prepare(path), update=update, dry_run=dry_run, actor=actor)
+
+
+def import_prepared(
+    session: Session, prepared: Prepared, *, update: bool, dry_run: bool, actor: str
+) -> ImportReport:
+    """Write a prepared file into the registry, all or nothing; raise ImportFileError."""
+    table = prepared.table
     report = ImportReport(table.path, table.encoding, table.delimiter, dry_run)
     report.ignored_columns = list(table.ignored)
     savepoint = session.begin_nested()
     try:
-        problems = _Importer(session, table, report, update, actor).run()
+        problems = _Importer(session, prepared, update, actor).run(report)
     except BaseException:
         savepoint.rollback()
         raise

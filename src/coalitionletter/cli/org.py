@@ -327,10 +327,14 @@ def import_(app: AppContext, file: Path, dry_run: bool, update: bool, quiet: boo
     """
     from coalitionletter import registry_import
 
-    with core_errors(), app.database.writing() as session:
-        report = registry_import.import_file(
-            session, file, update=update, dry_run=dry_run, actor=app.settings.staff_name
-        )
+    with core_errors():
+        database = app.database
+        # Read and check the file first: the write lock is then held only while writing.
+        prepared = registry_import.prepare(file)
+        with database.writing() as session:
+            report = registry_import.import_prepared(
+                session, prepared, update=update, dry_run=dry_run, actor=app.settings.staff_name
+            )
     for row in report.rows:
         # A skipped line is something staff must see even when asking for quiet.
         if not quiet or row.action == "skip":
