@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import re
 import socket
+import warnings
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from click.testing import CliRunner
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from coalitionletter.cli import cli
@@ -84,6 +87,24 @@ def test_a_read_session_cannot_write_on_postgresql(pg_database: Database) -> Non
         s.flush()
     with pg_database.reading() as session:
         assert session.query(Organisation).count() == 0
+
+
+@pytest.mark.postgres
+def test_a_database_let_go_closes_its_connections_cleanly(pg_url: str) -> None:
+    name = make_url(pg_url).database
+    database = Database(pg_url)
+    with database.reading() as session:
+        session.execute(text("SELECT 1"))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        del database, session
+        gc.collect()
+    assert [w for w in caught if issubclass(w.category, ResourceWarning)] == []
+    watcher = Database(pg_url.replace(f"/{name}", "/postgres"))
+    with watcher.reading() as session:
+        count = text("SELECT count(*) FROM pg_stat_activity WHERE datname = :name")
+        assert session.execute(count, {"name": name}).scalar() == 0
+    watcher.dispose()
 
 
 @pytest.mark.postgres
