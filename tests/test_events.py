@@ -1,6 +1,10 @@
 """The event log: append-only, each entry chained to the one before by hash."""
 
-from sqlalchemy import update
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
 from coalitionletter import events
 from coalitionletter.db import Database
@@ -44,3 +48,65 @@ def test_entries_are_numbered_per_chain(database: Database) -> None:
     with database.writing() as session:
         other = events.record(session, chain="registry", kind="note", actor="staff")
     assert other.seq == 1
+
+
+class _Undo(Exception):
+    """Raised to roll a transaction back after reading what it wrote."""
+
+
+WHEN = datetime(2026, 11, 28, 12, 0, 0, 123456, tzinfo=UTC)
+ENTRIES = [
+    events.Entry("organisation_added", "staff", organisation_id=7, detail={"name": "Ünïcode ’"}),
+    events.Entry("note", "importer", campaign_id=2, invitation_id=3, ip="127.0.0.1"),
+    events.Entry("organisation_edited", "staff", organisation_id=7, text_hash="b" * 64),
+]
+
+
+def _one_by_one(session: Session, entries: list[events.Entry]) -> list[str]:
+    return [
+        events.record(
+            session,
+            chain="registry",
+            kind=entry.kind,
+            actor=entry.actor,
+            campaign_id=entry.campaign_id,
+            organisation_id=entry.organisation_id,
+            invitation_id=entry.invitation_id,
+            ip=entry.ip,
+            text_hash=entry.text_hash,
+            detail=entry.detail,
+            created_at=WHEN,
+        ).hash
+        for entry in entries
+    ]
+
+
+def test_record_many_makes_the_same_chain_as_recording_one_by_one(database: Database) -> None:
+    with database.writing() as session:
+        events.record(session, chain="registry", kind="note", actor="staff")
+    with pytest.raises(_Undo), database.writing() as session:
+        expected = _one_by_one(session, ENTRIES)
+        raise _Undo
+    with database.writing() as session:
+        hashes = events.record_many(session, chain="registry", entries=ENTRIES, created_at=WHEN)
+    assert hashes == expected
+    with database.reading() as session:
+        assert events.verify(session, "registry") == []
+        stored = session.scalars(select(Event.hash).where(Event.seq > 1).order_by(Event.seq))
+        assert list(stored) == expected
+
+
+def test_record_many_starts_a_new_chain_and_record_continues_it(database: Database) -> None:
+    with database.writing() as session:
+        events.record_many(session, chain="campaign:new", entries=ENTRIES[:2])
+        after = events.record(session, chain="campaign:new", kind="note", actor="staff")
+    assert after.seq == 3
+    with database.reading() as session:
+        assert events.verify(session, "campaign:new") == []
+
+
+def test_record_many_of_nothing_writes_nothing(database: Database) -> None:
+    with database.writing() as session:
+        assert events.record_many(session, chain="registry", entries=[]) == []
+    with database.reading() as session:
+        assert session.scalar(select(func.count()).select_from(Event)) == 0

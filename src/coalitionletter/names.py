@@ -128,6 +128,10 @@ def name_key(name: str) -> str:
     if text.isascii():
         # NFKC leaves ASCII as it is and casefold is lower(): the same key, faster.
         return text.lower().translate(_ASCII_PZC_DROPPED)
+    return _folded(text)
+
+
+def _folded(text: str) -> str:
     folded = unicodedata.normalize("NFKC", text).casefold()
     folded = unicodedata.normalize("NFKC", folded)
     return "".join(char for char in folded if unicodedata.category(char)[0] not in "PZC")
@@ -155,6 +159,12 @@ def _separates_words(char: str) -> bool:
     return unicodedata.category(char)[0] in "PZ" and char not in APOSTROPHES
 
 
+def _spaced(name: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", name)
+    # Dashes and other punctuation separate words; apostrophes join them (lawyers-guild).
+    return "".join(" " if _separates_words(char) else char for char in decomposed)
+
+
 _ASCII = [chr(code) for code in range(128)]
 _ASCII_PZC_DROPPED = str.maketrans(
     {char: None for char in _ASCII if unicodedata.category(char)[0] in "PZC"}
@@ -164,12 +174,8 @@ _ASCII_PZ_SPACED = str.maketrans({char: " " for char in _ASCII if _separates_wor
 
 def slugify(name: str) -> str:
     """A lowercase ASCII slug for command lines and file names ("org" when none is left)."""
-    if name.isascii():
-        spaced = name.translate(_ASCII_PZ_SPACED)  # what the loop below gives for ASCII
-    else:
-        decomposed = unicodedata.normalize("NFKD", name)
-        # Dashes and other punctuation separate words; apostrophes join them (lawyers-guild).
-        spaced = "".join(" " if _separates_words(char) else char for char in decomposed)
+    # For ASCII the table gives what _spaced gives, without NFKD and a loop.
+    spaced = name.translate(_ASCII_PZ_SPACED) if name.isascii() else _spaced(name)
     ascii_text = spaced.encode("ascii", "ignore").decode("ascii").lower()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")[:SLUG_MAX].strip("-")
     if not slug:

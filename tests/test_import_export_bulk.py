@@ -1,0 +1,126 @@
+"""A large import goes in whole, every line with its contact and its event, and duplicates
+are caught against the registry and between lines however far apart they are."""
+
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy import select
+
+from coalitionletter import events, registry_import
+from coalitionletter.db import Database
+from coalitionletter.models import Contact, Event, Organisation
+
+MakeCsv = Callable[..., Path]
+HEADER = ["Organisation", "Country", "Website", "Contact", "Email"]
+
+
+def _import(database: Database, path: Path, **options: bool) -> registry_import.ImportReport:
+    with database.writing() as session:
+        return registry_import.import_file(
+            session,
+            path,
+            update=options.get("update", False),
+            dry_run=options.get("dry_run", False),
+            actor="test",
+        )
+
+
+def _generated(count: int) -> list[list[str]]:
+    return [
+        [f"Generated Rights Group {n}", "GB", f"org{n}.example.org", f"Person {n}", f"o{n}@x.org"]
+        for n in range(count)
+    ]
+
+
+def test_three_thousand_generated_rows_land_each_with_its_contact_and_its_event(
+    database: Database, make_csv: MakeCsv
+) -> None:
+    rows = _generated(3000)
+    report = _import(database, make_csv(HEADER, *rows))
+    assert (report.added, report.skipped) == (3000, 0)
+    with database.reading() as session:
+        stored = session.execute(
+            select(Organisation.id, Organisation.name, Organisation.website_domain, Contact.email)
+            .join(Contact, Contact.organisation_id == Organisation.id)
+            .order_by(Organisation.id)
+        ).all()
+        added = set(
+            session.scalars(select(Event.organisation_id).where(Event.kind == "organisation_added"))
+        )
+        problems = events.verify(session, events.REGISTRY_CHAIN)
+    assert [(name, domain, email) for _, name, domain, email in stored] == [
+        (row[0], row[2], row[4]) for row in rows
+    ]
+    assert report.organisation_ids() == [organisation_id for organisation_id, *_ in stored]
+    assert set(added) == {organisation_id for organisation_id, *_ in stored}
+    assert problems == []
+
+
+def test_a_line_repeating_an_email_or_website_of_a_line_far_above_is_skipped_naming_it(
+    database: Database, make_csv: MakeCsv
+) -> None:
+    rows = _generated(500)
+    rows.append(["Another Name Entirely", "", "", "", "O7@X.org"])
+    rows.append(["Yet Another Name", "", "https://www.org9.example.org/about", "", ""])
+    report = _import(database, make_csv(HEADER, *rows))
+    assert report.added == 500
+    assert report.rows[-2].reason == "repeats line 9 (the same email address o7@x.org)"
+    assert (
+        report.rows[-1].reason
+        == "repeats line 11 (a website on the same domain (org9.example.org))"
+    )
+
+
+def test_a_line_matching_the_registry_and_a_line_above_names_both_with_their_ids(
+    database: Database, make_csv: MakeCsv, new_org: Callable[..., int]
+) -> None:
+    kept = new_org("Existing Forum", website="existing.example.org")
+    path = make_csv(
+        ["Organisation", "Website", "Email"],
+        ["New Forum", "", "new@x.org"],
+        ["Existing Forum", "", "new@x.org"],
+    )
+    report = _import(database, path)
+    added = report.rows[0].organisation_id
+    assert added is not None
+    assert report.rows[1].reason == (
+        f"already in the registry as #{kept} Existing Forum (slug existing-forum): the same "
+        f"name (ignoring case, spaces, punctuation and a leading The); #{added} New Forum "
+        "(slug new-forum): the same email address new@x.org (use --update to update it)"
+    )
+
+
+def test_an_update_between_adds_keeps_the_registry_chain_in_file_order(
+    database: Database, make_csv: MakeCsv, new_org: Callable[..., int]
+) -> None:
+    new_org("Existing Forum")
+    path = make_csv(
+        ["Organisation", "Country"],
+        ["First New", "GB"],
+        ["Existing Forum", "FR"],
+        ["Second New", "DE"],
+    )
+    report = _import(database, path, update=True)
+    assert [row.action for row in report.rows] == ["add", "update", "add"]
+    with database.reading() as session:
+        kinds = session.execute(
+            select(Event.kind, Event.detail).where(Event.seq > 1).order_by(Event.seq)
+        ).all()
+        assert events.verify(session, events.REGISTRY_CHAIN) == []
+    assert [kind for kind, _ in kinds] == [
+        "organisation_added",
+        "organisation_edited",
+        "organisation_added",
+    ]
+    assert "line 2" in kinds[0][1] and "line 3" in kinds[1][1] and "line 4" in kinds[2][1]
+
+
+def test_a_slug_taken_earlier_in_the_same_file_gets_the_next_number(
+    database: Database, make_csv: MakeCsv
+) -> None:
+    path = make_csv(["Organisation", "Slug"], ["Alpha Group", "shared"], ["Beta Group", "shared"])
+    report = _import(database, path)
+    with database.reading() as session:
+        slugs = session.scalars(select(Organisation.slug).order_by(Organisation.id)).all()
+    assert report.added == 2
+    assert slugs == ["shared", "shared-2"]

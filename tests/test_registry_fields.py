@@ -1,0 +1,94 @@
+"""Field checks take fast paths for everyday values; each gives exactly the slow path's answer."""
+
+import pytest
+from email_validator import EmailNotValidError, validate_email
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from coalitionletter import names, registry_fields
+from coalitionletter.errors import RegistryError
+
+ASCII = st.text(st.characters(max_codepoint=127), max_size=30)
+# Characters an address is made of, and the ones that trip validators up.
+LOCAL = st.lists(st.sampled_from([*"ab0._+-"]), min_size=1, max_size=6).map("".join)
+LABEL = st.lists(
+    st.sampled_from(["a", "b", "0", "-", "xn--", "test", "local", "org"]), min_size=1, max_size=4
+).map("".join)
+DOMAIN = st.lists(LABEL, min_size=1, max_size=3).map(".".join)
+EMAILISH = st.builds(lambda local, domain: f"{local}@{domain}", LOCAL, DOMAIN)
+
+
+def _accepted_by_email_validator(text: str) -> bool:
+    try:
+        validate_email(text, check_deliverability=False)
+    except EmailNotValidError:
+        return False
+    return True
+
+
+@settings(max_examples=1500, deadline=None)
+@given(EMAILISH)
+def test_every_address_the_fast_path_accepts_email_validator_accepts(text: str) -> None:
+    if registry_fields._plainly_valid_email(text):
+        assert _accepted_by_email_validator(text)
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "a@x.test",
+        "a@b.123",
+        "a..b@x.org",
+        ".a@x.org",
+        "a@-x.org",
+        "a@x-.org",
+        "a@x_y.org",
+        "x@x.org.",
+        "a@localhost",
+        "a@xn--abc.org",
+        "a@sub.onion",
+    ],
+)
+def test_an_address_email_validator_refuses_is_refused_with_its_reason(address: str) -> None:
+    with pytest.raises(RegistryError, match="is not a valid address"):
+        registry_fields.clean_email(address)
+
+
+@pytest.mark.parametrize("address", ["Office@Example.ORG", "a+b@x.internal", "a@x.xn--p1ai"])
+def test_an_address_email_validator_accepts_is_kept_as_given_with_a_folded_key(
+    address: str,
+) -> None:
+    assert registry_fields.clean_email(address) == (address, address.casefold())
+
+
+@settings(max_examples=500, deadline=None)
+@given(ASCII)
+def test_the_ascii_name_key_is_the_unicode_one(text: str) -> None:
+    assert names.name_key(text) == names._folded(names.default_sort_name(text.strip()))
+
+
+@settings(max_examples=500, deadline=None)
+@given(ASCII)
+def test_the_ascii_slug_spacing_is_the_unicode_one(text: str) -> None:
+    assert text.translate(names._ASCII_PZ_SPACED) == names._spaced(text)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(max_size=12))
+def test_a_printable_value_has_no_refused_character(text: str) -> None:
+    slow = next(
+        (
+            (index + 1, char)
+            for index, char in enumerate(text)
+            if char not in names.ALLOWED_FORMAT
+            and names.unicodedata.category(char) in names.REFUSED_CATEGORIES
+        ),
+        None,
+    )
+    assert names.refused_character(text) == slow
+
+
+def test_a_repeated_country_refused_once_is_refused_again() -> None:
+    for _ in range(2):
+        _cleaned, problems = registry_fields.clean_fields({"country": "Narnia"})
+        assert [p.field for p in problems] == ["country"]
