@@ -187,7 +187,7 @@ def _smtplib_loop(port: int, messages: list[tuple[str, list[str], bytes]]) -> No
 
 def b7_sending(quick: bool) -> Result:
     """B7: `invite CAMPAIGN --all` to a local SMTP server against a plain smtplib loop."""
-    count = 200 if quick else 1_000
+    count = 100 if quick else 1_000
     repeats = 2 if quick else 5
     work = Path(tempfile.mkdtemp(prefix="coalitionletter-bench-"))
     sink = start_sink(work)
