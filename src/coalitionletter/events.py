@@ -12,7 +12,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -103,7 +103,7 @@ def record(
     created = _utc(created_at)
     values = _entry_values(
         chain,
-        head,
+        (head.length, head.head_hash),
         Entry(kind, actor, campaign_id, organisation_id, invitation_id, ip, text_hash, detail),
         created,
         _timestamp(created),
@@ -116,8 +116,7 @@ def record(
     return event
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(NamedTuple):
     """One event for `record_many`: what `record` takes, apart from the chain."""
 
     kind: str
@@ -131,12 +130,12 @@ class Entry:
 
 
 def _entry_values(
-    chain: str, head: EventChain, entry: Entry, created: datetime, stamp: str
+    chain: str, after: tuple[int, str], entry: Entry, created: datetime, stamp: str
 ) -> dict[str, Any]:
-    """The row that follows a chain's head, its hash included (`stamp`: `created` as text)."""
+    """The row after (seq, hash) of a chain, its hash included (`stamp`: `created` as text)."""
     values: dict[str, Any] = {
         "chain": chain,
-        "seq": head.length + 1,
+        "seq": after[0] + 1,
         "kind": entry.kind,
         "campaign_id": entry.campaign_id,
         "organisation_id": entry.organisation_id,
@@ -146,7 +145,7 @@ def _entry_values(
         "text_hash": entry.text_hash,
         "detail": _canonical(dict(entry.detail or {})),
         "created_at": created,
-        "prev_hash": head.head_hash,
+        "prev_hash": after[1],
     }
     values["hash"] = _digest({**values, "created_at": stamp})
     return values
@@ -176,11 +175,13 @@ def record_many(
     stamp = _timestamp(created)
     rows = []
     hashes = []
+    last = (head.length, head.head_hash)
     for entry in entries:
-        values = _entry_values(chain, head, entry, created, stamp)
-        head.length, head.head_hash = values["seq"], values["hash"]
+        values = _entry_values(chain, last, entry, created, stamp)
+        last = (values["seq"], values["hash"])
         rows.append(tuple(values[key] for key in _ROW_KEYS))
         hashes.append(values["hash"])
+    head.length, head.head_hash = last
     session.flush()  # the head's new hash; the rows go in below, past the ORM
     bulk_sql.insert_rows(session, Event.__table__, _ROW_KEYS, rows, {"created_at": created})
     return hashes

@@ -108,11 +108,17 @@ def clean_text(
 
 def clean_name(value: str | None, field: str, *, max_length: int) -> str:
     """An organisation's name, checked: required, printable, with a letter or digit in it."""
+    return clean_name_and_key(value, field, max_length=max_length)[0]
+
+
+def clean_name_and_key(value: str | None, field: str, *, max_length: int) -> tuple[str, str]:
+    """`clean_name` and the name's duplicate key, which the check computes anyway."""
     text = clean_text(value, field, max_length=max_length, required=True)
     assert text is not None
-    if not name_key(text):
+    key = name_key(text)
+    if not key:
         raise TextError(f"{field} {text!r} has no letter or digit in it. Give the real name.")
-    return text
+    return text, key
 
 
 def name_key(name: str) -> str:

@@ -220,6 +220,8 @@ class PendingWrites:
             yield registry.added_entry(
                 add.known.id, add.values, actor=self.actor, source=add.source
             )
+            if not add.contacts_added:
+                continue
             detail = registry.change_detail({}, add.source, ["contact added"])
             for _ in range(add.contacts_added):
                 yield registry.edited_entry(

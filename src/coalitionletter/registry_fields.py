@@ -146,15 +146,16 @@ def _plainly_valid_email(text: str) -> bool:
     match = PLAIN_EMAIL.match(text)
     if match is None or len(match.group(1)) > 64:
         return False
-    domain = match.group(2).casefold()
-    return not any(domain == d or domain.endswith("." + d) for d in _special_use_domains())
+    labels = match.group(2).casefold().split(".")
+    suffixes = {".".join(labels[start:]) for start in range(len(labels))}
+    return suffixes.isdisjoint(_special_use_domains())
 
 
 @cache
-def _special_use_domains() -> tuple[str, ...]:
+def _special_use_domains() -> frozenset[str]:
     from email_validator import SPECIAL_USE_DOMAIN_NAMES
 
-    return tuple(SPECIAL_USE_DOMAIN_NAMES)
+    return frozenset(SPECIAL_USE_DOMAIN_NAMES)
 
 
 def _validate_email(text: str) -> None:
@@ -217,8 +218,8 @@ def clean_listing(value: str | None) -> str | None:
 
 
 def _clean_name(value: str | None) -> dict[str, str | None]:
-    name = names.clean_name(value, "Name", max_length=NAME_MAX)
-    return {"name": name, "name_key": names.name_key(name)}
+    name, key = names.clean_name_and_key(value, "Name", max_length=NAME_MAX)
+    return {"name": name, "name_key": key}
 
 
 def _clean_website_field(value: str | None) -> dict[str, str | None]:

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import codecs
 import csv
+import gc
 import io
 import json
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from operator import itemgetter
 from pathlib import Path
@@ -385,11 +387,29 @@ class Prepared:
     problems: list[str]
 
 
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a large file's rows are in memory.
+
+    The import makes a few small objects per line, none in a cycle; with 100,000
+    lines held, each of the collector's passes walks them all again, which
+    measured at a fifth of the import's time.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def prepare(path: Path) -> Prepared:
     """Read and check a file without the database, so the write lock is held only to write."""
-    table = read_table(path)
-    problems: list[str] = []
-    groups = _group_lines(table, problems)
+    with _cyclic_gc_paused():
+        table = read_table(path)
+        problems: list[str] = []
+        groups = _group_lines(table, problems)
     return Prepared(table, groups, problems)
 
 
@@ -544,7 +564,8 @@ def import_prepared(
     report.ignored_columns = list(table.ignored)
     savepoint = session.begin_nested()
     try:
-        problems = _Importer(session, prepared, update, actor).run(report)
+        with _cyclic_gc_paused():
+            problems = _Importer(session, prepared, update, actor).run(report)
     except BaseException:
         savepoint.rollback()
         raise
