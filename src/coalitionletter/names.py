@@ -178,12 +178,17 @@ _ASCII_PZC_DROPPED = str.maketrans(
 _ASCII_PZ_SPACED = str.maketrans({char: " " for char in _ASCII if _separates_words(char)})
 
 
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
+
+
 def slugify(name: str) -> str:
     """A lowercase ASCII slug for command lines and file names ("org" when none is left)."""
-    # For ASCII the table gives what _spaced gives, without NFKD and a loop.
-    spaced = name.translate(_ASCII_PZ_SPACED) if name.isascii() else _spaced(name)
-    ascii_text = spaced.encode("ascii", "ignore").decode("ascii").lower()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")[:SLUG_MAX].strip("-")
+    # For ASCII the table gives what _spaced gives, without NFKD, a loop or re-encoding.
+    if name.isascii():
+        ascii_text = name.translate(_ASCII_PZ_SPACED).lower()
+    else:
+        ascii_text = _spaced(name).encode("ascii", "ignore").decode("ascii").lower()
+    slug = _NOT_SLUG.sub("-", ascii_text).strip("-")[:SLUG_MAX].strip("-")
     if not slug:
         return "org"
     # An all-digit slug would be read as an id by find_organisation.

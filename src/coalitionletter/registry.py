@@ -36,6 +36,18 @@ from coalitionletter.registry_fields import (
 )
 
 L = TypeVar("L", bound="Listed")
+# An organisation's own columns, as cleaned values name them.
+ORGANISATION_COLUMNS = (
+    "slug",
+    "name",
+    "name_key",
+    "sort_name",
+    "country",
+    "org_type",
+    "website",
+    "website_domain",
+    "notes",
+)
 SAME_NAME = "the same name (ignoring case, spaces, punctuation and a leading The)"
 
 
@@ -419,17 +431,7 @@ def apply_changes(
     if "sort_name" in cleaned and not cleaned["sort_name"]:
         cleaned["sort_name"] = names.default_sort_name(cleaned.get("name") or organisation.name)
     changed: dict[str, Any] = {}
-    for key in (
-        "slug",
-        "name",
-        "name_key",
-        "sort_name",
-        "country",
-        "org_type",
-        "website",
-        "website_domain",
-        "notes",
-    ):
+    for key in ORGANISATION_COLUMNS:
         if key in cleaned and getattr(organisation, key) != cleaned[key]:
             if key not in {"name_key", "website_domain"}:
                 changed[key] = {"from": getattr(organisation, key), "to": cleaned[key]}

@@ -24,17 +24,7 @@ from coalitionletter.models import Contact, Organisation, utcnow
 
 _ORGANISATIONS = Organisation.__table__
 _CONTACTS = Contact.__table__
-ORGANISATION_KEYS = (
-    "slug",
-    "name",
-    "name_key",
-    "sort_name",
-    "country",
-    "org_type",
-    "website",
-    "website_domain",
-    "notes",
-)
+ORGANISATION_KEYS = registry.ORGANISATION_COLUMNS
 CONTACT_KEYS = ("name", "title", "email", "email_key", "language")
 
 

@@ -90,10 +90,14 @@ class FieldsError(RegistryError):
 
 def website_key(parts: SplitResult) -> str:
     """What two websites share when they are one organisation's: the domain, without www."""
-    host = (parts.hostname or "").casefold().rstrip(".")
+    return _domain_key(parts.hostname or "", parts.path)
+
+
+def _domain_key(hostname: str, path: str) -> str:
+    host = hostname.casefold().rstrip(".")
     host = host.removeprefix("www.").removeprefix("m.")
     if host in SHARED_HOSTS:
-        segment = parts.path.strip("/").split("/", 1)[0].casefold()
+        segment = path.strip("/").split("/", 1)[0].casefold()
         return f"{host}/{segment}" if segment else host
     return host
 
@@ -121,7 +125,7 @@ def clean_website(value: str | None) -> tuple[str | None, str | None]:
         )
     if len(address) > URL_MAX:
         raise RegistryError(f"Website is longer than {URL_MAX} characters. Shorten it.")
-    return address, website_key(parts)
+    return address, _domain_key(host, parts.path)
 
 
 def clean_email(value: str | None) -> tuple[str | None, str | None]:
@@ -217,55 +221,62 @@ def clean_listing(value: str | None) -> str | None:
     return text
 
 
-def _clean_name(value: str | None) -> dict[str, str | None]:
-    name, key = names.clean_name_and_key(value, "Name", max_length=NAME_MAX)
-    return {"name": name, "name_key": key}
+Cleaner = Callable[[str | None, dict[str, str | None]], None]
 
 
-def _clean_website_field(value: str | None) -> dict[str, str | None]:
-    website, domain = clean_website(value)
-    return {"website": website, "website_domain": domain}
+def _clean_name(value: str | None, out: dict[str, str | None]) -> None:
+    out["name"], out["name_key"] = names.clean_name_and_key(value, "Name", max_length=NAME_MAX)
 
 
-def _clean_email_field(value: str | None) -> dict[str, str | None]:
-    email, key = clean_email(value)
-    return {"email": email, "email_key": key}
+def _clean_website_field(value: str | None, out: dict[str, str | None]) -> None:
+    out["website"], out["website_domain"] = clean_website(value)
 
 
-def _line(field_name: str, max_length: int) -> Callable[[str | None], dict[str, str | None]]:
-    def cleaner(value: str | None) -> dict[str, str | None]:
-        return {field_name: names.clean_text(value, LABELS[field_name], max_length=max_length)}
+def _clean_email_field(value: str | None, out: dict[str, str | None]) -> None:
+    out["email"], out["email_key"] = clean_email(value)
+
+
+def _one(
+    field_name: str, clean: Callable[[str | None], str | None], *, repeated: bool = False
+) -> Cleaner:
+    """A cleaner giving one field; `repeated` remembers its answers.
+
+    A spreadsheet repeats a few countries, types and titles on every line, so
+    their answers are remembered; a refused value raises every time
+    (exceptions are not cached).
+    """
+    function = lru_cache(maxsize=1024)(clean) if repeated else clean
+
+    def cleaner(value: str | None, out: dict[str, str | None]) -> None:
+        out[field_name] = function(value)
 
     return cleaner
 
 
-Cleaner = Callable[[str | None], dict[str, str | None]]
+def _text(
+    field_name: str, max_length: int, *, multiline: bool = False
+) -> Callable[..., str | None]:
+    label = LABELS[field_name]
+    return lambda value: names.clean_text(value, label, max_length=max_length, multiline=multiline)
 
 
-def _repeated(cleaner: Cleaner) -> Cleaner:
-    """Remember a cleaner's answers: a spreadsheet repeats a few countries, types, titles.
-
-    Only for values that come back as the same few strings; a refused value
-    raises every time (exceptions are not cached). Callers copy the dict.
-    """
-    return lru_cache(maxsize=1024)(cleaner)
+def _slug(value: str | None) -> str | None:
+    return names.check_slug(value) if (value or "").strip() else None
 
 
 CLEANERS: dict[str, Cleaner] = {
     "name": _clean_name,
-    "sort_name": _line("sort_name", NAME_MAX),
-    "slug": lambda value: {"slug": names.check_slug(value) if (value or "").strip() else None},
-    "country": _repeated(lambda value: {"country": countries.parse_country(value)}),
-    "org_type": _repeated(_line("org_type", TYPE_MAX)),
+    "sort_name": _one("sort_name", _text("sort_name", NAME_MAX)),
+    "slug": _one("slug", _slug),
+    "country": _one("country", countries.parse_country, repeated=True),
+    "org_type": _one("org_type", _text("org_type", TYPE_MAX), repeated=True),
     "website": _clean_website_field,
-    "notes": lambda value: {
-        "notes": names.clean_text(value, "Notes", max_length=NOTES_MAX, multiline=True)
-    },
-    "contact_name": _line("contact_name", NAME_MAX),
-    "contact_title": _repeated(_line("contact_title", NAME_MAX)),
+    "notes": _one("notes", _text("notes", NOTES_MAX, multiline=True)),
+    "contact_name": _one("contact_name", _text("contact_name", NAME_MAX)),
+    "contact_title": _one("contact_title", _text("contact_title", NAME_MAX), repeated=True),
     "email": _clean_email_field,
-    "language": _repeated(lambda value: {"language": clean_language(value)}),
-    "listing": _repeated(lambda value: {"listing": clean_listing(value)}),
+    "language": _one("language", clean_language, repeated=True),
+    "listing": _one("listing", clean_listing, repeated=True),
 }
 
 
@@ -280,7 +291,7 @@ def clean_fields(
         if cleaner is None:
             raise RegistryError(f"Unknown field {key!r}.")
         try:
-            cleaned.update(cleaner(value))
+            cleaner(value, cleaned)
         except RegistryError as exc:
             problems.append(FieldProblem(key, str(exc)))
     if "sort_name" in raw and "name" in cleaned and cleaned.get("sort_name") is None:
