@@ -79,9 +79,7 @@ def served(tmp_path_factory: pytest.TempPathFactory, postgres_server) -> Iterato
     mail.start()
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    write_config(home, mail.port, base_url=url)
-    with (home / "coalitionletter.toml").open("a", encoding="utf-8") as config:
-        config.write(f'[database]\nurl = "{pg_url}"\n')  # no secret_key: the key is shared
+    write_config(home, mail.port, base_url=url, db_url=pg_url)  # no secret_key: it is shared
     assert run_cli(home, "init").returncode == 0
     database = Database(pg_url)
     ids = add_organisations(database, ORGANISATIONS)
