@@ -15,7 +15,9 @@ empty otherwise, so `init` sees what it would see on a new SQLite file. Tests
 that only make sense on SQLite (they look at the signatories.db file) are
 marked `@pytest.mark.sqlite_only`; tests only for PostgreSQL are marked
 `@pytest.mark.postgres` and use `pg_url` or `pg_database`; they are skipped when
-PostgreSQL is not activated.
+PostgreSQL is not activated. A fixture that makes its own settings or runs the
+command in a subprocess takes `db_url` and passes it on (`load_settings(home,
+db=db_url)`, `--db`, or `[database] url`), as signon_workspace does.
 """
 
 from __future__ import annotations
@@ -42,10 +44,6 @@ PG_ENV = "COALITIONLETTER_TEST_PG"
 PG_VERSIONS = Path("/usr/lib/postgresql")  # Debian keeps each major version apart
 PREFERRED_VERSION = "15"
 DB_FIXTURES = frozenset({"database", "invoke"})
-# Fixtures that make their own workspace database from load_settings(home): a
-# test using one stays on SQLite until that fixture asks for `db_url` too (then
-# it is repeated on PostgreSQL by itself, with no change here).
-OWN_DATABASE_FIXTURES = frozenset({"signon_workspace"})
 _SETTING = pytest.StashKey[str]()
 
 
@@ -70,21 +68,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     asks_directly = "db_url" in inspect.signature(metafunc.function).parameters
     if not (DB_FIXTURES & set(metafunc.fixturenames) or asks_directly):
         return
-    if _uses_its_own_database(metafunc):
-        return
     metafunc.parametrize(
         "db_url",
         ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
         indirect=True,
     )
-
-
-def _uses_its_own_database(metafunc: pytest.Metafunc) -> bool:
-    definitions = metafunc.definition._fixtureinfo.name2fixturedefs
-    for name in OWN_DATABASE_FIXTURES & set(metafunc.fixturenames):
-        if "db_url" not in definitions[name][-1].argnames:
-            return True
-    return False
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
