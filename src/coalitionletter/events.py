@@ -71,6 +71,11 @@ def event_hash(event: Event) -> str:
     return _digest(payload)
 
 
+def lock_chain(session: Session, chain: str) -> None:
+    """Hold a chain's head until the transaction ends, so its writers queue behind this one."""
+    _lock_head(session, chain)
+
+
 def _lock_head(session: Session, chain: str) -> EventChain:
     query = select(EventChain).where(EventChain.name == chain).with_for_update()
     head = session.scalars(query).one_or_none()

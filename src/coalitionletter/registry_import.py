@@ -24,7 +24,7 @@ from typing import IO, Any
 
 from sqlalchemy.orm import Session
 
-from coalitionletter import names, registry, registry_fields
+from coalitionletter import events, names, registry, registry_fields
 from coalitionletter.errors import ImportFileError
 from coalitionletter.models import Organisation
 from coalitionletter.registry_bulk import Known, PendingAdd, PendingWrites, RegistryIndex
@@ -423,6 +423,9 @@ class _Importer:
         self.update = update
         self.actor = actor
         self.problems: list[str] = list(prepared.problems)
+        # Every registry change appends to its chain: holding the head first makes a
+        # second import (on PostgreSQL) wait, then read the registry with ours in it.
+        events.lock_chain(session, events.REGISTRY_CHAIN)
         self.index = RegistryIndex.load(session)
         self.pending = PendingWrites(session, self.index, actor)
         # Outcomes wait for the final flush: an organisation added has no id until then.
