@@ -330,13 +330,14 @@ def test_progress_is_shown_file_by_file(invoke, signed_founding, founding_home):
 
 
 def test_an_unchanged_rebuild_loads_neither_jinja_nor_weasyprint(
-    invoke, signed_founding, founding_home
+    invoke, signed_founding, founding_home, settings
 ):
     build_html(invoke)
     script = (
         "import sys\n"
         "from coalitionletter.cli import cli\n"
-        f"cli(['--home', {str(founding_home)!r}, 'build', '--format', 'html'],"
+        f"cli(['--home', {str(founding_home)!r}, '--db', {settings.db_url!r},"
+        " 'build', '--format', 'html'],"
         " standalone_mode=False)\n"
         "print('loaded:', sorted(m for m in ('jinja2', 'weasyprint', 'markdown_it', 'pyuca')"
         " if m in sys.modules))\n"

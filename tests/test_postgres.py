@@ -165,3 +165,13 @@ def test_every_command_prints_the_same_on_postgresql_as_on_sqlite(
     assert on_postgres[0].splitlines()[2:] == on_sqlite[0].splitlines()[2:]
     assert all(" -> 0\n" in output for output in on_postgres[:-2]), on_postgres
     assert " -> 1\n" in on_postgres[-2]  # the closed campaign refuses, on both
+
+
+@pytest.mark.postgres
+def test_init_on_postgresql_never_prints_the_password(pg_url: str, home: Path) -> None:
+    with_password = make_url(pg_url).set(password="s3cret-password")
+    result = CliRunner().invoke(
+        cli,
+        ["--home", str(home), "--db", with_password.render_as_string(hide_password=False), "init"],
+    )
+    assert "s3cret-password" not in result.output

@@ -29,7 +29,7 @@ def initialise(settings: Settings, database: Database) -> list[str]:
     db.upgrade(database)
     after = db.current_revision(database)
     if before is None:
-        lines = [f"Created the database at schema {after}: {database.url}"]
+        lines = [f"Created the database at schema {after}: {database.display_url}"]
     elif before != after:
         lines = [f"Upgraded the database from schema {before} to {after}; every row kept."]
     else:
