@@ -12,6 +12,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from sqlalchemy import select
@@ -157,6 +158,7 @@ def _entry_values(
 
 
 _ROW_KEYS = tuple(key for key in (*HASHED, "hash") if key != "created_at")
+_ROW = itemgetter(*_ROW_KEYS)
 
 
 def record_many(
@@ -184,7 +186,7 @@ def record_many(
     for entry in entries:
         values = _entry_values(chain, last, entry, created, stamp)
         last = (values["seq"], values["hash"])
-        rows.append(tuple(values[key] for key in _ROW_KEYS))
+        rows.append(_ROW(values))
         hashes.append(values["hash"])
     head.length, head.head_hash = last
     session.flush()  # the head's new hash; the rows go in below, past the ORM

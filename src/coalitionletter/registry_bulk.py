@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import select
@@ -26,6 +27,8 @@ _ORGANISATIONS = Organisation.__table__
 _CONTACTS = Contact.__table__
 ORGANISATION_KEYS = registry.ORGANISATION_COLUMNS
 CONTACT_KEYS = ("name", "title", "email", "email_key", "language")
+_ORGANISATION_ROW = itemgetter(*ORGANISATION_KEYS)
+_CONTACT_ROW = itemgetter(*CONTACT_KEYS)
 
 
 @dataclass(eq=False)
@@ -177,14 +180,12 @@ class PendingWrites:
             return
         adds, self.adds = self.adds, []
         now = utcnow()
-        rows = [tuple(add.values[key] for key in ORGANISATION_KEYS) for add in adds]
+        rows = [_ORGANISATION_ROW(add.values) for add in adds]
         constants = {"created_at": now, "updated_at": now}
         bulk_sql.insert_rows(self.session, _ORGANISATIONS, ORGANISATION_KEYS, rows, constants)
         self._read_ids(adds)
         contacts = [
-            (add.known.id, *(contact[key] for key in CONTACT_KEYS))
-            for add in adds
-            for contact in add.contacts
+            (add.known.id, *_CONTACT_ROW(contact)) for add in adds for contact in add.contacts
         ]
         keys = ("organisation_id", *CONTACT_KEYS)
         bulk_sql.insert_rows(self.session, _CONTACTS, keys, contacts)
