@@ -92,3 +92,26 @@ def test_a_repeated_country_refused_once_is_refused_again() -> None:
     for _ in range(2):
         _cleaned, problems = registry_fields.clean_fields({"country": "Narnia"})
         assert [p.field for p in problems] == ["country"]
+
+
+HOSTISH = st.lists(
+    st.sampled_from(["a", "B0", "x-y", "-", "", "é", "u@h", "h:80", "[1]", "org"]),
+    min_size=1,
+    max_size=4,
+).map(".".join)
+RESTISH = st.lists(st.sampled_from(["/", "?", "#", "a", " ", "%", ":", "@", "é"]), max_size=6)
+URLISH = st.builds(
+    lambda scheme, host, rest: f"{scheme}{host}{''.join(rest)}",
+    st.sampled_from(["", "http://", "HTTPS://", "https://", "ftp://"]),
+    HOSTISH,
+    RESTISH,
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(URLISH)
+def test_the_plain_website_path_gives_what_urlsplit_gives(text: str) -> None:
+    address = text if "://" in text else f"https://{text}"
+    plain = registry_fields._plain_host_and_path(address)
+    if plain is not None:
+        assert registry_fields._host_and_path(address, text) == plain

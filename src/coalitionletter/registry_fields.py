@@ -66,6 +66,7 @@ LANGUAGE_TAG = re.compile(r"^([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]{2,8})*$")
 LANGUAGE_ALIASES = {"uyghur": "ug", "farsi": "fa", "mandarin": "zh", "cantonese": "yue"}
 # Matches exactly the characters str.isspace() does (both use Unicode's White_Space).
 WHITESPACE = re.compile(r"\s")
+PLAIN_URL = re.compile(r"(?i:https?)://([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)([/?#]\S*)?\Z")
 _ATOM = r"[A-Za-z0-9_+-]+"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?!-)){0,61}(?<!-)"
 # local part, then domain: labels without "--" (no IDNA) and a top-level domain of letters.
@@ -108,6 +109,27 @@ def clean_website(value: str | None) -> tuple[str | None, str | None]:
     if text is None:
         return None, None
     address = text if "://" in text else f"https://{text}"
+    host, path = _plain_host_and_path(address) or _host_and_path(address, text)
+    if len(address) > URL_MAX:
+        raise RegistryError(f"Website is longer than {URL_MAX} characters. Shorten it.")
+    return address, _domain_key(host, path)
+
+
+def _plain_host_and_path(address: str) -> tuple[str, str] | None:
+    """For an everyday http(s)://host.domain/... address, what urlsplit would give.
+
+    The pattern takes only ASCII letter-digit-hyphen hosts with no user, port
+    or whitespace, where urlsplit's host is the host in lowercase and its path
+    the rest up to `?` or `#`; anything else goes through urlsplit.
+    """
+    match = PLAIN_URL.match(address)
+    if match is None:
+        return None
+    rest = match.group(2) or ""
+    return match.group(1).lower(), rest.split("#", 1)[0].split("?", 1)[0]
+
+
+def _host_and_path(address: str, text: str) -> tuple[str, str]:
     try:
         parts = urlsplit(address)
         host = parts.hostname or ""
@@ -123,9 +145,7 @@ def clean_website(value: str | None) -> tuple[str | None, str | None]:
             f"Website {text!r} is not a web address. Give it as example.org or "
             "https://example.org/page (http or https only)."
         )
-    if len(address) > URL_MAX:
-        raise RegistryError(f"Website is longer than {URL_MAX} characters. Shorten it.")
-    return address, _domain_key(host, parts.path)
+    return host, parts.path
 
 
 def clean_email(value: str | None) -> tuple[str | None, str | None]:
