@@ -242,6 +242,7 @@ class ClientLog:
     latencies: list[float] = field(default_factory=list)
     acknowledged: list[str] = field(default_factory=list)
     finished: float = 0.0
+    ran_out: bool = False
 
 
 class _Client:
@@ -285,38 +286,103 @@ def _form(page: bytes) -> dict[str, str]:
     }
 
 
-TRIVIAL_MAX_PER_CLIENT = 10_000
+TRIVIAL_MAX_PER_CLIENT = 50_000
 TRIVIAL_BODY = urlencode(_form(b"")) + "&pad=" + "x" * 64
+FORM_TYPE = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
-def _confirm_once(client: _Client, token: str) -> str | None:
-    """One person's confirmation: open the link, then post the form. An error, or None."""
+def _open_form(client: _Client, token: str) -> tuple[str | None, str]:
+    """A person opening the link: (an error or None, the form they would post)."""
     status, page = client.request("GET", f"/s/{token}")
     if status != 200:
-        return f"GET answered {status}"
-    status, _ = client.request("POST", f"/s/{token}", urlencode(_form(page)))
+        return f"GET answered {status}", ""
+    return None, urlencode(_form(page))
+
+
+def _post_form(client: _Client, token: str, body: str) -> str | None:
+    """The person pressing the button: an error, or None when the answer was taken."""
+    status, _ = client.request("POST", f"/s/{token}", body)
     return None if status == 303 else f"POST answered {status}"
 
 
-def _trivial_once(client: _Client, _token: str) -> str | None:
-    """The same two requests to the trivial endpoint."""
-    for method, body in (("GET", None), ("POST", TRIVIAL_BODY)):
-        status, _ = client.request(method, "/healthz", body)
-        if status != 200:
-            return f"{method} /healthz answered {status}"
-    return None
+def _confirm_flow(client: _Client, token: str, _body: str) -> str | None:
+    """The whole confirmation: open the link, then post the form."""
+    problem, body = _open_form(client, token)
+    return problem or _post_form(client, token, body)
 
 
-def _client_loop(port: int, mode: str, tokens: list[str], deadline: float, log: ClientLog) -> None:
-    """Bounded in count (its tokens) and in time (the deadline)."""
+def _trivial_post(client: _Client, _token: str, _body: str) -> str | None:
+    """The baseline of a confirmation: one form POST to the trivial endpoint."""
+    status, _ = client.request("POST", "/healthz", TRIVIAL_BODY)
+    return None if status == 200 else f"POST /healthz answered {status}"
+
+
+def _trivial_pair(client: _Client, _token: str, _body: str) -> str | None:
+    """The baseline of the whole flow: a GET and a form POST to the trivial endpoint."""
+    status, _ = client.request("GET", "/healthz")
+    if status != 200:
+        return f"GET /healthz answered {status}"
+    return _trivial_post(client, _token, _body)
+
+
+# mode -> (the timed operation, whether each client opens its forms before the clock starts)
+MODES = {
+    "confirm": (_post_form, True),
+    "trivial": (_trivial_post, False),
+    "flow": (_confirm_flow, False),
+    "trivial-pair": (_trivial_pair, False),
+}
+
+
+@dataclass
+class _Window:
+    """The timed window every client shares; it opens once all have prepared."""
+
+    seconds: float
+    clients: int
+    start: float = 0.0
+    deadline: float = 0.0
+    ready: threading.Barrier = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.ready = threading.Barrier(self.clients, action=self.open)
+
+    def open(self) -> None:
+        self.start = time.perf_counter()
+        self.deadline = self.start + self.seconds
+
+
+def _client_loop(
+    port: int,
+    mode: str,
+    tokens: list[str],
+    window: _Window,
+    log: ClientLog,
+) -> None:
+    """Bounded in count (its tokens) and in time (the window)."""
     client = _Client(port)
-    operation = _confirm_once if mode == "ours" else _trivial_once
-    for token in tokens:
-        if time.perf_counter() >= deadline:
+    operation, prepare = MODES[mode]
+    work: list[tuple[str, str]] = [(token, "") for token in tokens]
+    if prepare:  # untimed: the page, its CSRF key and the cookie, as a person has them
+        work = []
+        for token in tokens:
+            try:
+                problem, body = _open_form(client, token)
+            except OSError as exc:
+                problem, body = f"{type(exc).__name__}: {exc}", ""
+            if problem:
+                log.errors.append(f"preparing: {problem}")
+            else:
+                work.append((token, body))
+    window.ready.wait()
+    log.ran_out = True  # unless the window closes first
+    for token, body in work:
+        if time.perf_counter() >= window.deadline:
+            log.ran_out = False
             break
         start = time.perf_counter()
         try:
-            problem = operation(client, token)
+            problem = operation(client, token, body)
         except OSError as exc:
             problem = f"{type(exc).__name__}: {exc}"
         if problem:
@@ -324,7 +390,7 @@ def _client_loop(port: int, mode: str, tokens: list[str], deadline: float, log: 
             continue
         log.latencies.append(time.perf_counter() - start)
         log.done += 1
-        if mode == "ours":
+        if token:
             log.acknowledged.append(token)
     client.connection.close()
     log.finished = time.perf_counter()
@@ -333,31 +399,30 @@ def _client_loop(port: int, mode: str, tokens: list[str], deadline: float, log: 
 def _load_main(port: int, mode: str, clients: int, seconds: float, tokens_file: Path) -> None:
     """The load generator: `clients` threads for `seconds`, then one JSON line of results."""
     tokens = json.loads(tokens_file.read_text(encoding="utf-8"))
-    if mode == "trivial":
-        # Needs no links, so the time ends its run, not the pool; still bounded in count.
+    if mode.startswith("trivial"):  # needs no links: the time ends its run, not the pool
         tokens = [""] * (TRIVIAL_MAX_PER_CLIENT * clients)
     logs = [ClientLog() for _ in range(clients)]
-    start = time.perf_counter()
-    deadline = start + seconds
+    window = _Window(seconds, clients)
     threads = [
         threading.Thread(
-            target=_client_loop, args=(port, mode, tokens[i::clients], deadline, logs[i])
+            target=_client_loop, args=(port, mode, tokens[i::clients], window, logs[i])
         )
         for i in range(clients)
     ]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=seconds + 120)
+        thread.join(timeout=seconds + 600)
     if any(thread.is_alive() for thread in threads):
         raise SystemExit("a client did not finish in time")
-    elapsed = max(log.finished for log in logs) - start
+    elapsed = max(log.finished for log in logs) - window.start
     latencies = sorted(x for log in logs for x in log.latencies)
     print(
         json.dumps(
             {
                 "done": sum(log.done for log in logs),
                 "elapsed": elapsed,
+                "ran_out": any(log.ran_out for log in logs),
                 "errors": [e for log in logs for e in log.errors],
                 "latencies": latencies,
                 "acknowledged": [t for log in logs for t in log.acknowledged],
@@ -434,7 +499,7 @@ def _run_load(port: int, mode: str, clients: int, seconds: float, tokens: Path) 
         ],
         capture_output=True,
         text=True,
-        timeout=seconds + 180,
+        timeout=seconds + 900,  # preparing the forms is untimed but not free
         check=False,
         cwd=REPO,
     )
@@ -469,16 +534,39 @@ def _percentile(values: list[float], fraction: float) -> float:
     return values[min(len(values) - 1, int(fraction * len(values)))] if values else float("nan")
 
 
+def _side(run: dict, seconds: float, name: str, may_run_out: bool = False) -> float:
+    """A side's rate per second, once it is known to have run for (most of) its time."""
+    if run["elapsed"] < seconds * 0.95 and not (may_run_out and run["elapsed"] >= seconds / 2):
+        raise RuntimeError(f"the {name} side ran out of work before its time; make it larger")
+    return run["done"] / run["elapsed"]
+
+
+def _latency_note(what: str, latencies: list[float]) -> str:
+    return (
+        f"latency per {what} p50 {_percentile(latencies, 0.5) * 1000:.0f} ms, "
+        f"p99 {_percentile(latencies, 0.99) * 1000:.0f} ms"
+    )
+
+
 def b8_confirmations(quick: bool) -> Result:
-    """B8: 50 clients confirming through `serve` against a trivial endpoint, same server."""
-    clients, seconds = 50, (3.0 if quick else 10.0)
-    pool = 1_500 if quick else 5_000
+    """B8: 50 clients POSTing confirmations through `serve` against a trivial POST, same server.
+
+    The timed operation is the POST of a confirmation, as the issue states it: each
+    client opens its links (page, CSRF key, cookie) before the window opens. The
+    whole flow (GET the link + POST the form, both timed) is run as well and
+    reported in the notes beside its own trivial baseline, so nothing is hidden.
+    """
+    clients = 50
+    seconds, flow_seconds = (2.0, 1.5) if quick else (10.0, 10.0)
+    pools = (2_000, 400) if quick else (8_000, 2_500)
     port = free_port()
     home = founding_workspace()
     write_config(home, smtp_port=free_port(), base_url=f"http://{LOOPBACK}:{port}")
-    links = _issue_tokens(home, pool)
-    tokens = home / "tokens.json"
-    tokens.write_text(json.dumps(list(links)), encoding="utf-8")
+    links = _issue_tokens(home, sum(pools))
+    issued = list(links)
+    confirm_tokens, flow_tokens = home / "confirm.json", home / "flow.json"
+    confirm_tokens.write_text(json.dumps(issued[: pools[0]]), encoding="utf-8")
+    flow_tokens.write_text(json.dumps(issued[pools[0] :]), encoding="utf-8")
     server_log = home / "serve.log"
     with server_log.open("wb") as log:  # waitress warns of its queue depth under load
         server = subprocess.Popen(
@@ -497,36 +585,42 @@ def b8_confirmations(quick: bool) -> Result:
         )
     try:
         wait_for_port(port, server)
-        _run_load(port, "trivial", clients, 0.5, tokens)  # warm-up: connections, imports
-        trivial = _run_load(port, "trivial", clients, seconds, tokens)
-        ours = _run_load(port, "ours", clients, seconds, tokens)
+        _run_load(port, "trivial-pair", clients, 0.5, flow_tokens)  # warm-up: connections
+        trivial = _run_load(port, "trivial", clients, seconds, confirm_tokens)
+        ours = _run_load(port, "confirm", clients, seconds, confirm_tokens)
+        trivial_pair = _run_load(port, "trivial-pair", clients, flow_seconds, flow_tokens)
+        flow = _run_load(port, "flow", clients, flow_seconds, flow_tokens)
     finally:
         stop(server)
-    acknowledged = [links[token] for token in ours["acknowledged"]]
+    acknowledged = [links[token] for token in ours["acknowledged"] + flow["acknowledged"]]
     confirmed = _confirmed(home, acknowledged)
     shutil.rmtree(home)
-    errors = trivial["errors"] + ours["errors"]
+    errors = [e for run in (trivial, ours, trivial_pair, flow) for e in run["errors"]]
     if errors:
         raise RuntimeError(f"{len(errors)} errors under load, e.g. {errors[0]}")
     if confirmed != len(acknowledged):
         raise RuntimeError(
             f"{len(acknowledged) - confirmed} acknowledged confirmations are not in the database"
         )
-    for side in (trivial, ours):
-        if side["elapsed"] < seconds * 0.95:
-            raise RuntimeError("a side ran out of work before its time was up; make it larger")
-    our_rate = ours["done"] / ours["elapsed"]
-    trivial_rate = trivial["done"] / trivial["elapsed"]
-    latencies = ours["latencies"]
+    trivial_rate = _side(trivial, seconds, "trivial")
+    our_rate = _side(ours, seconds, "confirmation", may_run_out=True)
+    pair_rate = _side(trivial_pair, flow_seconds, "trivial GET + POST")
+    flow_rate = _side(flow, flow_seconds, "whole-flow")
     notes = [
-        f"{clients} clients, {seconds:g} s each side, load generator in its own process; "
-        "one operation = GET the link (browser agent, cookie kept: a counted view) + POST the "
-        "form, both timed; baseline GET + POST /healthz on the same `serve` (waitress)",
-        f"ours {our_rate:.0f} confirmations/s, trivial {trivial_rate:.0f} operations/s",
-        f"latency per confirmation p50 {_percentile(latencies, 0.5) * 1000:.0f} ms, "
-        f"p99 {_percentile(latencies, 0.99) * 1000:.0f} ms",
+        f"{clients} clients, {seconds:g} s each side, load generator in its own process, one "
+        "keep-alive connection and cookie jar per client; timed operation = the POST of a "
+        "confirmation (each client opened its links, a counted view each, before the window "
+        "opened); baseline the same form POST to /healthz on the same `serve` (waitress)",
+        f"ours {our_rate:.0f} confirmations/s, trivial {trivial_rate:.0f} POSTs/s; "
+        + _latency_note("confirmation POST", ours["latencies"]),
+        f"whole flow (GET the link + POST the form, both timed, {flow_seconds:g} s): "
+        f"{flow_rate:.0f} confirmations/s against {pair_rate:.0f} trivial GET + POST pairs/s, "
+        f"ratio {flow_rate / pair_rate:.3f}; " + _latency_note("flow", flow["latencies"]),
         f"0 errors; all {confirmed:,} acknowledged confirmations in the database",
     ]
+    if ours["ran_out"]:
+        used = f"{pools[0]:,} links in {ours['elapsed']:.1f} s"
+        notes.append(f"the confirmation side used all its {used}")
     result = Result(
         "B8",
         "confirmations under load",
@@ -551,7 +645,7 @@ def main(argv: list[str]) -> None:
     sink.add_argument("spool", type=Path)
     load = commands.add_parser("load")
     load.add_argument("port", type=int)
-    load.add_argument("mode", choices=["ours", "trivial"])
+    load.add_argument("mode", choices=sorted(MODES))
     load.add_argument("clients", type=int)
     load.add_argument("seconds", type=float)
     load.add_argument("tokens", type=Path)
