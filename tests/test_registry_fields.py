@@ -26,7 +26,7 @@ def _accepted_by_email_validator(text: str) -> bool:
     return True
 
 
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=1000, deadline=None)
 @given(EMAILISH)
 def test_every_address_the_fast_path_accepts_email_validator_accepts(text: str) -> None:
     if registry_fields._plainly_valid_email(text):
@@ -108,7 +108,7 @@ URLISH = st.builds(
 )
 
 
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=1000, deadline=None)
 @given(URLISH)
 def test_the_plain_website_path_gives_what_urlsplit_gives(text: str) -> None:
     address = text if "://" in text else f"https://{text}"
