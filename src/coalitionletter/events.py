@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -24,6 +24,20 @@ from coalitionletter.models import Event, EventChain, utcnow
 
 GENESIS = "0" * 64
 REGISTRY_CHAIN = "registry"
+# Core statements for `record`, built once: one entry is a locked read of the head, an
+# INSERT and an UPDATE, with none of the ORM's loading and flushing around them.
+_HEADS = EventChain.__table__
+_HEAD_FOR_UPDATE = (
+    select(_HEADS.c.length, _HEADS.c.head_hash)
+    .where(_HEADS.c.name == bindparam("chain"))
+    .with_for_update()
+)
+_INSERT_EVENT = insert(Event.__table__)
+_MOVE_HEAD = (
+    update(_HEADS)
+    .where(_HEADS.c.name == bindparam("chain"))
+    .values(length=bindparam("length"), head_hash=bindparam("head_hash"))
+)
 
 
 def campaign_chain(slug: str) -> str:
@@ -78,7 +92,13 @@ def lock_chain(session: Session, chain: str) -> None:
 
 
 def _lock_head(session: Session, chain: str) -> EventChain:
-    query = select(EventChain).where(EventChain.name == chain).with_for_update()
+    # populate_existing: `record` moves heads by Core, past any copy this session holds.
+    query = (
+        select(EventChain)
+        .where(EventChain.name == chain)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     head = session.scalars(query).one_or_none()
     if head is not None:
         return head
@@ -87,7 +107,16 @@ def _lock_head(session: Session, chain: str) -> EventChain:
             session.add(EventChain(name=chain, head_hash=GENESIS, length=0))
     except IntegrityError:
         pass  # another writer created it first; lock theirs below
-    return session.scalars(query.execution_options(populate_existing=True)).one()
+    return session.scalars(query).one()
+
+
+def _locked_head(session: Session, chain: str) -> tuple[int, str]:
+    """(length, head hash) of a chain, its head row locked until the transaction ends."""
+    head = session.execute(_HEAD_FOR_UPDATE, {"chain": chain}).one_or_none()
+    if head is None:
+        _lock_head(session, chain)  # creates the head (once per chain), racing writers safely
+        head = session.execute(_HEAD_FOR_UPDATE, {"chain": chain}).one()
+    return head.length, head.head_hash
 
 
 def record(
@@ -104,22 +133,25 @@ def record(
     detail: Mapping[str, Any] | None = None,
     created_at: datetime | None = None,
 ) -> Event:
-    """Append one event to a chain, in the caller's transaction."""
-    head = _lock_head(session, chain)
+    """Append one event to a chain, in the caller's transaction; return it as written.
+
+    The entry goes in by Core (a locked read of the head, an INSERT, an UPDATE), so the
+    returned Event is a copy of the row as written, not attached to the session.
+    """
+    after = _locked_head(session, chain)
     created = _utc(created_at)
     values = _entry_values(
         chain,
-        (head.length, head.head_hash),
+        after,
         Entry(kind, actor, campaign_id, organisation_id, invitation_id, ip, text_hash, detail),
         created,
         _timestamp(created),
     )
-    event = Event(**values)
-    session.add(event)
-    head.head_hash = event.hash
-    head.length = event.seq
-    session.flush()
-    return event
+    (event_id,) = session.execute(_INSERT_EVENT, values).inserted_primary_key
+    session.execute(
+        _MOVE_HEAD, {"chain": chain, "length": values["seq"], "head_hash": values["hash"]}
+    )
+    return Event(id=event_id, **values)
 
 
 class Entry(NamedTuple):
@@ -217,7 +249,8 @@ def verify(session: Session, chain: str) -> list[ChainProblem]:
             problems.append(ChainProblem(event.seq, "was changed after it was written"))
         previous = event.hash
         expected_seq = event.seq + 1
-    head = session.get(EventChain, chain)
+    # Fresh from the database: `record` moves the head past any copy this session holds.
+    head = session.get(EventChain, chain, populate_existing=True)
     if head is not None and (head.head_hash != previous or head.length != expected_seq - 1):
         problems.append(ChainProblem(expected_seq - 1, "the chain's last entries were removed"))
     return problems

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
@@ -42,9 +42,51 @@ TRANSITIONS: dict[str, tuple[frozenset[str | None], str]] = {
     "decline": (frozenset({None, INVITED, DECLINED}), DECLINED),
     "withdraw": (frozenset({CONFIRMED, WITHDRAWN}), WITHDRAWN),
 }
+# The tables, for the Core statements of the answering path (no ORM loading or flushing).
+_INVITATIONS = Invitation.__table__
+_TOKENS = InvitationToken.__table__
+_CAMPAIGNS = Campaign.__table__
+_ORGANISATIONS = Organisation.__table__
 # Fields an action may set on the invitation besides its state.
 DECISION_FIELDS = frozenset(
     {"signer_name", "signer_title", "display_name", "listing", "decline_reason"}
+)
+
+
+class CampaignRef(NamedTuple):
+    """What deciding needs of a campaign; `transition` takes it in place of a Campaign row."""
+
+    id: int
+    slug: str
+    deadline: datetime | None
+    closed_at: datetime | None
+
+
+class Current(NamedTuple):
+    """An invitation's state as the caller's transaction has just read it."""
+
+    id: int
+    state: str
+    version: int
+    text_hash: str | None
+
+
+_CURRENT = select(
+    _INVITATIONS.c.id, _INVITATIONS.c.state, _INVITATIONS.c.version, _INVITATIONS.c.text_hash
+).where(
+    _INVITATIONS.c.campaign_id == bindparam("campaign_id"),
+    _INVITATIONS.c.organisation_id == bindparam("organisation_id"),
+)
+
+# The atomic step of a transition: the row changes only if nobody changed it since it was
+# read. Built once; the columns to set come with the parameters (the SET clause follows them).
+_CONDITIONAL_UPDATE = (
+    update(_INVITATIONS)
+    .where(
+        _INVITATIONS.c.id == bindparam("if_id"),
+        _INVITATIONS.c.version == bindparam("if_version"),
+    )
+    .values(version=_INVITATIONS.c.version + 1)
 )
 
 
@@ -58,7 +100,7 @@ class Outcome:
     changed: bool
 
 
-def is_open(campaign: Campaign, now: datetime | None = None) -> bool:
+def is_open(campaign: Campaign | CampaignRef, now: datetime | None = None) -> bool:
     """True while a campaign accepts decisions (before its deadline, not closed)."""
     now = now or utcnow()
     if campaign.closed_at is not None and campaign.closed_at <= now:
@@ -102,7 +144,7 @@ def _values_for(
 
 
 def _insert(
-    session: Session, campaign: Campaign, organisation_id: int, values: dict[str, Any]
+    session: Session, campaign: Campaign | CampaignRef, organisation_id: int, values: dict[str, Any]
 ) -> Invitation | None:
     invitation = Invitation(
         campaign_id=campaign.id,
@@ -120,7 +162,7 @@ def _insert(
 
 def transition(
     session: Session,
-    campaign: Campaign,
+    campaign: Campaign | CampaignRef,
     organisation_id: int,
     action: str,
     *,
@@ -130,8 +172,14 @@ def transition(
     fields: Mapping[str, Any] | None = None,
     detail: Mapping[str, Any] | None = None,
     now: datetime | None = None,
+    current: Current | None = None,
 ) -> Outcome:
-    """Apply one action to an organisation's invitation, atomically, and log it."""
+    """Apply one action to an organisation's invitation, atomically, and log it.
+
+    `current` is the invitation as this transaction has just read it, if the
+    caller has (the answering path reads it with the link); the conditional
+    UPDATE still compares its version, and a lost race reads the row again.
+    """
     if action not in TRANSITIONS:
         raise SignOnError(f"Unknown action {action!r}; use one of {', '.join(TRANSITIONS)}.")
     now = now or utcnow()
@@ -143,13 +191,11 @@ def transition(
         raise SignOnError("A confirmation must name the letter text it agrees to.")
     allowed, _ = TRANSITIONS[action]
     fields = dict(fields or {})
-    for _attempt in range(3):
-        current = session.execute(
-            select(Invitation.id, Invitation.state, Invitation.version, Invitation.text_hash).where(
-                Invitation.campaign_id == campaign.id,
-                Invitation.organisation_id == organisation_id,
-            )
-        ).one_or_none()
+    for attempt in range(3):
+        if current is None or attempt:
+            current = session.execute(
+                _CURRENT, {"campaign_id": campaign.id, "organisation_id": organisation_id}
+            ).one_or_none()
         before = current.state if current else None
         if before not in allowed:
             starts = ", ".join(sorted(state or "not invited" for state in allowed))
@@ -168,10 +214,7 @@ def transition(
             invitation_id = invitation.id
         else:
             result = session.execute(
-                update(Invitation)
-                .where(Invitation.id == current.id, Invitation.version == current.version)
-                .values(**values, version=Invitation.version + 1)
-                .execution_options(synchronize_session=False)
+                _CONDITIONAL_UPDATE, {**values, "if_id": current.id, "if_version": current.version}
             )
             if result.rowcount != 1:
                 continue  # lost a race; read the new state and decide again
@@ -290,6 +333,56 @@ def find_by_token(session: Session, raw: str, now: datetime | None = None) -> Li
         campaign=campaign,
         invitation=invitation,
         organisation=organisation,
+    )
+
+
+@dataclass(frozen=True)
+class AnswerLink:
+    """What answering through a link needs, read by one Core query in the answer's transaction."""
+
+    campaign: CampaignRef
+    organisation_id: int
+    organisation_name: str
+    invitation: Current
+    expired: bool
+
+
+_ANSWER_QUERY = (
+    select(
+        _CAMPAIGNS.c.id,
+        _CAMPAIGNS.c.slug,
+        _CAMPAIGNS.c.deadline,
+        _CAMPAIGNS.c.closed_at,
+        _ORGANISATIONS.c.id,
+        _ORGANISATIONS.c.name,
+        _INVITATIONS.c.id,
+        _INVITATIONS.c.state,
+        _INVITATIONS.c.version,
+        _INVITATIONS.c.text_hash,
+    )
+    .select_from(_TOKENS)
+    .join(_INVITATIONS, _INVITATIONS.c.id == _TOKENS.c.invitation_id)
+    .join(_CAMPAIGNS, _CAMPAIGNS.c.id == _INVITATIONS.c.campaign_id)
+    .join(_ORGANISATIONS, _ORGANISATIONS.c.id == _INVITATIONS.c.organisation_id)
+    .where(_TOKENS.c.token_hash == bindparam("token_hash"), _TOKENS.c.revoked_at.is_(None))
+)
+
+
+def link_for_answer(
+    session: Session, token_hash: str, now: datetime | None = None
+) -> AnswerLink | None:
+    """The campaign, organisation and invitation state a link answers for, or None if unknown
+    or revoked; `token_hash` is `tokens.token_hash` of a well-formed token."""
+    row = session.execute(_ANSWER_QUERY, {"token_hash": token_hash}).one_or_none()
+    if row is None:
+        return None
+    campaign = CampaignRef(*row[0:4])
+    return AnswerLink(
+        campaign=campaign,
+        organisation_id=row[4],
+        organisation_name=row[5],
+        invitation=Current(*row[6:10]),
+        expired=not is_open(campaign, now),
     )
 
 

@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
-from coalitionletter import campaigns, consent, signon
+from coalitionletter import campaigns, consent, signon, tokens
 from coalitionletter.db import Database
 from coalitionletter.errors import CampaignError, SignOnError
 from coalitionletter.models import AppSecret, Campaign, Invitation, Listing, Organisation, utcnow
@@ -170,7 +170,7 @@ class _Page:
     invitation: Invitation
     organisation: Organisation
     access: signon.LinkAccess
-    kept_text: bool = False  # this request stored the letter's text (consent.remember)
+    token_hash: str
 
     @property
     def definition(self) -> campaigns.CampaignDefinition:
@@ -234,9 +234,13 @@ class SignOnApp:
         """A plain error page (bad form, too large, server trouble)."""
         return self.html("problem.html", status=status, status_code=status, message=message)
 
-    def csrf(self, access: signon.LinkAccess) -> str:
-        """The form token: an HMAC binding the form to this one link."""
-        message = f"csrf|{access.token_id}|{access.invitation_id}".encode()
+    def csrf(self, token_hash: str) -> str:
+        """The form token: an HMAC binding the form to this one link (by its token's hash).
+
+        It needs nothing from the database, so a forged or stale form is turned
+        away before any database work.
+        """
+        message = f"csrf|{token_hash}".encode()
         return hmac.new(self.secret, message, hashlib.sha256).hexdigest()
 
     def load(self, session: Any, raw: str) -> _Page | Response:
@@ -257,7 +261,7 @@ class SignOnApp:
             return self.neutral(410)  # the files' deadline counts even before a sync
         invitation = access.invitation or session.get(Invitation, access.invitation_id)
         organisation = access.organisation or session.get(Organisation, access.organisation_id)
-        return _Page(campaign, letter, invitation, organisation, access)
+        return _Page(campaign, letter, invitation, organisation, access, tokens.token_hash(raw))
 
     def render_page(
         self,
@@ -285,7 +289,7 @@ class SignOnApp:
             and invitation.text_hash != version.text_hash,
             "governments_only": invitation.listing == Listing.GOVERNMENTS_ONLY.value,
             "deadline": page.campaign.deadline,
-            "csrf": self.csrf(page.access),
+            "csrf": self.csrf(page.token_hash),
             "notice": notice,
             "errors": errors or {},
             "values": values or {"display_name": listed_as, "listing": invitation.listing},
@@ -329,73 +333,103 @@ class SignOnApp:
         return age > SCANNER_QUIET_SECONDS
 
     def decide(self, token: str) -> Response:
-        """POST: one decision from the form; refused once the sign-on has closed."""
+        """POST: one decision from the form; refused once the sign-on has closed.
+
+        The hot path of sign-on under load: the form and its CSRF key are checked
+        before any database work, and the transaction is one Core query for the
+        link and the invitation's state, then `signon.transition`. The full page
+        (ORM rows, rendering) is loaded only to answer a form that cannot be taken.
+        """
         form = request.form
         action = form.get("action", "")
-        if action not in ACTIONS:
-            return self.problem(400, "The form was not understood. Reload the page and try again.")
+        refused = self._refuse_form(token, action, form)
+        if refused is not None:
+            return refused
         with self.writing() as session:
-            page = self.load(session, token)
-            if isinstance(page, Response):
-                return page
-            sent = form.get("csrf", "").encode(
-                "utf-8"
-            )  # bytes: compare_digest refuses non-ASCII str
-            if not hmac.compare_digest(sent, self.csrf(page.access).encode("ascii")):
-                return self.problem(
-                    400, "This form is out of date. Reload the page and answer again."
-                )
-            result = self._apply(session, page, action, form)
-        if page.kept_text:
-            self.kept_texts.add((page.campaign.id, page.version.text_hash))
+            link = signon.link_for_answer(session, tokens.token_hash(token))
+            if link is None:
+                return self.neutral(404)
+            if link.expired:
+                return self.neutral(410)
+            result = self._answer(session, token, link, action, form)
         if isinstance(result, Response):
             return result
+        if result:
+            self.kept_texts.add(result)
         # Post/redirect/get: a reload after answering never posts again.
         return redirect(f"/s/{token}", code=303)
 
-    def _apply(self, session: Any, page: _Page, action: str, form: Any) -> Response | None:
-        version = page.version
+    def _refuse_form(self, token: str, action: str, form: Any) -> Response | None:
+        """The answer to a form that cannot be taken whatever the database holds, or None."""
+        if action not in ACTIONS:
+            return self.problem(400, "The form was not understood. Reload the page and try again.")
+        if not tokens.well_formed(token):
+            return self.neutral(404)
+        sent = form.get("csrf", "").encode("utf-8")  # bytes: compare_digest refuses non-ASCII str
+        if not hmac.compare_digest(sent, self.csrf(tokens.token_hash(token)).encode("ascii")):
+            return self.problem(400, "This form is out of date. Reload the page and answer again.")
+        return None
+
+    def _answer(
+        self, session: Session, token: str, link: signon.AnswerLink, action: str, form: Any
+    ) -> Response | tuple[int, str] | None:
+        """Take one answer; a page when it cannot be taken, else the text newly kept, if any."""
+        try:
+            letter = self.letters.current(link.campaign.slug)
+        except CampaignError:
+            log.exception("The letter of campaign %s cannot be read", link.campaign.slug)
+            return self.problem(503, "The letter cannot be shown right now. Please try later.")
+        deadline = letter.definition.deadline
+        if deadline is not None and utcnow() >= deadline:
+            return self.neutral(410)  # the files' deadline counts even before a sync
+        version = letter.version
         if action == "confirm" and form.get("text_hash") != version.text_hash:
-            return self.render_page(
-                page,
+            return self._page_again(
+                session,
+                token,
                 status=409,
                 notice="The letter's text changed while you were reading it. Please read "
                 "the text below, which is the current one, and confirm again.",
             )
         try:
-            fields = _fields(action, form, page.organisation.name)
+            fields = _fields(action, form, link.organisation_name)
         except _FormErrors as problems:
-            return self.render_page(
-                page,
-                status=400,
-                errors=problems.errors,
-                values={
-                    k: form.get(k, "")
-                    for k in ("signer_name", "signer_title", "display_name", "listing", "reason")
-                },
+            values = {k: form.get(k, "") for k in FORM_VALUES}
+            return self._page_again(
+                session, token, status=400, errors=problems.errors, values=values
             )
-        if action == "confirm" and (page.campaign.id, version.text_hash) not in self.kept_texts:
-            consent.remember(session, page.campaign.id, version)
-            page.kept_text = True
+        kept = None
+        if action == "confirm" and (link.campaign.id, version.text_hash) not in self.kept_texts:
+            consent.remember(session, link.campaign.id, version)
+            kept = (link.campaign.id, version.text_hash)
         try:
             signon.transition(
                 session,
-                page.campaign,
-                page.organisation.id,
+                link.campaign,
+                link.organisation_id,
                 action,
                 actor="token holder",
                 text_hash=version.text_hash if action == "confirm" else None,
                 ip=self.client_ip(),
                 fields=fields,
+                current=link.invitation,
             )
         except SignOnError:
             # Another answer got there first (a double click, a colleague): show where it stands.
-            session.refresh(page.invitation)
-            return self.render_page(
-                page,
+            return self._page_again(
+                session,
+                token,
                 notice="Your organisation's answer had already been recorded, as shown below.",
             )
-        return None
+        return kept
+
+    def _page_again(self, session: Session, token: str, **render: Any) -> Response:
+        """The sign-on page as this transaction sees it now, with a notice or the form's errors."""
+        page = self.load(session, token)
+        return page if isinstance(page, Response) else self.render_page(page, **render)
+
+
+FORM_VALUES = ("signer_name", "signer_title", "display_name", "listing", "reason")
 
 
 class _FormErrors(Exception):
