@@ -27,7 +27,6 @@ invited) for the overview.
 
 from __future__ import annotations
 
-import textwrap
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -49,6 +48,7 @@ from coalitionletter.models import (
 )
 from coalitionletter.names import default_sort_name, name_key, slugify
 from coalitionletter.settings import Settings
+from fixtures_letters import MINIMAL_TOML, write_campaign
 
 COUNTS_SLUG = "counts-letter"
 SECOND_SLUG = "second-letter"
@@ -179,37 +179,22 @@ MEMBERS = (
 
 
 def letter_toml(deadline: datetime) -> str:
-    """A small but complete letter.toml with a deadline."""
-    return textwrap.dedent(
-        f"""\
-        title = "Coordinated sanctions for abuses against Uyghurs"
-        letter_date = 2020-08-18
-        deadline = {deadline.isoformat()}
-        closing = "Yours sincerely,"
-
-        [lead]
-        name = "International Lawyers Project"
-
-        [[recipients]]
-        key = "uk"
-        name = "Test Minister"
-        title = "Secretary of State"
-        address_lines = ["King Charles Street", "London SW1A 2AH"]
-        salutation = "Dear Secretary of State,"
-        locale = "en-GB"
-        """
+    """The letters' minimal letter.toml, with this campaign's title and a deadline."""
+    return MINIMAL_TOML.replace(
+        'title = "A test letter"',
+        f'title = "Coordinated sanctions for abuses against Uyghurs"\n'
+        f"deadline = {deadline.isoformat()}",
     )
 
 
 def write_counts_campaign(home: Path, deadline: datetime, slug: str = COUNTS_SLUG) -> Path:
     """Write the campaign's folder (letter.toml, body.md) into a workspace."""
-    folder = home / "letters" / slug
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "letter.toml").write_text(letter_toml(deadline), "utf-8")
-    (folder / "body.md").write_text(
-        "We, {{ signatory_count }} organisations, urge you to act.\n", "utf-8"
+    return write_campaign(
+        home,
+        slug,
+        toml=letter_toml(deadline),
+        body="We, {{ signatory_count }} organisations, urge you to act.\n",
     )
-    return folder
 
 
 def add_org(

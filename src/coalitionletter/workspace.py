@@ -112,6 +112,17 @@ def _run_checked(arguments: list[str], password: str | None, what: str) -> str:
     return result.stdout
 
 
+def _partial_file(destination: Path, overwrite: bool) -> Path:
+    """Check the destination may be written; the file to write first, then rename."""
+    if destination.exists() and not overwrite:
+        raise DatabaseError(f"{destination} already exists. Choose another name or pass --force.")
+    if not destination.parent.is_dir():
+        raise DatabaseError(f"The folder {destination.parent} does not exist. Create it first.")
+    partial = destination.with_name(destination.name + ".partial")
+    partial.unlink(missing_ok=True)
+    return partial
+
+
 def _dump_postgres(database: Database, destination: Path, overwrite: bool) -> str:
     program = shutil.which("pg_dump")
     if program is None:
@@ -122,12 +133,7 @@ def _dump_postgres(database: Database, destination: Path, overwrite: bool) -> st
             "where they are installed, with the password in PGPASSWORD or ~/.pgpass:\n"
             f"  {_pg_dump_command(database, destination)}"
         )
-    if destination.exists() and not overwrite:
-        raise DatabaseError(f"{destination} already exists. Choose another name or pass --force.")
-    if not destination.parent.is_dir():
-        raise DatabaseError(f"The folder {destination.parent} does not exist. Create it first.")
-    partial = destination.with_name(destination.name + ".partial")
-    partial.unlink(missing_ok=True)
+    partial = _partial_file(destination, overwrite)
     try:
         # pg_dump reads one snapshot, so the dump is consistent while workers write.
         _run_checked(
@@ -157,12 +163,7 @@ def backup(database: Database, destination: Path, *, overwrite: bool = False) ->
     source = make_url(database.url).database
     if not source or not Path(source).exists():
         raise DatabaseError(f"There is no database at {source} to back up. Run `init` first.")
-    if destination.exists() and not overwrite:
-        raise DatabaseError(f"{destination} already exists. Choose another name or pass --force.")
-    if not destination.parent.is_dir():
-        raise DatabaseError(f"The folder {destination.parent} does not exist. Create it first.")
-    partial = destination.with_name(destination.name + ".partial")
-    partial.unlink(missing_ok=True)
+    partial = _partial_file(destination, overwrite)
     # The backup API copies page by page and restarts if a writer changes a page,
     # so the copy is one consistent snapshot even while the web server writes.
     with (
