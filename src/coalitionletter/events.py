@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -110,12 +110,22 @@ def _lock_head(session: Session, chain: str) -> EventChain:
     return session.scalars(query).one()
 
 
-def _locked_head(session: Session, chain: str) -> tuple[int, str]:
+def core_connection(session: Session) -> Connection:
+    """The session's connection for Core statements, its pending ORM changes written first.
+
+    Statements run on it skip the Session's per-statement work (about a third of an
+    answer's time); the flush keeps the order Session.execute's autoflush would give.
+    """
+    session.flush()
+    return session.connection()
+
+
+def _locked_head(session: Session, connection: Connection, chain: str) -> tuple[int, str]:
     """(length, head hash) of a chain, its head row locked until the transaction ends."""
-    head = session.execute(_HEAD_FOR_UPDATE, {"chain": chain}).one_or_none()
+    head = connection.execute(_HEAD_FOR_UPDATE, {"chain": chain}).one_or_none()
     if head is None:
         _lock_head(session, chain)  # creates the head (once per chain), racing writers safely
-        head = session.execute(_HEAD_FOR_UPDATE, {"chain": chain}).one()
+        head = connection.execute(_HEAD_FOR_UPDATE, {"chain": chain}).one()
     return head.length, head.head_hash
 
 
@@ -138,7 +148,8 @@ def record(
     The entry goes in by Core (a locked read of the head, an INSERT, an UPDATE), so the
     returned Event is a copy of the row as written, not attached to the session.
     """
-    after = _locked_head(session, chain)
+    connection = core_connection(session)
+    after = _locked_head(session, connection, chain)
     created = _utc(created_at)
     values = _entry_values(
         chain,
@@ -147,8 +158,8 @@ def record(
         created,
         _timestamp(created),
     )
-    (event_id,) = session.execute(_INSERT_EVENT, values).inserted_primary_key
-    session.execute(
+    (event_id,) = connection.execute(_INSERT_EVENT, values).inserted_primary_key
+    connection.execute(
         _MOVE_HEAD, {"chain": chain, "length": values["seq"], "head_hash": values["hash"]}
     )
     return Event(id=event_id, **values)

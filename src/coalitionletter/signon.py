@@ -191,9 +191,10 @@ def transition(
         raise SignOnError("A confirmation must name the letter text it agrees to.")
     allowed, _ = TRANSITIONS[action]
     fields = dict(fields or {})
+    connection = events.core_connection(session)
     for attempt in range(3):
         if current is None or attempt:
-            current = session.execute(
+            current = connection.execute(
                 _CURRENT, {"campaign_id": campaign.id, "organisation_id": organisation_id}
             ).one_or_none()
         before = current.state if current else None
@@ -213,7 +214,7 @@ def transition(
                 continue
             invitation_id = invitation.id
         else:
-            result = session.execute(
+            result = connection.execute(
                 _CONDITIONAL_UPDATE, {**values, "if_id": current.id, "if_version": current.version}
             )
             if result.rowcount != 1:
@@ -373,7 +374,11 @@ def link_for_answer(
 ) -> AnswerLink | None:
     """The campaign, organisation and invitation state a link answers for, or None if unknown
     or revoked; `token_hash` is `tokens.token_hash` of a well-formed token."""
-    row = session.execute(_ANSWER_QUERY, {"token_hash": token_hash}).one_or_none()
+    row = (
+        events.core_connection(session)
+        .execute(_ANSWER_QUERY, {"token_hash": token_hash})
+        .one_or_none()
+    )
     if row is None:
         return None
     campaign = CampaignRef(*row[0:4])
