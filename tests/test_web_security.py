@@ -7,13 +7,14 @@ import dataclasses
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from coalitionletter import signon
-from coalitionletter.models import Invitation
+from coalitionletter.models import Event, Invitation
 from fixtures_signon import (
     BROWSER_AGENT,
     ORGANISATIONS,
+    SLUG,
     CaptureHandler,
     SignOnWorkspace,
     invite_one,
@@ -56,6 +57,27 @@ def test_error_pages_carry_the_security_headers(web_client, method, path, status
     response = getattr(web_client, method)(path)
     assert response.status_code == status
     _assert_security_headers(response)
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_the_health_check_answers_ok_with_the_headers_and_reveals_nothing(
+    signon_workspace: SignOnWorkspace, web_client, token: str, method: str
+) -> None:
+    events_before = _event_count(signon_workspace)
+    response = getattr(web_client, method)("/healthz", headers=HUMAN, data={"x": token})
+    assert response.status_code == 200
+    assert response.text == "ok"
+    assert response.mimetype == "text/plain"
+    _assert_security_headers(response)
+    assert "Set-Cookie" not in response.headers
+    assert SLUG not in response.text and ORGANISATIONS[0][0] not in response.text
+    assert _state(signon_workspace) == "invited"
+    assert _event_count(signon_workspace) == events_before
+
+
+def _event_count(workspace: SignOnWorkspace) -> int:
+    with workspace.database.reading() as session:
+        return session.scalar(select(func.count()).select_from(Event))
 
 
 def test_an_oversized_post_gets_413_and_changes_nothing(

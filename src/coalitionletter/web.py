@@ -562,6 +562,10 @@ def run(settings: Settings, *, host: str, port: int, workers: int = 1) -> None:
             self.cfg.set("workers", workers)
             self.cfg.set("accesslog", None)  # an access log would hold every token
             self.cfg.set("timeout", 60)
+            # gunicorn 27 otherwise puts a control socket at one path per user
+            # (~/.gunicorn/gunicorn.ctl), so a second server on the machine collides.
+            if "control_socket_disable" in self.cfg.settings:  # gunicorn >= 25.1
+                self.cfg.set("control_socket_disable", True)
 
         def load(self) -> Flask:
             return create_app(settings)
