@@ -499,7 +499,14 @@ def _pdf_job(html: str, base_url: str, roots: list[str], what: str) -> bytes:
     """Render one PDF (runs in a worker process; plain arguments only)."""
     from coalitionletter.render import write_pdf
 
-    return write_pdf(html, base_url=base_url, roots=[Path(r) for r in roots], what=what)
+    # _render_due ran check_references on this HTML before queueing it.
+    return write_pdf(
+        html,
+        base_url=base_url,
+        roots=[Path(r) for r in roots],
+        what=what,
+        references_checked=True,
+    )
 
 
 def _render_html(build: Plan, output: Output, environment: Any) -> str:

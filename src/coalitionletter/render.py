@@ -382,6 +382,11 @@ def _needs_glyph(char: str) -> bool:
 def missing_glyphs(texts: Mapping[str, str]) -> dict[str, list[str]]:
     """For each labelled text, the characters no installed font can draw (in order)."""
     missing: dict[str, list[str]] = {}
+    # Almost always every character is covered: look at each distinct one once, and
+    # go text by text only to name the texts when something is missing.
+    distinct = set("".join(texts.values()))
+    if not any(_needs_glyph(c) and not is_covered(c) for c in distinct):
+        return missing
     for label, text in texts.items():
         chars = sorted(
             {c for c in set(text) if _needs_glyph(c) and not is_covered(c)}, key=text.index
@@ -425,11 +430,18 @@ def _restricted_fetcher(roots: list[Path]) -> Any:
     return RestrictedURLFetcher()
 
 
-def write_pdf(html: str, *, base_url: str, roots: list[Path], what: str) -> bytes:
-    """Render one HTML letter to PDF bytes, loading nothing from outside `roots`."""
+def write_pdf(
+    html: str, *, base_url: str, roots: list[Path], what: str, references_checked: bool = False
+) -> bytes:
+    """Render one HTML letter to PDF bytes, loading nothing from outside `roots`.
+
+    `references_checked` skips the up-front scan when the caller has just run
+    `check_references` on this very HTML; the restricted fetcher guards either way.
+    """
     if not base_url.startswith("file:"):
         raise RenderError("A PDF is rendered only with a file: base URL inside the templates.")
-    check_references(html, roots, base_url, what)
+    if not references_checked:
+        check_references(html, roots, base_url, what)
     import weasyprint
 
     fetcher = _restricted_fetcher(roots)

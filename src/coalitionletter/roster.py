@@ -148,6 +148,7 @@ def _collator():  # type: ignore[no-untyped-def]
     return pyuca.Collator()
 
 
+@lru_cache(maxsize=65_536)
 def collation_key(text: str) -> tuple[int, ...]:
     """The Unicode Collation Algorithm key of a text (root collation)."""
     return _collator().sort_key(unicodedata.normalize("NFC", text))
