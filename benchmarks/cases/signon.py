@@ -568,7 +568,7 @@ def b8_confirmations(quick: bool) -> Result:
     """
     clients = 50
     seconds, flow_seconds = (2.0, 1.5) if quick else (10.0, 10.0)
-    pools = (2_000, 400) if quick else (8_000, 2_500)
+    pools = (1_200, 400) if quick else (8_000, 2_500)
     port = free_port()
     home = founding_workspace()
     write_config(home, smtp_port=free_port(), base_url=f"http://{LOOPBACK}:{port}")
