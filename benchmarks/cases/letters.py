@@ -34,7 +34,7 @@ B2_FINDING = (
     "through the ORM (~20% of it) and hashing the templates, text and list to compare with "
     "the manifest; no Jinja or WeasyPrint is loaded (a test checks). The full build it is "
     "measured against moves between 0.24 and 0.49 s with the machine's load, so the ratio "
-    "moves between 0.037 and 0.053 in today's runs; next step: read the roster as plain rows"
+    "moves around 0.05 (0.037-0.061 in today's runs); next step: read the roster as plain rows"
 )
 PDF_ONE = ("build", "--recipient", "uk", "--format", "pdf", "--force", "--quiet")
 
