@@ -33,8 +33,11 @@ def in_process(home: Path, *args: str) -> None:
 def founding_workspace(extra_signatories: int = 0, invited_only: int = 0) -> Path:
     """A fresh workspace: init, then `extra_signatories` confirmed and `invited_only` not."""
     home = Path(tempfile.mkdtemp(prefix="coalitionletter-bench-"))
-    shutil.copytree(REPO / "letters" / FOUNDING, home / "letters" / FOUNDING)
-    shutil.rmtree(home / "letters" / FOUNDING / "out", ignore_errors=True)
+    shutil.copytree(
+        REPO / "letters" / FOUNDING,
+        home / "letters" / FOUNDING,
+        ignore=shutil.ignore_patterns("out"),  # built letters of the repo's own quick start
+    )
     in_process(home, "init")
     total = extra_signatories + invited_only
     if total:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -48,7 +47,11 @@ def home(tmp_path: Path) -> Path:
 @pytest.fixture
 def founding_home(home: Path) -> Path:
     """A workspace holding a copy of the founding campaign from letters/."""
-    shutil.copytree(REPO / "letters" / FOUNDING_SLUG, home / "letters" / FOUNDING_SLUG)
+    # Imported here, not at the top: fixtures_letters is a plugin this file
+    # registers, and importing it first would skip pytest's assertion rewriting.
+    from fixtures_letters import copy_campaign
+
+    copy_campaign(home, FOUNDING_SLUG)
     return home
 
 

@@ -6,6 +6,7 @@ a confirmation through `signon.transition`, bound to the letter's text hash.
 
 from __future__ import annotations
 
+import shutil
 import textwrap
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -28,6 +29,21 @@ from coalitionletter.settings import Settings
 CHINESE_NAME = "Canadian Friends of Hong Kong (加拿大香港之友)"
 UYGHUR_NAME = "ئۇيغۇر ئاياللار بىرلىكى"
 LEAD_NAME = "International Lawyers Project"
+
+
+REPO = Path(__file__).resolve().parent.parent
+FOUNDING_SLUG = "ilp-magnitsky-2020"
+
+
+def copy_campaign(home: Path, slug: str = FOUNDING_SLUG) -> Path:
+    """Copy a campaign from the repo's letters/ into a workspace, without its built out/.
+
+    The README's quick start builds the founding letter in the clone itself; a test
+    workspace must start from the campaign's sources, not from those files.
+    """
+    target = home / "letters" / slug
+    shutil.copytree(REPO / "letters" / slug, target, ignore=shutil.ignore_patterns("out"))
+    return target
 
 
 @dataclass(frozen=True)

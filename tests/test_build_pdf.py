@@ -6,7 +6,6 @@ WeasyPrint takes about a second a letter, so one module-wide build serves most t
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,7 @@ from coalitionletter import campaigns
 from coalitionletter.cli import cli
 from coalitionletter.db import Database, upgrade
 from coalitionletter.settings import load_settings
-from fixtures_letters import LEAD_NAME, SIGNED, Org, add_organisation, confirm
+from fixtures_letters import LEAD_NAME, SIGNED, Org, add_organisation, confirm, copy_campaign
 
 REPO = Path(__file__).resolve().parent.parent
 FOUNDING = "ilp-magnitsky-2020"
@@ -26,7 +25,7 @@ FOUNDING = "ilp-magnitsky-2020"
 def make_workspace(root: Path, orgs) -> Path:
     """A workspace with the founding campaign and these organisations confirmed."""
     home = root / "workspace"
-    shutil.copytree(REPO / "letters" / FOUNDING, home / "letters" / FOUNDING)
+    copy_campaign(home, FOUNDING)
     settings = load_settings(home, environ={})
     database = Database(settings.db_url)
     upgrade(database)

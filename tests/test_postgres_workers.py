@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import sys
 import threading
@@ -20,6 +19,7 @@ from sqlalchemy import select
 from coalitionletter import events
 from coalitionletter.db import Database
 from coalitionletter.models import Event, Invitation
+from fixtures_letters import copy_campaign
 from fixtures_signon import (
     BROWSER_AGENT,
     ORGANISATIONS,
@@ -71,7 +71,7 @@ def served(tmp_path_factory: pytest.TempPathFactory, postgres_server) -> Iterato
     answers for organisations no other test answers for.
     """
     home = tmp_path_factory.mktemp("workers") / "workspace"
-    shutil.copytree(REPO / "letters" / SLUG, home / "letters" / SLUG)
+    copy_campaign(home, SLUG)
     name = postgres_server.new_database(migrated=False)
     pg_url = postgres_server.url_for(name)
     handler = CaptureHandler()
