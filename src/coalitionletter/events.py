@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from operator import itemgetter
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -176,6 +176,25 @@ class Entry(NamedTuple):
     ip: str | None = None
     text_hash: str | None = None
     detail: Mapping[str, Any] | None = None
+
+
+class _CampaignLike(Protocol):
+    id: int
+    slug: str
+
+
+def record_for(
+    session: Session, campaign: _CampaignLike, *, kind: str, actor: str, **fields: Any
+) -> Event:
+    """Append one event to a campaign's own chain (see `record` for the fields)."""
+    return record(
+        session,
+        chain=campaign_chain(campaign.slug),
+        kind=kind,
+        actor=actor,
+        campaign_id=campaign.id,
+        **fields,
+    )
 
 
 def _entry_values(

@@ -404,12 +404,11 @@ def _mark_unknown(session: Session, campaign: Campaign) -> None:
             "have accepted it."
         )
         invitation = session.get(Invitation, outbox.invitation_id)
-        events.record(
+        events.record_for(
             session,
-            chain=events.campaign_chain(campaign.slug),
+            campaign,
             kind="send outcome unknown",
             actor="mail",
-            campaign_id=campaign.id,
             organisation_id=invitation.organisation_id if invitation else None,
             invitation_id=outbox.invitation_id,
             detail={"message": outbox.kind, "outbox_id": outbox.id},
@@ -509,12 +508,11 @@ def _finish(
         )
         if state == QUEUED:
             return
-        events.record(
+        events.record_for(
             session,
-            chain=events.campaign_chain(campaign.slug),
+            campaign,
             kind={SENT: "sent", FAILED: "send failed", UNKNOWN: "send outcome unknown"}[state],
             actor="mail",
-            campaign_id=campaign.id,
             organisation_id=claimed.organisation_id,
             invitation_id=claimed.invitation_id,
             detail={"message": claimed.kind, "outbox_id": claimed.outbox_id}

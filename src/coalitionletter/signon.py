@@ -220,12 +220,11 @@ def transition(
             if result.rowcount != 1:
                 continue  # lost a race; read the new state and decide again
             invitation_id = current.id
-        events.record(
+        events.record_for(
             session,
-            chain=events.campaign_chain(campaign.slug),
+            campaign,
             kind=kind,
             actor=actor,
-            campaign_id=campaign.id,
             organisation_id=organisation_id,
             invitation_id=invitation_id,
             ip=ip,
@@ -290,12 +289,11 @@ def revoke_links(
         .values(revoked_at=now)
         .execution_options(synchronize_session=False)
     )
-    events.record(
+    events.record_for(
         session,
-        chain=events.campaign_chain(campaign.slug),
+        campaign,
         kind="links revoked",
         actor=actor,
-        campaign_id=campaign.id,
         organisation_id=invitation.organisation_id,
         invitation_id=invitation.id,
         detail={"links": result.rowcount},
@@ -403,12 +401,11 @@ def record_view(
         .execution_options(synchronize_session=False)
     ).rowcount
     if first:
-        events.record(
+        events.record_for(
             session,
-            chain=events.campaign_chain(campaign.slug),
+            campaign,
             kind="viewed",
             actor="token holder",
-            campaign_id=campaign.id,
             organisation_id=access.organisation_id,
             invitation_id=access.invitation_id,
             ip=ip,
@@ -432,12 +429,11 @@ def close_campaign(session: Session, campaign: Campaign, *, actor: str) -> bool:
         return False
     campaign.closed_at = utcnow()
     session.flush()
-    events.record(
+    events.record_for(
         session,
-        chain=events.campaign_chain(campaign.slug),
+        campaign,
         kind="closed",
         actor=actor,
-        campaign_id=campaign.id,
     )
     return True
 
