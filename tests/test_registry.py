@@ -5,7 +5,7 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy import select
 
-from coalitionletter import events, registry
+from coalitionletter import events, registry, registry_removal
 from coalitionletter.db import Database
 from coalitionletter.errors import RegistryError
 from coalitionletter.models import Event, Invitation, Organisation
@@ -177,7 +177,7 @@ def test_remove_deletes_an_organisation_and_its_contacts(
 ) -> None:
     new_org("PEN America", email="pen@example.org")
     with database.writing() as session:
-        message = registry.remove(session, "pen-america", force=False, actor="test")
+        message = registry_removal.remove(session, "pen-america", force=False, actor="test")
     assert message == "Removed #1 PEN America (slug pen-america)."
     assert snapshot(database)["organisations"] == []
     assert snapshot(database)["contacts"] == []
@@ -190,7 +190,7 @@ def test_remove_refuses_a_signatory_without_force_and_changes_nothing(
     record_answer(new_org("PEN America"), "confirm", "founding")
     before = snapshot(database)
     with pytest.raises(RegistryError) as refused, database.writing() as session:
-        registry.remove(session, "pen-america", force=False, actor="test")
+        registry_removal.remove(session, "pen-america", force=False, actor="test")
     assert "has signed founding" in str(refused.value)
     assert "--force" in str(refused.value)
     assert snapshot(database) == before
@@ -201,7 +201,7 @@ def test_remove_with_force_takes_the_answer_away_and_logs_it_in_the_campaign_cha
 ) -> None:
     record_answer(new_org("PEN America"), "confirm", "founding")
     with database.writing() as session:
-        registry.remove(session, "pen-america", force=True, actor="test")
+        registry_removal.remove(session, "pen-america", force=True, actor="test")
     assert snapshot(database)["invitations"] == []
     assert _events(database, events.campaign_chain("founding"))[-1].kind == "invitation_removed"
 
@@ -211,7 +211,7 @@ def test_remove_takes_an_unanswered_invitation_with_it(
 ) -> None:
     record_answer(new_org("PEN America"), "invite")
     with database.writing() as session:
-        message = registry.remove(session, "pen-america", force=False, actor="test")
+        message = registry_removal.remove(session, "pen-america", force=False, actor="test")
     assert "answers to 1 campaign(s)" in message
     assert snapshot(database)["invitations"] == []
 
@@ -223,7 +223,7 @@ def test_merge_moves_contacts_and_answers_and_keeps_the_other_marked_merged(
     other = new_org("HRF (old entry)", email="press@hrf.example")
     record_answer(other, "confirm", "founding")
     with database.writing() as session:
-        result = registry.merge(session, str(kept), str(other), actor="test")
+        result = registry_removal.merge(session, str(kept), str(other), actor="test")
     assert result.contacts_moved == 1
     assert result.invitations_moved == ["founding (confirmed)"]
     with database.reading() as session:
@@ -246,7 +246,7 @@ def test_a_merged_name_added_again_is_refused_naming_the_organisation_kept(
     kept = new_org("Human Rights First")
     other = new_org("HRF Old Entry")
     with database.writing() as session:
-        registry.merge(session, str(kept), str(other), actor="test")
+        registry_removal.merge(session, str(kept), str(other), actor="test")
     with (
         pytest.raises(RegistryError, match=r"#1 Human Rights First.*via 'HRF Old Entry'"),
         database.writing() as session,
@@ -263,7 +263,7 @@ def test_merge_refuses_to_drop_a_signature_when_both_answered_and_changes_nothin
     record_answer(other, "confirm", "founding")
     before = snapshot(database)
     with pytest.raises(RegistryError) as refused, database.writing() as session:
-        registry.merge(session, str(kept), str(other), actor="test")
+        registry_removal.merge(session, str(kept), str(other), actor="test")
     assert "founding (kept: invited, other: confirmed)" in str(refused.value)
     assert "org merge hrf-old-entry human-rights-first" in str(refused.value)
     assert snapshot(database) == before
@@ -272,7 +272,7 @@ def test_merge_refuses_to_drop_a_signature_when_both_answered_and_changes_nothin
 def test_an_organisation_cannot_be_merged_into_itself(database: Database, new_org: NewOrg) -> None:
     new_org("PEN America")
     with pytest.raises(RegistryError, match="into itself"), database.writing() as session:
-        registry.merge(session, "1", "pen-america", actor="test")
+        registry_removal.merge(session, "1", "pen-america", actor="test")
 
 
 def test_an_unknown_language_is_refused_with_examples_of_valid_ones(database: Database) -> None:

@@ -1,31 +1,35 @@
-"""The organisation registry: add, list, show, edit, remove and merge organisations.
+"""The organisation registry: add, list, show and edit organisations.
 
 Every value goes through the same checks for add, edit and import (the
 `clean_*` functions of registry_fields), every change is recorded in the
 registry's event chain, and a duplicate (same name after folding, same email,
-same website domain) is refused with the existing organisation named: never
-merged silently.
+same website domain; see registry_duplicates) is refused with the existing
+organisation named: never merged silently. Removing and merging are in
+registry_removal.
 """
 
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from coalitionletter import countries, events, names
 from coalitionletter.errors import RegistryError
-from coalitionletter.models import (
-    Campaign,
-    Contact,
-    Invitation,
-    InvitationState,
-    Organisation,
-    utcnow,
+from coalitionletter.models import Campaign, Contact, Invitation, Organisation, utcnow
+from coalitionletter.registry_duplicates import (
+    SAME_NAME,
+    Duplicate,
+    duplicate_error,
+    duplicates_for,
+    fold_duplicates,
+    label,
+    same_domain,
+    same_email,
 )
 from coalitionletter.registry_fields import (
     CONTACT_FIELDS,
@@ -35,7 +39,9 @@ from coalitionletter.registry_fields import (
     new_contact,
 )
 
-L = TypeVar("L", bound="Listed")
+# Kept importable from here for the import's in-memory duplicate check.
+__all__ = ["SAME_NAME", "Duplicate", "fold_duplicates", "same_domain", "same_email"]
+
 # An organisation's own columns, as cleaned values name them.
 ORGANISATION_COLUMNS = (
     "slug",
@@ -48,111 +54,9 @@ ORGANISATION_COLUMNS = (
     "website_domain",
     "notes",
 )
-SAME_NAME = "the same name (ignoring case, spaces, punctuation and a leading The)"
 
 
-# --- finding organisations and their duplicates ---------------------------------------
-
-
-class Listed(Protocol):
-    """What duplicate checks need of an organisation: a row, or an import's in-memory entry."""
-
-    @property
-    def id(self) -> int | None: ...
-    @property
-    def name(self) -> str: ...
-    @property
-    def slug(self) -> str: ...
-    @property
-    def merged_into_id(self) -> int | None: ...
-
-
-@dataclass(frozen=True)
-class Duplicate:
-    """An organisation already in the registry that a new entry would repeat, and why."""
-
-    organisation: Listed
-    reason: str
-
-    def describe(self) -> str:
-        """`#3 Human Rights First (slug human-rights-first): the same name`."""
-        return f"{label(self.organisation)}: {self.reason}"
-
-
-def label(organisation: Listed) -> str:
-    """How messages name an organisation: id, name and slug."""
-    return f"#{organisation.id} {organisation.name} (slug {organisation.slug})"
-
-
-def same_email(email: str | None) -> str:
-    """Why a contact's email makes two entries one organisation."""
-    return f"the same email address {email}"
-
-
-def same_domain(domain: str) -> str:
-    """Why a website makes two entries one organisation."""
-    return f"a website on the same domain ({domain})"
-
-
-def surviving(organisation: L, lookup: Callable[[int], L | None]) -> L:
-    """The organisation kept at the end of a chain of merges (itself if never merged)."""
-    seen = {organisation.id}
-    while organisation.merged_into_id is not None:
-        target = lookup(organisation.merged_into_id)
-        if target is None or target.id in seen:
-            break
-        seen.add(target.id)
-        organisation = target
-    return organisation
-
-
-def fold_duplicates(
-    found: Iterable[tuple[L, str]],
-    lookup: Callable[[int], L | None],
-    exclude_id: int | None = None,
-) -> list[Duplicate]:
-    """One Duplicate per organisation kept, from (organisation, reason) matches in order."""
-    duplicates: list[Duplicate] = []
-    seen: set[int] = set()
-    for organisation, reason in found:
-        survivor = surviving(organisation, lookup)
-        # By identity: an organisation an import has not written yet has no id.
-        if (exclude_id is not None and survivor.id == exclude_id) or id(survivor) in seen:
-            continue
-        seen.add(id(survivor))
-        via = "" if survivor is organisation else f", via {organisation.name!r} merged into it"
-        duplicates.append(Duplicate(survivor, reason + via))
-    return duplicates
-
-
-def find_duplicates(
-    session: Session,
-    *,
-    name_key: str | None = None,
-    email_keys: tuple[str, ...] = (),
-    website_domain: str | None = None,
-    exclude_id: int | None = None,
-) -> list[Duplicate]:
-    """Organisations sharing a name key, an email or a website domain (merged ones resolved)."""
-    found: list[tuple[Organisation, str]] = []
-    if name_key:
-        for organisation in session.scalars(
-            select(Organisation).where(Organisation.name_key == name_key).order_by(Organisation.id)
-        ):
-            found.append((organisation, SAME_NAME))
-    for email_key in email_keys:
-        for contact in session.scalars(
-            select(Contact).where(Contact.email_key == email_key).order_by(Contact.id)
-        ):
-            found.append((contact.organisation, same_email(contact.email)))
-    if website_domain:
-        for organisation in session.scalars(
-            select(Organisation)
-            .where(Organisation.website_domain == website_domain)
-            .order_by(Organisation.id)
-        ):
-            found.append((organisation, same_domain(website_domain)))
-    return fold_duplicates(found, lambda id_: session.get(Organisation, id_), exclude_id=exclude_id)
+# --- finding organisations -----------------------------------------------------------
 
 
 def find_organisation(session: Session, ref: str | int) -> Organisation:
@@ -203,31 +107,6 @@ def _slug_taken(session: Session) -> Callable[[str], bool]:
         return session.scalars(query).first() is not None
 
     return taken
-
-
-def duplicate_error(name: str, duplicates: list[Duplicate]) -> RegistryError:
-    """The refusal for an entry that repeats organisations already in the registry."""
-    listed = "; ".join(duplicate.describe() for duplicate in duplicates)
-    first = duplicates[0].organisation.slug
-    return RegistryError(
-        f"{name!r} is already in the registry as {listed}. Nothing was added. "
-        f"See it with `coalitionletter org show {first}`, change it with "
-        f"`coalitionletter org edit {first}`, or correct the new entry."
-    )
-
-
-def duplicates_for(
-    session: Session, cleaned: Mapping[str, str | None], exclude_id: int | None = None
-) -> list[Duplicate]:
-    """The duplicates of cleaned values (name, email, website)."""
-    email_key = cleaned.get("email_key")
-    return find_duplicates(
-        session,
-        name_key=cleaned.get("name_key"),
-        email_keys=(email_key,) if email_key else (),
-        website_domain=cleaned.get("website_domain"),
-        exclude_id=exclude_id,
-    )
 
 
 def organisation_values(cleaned: Mapping[str, str | None], slug: str) -> dict[str, Any]:
@@ -400,19 +279,6 @@ def show(session: Session, ref: str) -> dict[str, Any]:
 # --- edit ------------------------------------------------------------------------------------
 
 
-def _record_change(
-    session: Session, organisation: Organisation, kind: str, actor: str, detail: dict[str, Any]
-) -> None:
-    events.record(
-        session,
-        chain=events.REGISTRY_CHAIN,
-        kind=kind,
-        actor=actor,
-        organisation_id=organisation.id,
-        detail={"name": organisation.name, **detail},
-    )
-
-
 def apply_changes(
     session: Session,
     organisation: Organisation,
@@ -497,170 +363,3 @@ def edit(
     return organisation, apply_changes(
         session, organisation, cleaned, actor=actor, source="org edit"
     )
-
-
-# --- remove ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RemovalPlan:
-    """What removing an organisation would take with it."""
-
-    organisation_id: int
-    label: str
-    answers: list[tuple[str, str]] = field(default_factory=list)  # (campaign slug, state)
-
-    @property
-    def signed(self) -> list[str]:
-        """The campaigns this organisation has confirmed (signed)."""
-        return [slug for slug, state in self.answers if state == InvitationState.CONFIRMED]
-
-    def refusal(self, force: bool) -> RegistryError | None:
-        """Why the removal must not go ahead (a signatory, not forced), or None."""
-        if not self.signed or force:
-            return None
-        return RegistryError(
-            f"{self.label} has signed {', '.join(self.signed)}; removing it would take its "
-            "signature off the letter. Nothing was removed. If that is really meant, run "
-            "again with --force."
-        )
-
-
-def removal_plan(session: Session, ref: str) -> RemovalPlan:
-    """Which organisation `remove` would delete, and its answers to campaigns."""
-    organisation = find_organisation(session, ref)
-    answers = session.execute(
-        select(Campaign.slug, Invitation.state)
-        .join(Campaign, Campaign.id == Invitation.campaign_id)
-        .where(Invitation.organisation_id == organisation.id)
-        .order_by(Campaign.slug)
-    ).all()
-    return RemovalPlan(organisation.id, label(organisation), [(s, st) for s, st in answers])
-
-
-def remove(session: Session, ref: str, *, force: bool, actor: str) -> str:
-    """Delete an organisation, its contacts and invitations; refuse a signatory unless forced."""
-    plan = removal_plan(session, ref)
-    refusal = plan.refusal(force)
-    if refusal is not None:
-        raise refusal
-    organisation = session.get(Organisation, plan.organisation_id)
-    assert organisation is not None
-    for invitation, slug in session.execute(
-        select(Invitation, Campaign.slug)
-        .join(Campaign, Campaign.id == Invitation.campaign_id)
-        .where(Invitation.organisation_id == organisation.id)
-    ):
-        events.record(
-            session,
-            chain=events.campaign_chain(slug),
-            kind="invitation_removed",
-            actor=actor,
-            campaign_id=invitation.campaign_id,
-            organisation_id=organisation.id,
-            invitation_id=invitation.id,
-            detail={"state": invitation.state, "reason": "organisation removed from registry"},
-        )
-    session.execute(delete(Invitation).where(Invitation.organisation_id == organisation.id))
-    session.execute(
-        update(Organisation)
-        .where(Organisation.merged_into_id == organisation.id)
-        .values(merged_into_id=None)
-    )
-    _record_change(session, organisation, "organisation_removed", actor, {"answers": plan.answers})
-    session.delete(organisation)
-    session.flush()
-    extra = f" and its answers to {len(plan.answers)} campaign(s)" if plan.answers else ""
-    return f"Removed {plan.label}{extra}."
-
-
-# --- merge -----------------------------------------------------------------------------------
-
-
-@dataclass
-class MergeResult:
-    """What `merge` moved from the duplicate into the organisation kept."""
-
-    kept: str
-    merged: str
-    contacts_moved: int = 0
-    invitations_moved: list[str] = field(default_factory=list)
-    invitations_left: list[str] = field(default_factory=list)
-
-
-def _invitations_by_campaign(session: Session, organisation_id: int) -> dict[int, Invitation]:
-    rows = session.scalars(select(Invitation).where(Invitation.organisation_id == organisation_id))
-    return {invitation.campaign_id: invitation for invitation in rows}
-
-
-def _merge_conflicts(
-    session: Session, kept: dict[int, Invitation], other: dict[int, Invitation]
-) -> list[str]:
-    conflicts = []
-    for campaign_id, invitation in other.items():
-        if campaign_id in kept and invitation.state == InvitationState.CONFIRMED:
-            campaign = session.get(Campaign, campaign_id)
-            slug = campaign.slug if campaign else str(campaign_id)
-            conflicts.append(f"{slug} (kept: {kept[campaign_id].state}, other: confirmed)")
-    return conflicts
-
-
-def merge(session: Session, keep_ref: str, other_ref: str, *, actor: str) -> MergeResult:
-    """Fold organisation B into A: move B's contacts and answers, mark B merged into A."""
-    kept = find_organisation(session, keep_ref)
-    other = find_organisation(session, other_ref)
-    if kept.id == other.id:
-        raise RegistryError(f"{label(kept)} cannot be merged into itself.")
-    for organisation in (kept, other):
-        if organisation.merged_into_id is not None:
-            raise RegistryError(
-                f"{label(organisation)} was already merged into #{organisation.merged_into_id}."
-                " Merge with that organisation instead."
-            )
-    kept_answers = _invitations_by_campaign(session, kept.id)
-    other_answers = _invitations_by_campaign(session, other.id)
-    conflicts = _merge_conflicts(session, kept_answers, other_answers)
-    if conflicts:
-        raise RegistryError(
-            f"Both organisations have answered {', '.join(conflicts)}; merging would drop or "
-            f"double {other.name!r}'s signature. Nothing was merged. Run `org merge "
-            f"{other.slug} {kept.slug}` to keep the other one, or settle one answer first."
-        )
-    result = MergeResult(kept=label(kept), merged=label(other))
-    known_emails = {c.email_key for c in kept.contacts if c.email_key}
-    for contact in list(other.contacts):
-        if contact.email_key and contact.email_key in known_emails:
-            continue
-        other.contacts.remove(contact)
-        kept.contacts.append(contact)
-        result.contacts_moved += 1
-    for campaign_id, invitation in other_answers.items():
-        campaign = session.get(Campaign, campaign_id)
-        slug = campaign.slug if campaign else str(campaign_id)
-        if campaign_id in kept_answers:
-            result.invitations_left.append(f"{slug} ({invitation.state})")
-            continue
-        invitation.organisation_id = kept.id
-        result.invitations_moved.append(f"{slug} ({invitation.state})")
-        events.record(
-            session,
-            chain=events.campaign_chain(slug),
-            kind="invitation_moved",
-            actor=actor,
-            campaign_id=campaign_id,
-            organisation_id=kept.id,
-            invitation_id=invitation.id,
-            detail={"from_organisation_id": other.id, "reason": "organisations merged"},
-        )
-    other.merged_into_id = kept.id
-    other.updated_at = kept.updated_at = utcnow()
-    session.flush()
-    detail = {
-        "kept_id": kept.id,
-        "merged_id": other.id,
-        "merged_name": other.name,
-        "contacts_moved": result.contacts_moved,
-        "invitations_moved": result.invitations_moved,
-    }
-    _record_change(session, kept, "organisation_merged", actor, detail)
-    return result

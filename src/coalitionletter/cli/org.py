@@ -249,11 +249,11 @@ def remove(app: AppContext, ref: str, yes: bool, force: bool) -> None:
       coalitionletter org remove test-organisation
       coalitionletter org remove 12 --yes
     """
-    from coalitionletter import registry
+    from coalitionletter import registry_removal
 
     database = app.database
     with core_errors(), database.reading() as session:
-        plan = registry.removal_plan(session, ref)
+        plan = registry_removal.removal_plan(session, ref)
     answers = ", ".join(f"{slug}: {state}" for slug, state in plan.answers) or "none"
     with core_errors():
         refusal = plan.refusal(force)
@@ -262,7 +262,7 @@ def remove(app: AppContext, ref: str, yes: bool, force: bool) -> None:
     if not yes:
         click.confirm(f"Remove {plan.label} (answers to campaigns: {answers})?", abort=True)
     with core_errors(), database.writing() as session:
-        summary = registry.remove(
+        summary = registry_removal.remove(
             session, str(plan.organisation_id), force=force, actor=app.settings.staff_name
         )
     click.echo(summary)
@@ -283,7 +283,7 @@ def merge(app: AppContext, keep: str, other: str, yes: bool) -> None:
     Example:
       coalitionletter org merge human-rights-first hrf-duplicate
     """
-    from coalitionletter import registry
+    from coalitionletter import registry, registry_removal
 
     database = app.database
     with core_errors(), database.reading() as session:
@@ -292,7 +292,7 @@ def merge(app: AppContext, keep: str, other: str, yes: bool) -> None:
     if not yes:
         click.confirm(f"Merge {merged} into {kept}?", abort=True)
     with core_errors(), database.writing() as session:
-        result = registry.merge(session, keep, other, actor=app.settings.staff_name)
+        result = registry_removal.merge(session, keep, other, actor=app.settings.staff_name)
     click.echo(f"Merged {result.merged} into {result.kept}.")
     click.echo(f"  Contacts moved: {result.contacts_moved}")
     if result.invitations_moved:
