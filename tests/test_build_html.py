@@ -395,3 +395,12 @@ def test_a_bad_source_date_epoch_is_refused(invoke, signed_founding, founding_ho
     assert result.exit_code != 0
     assert "SOURCE_DATE_EPOCH='yesterday' is not a number of seconds" in result.output
     assert not out_dir(founding_home).exists()
+
+
+def test_an_unchanged_rebuild_leaves_the_manifest_as_it_was(invoke, signed_founding, founding_home):
+    build_html(invoke)
+    manifest = out_dir(founding_home) / ".coalitionletter-build.json"
+    before = (manifest.read_bytes(), manifest.stat().st_mtime_ns)
+    result = build_html(invoke)
+    assert "Nothing changed" in result.output
+    assert (manifest.read_bytes(), manifest.stat().st_mtime_ns) == before

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import func, select
 
 from coalitionletter import campaigns, roster
+from coalitionletter.errors import CampaignError
 from coalitionletter.models import Event
 from fixtures_letters import CHINESE_NAME, LEAD_NAME, UYGHUR_NAME, Org, add_organisation
 
@@ -126,3 +129,37 @@ def test_the_lead_is_recognised_by_its_name_with_its_short_name(
     result = _roster(database, founding)
     assert result.signatories[0].name == "International Lawyers Project (ILP)"
     assert result.lead_listed()
+
+
+def test_a_campaign_not_in_the_database_says_to_run_init(database, founding_home, settings):
+    definition = campaigns.load(settings, "ilp-magnitsky-2020")
+    with database.reading() as session:
+        events_before = session.scalar(select(func.count()).select_from(Event))
+        with pytest.raises(CampaignError, match="not in the database yet") as caught:
+            roster.read_roster(session, definition)
+    assert "coalitionletter init" in str(caught.value)
+    with database.reading() as session:
+        assert session.scalar(select(func.count()).select_from(Event)) == events_before
+
+
+def test_a_campaign_nobody_has_confirmed_names_nobody(database, founding, add_signatories):
+    with database.writing() as session:
+        add_organisation(session, Org("Only Invited Later"))
+    result = _roster(database, founding)
+    assert result.signatories == () and result.count == 0 and not result.lead_listed()
+
+
+def test_the_time_of_each_confirmation_is_read_back_in_utc(database, founding, add_signatories):
+    add_signatories(founding, ["Timely Rights"])
+    (signatory,) = _roster(database, founding).signatories
+    assert signatory.confirmed_at is not None
+    assert signatory.confirmed_at.utcoffset() == timedelta(0)
+
+
+def test_a_display_name_correction_to_the_lead_s_name_puts_it_first(
+    database, founding, add_signatories
+):
+    add_signatories(founding, ["Alpha Aid", Org("ILP (registry spelling)", display_name=LEAD_NAME)])
+    result = _roster(database, founding)
+    assert [s.name for s in result.signatories] == [LEAD_NAME, "Alpha Aid"]
+    assert result.signatories[0].is_lead

@@ -185,11 +185,25 @@ def _sha256(data: bytes) -> str:
 def _templates_digest(dirs: Iterable[Path]) -> str:
     digest = hashlib.sha256()
     for index, folder in enumerate(dirs):
-        files = (p for p in folder.rglob("*") if p.is_file())
-        for path in sorted(p for p in files if p.relative_to(folder).parts[0] not in OTHER_FACES):
-            digest.update(f"{index}:{path.relative_to(folder).as_posix()}\0".encode())
-            digest.update(_sha256(path.read_bytes()).encode())
+        for relative in _letter_template_files(folder):
+            digest.update(f"{index}:{'/'.join(relative)}\0".encode())
+            digest.update(_sha256(folder.joinpath(*relative).read_bytes()).encode())
     return digest.hexdigest()
+
+
+def _letter_template_files(folder: Path) -> list[tuple[str, ...]]:
+    """Every file under a template folder as path parts, sorted, the other faces left out.
+
+    The other faces' folders are not walked at all: an unchanged build spends its
+    time here.
+    """
+    files = []
+    for root, subfolders, names in os.walk(folder):
+        parts = Path(root).relative_to(folder).parts
+        if not parts:
+            subfolders[:] = [d for d in subfolders if d not in OTHER_FACES]
+        files.extend((*parts, n) for n in names if os.path.isfile(os.path.join(root, n)))
+    return sorted(files)
 
 
 def _campaign_digest(definition: CampaignDefinition) -> str:
@@ -273,10 +287,8 @@ def plan(
         if kind not in FORMATS:
             raise RenderError(f"Unknown format {kind!r}; use html or pdf.")
     recipients = _selected_recipients(definition, options.recipient)
-    row = campaigns.campaign_row(session, definition.slug)
-    names = roster.named_signatories(
+    names = roster.read_roster(
         session,
-        row,
         definition,
         allow_stale=options.allow_stale,
         locale=recipients[0].locale,
@@ -575,7 +587,8 @@ def execute(build: Plan, progress: Progress | None = None) -> BuildReport:
         _render_due(build, due, progress)
         report.written = [build.out_dir / o.name for o in due]
     report.removed = _remove_superseded(build)
-    _save_manifest(build)
+    if due or build.stale_outputs:
+        _save_manifest(build)  # else it already says what it would say
     return report
 
 

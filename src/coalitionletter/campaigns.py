@@ -639,8 +639,13 @@ def campaign_row(session: Session, slug: str) -> Campaign:
     """The campaign's row, or a CampaignError saying to run init."""
     row = session.scalar(select(Campaign).where(Campaign.slug == slug))
     if row is None:
-        raise CampaignError(
-            f"The campaign {slug} is not in the database yet. Run `coalitionletter init` "
-            "to register it."
-        )
+        raise not_registered(slug)
     return row
+
+
+def not_registered(slug: str) -> CampaignError:
+    """The error for a campaign whose folder exists but whose row does not."""
+    return CampaignError(
+        f"The campaign {slug} is not in the database yet. Run `coalitionletter init` "
+        "to register it."
+    )
