@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 
-from coalitionletter import mail
+from coalitionletter import transport
 from fixtures_signon import CaptureHandler, SignOnWorkspace, free_port
 
 SLUG = "ilp-magnitsky-2020"
@@ -39,7 +39,7 @@ def trust(certificate: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> No
     def trusting_test_ca(*args, **kwargs) -> ssl.SSLContext:
         return real(cafile=str(cert))
 
-    monkeypatch.setattr(mail.ssl, "create_default_context", trusting_test_ca)
+    monkeypatch.setattr(transport.ssl, "create_default_context", trusting_test_ca)
 
 
 def _server_context(certificate: tuple[Path, Path]) -> ssl.SSLContext:

@@ -12,7 +12,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from coalitionletter.invitations import QueueReport
-    from coalitionletter.mail import DeliveryReport, Transport
+    from coalitionletter.sending import DeliveryReport
+    from coalitionletter.transport import Transport
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
 OUTBOX_OPTION = click.option(
@@ -38,12 +39,12 @@ def _warn_if_loopback(base_url: str) -> None:
 def _transport(app: AppContext, outbox: str | None) -> Transport:
     from pathlib import Path
 
-    from coalitionletter import mail
+    from coalitionletter import transport
 
     if outbox:
-        return mail.FolderTransport(Path(outbox))
+        return transport.FolderTransport(Path(outbox))
     with core_errors():
-        return mail.SmtpTransport(app.settings.smtp)
+        return transport.SmtpTransport(app.settings.smtp)
 
 
 def _print_queue(report: QueueReport, what: str) -> None:
@@ -63,10 +64,10 @@ def _progress(number: int, total: int, name: str, outcome: str) -> None:
 
 
 def _deliver(app: AppContext, definition: Any, transport: Transport, slug: str) -> None:
-    from coalitionletter import mail
+    from coalitionletter import sending
 
     with core_errors():
-        report = mail.deliver(app.database, app.settings, definition, transport, _progress)
+        report = sending.deliver(app.database, app.settings, definition, transport, _progress)
     _print_delivery(report, slug)
     if not report.ok:
         raise click.exceptions.Exit(1)

@@ -1,0 +1,246 @@
+"""Sending a campaign's queued messages over one connection, each exactly once.
+
+The order of commits is what makes a rerun after a crash safe, and it is the
+same for every message:
+
+1. the message is claimed (`sending`, with its new link) and committed,
+2. then it is handed to the server,
+3. and only after the server took it is it marked `sent`.
+
+Steps 3 of message k and 1 of message k+1 share one transaction: if the
+process dies before that commit, k is still `sending` (reported as unknown,
+never resent, exactly as when dying between a hand-over and its own mark) and
+k+1 is still `queued` (the server never saw it, so a rerun sends it). At most
+one message is ever in doubt. A message is built, with its raw token in
+memory only, while the server works on the one before; its link is stored
+(as a hash) only when it is claimed.
+"""
+
+from __future__ import annotations
+
+import smtplib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from coalitionletter import outbox, tokens
+from coalitionletter.campaigns import CampaignDefinition
+from coalitionletter.db import Database
+from coalitionletter.errors import MailError
+from coalitionletter.mail import Letterhead, build_message, sender_address
+from coalitionletter.models import Campaign
+from coalitionletter.outbox import FAILED, QUEUED, SENT, UNKNOWN, Queued
+from coalitionletter.settings import Settings
+from coalitionletter.transport import NotHandedOver, Transport
+
+Progress = Callable[[int, int, str, str], None]
+
+
+@dataclass
+class DeliveryReport:
+    """What a batch did, by organisation, for staff to read."""
+
+    sent: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)  # "Org: address (reason)"
+    failed: list[str] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)
+    remaining: int = 0
+    stopped: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when everything went and nothing needs staff's attention."""
+        return not (self.refused or self.failed or self.unknown or self.remaining)
+
+
+def deliver(
+    database: Database,
+    settings: Settings,
+    definition: CampaignDefinition,
+    transport: Transport,
+    progress: Progress | None = None,
+) -> DeliveryReport:
+    """Send every queued message of a campaign once, over one connection; report by organisation."""
+    from coalitionletter.campaigns import campaign_row
+
+    letterhead = Letterhead.for_campaign(settings, definition)
+    _, sender = sender_address(definition)
+    with database.writing() as session:
+        campaign = campaign_row(session, definition.slug)
+        outbox.mark_unknown(session, campaign)
+        pending = outbox.pending_ids(session, campaign)
+    batch = _Batch(database, campaign, letterhead, sender, transport, progress, len(pending))
+    if pending:
+        transport.open()
+        try:
+            batch.run(outbox.read_ahead(database, campaign, pending))
+        finally:
+            transport.close()
+    report = batch.report
+    with database.reading() as session:
+        report.unknown = outbox.unknown_labels(session, campaign)
+        report.remaining = outbox.remaining(session, campaign)
+    return report
+
+
+@dataclass
+class _Prepared:
+    """A queued message built ahead of its claim; the token exists only here until then."""
+
+    queued: Queued
+    token: str
+    message: bytes | None
+    error: str | None = None  # why it could not be built
+
+
+@dataclass
+class _Batch:
+    """One run over the queued messages of a campaign, on one open transport."""
+
+    database: Database
+    campaign: Campaign
+    letterhead: Letterhead
+    sender: str
+    transport: Transport
+    progress: Progress | None
+    total: int
+    report: DeliveryReport = field(default_factory=DeliveryReport)
+
+    def run(self, ahead: Iterator[Queued]) -> None:
+        """Claim, hand over and settle each message in turn; stop when the server is in trouble."""
+        upcoming = self._prepare(next(ahead, None))
+        in_flight: _Prepared | None = None
+        while upcoming is not None or in_flight is not None:
+            if in_flight is None:
+                if not self.transport.alive():
+                    self.report.stopped = "the mail server stopped answering"
+                    return
+                with self.database.writing() as session:
+                    claimed = self._claim(session, upcoming)
+            elif (taken := self._taken(in_flight)) and upcoming is not None:
+                # One transaction: this message sent, the next one claimed (see above).
+                with self.database.writing() as session:
+                    outbox.settle(session, self.campaign, in_flight.queued, SENT)
+                    claimed = self._claim(session, upcoming)
+                self._show(in_flight, "sent")
+                in_flight = None
+            else:
+                if taken:
+                    self._finish(in_flight, SENT, None, "sent")  # the last one, on its own
+                in_flight = None
+                if self.report.stopped:
+                    return
+                continue
+            if self.report.stopped:
+                return
+            if claimed:
+                in_flight = self._hand_over(upcoming)
+                if self.report.stopped:
+                    return
+            # Built now, while the server works on the message just handed over.
+            upcoming = self._prepare(next(ahead, None))
+
+    def _prepare(self, queued: Queued | None) -> _Prepared | None:
+        if queued is None:
+            return None
+        token = tokens.new_token()
+        try:
+            message = build_message(
+                self.letterhead,
+                queued.addressee,
+                kind=queued.kind,
+                token=token,
+                message_id=queued.message_id,
+                changes=queued.changes,
+            )
+        except (MailError, ValueError) as exc:
+            return _Prepared(queued, token, None, str(exc))
+        return _Prepared(queued, token, message)
+
+    def _claim(self, session, prepared: _Prepared) -> bool:  # type: ignore[no-untyped-def]
+        if prepared.error is None:
+            return outbox.claim(session, prepared.queued, prepared.token)
+        # Its turn came and it cannot be built: it fails, and the batch stops for staff.
+        error = f"could not build the message: {prepared.error}"
+        outbox.settle(session, self.campaign, prepared.queued, FAILED, error, from_states=(QUEUED,))
+        name = prepared.queued.addressee.organisation_name
+        self.report.failed.append(f"{name}: could not build the message ({prepared.error})")
+        self.report.stopped = "a message could not be built"
+        self._show(prepared, "failed")
+        return False
+
+    def _hand_over(self, prepared: _Prepared) -> _Prepared | None:
+        """Give a claimed message to the server; None when it surely did not get it."""
+        queued = prepared.queued
+        name = f"{queued.outbox_id:05d}-{queued.organisation_slug}-{queued.kind}"
+        assert prepared.message is not None
+        try:
+            self.transport.hand_over(prepared.message, self.sender, queued.recipients, name)
+        except smtplib.SMTPRecipientsRefused as exc:
+            reasons = "; ".join(f"{a} ({c} {_text(r)})" for a, (c, r) in exc.recipients.items())
+            self._finish(prepared, FAILED, f"every recipient refused: {reasons}", "refused")
+            self.report.refused.append(f"{queued.addressee.organisation_name}: {reasons}")
+            return None
+        except smtplib.SMTPResponseException as exc:
+            self._answered(prepared, exc)
+            return None
+        except (smtplib.SMTPNotSupportedError, NotHandedOver) as exc:
+            self._not_handed_over(prepared, exc)
+            return None
+        except (smtplib.SMTPException, OSError) as exc:
+            self._lost(prepared, exc)
+            return None
+        return prepared
+
+    def _taken(self, prepared: _Prepared) -> bool:
+        """Read the server's answer; settle the message at once unless the server took it."""
+        try:
+            refused = self.transport.outcome()
+        except smtplib.SMTPResponseException as exc:
+            self._answered(prepared, exc)
+            return False
+        except (smtplib.SMTPException, OSError) as exc:
+            self._lost(prepared, exc)
+            return False
+        name = prepared.queued.addressee.organisation_name
+        self.report.sent.append(name)
+        for address, (code, reason) in refused.items():
+            self.report.refused.append(f"{name}: {address} ({code} {_text(reason)})")
+        return True
+
+    def _finish(self, prepared: _Prepared, state: str, error: str | None, shown: str) -> None:
+        with self.database.writing() as session:
+            outbox.settle(session, self.campaign, prepared.queued, state, error)
+        self._show(prepared, shown)
+
+    def _answered(self, prepared: _Prepared, exc: smtplib.SMTPResponseException) -> None:
+        name = prepared.queued.addressee.organisation_name
+        reason = f"{exc.smtp_code} {_text(exc.smtp_error)}"
+        if 400 <= exc.smtp_code < 500:
+            # The server answered "not now": it did not take the message, so it stays queued.
+            self._finish(prepared, QUEUED, f"server said: {reason}", "left queued")
+            self.report.stopped = f"the mail server answered {reason}"
+            return
+        self._finish(prepared, FAILED, f"server refused: {reason}", "failed")
+        self.report.failed.append(f"{name}: the server refused the message ({reason})")
+
+    def _not_handed_over(self, prepared: _Prepared, exc: Exception) -> None:
+        if isinstance(exc, smtplib.SMTPNotSupportedError):
+            name = prepared.queued.addressee.organisation_name
+            self._finish(prepared, FAILED, str(exc), "failed")
+            self.report.failed.append(f"{name}: {exc}")
+            return
+        self._finish(prepared, QUEUED, str(exc), "left queued")
+        self.report.stopped = str(exc)
+
+    def _lost(self, prepared: _Prepared, exc: Exception) -> None:
+        self._finish(prepared, UNKNOWN, f"connection lost while sending: {exc}", "outcome unknown")
+        self.report.stopped = f"the connection was lost while sending ({exc})"
+
+    def _show(self, prepared: _Prepared, outcome: str) -> None:
+        if self.progress is not None:
+            queued = prepared.queued
+            self.progress(queued.number, self.total, queued.addressee.organisation_name, outcome)
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)

@@ -1,0 +1,247 @@
+"""Where messages are handed over: an SMTP server, or a folder of .eml files.
+
+Handing a message over is split in two: `hand_over` gives the server the
+message up to its final dot, `outcome` reads whether the server took it. The
+outbox uses the time in between, while the server works, to build the next
+message; the order of what is committed when does not change (see outbox.py).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import smtplib
+import ssl
+import time
+from pathlib import Path
+from typing import Protocol
+
+from coalitionletter.errors import MailError
+from coalitionletter.settings import SmtpSettings
+
+# A server that accepted a message this recently needs no NOOP to prove it is still there:
+# the round trip cost as much as a quarter of each message's time on a fast server.
+ANSWERED_RECENTLY_S = 1.0
+Refused = dict[str, tuple[int, bytes]]
+_LEADING_DOT = re.compile(rb"(?m)^\.")
+
+
+class NotHandedOver(MailError):
+    """The connection failed before the message's data was sent: the server cannot have it."""
+
+
+class Transport(Protocol):
+    """Somewhere messages are handed over: an SMTP server or a folder of .eml files."""
+
+    def open(self) -> None: ...
+    def alive(self) -> bool: ...
+    def hand_over(self, message: bytes, sender: str, recipients: list[str], name: str) -> None: ...
+    def outcome(self) -> Refused: ...
+    def close(self) -> None: ...
+
+
+class SmtpTransport:
+    """One SMTP connection for a whole batch, with a timeout on every step."""
+
+    def __init__(self, smtp: SmtpSettings) -> None:
+        if not smtp.host:
+            raise MailError(
+                "No SMTP server is configured. Set [smtp] host in coalitionletter.toml "
+                "(or COALITIONLETTER_SMTP_HOST), or pass --outbox DIR to write .eml files."
+            )
+        if smtp.user and not smtp.password:
+            raise MailError(
+                f"[smtp] user is {smtp.user!r} but no password is set. Put it in the "
+                "environment variable COALITIONLETTER_SMTP_PASSWORD and run again."
+            )
+        self.smtp = smtp
+        self._connection: smtplib.SMTP | None = None
+        self._answered_at = float("-inf")  # when the server last answered a whole exchange
+        self._refused: Refused = {}
+
+    def open(self) -> None:
+        """Connect, secure the connection as configured, and log in."""
+        smtp = self.smtp
+        where = f"{smtp.host}:{smtp.port}"
+        connection: smtplib.SMTP | None = None
+        try:
+            connection = self._connect()
+            if smtp.security == "starttls":
+                connection.starttls(context=ssl.create_default_context())
+            if smtp.user:
+                connection.login(smtp.user, smtp.password or "")
+            connection.ehlo_or_helo_if_needed()
+        except smtplib.SMTPAuthenticationError as exc:
+            _close_quietly(connection)
+            raise MailError(
+                f"The SMTP server {where} refused the login for {smtp.user!r}. Check [smtp] "
+                "user and COALITIONLETTER_SMTP_PASSWORD. Nothing was sent."
+            ) from exc
+        except (smtplib.SMTPException, OSError) as exc:
+            _close_quietly(connection)
+            raise MailError(
+                f"Cannot connect to the SMTP server {where} ({exc}). Check [smtp] host, port "
+                "and security; nothing was sent, and running again sends every queued message."
+            ) from exc
+        self._connection = connection
+        self._answered_at = time.monotonic()
+
+    def _connect(self) -> smtplib.SMTP:
+        smtp = self.smtp
+        if smtp.security == "ssl":
+            return smtplib.SMTP_SSL(
+                smtp.host or "",
+                smtp.port,
+                timeout=smtp.timeout,
+                context=ssl.create_default_context(),
+            )
+        return smtplib.SMTP(smtp.host or "", smtp.port, timeout=smtp.timeout)
+
+    def alive(self) -> bool:
+        """True when the server still answers (checked before each message is claimed)."""
+        if self._connection is None:
+            return False
+        if time.monotonic() - self._answered_at < ANSWERED_RECENTLY_S:
+            return True
+        try:
+            answered = self._connection.noop()[0] == 250
+        except (smtplib.SMTPException, OSError):
+            return False
+        if answered:
+            self._answered_at = time.monotonic()
+        return answered
+
+    def hand_over(self, message: bytes, sender: str, recipients: list[str], name: str) -> None:
+        """Send the envelope and the data up to the final dot, as smtplib's sendmail does.
+
+        Raises as sendmail would for a refused sender, recipients or DATA command
+        (the server then has nothing), and NotHandedOver when the connection
+        fails before the data went out.
+        """
+        connection = self._connection
+        if connection is None:
+            raise NotHandedOver("The SMTP connection is not open.")
+        try:
+            self._refused = _envelope(connection, message, sender, recipients)
+        except smtplib.SMTPServerDisconnected as exc:
+            raise NotHandedOver(f"the connection was lost before the message went ({exc})") from exc
+        except smtplib.SMTPException:
+            raise  # the server answered: the caller reads its answer
+        except OSError as exc:
+            raise NotHandedOver(f"the connection was lost before the message went ({exc})") from exc
+        data = _LEADING_DOT.sub(b"..", message)  # the dot-stuffing smtplib's data() does
+        if not data.endswith(b"\r\n"):
+            data += b"\r\n"
+        connection.send(data + b".\r\n")
+
+    def outcome(self) -> Refused:
+        """Wait for the server's answer to the message just handed over.
+
+        Returns the recipients it refused; raises SMTPDataError when it did not
+        take the message, and SMTPServerDisconnected or OSError when nobody knows.
+        """
+        connection = self._connection
+        if connection is None:
+            raise smtplib.SMTPServerDisconnected("The SMTP connection is not open.")
+        code, reply = connection.getreply()
+        if code != 250:
+            _reset(connection, code)
+            raise smtplib.SMTPDataError(code, reply)
+        self._answered_at = time.monotonic()
+        return self._refused
+
+    def close(self) -> None:
+        """Say goodbye to the server (a failure here changes nothing already sent)."""
+        if self._connection is None:
+            return
+        try:
+            self._connection.quit()
+        except (smtplib.SMTPException, OSError):
+            self._connection.close()
+        self._connection = None
+
+
+def _envelope(
+    connection: smtplib.SMTP, message: bytes, sender: str, recipients: list[str]
+) -> Refused:
+    """MAIL, RCPT and DATA up to the server's 354; the recipients it refused."""
+    connection.ehlo_or_helo_if_needed()
+    options = []
+    if connection.does_esmtp and connection.has_extn("size"):
+        options.append(f"size={len(message)}")
+    if not all(address.isascii() for address in [sender, *recipients]):
+        if not connection.has_extn("smtputf8"):
+            raise smtplib.SMTPNotSupportedError(
+                "the server does not accept addresses with non-ASCII characters (SMTPUTF8)"
+            )
+        options += ["SMTPUTF8", "BODY=8BITMIME"]
+    code, reply = connection.mail(sender, options)
+    if code != 250:
+        _reset(connection, code)
+        raise smtplib.SMTPSenderRefused(code, reply, sender)
+    refused: Refused = {}
+    for address in recipients:
+        code, reply = connection.rcpt(address)
+        if code not in (250, 251):
+            refused[address] = (code, reply)
+        if code == 421:
+            connection.close()
+            raise smtplib.SMTPRecipientsRefused(refused)
+    if len(refused) == len(recipients):
+        _reset(connection, 0)
+        raise smtplib.SMTPRecipientsRefused(refused)
+    connection.putcmd("data")
+    code, reply = connection.getreply()
+    if code != 354:
+        _reset(connection, code)
+        raise smtplib.SMTPDataError(code, reply)
+    return refused
+
+
+def _reset(connection: smtplib.SMTP, code: int) -> None:
+    """After a refusal: close on 421 (the server is going away), otherwise RSET."""
+    if code == 421:
+        connection.close()
+        return
+    # A connection gone here is found by the next message, which then stops the batch.
+    with contextlib.suppress(smtplib.SMTPServerDisconnected):
+        connection.rset()
+
+
+def _close_quietly(connection: smtplib.SMTP | None) -> None:
+    if connection is not None:
+        connection.close()  # the socket only; nothing was sent on it
+
+
+class FolderTransport:
+    """Writes each message as an .eml file, for staff who send by hand."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def open(self) -> None:
+        """Create the folder (its parent must exist)."""
+        if not self.folder.parent.is_dir():
+            raise MailError(f"The folder {self.folder.parent} does not exist. Create it first.")
+        self.folder.mkdir(exist_ok=True)
+
+    def alive(self) -> bool:
+        """A folder is always ready."""
+        return True
+
+    def hand_over(self, message: bytes, sender: str, recipients: list[str], name: str) -> None:
+        """Write the message to <folder>/<name>.eml, whole or not at all; it holds a live link."""
+        path = self.folder / f"{name}.eml"
+        partial = path.with_name(path.name + ".partial")
+        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(message)
+        partial.replace(path)
+
+    def outcome(self) -> Refused:
+        """A written file refuses nobody."""
+        return {}
+
+    def close(self) -> None:
+        """Nothing to close."""
