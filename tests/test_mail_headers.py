@@ -1,0 +1,112 @@
+"""Messages as written for the server: names of any script or shape arrive as they were given."""
+
+from __future__ import annotations
+
+from email import message_from_bytes, message_from_string
+from email.header import decode_header, make_header
+from email.message import EmailMessage
+from email.policy import default as default_policy
+from pathlib import Path
+
+import pytest
+
+from coalitionletter import campaigns
+from coalitionletter.mail import Addressee, Letterhead, build_message
+from coalitionletter.settings import load_settings
+
+SLUG = "ilp-magnitsky-2020"
+TOKEN = "T" * 43
+
+
+@pytest.fixture
+def letterhead(founding_home: Path) -> Letterhead:
+    settings = load_settings(founding_home, environ={})
+    return Letterhead.for_campaign(settings, campaigns.load(settings, SLUG))
+
+
+def _built(letterhead: Letterhead, organisation: str, *recipients: tuple[str | None, str]) -> bytes:
+    addressee = Addressee(organisation, tuple(recipients))
+    return build_message(letterhead, addressee, kind="invite", token=TOKEN, message_id="<1@x.org>")
+
+
+def _parsed(raw: bytes) -> EmailMessage:
+    return message_from_bytes(raw, policy=default_policy)  # type: ignore[return-value]
+
+
+def _header_lines(raw: bytes) -> list[bytes]:
+    return raw.split(b"\r\n\r\n", 1)[0].split(b"\r\n")
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Гүлнар Абдуллаева",
+        "李伟",
+        "ئۇيغۇر ئاياللار بىرلىكى",
+        'Sam "The Lawyer" O\'Neil, Esq. (Chair)',
+        "Back\\slash <not@an.address>",
+    ],
+)
+def test_a_contact_name_of_any_script_or_punctuation_arrives_as_given(
+    letterhead: Letterhead, name: str
+) -> None:
+    message = _parsed(_built(letterhead, "Org", (name, "person@org.example")))
+    (to,) = message["To"].addresses
+    assert to.display_name == name
+    assert to.addr_spec == "person@org.example"
+
+
+def _to_value(raw: bytes) -> str:
+    """The To header unfolded, its encoded words decoded as RFC 2047 says (joined, no spaces).
+
+    (The email package's own address parser puts a space between adjacent encoded
+    words; mail programs join them, as the RFC asks.)
+    """
+    headers = raw.split(b"\r\n\r\n", 1)[0].decode("ascii").replace("\r\n ", " ")
+    (value,) = [line[4:] for line in headers.split("\r\n") if line.startswith("To: ")]
+    return str(make_header(decode_header(value)))
+
+
+def test_a_long_name_is_folded_into_short_header_lines_and_arrives_whole(
+    letterhead: Letterhead,
+) -> None:
+    name = ("Ассоциация защиты прав уйгурского народа и других тюркских народов " * 3).strip()
+    raw = _built(letterhead, "Org", (name, "a@org.example"), ("Li Wei", "b@org.example"))
+    assert max(len(line) for line in _header_lines(raw)) <= 78
+    assert _to_value(raw) == f"{name} <a@org.example>, Li Wei <b@org.example>"
+
+
+def test_every_line_ends_in_crlf_and_both_parts_decode_to_the_rendered_text(
+    letterhead: Letterhead,
+) -> None:
+    organisation = "Canadian Friends of Hong Kong (加拿大香港之友)"
+    raw = _built(letterhead, organisation, (None, "x@y.example"))
+    assert b"\n" not in raw.replace(b"\r\n", b"")
+    message = _parsed(raw)
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    html = message.get_body(preferencelist=("html",)).get_content()
+    assert f"/s/{TOKEN}" in text
+    assert f"/s/{TOKEN}" in html
+    assert organisation in text
+    assert message["To"].addresses[0].addr_spec == "x@y.example"
+
+
+def test_a_name_with_line_breaks_cannot_start_a_header_of_its_own(letterhead: Letterhead) -> None:
+    raw = _built(
+        letterhead, "Evil\r\nBcc: x@y", ("Evil\r\nBcc: victim@evil.example", "o@e.example")
+    )
+    assert not any(line.lower().startswith(b"bcc") for line in _header_lines(raw))
+    message = _parsed(raw)
+    assert message.get_all("Bcc") is None
+    assert [a.addr_spec for a in message["To"].addresses] == ["o@e.example"]
+
+
+def test_an_address_with_non_ascii_characters_is_written_for_an_smtputf8_server(
+    letterhead: Letterhead,
+) -> None:
+    raw = _built(letterhead, "Org", ("Gülnar", "gülnar@örg.example"))
+    # Such a header is UTF-8 itself (RFC 6532), as an SMTPUTF8 server takes it.
+    message = message_from_string(raw.decode("utf-8"), policy=default_policy)
+    (to,) = message["To"].addresses
+    assert to.addr_spec == "gülnar@örg.example"
+    assert to.display_name == "Gülnar"
