@@ -49,10 +49,13 @@ def insert_rows(
         if sorted(wanted) != sorted(columns):
             raise ValueError(f"{table.name}: give every column with a default ({compiled})")
         tail = tuple(fixed)
-        params: list[Any] = [(*row, *tail) for row in rows]
+        params: Sequence[Sequence[Any]] = rows
         if wanted != columns:
+            # One pass: each row is built once, already in the INSERT's order.
             reorder = itemgetter(*(columns.index(key) for key in wanted))
-            params = [reorder(row) for row in params]
+            params = [reorder((*row, *tail)) for row in rows]
+        elif tail:
+            params = [(*row, *tail) for row in rows]
     else:
         if set(compiled.params) != set(columns):
             raise ValueError(f"{table.name}: give every column with a default ({compiled})")

@@ -132,14 +132,17 @@ class RegistryIndex:
     ) -> list[registry.Duplicate]:
         """What `registry.find_duplicates` would find, from memory."""
         found: list[tuple[Known, str]] = []
-        if name_key:
-            found += [(known, registry.SAME_NAME) for known in self.by_name.get(name_key, ())]
+        # Most lines match nothing: each reason is worded only once something matched.
+        same_name = self.by_name.get(name_key) if name_key else None
+        if same_name:
+            found += [(known, registry.SAME_NAME) for known in same_name]
         for key in email_keys:
             for known in self.by_email.get(key, ()):
                 found += [(known, registry.same_email(e)) for k, e in known.emails if k == key]
-        if website_domain:
-            reason = registry.same_domain(website_domain)
-            found += [(known, reason) for known in self.by_domain.get(website_domain, ())]
+        same_domain = self.by_domain.get(website_domain) if website_domain else None
+        if same_domain:
+            reason = registry.same_domain(website_domain or "")
+            found += [(known, reason) for known in same_domain]
         return registry.fold_duplicates(found, self.by_id.get) if found else []
 
     def unique_slug(self, wanted: str) -> str:

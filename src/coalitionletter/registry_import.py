@@ -20,11 +20,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from operator import itemgetter
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 from sqlalchemy.orm import Session
 
-from coalitionletter import events, names, registry, registry_fields
+from coalitionletter import db, events, names, registry, registry_fields
 from coalitionletter.errors import ImportFileError
 from coalitionletter.models import Organisation
 from coalitionletter.registry_bulk import Known, PendingAdd, PendingWrites, RegistryIndex
@@ -54,6 +54,7 @@ HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
 }
 HEADER_TO_FIELD = {alias: key for key, aliases in HEADER_SYNONYMS.items() for alias in aliases}
 DELIMITERS = (",", ";", "\t")
+_HEADER_PREFIX = 64 * 1024
 # A cell starting with one of these is a formula to a spreadsheet.
 FORMULA_STARTS = frozenset("=+-@\t\r")
 ESCAPED_STARTS = FORMULA_STARTS | {"'"}
@@ -73,8 +74,7 @@ EXPORT_COLUMNS: tuple[tuple[str, str], ...] = (
 ORGANISATION_KEYS = ("sort_name", "country", "org_type", "website", "notes")
 
 
-@dataclass(frozen=True)
-class RowOutcome:
+class RowOutcome(NamedTuple):
     """What the import did (or, in a dry run, would do) with one line of the file."""
 
     line: int
@@ -101,11 +101,8 @@ class ImportReport:
 
     def organisation_ids(self) -> list[int]:
         """In file order, the id of each line's organisation (added, updated or matched)."""
-        ids: list[int] = []
-        for row in self.rows:
-            if row.organisation_id is not None and row.organisation_id not in ids:
-                ids.append(row.organisation_id)
-        return ids
+        ids = (row.organisation_id for row in self.rows if row.organisation_id is not None)
+        return list(dict.fromkeys(ids))
 
     def listings(self) -> dict[int, str]:
         """The `listing` column (public/governments_only) per organisation id, where given."""
@@ -152,7 +149,7 @@ def decode(data: bytes, path: str) -> tuple[str, str]:
 
 def sniff_delimiter(text: str) -> str:
     """The delimiter of the header line: whichever of `,` `;` tab occurs most outside quotes."""
-    header = next((line for line in text.splitlines() if line.strip()), "")
+    header = _first_line(text)
     counts = dict.fromkeys(DELIMITERS, 0)
     quoted = False
     for char in header:
@@ -162,6 +159,20 @@ def sniff_delimiter(text: str) -> str:
             counts[char] += 1
     best = max(DELIMITERS, key=lambda delimiter: counts[delimiter])
     return best if counts[best] else ","
+
+
+def _first_line(text: str) -> str:
+    """The first line with more than whitespace in it, as splitlines() would cut it."""
+    # A prefix, not the whole file: splitting 100,000 lines to read one costs a tenth
+    # of a second. Its last line may be cut short, so it counts only if the prefix ends
+    # the text.
+    head = text[:_HEADER_PREFIX]
+    lines = head.splitlines()
+    complete = lines if len(head) == len(text) else lines[:-1]
+    found = next((line for line in complete if line.strip()), None)
+    if found is None and len(head) < len(text):
+        found = next((line for line in text.splitlines() if line.strip()), None)
+    return found or ""
 
 
 def fold_header(header: str) -> str:
@@ -207,8 +218,7 @@ class Column:
         return f"column {column_letter(self.index)} ({self.header})"
 
 
-@dataclass(frozen=True)
-class Line:
+class Line(NamedTuple):
     """One non-empty line of the file: its number and raw values by field."""
 
     number: int
@@ -292,7 +302,8 @@ def read_table(path: Path, display: str | None = None) -> Table:
     pick = _picker([column.index for column in columns])
     needed = max(column.index for column in columns) + 1 if columns else 0
     for number, cells in body:
-        if not "".join(cells).strip():
+        joined = "".join(cells)
+        if not joined.strip():
             continue  # spreadsheets end with blank rows
         if len(cells) > width:
             extra = [i for i in range(width, len(cells)) if cells[i].strip()]
@@ -303,7 +314,9 @@ def read_table(path: Path, display: str | None = None) -> Table:
                     f"{delimiter!r}."
                 )
         padded = cells if len(cells) >= needed else cells + [""] * (needed - len(cells))
-        values = dict(zip(fields, map(unneutralise, pick(padded)), strict=True))
+        # Only a cell starting with ' can be an escaped one.
+        picked = map(unneutralise, pick(padded)) if "'" in joined else pick(padded)
+        values = dict(zip(fields, picked, strict=True))
         lines.append(Line(number, values))
     if problems:
         raise ImportFileError(problems)
@@ -342,6 +355,9 @@ class Group:
 
     def email_keys(self) -> tuple[str, ...]:
         """Every contact email in the group, folded."""
+        if len(self.cleaned) == 1:  # the usual group: one line
+            key = self.cleaned[0][1].get("email_key")
+            return (key,) if key else ()
         return tuple(c["email_key"] for _, c in self.cleaned if c.get("email_key"))
 
 
@@ -422,6 +438,7 @@ class _Importer:
         self.groups = prepared.groups
         self.update = update
         self.actor = actor
+        self.source = f"import {self.table.path} line "  # + the line's number, in each event
         self.problems: list[str] = list(prepared.problems)
         # Every registry change appends to its chain: holding the head first makes a
         # second import (on PostgreSQL) wait, then read the registry with ours in it.
@@ -436,14 +453,15 @@ class _Importer:
         for group in self.groups:
             self._apply(group)
         self.pending.flush()
+        rows = report.rows
         for group, action, reason, known in self.outcomes:
-            for index, (line, cleaned) in enumerate(group.cleaned):
-                why = reason if index == 0 else f"another contact for line {group.first[0].number}"
+            why = reason
+            for line, cleaned in group.cleaned:
                 name = cleaned.get("name") or ""
-                outcome = RowOutcome(
-                    line.number, action, name, why, known.id, cleaned.get("listing")
+                rows.append(
+                    RowOutcome(line.number, action, name, why, known.id, cleaned.get("listing"))
                 )
-                report.rows.append(outcome)
+                why = f"another contact for line {group.cleaned[0][0].number}"
         report.added, report.updated, report.skipped = (
             self.counts["add"],
             self.counts["update"],
@@ -484,8 +502,8 @@ class _Importer:
             self._skip(group, duplicates, first)
 
     def _add(self, group: Group) -> None:
-        line, cleaned = group.first
-        source = f"import {self.table.path} line {line.number}"
+        line, cleaned = group.cleaned[0]
+        source = f"{self.source}{line.number}"
         wanted = cleaned.get("slug") or names.slugify(cleaned["name"] or "")
         values = registry.organisation_values(cleaned, self.index.unique_slug(wanted))
         known = Known(
@@ -516,7 +534,7 @@ class _Importer:
         organisation = self.session.get(Organisation, known.id)
         assert organisation is not None
         line, _ = group.first
-        source = f"import {self.table.path} line {line.number}"
+        source = f"{self.source}{line.number}"
         changed: list[str] = []
         for index, (_line, values) in enumerate(group.cleaned):
             given = _given(values) if index == 0 else _contact_only(values)
@@ -567,7 +585,7 @@ def import_prepared(
     report.ignored_columns = list(table.ignored)
     savepoint = session.begin_nested()
     try:
-        with _cyclic_gc_paused():
+        with _cyclic_gc_paused(), db.bulk_write(session):
             problems = _Importer(session, prepared, update, actor).run(report)
     except BaseException:
         savepoint.rollback()
@@ -579,9 +597,7 @@ def import_prepared(
         savepoint.rollback()
         added = {row.organisation_id for row in report.rows if row.action == "add"}
         report.rows = [
-            RowOutcome(r.line, r.action, r.name, r.reason, None, r.listing)
-            if r.organisation_id in added
-            else r
+            r._replace(organisation_id=None) if r.organisation_id in added else r
             for r in report.rows
         ]
     else:
