@@ -1,0 +1,100 @@
+"""A campaign as its files define it: the letter's addressees, its lead and its words.
+
+Plain frozen values, made by `campaigns.load` after every check has passed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from coalitionletter.errors import CampaignError
+
+# A campaign's folder name, and a recipient's key (both name files).
+SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,118}[a-z0-9]$")
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """One addressee of the letter: one government office, one printed copy."""
+
+    key: str
+    name: str
+    honorific: str
+    title: str
+    department: str
+    address_lines: tuple[str, ...]
+    salutation: str
+    locale: str
+    paper: str
+    postnominals: str = ""
+
+    @property
+    def full_name(self) -> str:
+        """The name as the address block prints it: honorific, name, post-nominals.
+
+        Post-nominals starting with a comma attach with it (Canadian ", P.C., M.P."),
+        others after a space (British "MP").
+        """
+        name = " ".join(part for part in (self.honorific, self.name) if part)
+        if not self.postnominals:
+            return name
+        separator = "" if self.postnominals.startswith(",") else " "
+        return f"{name}{separator}{self.postnominals}"
+
+
+@dataclass(frozen=True)
+class LeadOrganisation:
+    """The organisation whose letterhead the letter carries."""
+
+    name: str
+    short_name: str = ""
+    address_lines: tuple[str, ...] = ()
+    website: str = ""
+    email: str = ""
+
+
+@dataclass(frozen=True)
+class EmailSettings:
+    """How invitations for this campaign are sent (used by the sign-on mail)."""
+
+    sender: str
+    reply_to: str
+    subject: str
+
+
+@dataclass(frozen=True)
+class CampaignDefinition:
+    """A campaign as its files define it, validated."""
+
+    slug: str
+    directory: Path
+    title: str
+    lead: LeadOrganisation
+    letter_date: date | None  # None: the build date
+    deadline: datetime | None
+    recipients: tuple[Recipient, ...]
+    closing: str
+    body_source: str
+    text_hash: str
+    seed_path: Path | None
+    email: EmailSettings
+    lead_first: bool = True
+    group_by: str = "none"
+
+    @property
+    def lead_organisation(self) -> str:
+        """The lead organisation's name."""
+        return self.lead.name
+
+    def recipient(self, key: str) -> Recipient:
+        """The recipient with this key, or a CampaignError listing the keys there are."""
+        for recipient in self.recipients:
+            if recipient.key == key:
+                return recipient
+        keys = ", ".join(r.key for r in self.recipients)
+        raise CampaignError(
+            f"Campaign {self.slug} has no recipient {key!r}. Its recipients are: {keys}."
+        )

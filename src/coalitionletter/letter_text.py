@@ -1,0 +1,103 @@
+"""The letter's words: body.md read and checked, its placeholders, and the consent hash.
+
+The consent hash (`text_hash`) binds an organisation's "yes" to the words it
+put its name under: the body (body.md, normalised to NFC and LF newlines), the
+title (printed as the letter's subject line), the closing and the lead
+organisation's name (whose letter it is). Those are hashed. Left out on
+purpose: the date, the recipients' names, addresses and salutations, paper,
+locale and email settings. They are addressing, not argument: a cabinet
+reshuffle or a new postcode must not silently void seventy consents, and the
+body itself says which governments are asked to act. Change any hashed part
+and every earlier confirmation becomes stale until reconfirmed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import unicodedata
+from pathlib import Path
+
+from coalitionletter.errors import CampaignError
+
+BODY_FILE = "body.md"
+
+# Placeholders body.md may use, and what each stands for (README documents them).
+PLACEHOLDERS: dict[str, str] = {
+    "signatory_count": "number of signatories, in figures (71)",
+    "signatory_count_words": "number of signatories, in words (seventy-one)",
+    "other_signatory_count": "signatories besides the lead organisation, in figures (70)",
+    "other_signatory_count_words": "signatories besides the lead organisation, in words",
+    "recipient_name": "the recipient's name with honorific (The Rt Hon Dominic Raab MP)",
+    "recipient_title": "the recipient's title (Secretary of State for ...)",
+    "date": "the letter date as the recipient's locale writes it",
+    "lead_organisation": "the lead organisation's name",
+}
+PLACEHOLDER_PATTERN = re.compile(r"\{\{(.*?)\}\}")
+PLACEHOLDER_NAME = re.compile(r"^\s*([a-z_]+)\s*$")
+# Jinja-like syntax body.md does not support, caught so it never prints literally.
+STRAY_SYNTAX = re.compile(r"\{\{|\}\}|\{%|%\}|\{#|#\}")
+
+
+def normalise_text(text: str) -> str:
+    """Text as hashed and rendered: NFC, LF newlines, no byte-order mark."""
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    return unicodedata.normalize("NFC", text)
+
+
+def consent_hash(body: str, title: str, closing: str, lead_name: str) -> str:
+    """SHA-256 (hex) of the words an organisation consents to; see the module docstring."""
+    canonical = json.dumps(
+        {
+            "body": normalise_text(body),
+            "closing": normalise_text(closing),
+            "lead": normalise_text(lead_name),
+            "title": normalise_text(title),
+        },
+        ensure_ascii=False,
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def check_body(path: Path, body: str) -> None:
+    """Refuse a body.md with an unknown placeholder or template syntax it does not support."""
+    for number, line in enumerate(body.split("\n"), start=1):
+        for match in PLACEHOLDER_PATTERN.finditer(line):
+            name = PLACEHOLDER_NAME.match(match.group(1))
+            if name is None or name.group(1) not in PLACEHOLDERS:
+                known = ", ".join("{{ " + n + " }}" for n in PLACEHOLDERS)
+                raise CampaignError(
+                    f"{path}:{number}: unknown placeholder {match.group(0)}. "
+                    f"The placeholders are: {known}."
+                )
+        remainder = PLACEHOLDER_PATTERN.sub("", line)
+        stray = STRAY_SYNTAX.search(remainder)
+        if stray:
+            raise CampaignError(
+                f"{path}:{number}: {stray.group(0)!r} is not a complete placeholder. "
+                "Write placeholders as {{ name }} on one line; other template syntax is "
+                "not supported in body.md."
+            )
+
+
+def read_body(directory: Path) -> str:
+    """body.md of a campaign folder, normalised and checked; errors name the file and line."""
+    path = directory / BODY_FILE
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise CampaignError(
+            f"{path} does not exist. Write the letter's body there in Markdown."
+        ) from exc
+    try:
+        body = normalise_text(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise CampaignError(f"{path}:{line}: not valid UTF-8. Save the file as UTF-8.") from exc
+    if not body.strip():
+        raise CampaignError(f"{path}: the body is empty. Write the letter's text there.")
+    check_body(path, body)
+    return body
