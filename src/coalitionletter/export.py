@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from coalitionletter import campaigns, roster
 from coalitionletter.campaigns import CampaignDefinition
 from coalitionletter.countries import country_name
-from coalitionletter.reports import safe_row
+from coalitionletter.spreadsheet_cells import safe_row
 
 JSON_FORMAT = "coalitionletter.signatories/1"
 CSV_COLUMNS = (

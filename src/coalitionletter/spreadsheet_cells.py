@@ -1,0 +1,24 @@
+"""CSV cells a spreadsheet will not run as formulas."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+
+def safe_cell(value: Any) -> str:
+    """A CSV cell that a spreadsheet will not run as a formula (OWASP's leading quote)."""
+    if isinstance(value, int | float):
+        return str(value)  # numbers, negative ones too, are data, not formulas
+    text = "" if value is None else str(value)
+    if text and text[0] in FORMULA_STARTS:
+        return "'" + text
+    return text
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_row(values: Sequence[Any]) -> list[str]:
+    """Every cell of a CSV row made formula-safe."""
+    return [safe_cell(value) for value in values]
