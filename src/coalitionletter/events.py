@@ -19,7 +19,7 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from coalitionletter import bulk_sql
+from coalitionletter import bulk_sql, prepared
 from coalitionletter.models import Event, EventChain, utcnow
 
 GENESIS = "0" * 64
@@ -27,17 +27,20 @@ REGISTRY_CHAIN = "registry"
 # Core statements for `record`, built once: one entry is a locked read of the head, an
 # INSERT and an UPDATE, with none of the ORM's loading and flushing around them.
 _HEADS = EventChain.__table__
-_HEAD_FOR_UPDATE = (
+_HEAD_FOR_UPDATE = prepared.hot(
     select(_HEADS.c.length, _HEADS.c.head_hash)
     .where(_HEADS.c.name == bindparam("chain"))
     .with_for_update()
 )
-_INSERT_EVENT = insert(Event.__table__)
-_MOVE_HEAD = (
+_INSERT_EVENT = prepared.hot(insert(Event.__table__))
+_NEW_HEAD = insert(_HEADS)
+_MOVE_HEAD = prepared.hot(
     update(_HEADS)
     .where(_HEADS.c.name == bindparam("chain"))
     .values(length=bindparam("length"), head_hash=bindparam("head_hash"))
 )
+# A Core connection: SQLAlchemy's own, or one running the statements above on the cursor.
+AnyConnection = Connection | prepared.DirectConnection
 
 
 def campaign_chain(slug: str) -> str:
@@ -110,27 +113,53 @@ def _lock_head(session: Session, chain: str) -> EventChain:
     return session.scalars(query).one()
 
 
-def core_connection(session: Session) -> Connection:
-    """The session's connection for Core statements, its pending ORM changes written first.
+def core_connection(session: Session | AnyConnection) -> AnyConnection:
+    """The connection for Core statements: a Session's, its pending ORM changes written first.
 
     Statements run on it skip the Session's per-statement work (about a third of an
     answer's time); the flush keeps the order Session.execute's autoflush would give.
+    A Connection (the answering path runs on one, without a Session) is itself.
     """
+    if not isinstance(session, Session):
+        return session
     session.flush()
     return session.connection()
 
 
-def _locked_head(session: Session, connection: Connection, chain: str) -> tuple[int, str]:
+def _locked_head(connection: AnyConnection, chain: str) -> tuple[int, str]:
     """(length, head hash) of a chain, its head row locked until the transaction ends."""
     head = connection.execute(_HEAD_FOR_UPDATE, {"chain": chain}).one_or_none()
     if head is None:
-        _lock_head(session, chain)  # creates the head (once per chain), racing writers safely
+        try:  # the head is made once per chain; a writer racing to make it too wins or waits
+            with connection.begin_nested():
+                connection.execute(_NEW_HEAD, {"name": chain, "head_hash": GENESIS, "length": 0})
+        except IntegrityError:
+            pass  # another writer created it first; lock theirs below
         head = connection.execute(_HEAD_FOR_UPDATE, {"chain": chain}).one()
     return head.length, head.head_hash
 
 
+def append(
+    connection: AnyConnection, chain: str, entry: Entry, created_at: datetime | None = None
+) -> dict[str, Any]:
+    """Append one event to a chain on a Core connection, in its transaction; return its row.
+
+    A locked read of the head, an INSERT and an UPDATE: the web's answering path,
+    which runs on a Connection, and `record` share it.
+    """
+    created = _utc(created_at)
+    values = _entry_values(
+        chain, _locked_head(connection, chain), entry, created, _timestamp(created)
+    )
+    (event_id,) = connection.execute(_INSERT_EVENT, values).inserted_primary_key
+    connection.execute(
+        _MOVE_HEAD, {"chain": chain, "length": values["seq"], "head_hash": values["hash"]}
+    )
+    return {"id": event_id, **values}
+
+
 def record(
-    session: Session,
+    session: Session | AnyConnection,
     *,
     chain: str,
     kind: str,
@@ -145,24 +174,11 @@ def record(
 ) -> Event:
     """Append one event to a chain, in the caller's transaction; return it as written.
 
-    The entry goes in by Core (a locked read of the head, an INSERT, an UPDATE), so the
-    returned Event is a copy of the row as written, not attached to the session.
+    The entry goes in by Core (see `append`), so the returned Event is a copy of
+    the row as written, not attached to the session.
     """
-    connection = core_connection(session)
-    after = _locked_head(session, connection, chain)
-    created = _utc(created_at)
-    values = _entry_values(
-        chain,
-        after,
-        Entry(kind, actor, campaign_id, organisation_id, invitation_id, ip, text_hash, detail),
-        created,
-        _timestamp(created),
-    )
-    (event_id,) = connection.execute(_INSERT_EVENT, values).inserted_primary_key
-    connection.execute(
-        _MOVE_HEAD, {"chain": chain, "length": values["seq"], "head_hash": values["hash"]}
-    )
-    return Event(id=event_id, **values)
+    entry = Entry(kind, actor, campaign_id, organisation_id, invitation_id, ip, text_hash, detail)
+    return Event(**append(core_connection(session), chain, entry, created_at))
 
 
 class Entry(NamedTuple):
@@ -184,7 +200,12 @@ class _CampaignLike(Protocol):
 
 
 def record_for(
-    session: Session, campaign: _CampaignLike, *, kind: str, actor: str, **fields: Any
+    session: Session | AnyConnection,
+    campaign: _CampaignLike,
+    *,
+    kind: str,
+    actor: str,
+    **fields: Any,
 ) -> Event:
     """Append one event to a campaign's own chain (see `record` for the fields)."""
     return record(

@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from coalitionletter import events, tokens
+from coalitionletter import events, prepared, tokens
 from coalitionletter.errors import SignOnError
 from coalitionletter.models import (
     Campaign,
@@ -71,16 +71,18 @@ class Current(NamedTuple):
     text_hash: str | None
 
 
-_CURRENT = select(
-    _INVITATIONS.c.id, _INVITATIONS.c.state, _INVITATIONS.c.version, _INVITATIONS.c.text_hash
-).where(
-    _INVITATIONS.c.campaign_id == bindparam("campaign_id"),
-    _INVITATIONS.c.organisation_id == bindparam("organisation_id"),
+_CURRENT = prepared.hot(
+    select(
+        _INVITATIONS.c.id, _INVITATIONS.c.state, _INVITATIONS.c.version, _INVITATIONS.c.text_hash
+    ).where(
+        _INVITATIONS.c.campaign_id == bindparam("campaign_id"),
+        _INVITATIONS.c.organisation_id == bindparam("organisation_id"),
+    )
 )
 
 # The atomic step of a transition: the row changes only if nobody changed it since it was
 # read. Built once; the columns to set come with the parameters (the SET clause follows them).
-_CONDITIONAL_UPDATE = (
+_CONDITIONAL_UPDATE = prepared.hot(
     update(_INVITATIONS)
     .where(
         _INVITATIONS.c.id == bindparam("if_id"),
@@ -144,24 +146,32 @@ def _values_for(
 
 
 def _insert(
-    session: Session, campaign: Campaign | CampaignRef, organisation_id: int, values: dict[str, Any]
-) -> Invitation | None:
-    invitation = Invitation(
-        campaign_id=campaign.id,
-        organisation_id=organisation_id,
-        listing=values.pop("listing", Listing.PUBLIC.value),
+    session: Session | events.AnyConnection,
+    campaign: Campaign | CampaignRef,
+    organisation_id: int,
+    values: dict[str, Any],
+) -> int | None:
+    """The id of a new invitation, or None when another writer created it in the meantime."""
+    row = {
+        "campaign_id": campaign.id,
+        "organisation_id": organisation_id,
+        "listing": values.pop("listing", Listing.PUBLIC.value),
         **values,
-    )
+    }
     try:
+        if not isinstance(session, Session):
+            with session.begin_nested():
+                return session.execute(insert(_INVITATIONS), row).inserted_primary_key[0]
         with session.begin_nested():
+            invitation = Invitation(**row)
             session.add(invitation)
     except IntegrityError:
-        return None  # someone else created it in the meantime
-    return invitation
+        return None
+    return invitation.id
 
 
 def transition(
-    session: Session,
+    session: Session | events.AnyConnection,
     campaign: Campaign | CampaignRef,
     organisation_id: int,
     action: str,
@@ -179,6 +189,8 @@ def transition(
     `current` is the invitation as this transaction has just read it, if the
     caller has (the answering path reads it with the link); the conditional
     UPDATE still compares its version, and a lost race reads the row again.
+    `session` may be a Core connection in a transaction (the web's answering path runs
+    on a `prepared.DirectConnection`).
     """
     if action not in TRANSITIONS:
         raise SignOnError(f"Unknown action {action!r}; use one of {', '.join(TRANSITIONS)}.")
@@ -209,10 +221,10 @@ def transition(
             return Outcome(current.id, before or "", None, changed=False)
         values = _values_for(action, text_hash, fields, now)
         if current is None:
-            invitation = _insert(session, campaign, organisation_id, dict(values))
-            if invitation is None:
+            inserted = _insert(session, campaign, organisation_id, dict(values))
+            if inserted is None:
                 continue
-            invitation_id = invitation.id
+            invitation_id = inserted
         else:
             result = connection.execute(
                 _CONDITIONAL_UPDATE, {**values, "if_id": current.id, "if_version": current.version}
@@ -220,17 +232,17 @@ def transition(
             if result.rowcount != 1:
                 continue  # lost a race; read the new state and decide again
             invitation_id = current.id
-        events.record_for(
-            session,
-            campaign,
-            kind=kind,
-            actor=actor,
-            organisation_id=organisation_id,
-            invitation_id=invitation_id,
-            ip=ip,
-            text_hash=text_hash if action == "confirm" else None,
-            detail={**{k: v for k, v in fields.items() if v is not None}, **(detail or {})},
+        entry = events.Entry(
+            kind,
+            actor,
+            campaign.id,
+            organisation_id,
+            invitation_id,
+            ip,
+            text_hash if action == "confirm" else None,
+            {**{k: v for k, v in fields.items() if v is not None}, **(detail or {})},
         )
+        events.append(connection, events.campaign_chain(campaign.slug), entry)
         return Outcome(invitation_id, values["state"], kind, changed=True)
     raise SignOnError("The invitation kept changing while this answer was saved; try again.")
 
@@ -346,7 +358,7 @@ class AnswerLink:
     expired: bool
 
 
-_ANSWER_QUERY = (
+_ANSWER_QUERY = prepared.hot(
     select(
         _CAMPAIGNS.c.id,
         _CAMPAIGNS.c.slug,
@@ -368,7 +380,7 @@ _ANSWER_QUERY = (
 
 
 def link_for_answer(
-    session: Session, token_hash: str, now: datetime | None = None
+    session: Session | events.AnyConnection, token_hash: str, now: datetime | None = None
 ) -> AnswerLink | None:
     """The campaign, organisation and invitation state a link answers for, or None if unknown
     or revoked; `token_hash` is `tokens.token_hash` of a well-formed token."""

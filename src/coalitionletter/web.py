@@ -13,22 +13,22 @@ import contextlib
 import hashlib
 import hmac
 import logging
+import os
 import secrets
 import threading
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, redirect, request, send_from_directory
+from flask import Flask, Response, request, send_from_directory
 from jinja2 import Environment
 from markupsafe import Markup
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
-from coalitionletter import campaigns, consent, signon, tokens
+from coalitionletter import campaigns, consent, prepared, signon, tokens
 from coalitionletter.db import Database
 from coalitionletter.errors import CampaignError, SignOnError
 from coalitionletter.models import AppSecret, Campaign, Invitation, Listing, Organisation, utcnow
@@ -125,11 +125,11 @@ class _Letter:
     body: Markup
 
 
-def _stamp(directory: Path) -> tuple[tuple[int, ...], ...] | None:
+def _stamp(files: tuple[str, ...]) -> tuple[tuple[int, ...], ...] | None:
     stamps = []
-    for name in (campaigns.LETTER_FILE, campaigns.BODY_FILE):
+    for path in files:
         try:
-            found = (directory / name).stat()
+            found = os.stat(path)
         except OSError:
             return None  # campaigns.load says what is missing
         stamps.append((found.st_mtime_ns, found.st_ctime_ns, found.st_size, found.st_ino))
@@ -147,10 +147,18 @@ class _Letters:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._letters: dict[str, _Letter] = {}
+        self._files: dict[str, tuple[str, ...]] = {}
 
     def current(self, slug: str) -> _Letter:
         """The letter of a campaign as its files hold it now (CampaignError if they are broken)."""
-        stamp = _stamp(campaigns.campaign_dir(self.settings, slug))
+        files = self._files.get(slug)
+        if files is None:
+            directory = campaigns.campaign_dir(self.settings, slug)
+            files = tuple(
+                str(directory / name) for name in (campaigns.LETTER_FILE, campaigns.BODY_FILE)
+            )
+            self._files[slug] = files
+        stamp = _stamp(files)
         cached = self._letters.get(slug)
         if stamp is not None and cached is not None and cached.stamp == stamp:
             return cached
@@ -346,19 +354,20 @@ class SignOnApp:
         refused = self._refuse_form(token, action, form)
         if refused is not None:
             return refused
-        with self.writing() as session:
-            link = signon.link_for_answer(session, tokens.token_hash(token))
-            if link is None:
-                return self.neutral(404)
-            if link.expired:
-                return self.neutral(410)
-            result = self._answer(session, token, link, action, form)
+        # A Core connection, no Session: the hot path pays for no unit of work it does not use.
+        with self.write_lock, self.database.engine.begin() as transaction:
+            connection = prepared.DirectConnection(transaction)
+            try:
+                result = self._answer_link(connection, token, action, form)
+            finally:
+                connection.close()
         if isinstance(result, Response):
             return result
         if result:
             self.kept_texts.add(result)
-        # Post/redirect/get: a reload after answering never posts again.
-        return redirect(f"/s/{token}", code=303)
+        # Post/redirect/get: a reload after answering never posts again. A bare 303 (what a
+        # browser follows), not flask.redirect's HTML page for clients that do not.
+        return Response(status=303, headers={"Location": f"/s/{token}"})
 
     def _refuse_form(self, token: str, action: str, form: Any) -> Response | None:
         """The answer to a form that cannot be taken whatever the database holds, or None."""
@@ -371,8 +380,24 @@ class SignOnApp:
             return self.problem(400, "This form is out of date. Reload the page and answer again.")
         return None
 
+    def _answer_link(
+        self, connection: prepared.DirectConnection, token: str, action: str, form: Any
+    ) -> Response | tuple[int, str] | None:
+        """The link's answer in this transaction, or the page for a link that takes none."""
+        link = signon.link_for_answer(connection, tokens.token_hash(token))
+        if link is None:
+            return self.neutral(404)
+        if link.expired:
+            return self.neutral(410)
+        return self._answer(connection, token, link, action, form)
+
     def _answer(
-        self, session: Session, token: str, link: signon.AnswerLink, action: str, form: Any
+        self,
+        connection: prepared.DirectConnection,
+        token: str,
+        link: signon.AnswerLink,
+        action: str,
+        form: Any,
     ) -> Response | tuple[int, str] | None:
         """Take one answer; a page when it cannot be taken, else the text newly kept, if any."""
         try:
@@ -386,7 +411,7 @@ class SignOnApp:
         version = letter.version
         if action == "confirm" and form.get("text_hash") != version.text_hash:
             return self._page_again(
-                session,
+                connection,
                 token,
                 status=409,
                 notice="The letter's text changed while you were reading it. Please read "
@@ -397,15 +422,16 @@ class SignOnApp:
         except _FormErrors as problems:
             values = {k: form.get(k, "") for k in FORM_VALUES}
             return self._page_again(
-                session, token, status=400, errors=problems.errors, values=values
+                connection, token, status=400, errors=problems.errors, values=values
             )
         kept = None
         if action == "confirm" and (link.campaign.id, version.text_hash) not in self.kept_texts:
-            consent.remember(session, link.campaign.id, version)
+            with Session(bind=connection.connection) as session:  # once per text and process
+                consent.remember(session, link.campaign.id, version)
             kept = (link.campaign.id, version.text_hash)
         try:
             signon.transition(
-                session,
+                connection,
                 link.campaign,
                 link.organisation_id,
                 action,
@@ -418,16 +444,19 @@ class SignOnApp:
         except SignOnError:
             # Another answer got there first (a double click, a colleague): show where it stands.
             return self._page_again(
-                session,
+                connection,
                 token,
                 notice="Your organisation's answer had already been recorded, as shown below.",
             )
         return kept
 
-    def _page_again(self, session: Session, token: str, **render: Any) -> Response:
+    def _page_again(
+        self, connection: prepared.DirectConnection, token: str, **render: Any
+    ) -> Response:
         """The sign-on page as this transaction sees it now, with a notice or the form's errors."""
-        page = self.load(session, token)
-        return page if isinstance(page, Response) else self.render_page(page, **render)
+        with Session(bind=connection.connection) as session:
+            page = self.load(session, token)
+            return page if isinstance(page, Response) else self.render_page(page, **render)
 
 
 FORM_VALUES = ("signer_name", "signer_title", "display_name", "listing", "reason")
