@@ -25,7 +25,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from coalitionletter.campaigns import CampaignDefinition, not_registered
+from coalitionletter.campaign_definition import CampaignDefinition
+from coalitionletter.campaigns import not_registered
 from coalitionletter.errors import CampaignError
 from coalitionletter.models import Campaign, InvitationState, Listing, UtcDateTime
 from coalitionletter.names import default_sort_name, name_key
