@@ -404,3 +404,26 @@ def test_an_unchanged_rebuild_leaves_the_manifest_as_it_was(invoke, signed_found
     result = build_html(invoke)
     assert "Nothing changed" in result.output
     assert (manifest.read_bytes(), manifest.stat().st_mtime_ns) == before
+
+
+def test_force_renders_again_but_leaves_identical_files_untouched(
+    invoke, signed_founding, founding_home
+):
+    build_html(invoke)
+    letter = out_dir(founding_home) / "uk.html"
+    before = (letter.read_bytes(), letter.stat().st_mtime_ns)
+    result = build_html(invoke, "--force")
+    assert "Built 4 file(s)" in result.output
+    assert (letter.read_bytes(), letter.stat().st_mtime_ns) == before
+
+
+def test_a_letter_edited_on_disk_is_written_over_by_the_next_build(
+    invoke, signed_founding, founding_home
+):
+    build_html(invoke)
+    letter = out_dir(founding_home) / "uk.html"
+    built = letter.read_bytes()
+    letter.write_bytes(built.replace(b"International Lawyers Project", b"Someone Else", 1))
+    result = build_html(invoke)
+    assert "uk.html" in result.output
+    assert letter.read_bytes() == built

@@ -132,6 +132,7 @@ class BuildReport:
     """What a build did, for the CLI to print."""
 
     out_dir: Path
+    # Rendered by this build; one whose bytes came out as before is left untouched on disk.
     written: list[Path] = field(default_factory=list)
     unchanged: list[Path] = field(default_factory=list)
     removed: list[Path] = field(default_factory=list)

@@ -53,8 +53,17 @@ def file_name(recipient: str, variant: str, kind: str) -> str:
     return f"{stem}.{kind}" if variant == ALL else f"{stem}.{variant}.{kind}"
 
 
-def write_whole(path: Path, data: bytes) -> None:
-    """Write a file whole or not at all: a reader never sees half a letter."""
+def write_whole(path: Path, data: bytes) -> bool:
+    """Write a file whole or not at all; False when it already held exactly these bytes.
+
+    A reader never sees half a letter. A file already holding the same bytes is
+    left alone (as make's "restat" does): a forced or reproducible rebuild then
+    writes nothing to disk, and the file keeps its time. Writes were the most
+    variable part of a one-letter build on a busy disk (2-15 ms each).
+    """
+    if path.is_file() and path.read_bytes() == data:
+        return False
     partial = path.with_name(path.name + ".partial")
     partial.write_bytes(data)
     partial.replace(path)
+    return True
