@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.utils import make_msgid
 
-from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, Update, bindparam, delete, insert, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from coalitionletter import bulk_sql, consent, events, tokens
@@ -58,19 +58,24 @@ _CLAIM = (
     .where(_OUTBOX.c.id == bindparam("message"), _OUTBOX.c.state == QUEUED)
     .values(state=SENDING, attempts=_OUTBOX.c.attempts + 1, updated_at=bindparam("now"))
 )
-_SETTLE = (
-    update(_OUTBOX)
-    .where(
-        _OUTBOX.c.id == bindparam("message"),
-        _OUTBOX.c.state.in_(bindparam("from_states", expanding=True)),
+
+
+def _settle_from(*states: str) -> Update:
+    """The UPDATE recording an outcome, for a message found in one of `states`."""
+    return (
+        update(_OUTBOX)
+        .where(_OUTBOX.c.id == bindparam("message"), or_(*(_OUTBOX.c.state == s for s in states)))
+        .values(
+            state=bindparam("to_state"),
+            error=bindparam("reason"),
+            updated_at=bindparam("now"),
+            sent_at=bindparam("sent"),
+        )
     )
-    .values(
-        state=bindparam("to_state"),
-        error=bindparam("reason"),
-        updated_at=bindparam("now"),
-        sent_at=bindparam("sent"),
-    )
-)
+
+
+# Built once each, with plain comparisons: an IN list is rendered again on every execution.
+_SETTLE = {(SENDING, UNKNOWN): _settle_from(SENDING, UNKNOWN), (QUEUED,): _settle_from(QUEUED)}
 _QUEUED_WITH_ADDRESSEES = (
     select(
         _OUTBOX.c.id,
@@ -368,10 +373,9 @@ def settle(
     connection = events.core_connection(session)
     now = utcnow()
     connection.execute(
-        _SETTLE,
+        _SETTLE[from_states],
         {
             "message": queued.outbox_id,
-            "from_states": list(from_states),
             "to_state": state,
             "reason": error,
             "now": now,

@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import smtplib
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from coalitionletter import outbox, tokens
 from coalitionletter.campaigns import CampaignDefinition
@@ -31,6 +33,9 @@ from coalitionletter.models import Campaign
 from coalitionletter.outbox import FAILED, QUEUED, SENT, UNKNOWN, Queued
 from coalitionletter.settings import Settings
 from coalitionletter.transport import NotHandedOver, Transport
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 Progress = Callable[[int, int, str, str], None]
 
@@ -107,37 +112,82 @@ class _Batch:
 
     def run(self, ahead: Iterator[Queued]) -> None:
         """Claim, hand over and settle each message in turn; stop when the server is in trouble."""
-        upcoming = self._prepare(next(ahead, None))
-        in_flight: _Prepared | None = None
-        while upcoming is not None or in_flight is not None:
-            if in_flight is None:
-                if not self.transport.alive():
+        # One thread writes the outbox while this one talks to the server. The server
+        # is another process: its time reading an envelope is time our commit can use.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox") as writer:
+            upcoming = self._prepare(next(ahead, None))
+            in_flight: _Prepared | None = None
+            while upcoming is not None or in_flight is not None:
+                if in_flight is not None:
+                    taken = self._taken(in_flight)
+                    if not taken or upcoming is None:
+                        if taken:
+                            self._finish(in_flight, SENT, None, "sent")  # the last, on its own
+                        in_flight = None
+                        if self.report.stopped:
+                            return
+                        continue
+                elif not self.transport.alive():
                     self.report.stopped = "the mail server stopped answering"
                     return
-                with self.database.writing() as session:
-                    claimed = self._claim(session, upcoming)
-            elif (taken := self._taken(in_flight)) and upcoming is not None:
-                # One transaction: this message sent, the next one claimed (see above).
-                with self.database.writing() as session:
-                    outbox.settle(session, self.campaign, in_flight.queued, SENT)
-                    claimed = self._claim(session, upcoming)
-                self._show(in_flight, "sent")
-                in_flight = None
-            else:
-                if taken:
-                    self._finish(in_flight, SENT, None, "sent")  # the last one, on its own
-                in_flight = None
+                in_flight = self._next(writer, in_flight, upcoming)
                 if self.report.stopped:
                     return
-                continue
-            if self.report.stopped:
-                return
-            if claimed:
-                in_flight = self._hand_over(upcoming)
-                if self.report.stopped:
-                    return
-            # Built now, while the server works on the message just handed over.
-            upcoming = self._prepare(next(ahead, None))
+                # Built now, while the server takes the message just handed over.
+                upcoming = self._prepare(next(ahead, None))
+
+    def _next(
+        self, writer: ThreadPoolExecutor, taken: _Prepared | None, upcoming: _Prepared
+    ) -> _Prepared | None:
+        """Mark `taken` sent and claim `upcoming` in one commit, and hand `upcoming` over.
+
+        Returns `upcoming` if it was handed over (its outcome still to read).
+        """
+        if upcoming.error is not None:
+            with self.database.writing() as session:
+                self._settle_taken(session, taken)
+                self._unbuildable(session, upcoming)
+            return None
+        claim = writer.submit(self._claim, taken, upcoming)
+        failure = self._envelope(upcoming)  # while the claim commits
+        claimed = claim.result()  # a database error stops the batch here, before any data
+        if taken is not None:
+            self._show(taken, "sent")
+        if not claimed:
+            if failure is None:
+                self.transport.abandon()
+            self.report.stopped = "another process is sending this campaign's messages"
+            return None
+        if failure is not None:
+            self._failed_before_data(upcoming, failure)
+            return None
+        queued = upcoming.queued
+        name = f"{queued.outbox_id:05d}-{queued.organisation_slug}-{queued.kind}"
+        assert upcoming.message is not None
+        try:
+            self.transport.data(upcoming.message, name)
+        except (smtplib.SMTPException, OSError) as exc:
+            self._lost(upcoming, exc)
+            return None
+        return upcoming
+
+    def _claim(self, taken: _Prepared | None, upcoming: _Prepared) -> bool:
+        with self.database.writing() as session:
+            self._settle_taken(session, taken)
+            return outbox.claim(session, upcoming.queued, upcoming.token)
+
+    def _settle_taken(self, session: Session, taken: _Prepared | None) -> None:
+        if taken is not None:
+            outbox.settle(session, self.campaign, taken.queued, SENT)
+
+    def _envelope(self, upcoming: _Prepared) -> Exception | None:
+        assert upcoming.message is not None
+        size = len(upcoming.message)
+        try:
+            self.transport.envelope(self.sender, upcoming.queued.recipients, size)
+        except (smtplib.SMTPException, OSError, NotHandedOver) as exc:
+            return exc
+        return None
 
     def _prepare(self, queued: Queued | None) -> _Prepared | None:
         if queued is None:
@@ -156,9 +206,7 @@ class _Batch:
             return _Prepared(queued, token, None, str(exc))
         return _Prepared(queued, token, message)
 
-    def _claim(self, session, prepared: _Prepared) -> bool:  # type: ignore[no-untyped-def]
-        if prepared.error is None:
-            return outbox.claim(session, prepared.queued, prepared.token)
+    def _unbuildable(self, session: Session, prepared: _Prepared) -> None:
         # Its turn came and it cannot be built: it fails, and the batch stops for staff.
         error = f"could not build the message: {prepared.error}"
         outbox.settle(session, self.campaign, prepared.queued, FAILED, error, from_states=(QUEUED,))
@@ -166,30 +214,24 @@ class _Batch:
         self.report.failed.append(f"{name}: could not build the message ({prepared.error})")
         self.report.stopped = "a message could not be built"
         self._show(prepared, "failed")
-        return False
 
-    def _hand_over(self, prepared: _Prepared) -> _Prepared | None:
-        """Give a claimed message to the server; None when it surely did not get it."""
-        queued = prepared.queued
-        name = f"{queued.outbox_id:05d}-{queued.organisation_slug}-{queued.kind}"
-        assert prepared.message is not None
-        try:
-            self.transport.hand_over(prepared.message, self.sender, queued.recipients, name)
-        except smtplib.SMTPRecipientsRefused as exc:
+    def _failed_before_data(self, prepared: _Prepared, exc: Exception) -> None:
+        """Settle a claimed message whose envelope failed: the server did not get it."""
+        name = prepared.queued.addressee.organisation_name
+        if isinstance(exc, smtplib.SMTPRecipientsRefused):
             reasons = "; ".join(f"{a} ({c} {_text(r)})" for a, (c, r) in exc.recipients.items())
             self._finish(prepared, FAILED, f"every recipient refused: {reasons}", "refused")
-            self.report.refused.append(f"{queued.addressee.organisation_name}: {reasons}")
-            return None
-        except smtplib.SMTPResponseException as exc:
+            self.report.refused.append(f"{name}: {reasons}")
+        elif isinstance(exc, smtplib.SMTPResponseException):
             self._answered(prepared, exc)
-            return None
-        except (smtplib.SMTPNotSupportedError, NotHandedOver) as exc:
-            self._not_handed_over(prepared, exc)
-            return None
-        except (smtplib.SMTPException, OSError) as exc:
+        elif isinstance(exc, smtplib.SMTPNotSupportedError):
+            self._finish(prepared, FAILED, str(exc), "failed")
+            self.report.failed.append(f"{name}: {exc}")
+        elif isinstance(exc, NotHandedOver):
+            self._finish(prepared, QUEUED, str(exc), "left queued")
+            self.report.stopped = str(exc)
+        else:
             self._lost(prepared, exc)
-            return None
-        return prepared
 
     def _taken(self, prepared: _Prepared) -> bool:
         """Read the server's answer; settle the message at once unless the server took it."""
@@ -222,15 +264,6 @@ class _Batch:
             return
         self._finish(prepared, FAILED, f"server refused: {reason}", "failed")
         self.report.failed.append(f"{name}: the server refused the message ({reason})")
-
-    def _not_handed_over(self, prepared: _Prepared, exc: Exception) -> None:
-        if isinstance(exc, smtplib.SMTPNotSupportedError):
-            name = prepared.queued.addressee.organisation_name
-            self._finish(prepared, FAILED, str(exc), "failed")
-            self.report.failed.append(f"{name}: {exc}")
-            return
-        self._finish(prepared, QUEUED, str(exc), "left queued")
-        self.report.stopped = str(exc)
 
     def _lost(self, prepared: _Prepared, exc: Exception) -> None:
         self._finish(prepared, UNKNOWN, f"connection lost while sending: {exc}", "outcome unknown")

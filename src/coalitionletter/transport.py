@@ -1,9 +1,12 @@
 """Where messages are handed over: an SMTP server, or a folder of .eml files.
 
-Handing a message over is split in two: `hand_over` gives the server the
-message up to its final dot, `outcome` reads whether the server took it. The
-outbox uses the time in between, while the server works, to build the next
-message; the order of what is committed when does not change (see outbox.py).
+Handing a message over is split in three: `envelope` (MAIL, RCPT and DATA up
+to the server's go-ahead, which delivers nothing), `data` (the message and its
+final dot: the hand-over itself), and `outcome` (whether the server took it).
+The sending loop uses the server's time in between: it commits a message's
+claim while the server reads its envelope, and builds the next message while
+the server takes the data (see sending.py). `abandon` drops a message after
+its envelope: the connection is closed, so the server discards it.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from coalitionletter.settings import SmtpSettings
 ANSWERED_RECENTLY_S = 1.0
 Refused = dict[str, tuple[int, bytes]]
 _LEADING_DOT = re.compile(rb"(?m)^\.")
+_PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9.-]+")
 
 
 class NotHandedOver(MailError):
@@ -36,8 +40,10 @@ class Transport(Protocol):
 
     def open(self) -> None: ...
     def alive(self) -> bool: ...
-    def hand_over(self, message: bytes, sender: str, recipients: list[str], name: str) -> None: ...
+    def envelope(self, sender: str, recipients: list[str], size: int) -> None: ...
+    def data(self, message: bytes, name: str) -> None: ...
     def outcome(self) -> Refused: ...
+    def abandon(self) -> None: ...
     def close(self) -> None: ...
 
 
@@ -59,6 +65,7 @@ class SmtpTransport:
         self._connection: smtplib.SMTP | None = None
         self._answered_at = float("-inf")  # when the server last answered a whole exchange
         self._refused: Refused = {}
+        self._in_data = False  # the server waits for a message's data
 
     def open(self) -> None:
         """Connect, secure the connection as configured, and log in."""
@@ -112,28 +119,43 @@ class SmtpTransport:
             self._answered_at = time.monotonic()
         return answered
 
-    def hand_over(self, message: bytes, sender: str, recipients: list[str], name: str) -> None:
-        """Send the envelope and the data up to the final dot, as smtplib's sendmail does.
+    def envelope(self, sender: str, recipients: list[str], size: int) -> None:
+        """MAIL, RCPT and DATA, as smtplib's sendmail does, up to the server's go-ahead.
 
         Raises as sendmail would for a refused sender, recipients or DATA command
         (the server then has nothing), and NotHandedOver when the connection
-        fails before the data went out.
+        fails (nothing was sent that delivers a message).
         """
         connection = self._connection
         if connection is None:
             raise NotHandedOver("The SMTP connection is not open.")
         try:
-            self._refused = _envelope(connection, message, sender, recipients)
+            self._refused = _envelope(connection, sender, recipients, size)
         except smtplib.SMTPServerDisconnected as exc:
             raise NotHandedOver(f"the connection was lost before the message went ({exc})") from exc
         except smtplib.SMTPException:
             raise  # the server answered: the caller reads its answer
         except OSError as exc:
             raise NotHandedOver(f"the connection was lost before the message went ({exc})") from exc
+        self._in_data = True
+
+    def data(self, message: bytes, name: str) -> None:
+        """Hand the message over: its data and the final dot (after `envelope`)."""
+        connection = self._connection
+        if connection is None or not self._in_data:
+            raise NotHandedOver("The SMTP server is not waiting for a message.")
         data = _LEADING_DOT.sub(b"..", message)  # the dot-stuffing smtplib's data() does
         if not data.endswith(b"\r\n"):
             data += b"\r\n"
+        self._in_data = False
         connection.send(data + b".\r\n")
+
+    def abandon(self) -> None:
+        """Drop the message whose envelope was sent: close the connection before its data."""
+        if self._connection is not None:
+            self._connection.close()  # a server delivers nothing without the final dot
+            self._connection = None
+        self._in_data = False
 
     def outcome(self) -> Refused:
         """Wait for the server's answer to the message just handed over.
@@ -153,6 +175,8 @@ class SmtpTransport:
 
     def close(self) -> None:
         """Say goodbye to the server (a failure here changes nothing already sent)."""
+        if self._in_data:
+            self.abandon()  # a QUIT now would be read as the message's text
         if self._connection is None:
             return
         try:
@@ -162,27 +186,25 @@ class SmtpTransport:
         self._connection = None
 
 
-def _envelope(
-    connection: smtplib.SMTP, message: bytes, sender: str, recipients: list[str]
-) -> Refused:
+def _envelope(connection: smtplib.SMTP, sender: str, recipients: list[str], size: int) -> Refused:
     """MAIL, RCPT and DATA up to the server's 354; the recipients it refused."""
     connection.ehlo_or_helo_if_needed()
     options = []
     if connection.does_esmtp and connection.has_extn("size"):
-        options.append(f"size={len(message)}")
+        options.append(f"size={size}")
     if not all(address.isascii() for address in [sender, *recipients]):
         if not connection.has_extn("smtputf8"):
             raise smtplib.SMTPNotSupportedError(
                 "the server does not accept addresses with non-ASCII characters (SMTPUTF8)"
             )
         options += ["SMTPUTF8", "BODY=8BITMIME"]
-    code, reply = connection.mail(sender, options)
+    code, reply = _command(connection, "mail", "FROM:", sender, options)
     if code != 250:
         _reset(connection, code)
         raise smtplib.SMTPSenderRefused(code, reply, sender)
     refused: Refused = {}
     for address in recipients:
-        code, reply = connection.rcpt(address)
+        code, reply = _command(connection, "rcpt", "TO:", address, [])
         if code not in (250, 251):
             refused[address] = (code, reply)
         if code == 421:
@@ -197,6 +219,21 @@ def _envelope(
         _reset(connection, code)
         raise smtplib.SMTPDataError(code, reply)
     return refused
+
+
+def _command(
+    connection: smtplib.SMTP, verb: str, prefix: str, address: str, options: list[str]
+) -> tuple[int, bytes]:
+    """MAIL FROM or RCPT TO, as smtplib writes them; a plain address is not parsed again.
+
+    (smtplib's quoteaddr parses every address with email.utils, a quarter of the
+    client's time per message; an address of plain characters is its own quoted form.)
+    """
+    if not _PLAIN_ADDRESS.fullmatch(address):
+        method = connection.mail if verb == "mail" else connection.rcpt
+        return method(address, options)
+    connection.putcmd(verb, f"{prefix}<{address}>{''.join(' ' + o for o in options)}")
+    return connection.getreply()
 
 
 def _reset(connection: smtplib.SMTP, code: int) -> None:
@@ -230,7 +267,10 @@ class FolderTransport:
         """A folder is always ready."""
         return True
 
-    def hand_over(self, message: bytes, sender: str, recipients: list[str], name: str) -> None:
+    def envelope(self, sender: str, recipients: list[str], size: int) -> None:
+        """A file needs no envelope."""
+
+    def data(self, message: bytes, name: str) -> None:
         """Write the message to <folder>/<name>.eml, whole or not at all; it holds a live link."""
         path = self.folder / f"{name}.eml"
         partial = path.with_name(path.name + ".partial")
@@ -238,6 +278,9 @@ class FolderTransport:
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(message)
         partial.replace(path)
+
+    def abandon(self) -> None:
+        """Nothing was written yet."""
 
     def outcome(self) -> Refused:
         """A written file refuses nobody."""
