@@ -108,6 +108,10 @@ class DirectResult:
         self._rows = rows
         self.rowcount = rowcount
 
+    def all(self) -> list[Any]:
+        """Every row."""
+        return list(self._rows)
+
     def one_or_none(self) -> Any:
         """The one row, or None; more than one is a programming error."""
         if len(self._rows) > 1:

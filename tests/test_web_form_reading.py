@@ -1,0 +1,102 @@
+"""How the sign-on POST is read: a browser's urlencoded form, other bodies, broken ones."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import pytest
+from bs4 import BeautifulSoup
+from sqlalchemy import func, select
+
+from coalitionletter.models import Event, Invitation
+from fixtures_signon import (
+    BROWSER_AGENT,
+    ORGANISATIONS,
+    CaptureHandler,
+    SignOnWorkspace,
+    invite_one,
+)
+
+NAME = ORGANISATIONS[0][0]
+HUMAN = {"User-Agent": BROWSER_AGENT}
+URLENCODED = {**HUMAN, "Content-Type": "application/x-www-form-urlencoded"}
+
+
+@pytest.fixture
+def token(signon_workspace: SignOnWorkspace, invoke, mailbox: CaptureHandler) -> str:
+    return invite_one(signon_workspace, invoke, mailbox, NAME)
+
+
+def _form(client, token: str) -> dict[str, str]:
+    page = BeautifulSoup(client.get(f"/s/{token}", headers=HUMAN).text, "html.parser")
+    return {
+        "csrf": page.find("input", attrs={"name": "csrf"})["value"],
+        "action": "confirm",
+        "text_hash": page.find("input", attrs={"name": "text_hash"})["value"],
+        "signer_name": "Aynur Tursun",
+        "signer_title": "Director",
+        "display_name": NAME,
+        "listing": "public",
+        "authorised": "yes",
+    }
+
+
+def _answer(workspace: SignOnWorkspace) -> tuple[str, str | None, int]:
+    with workspace.database.reading() as session:
+        invitation = session.scalars(
+            select(Invitation).where(Invitation.organisation_id == workspace.organisations[NAME])
+        ).one()
+        events = session.scalar(select(func.count(Event.id)))
+    return invitation.state, invitation.signer_name, events
+
+
+def test_a_browsers_urlencoded_confirmation_is_taken(
+    signon_workspace: SignOnWorkspace, web_client, token: str
+) -> None:
+    body = urlencode(_form(web_client, token))
+    response = web_client.post(f"/s/{token}", data=body, headers=URLENCODED)
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/s/{token}"
+    assert _answer(signon_workspace)[:2] == ("confirmed", "Aynur Tursun")
+
+
+def test_a_field_sent_twice_counts_by_its_first_value(
+    signon_workspace: SignOnWorkspace, web_client, token: str
+) -> None:
+    body = urlencode(_form(web_client, token)) + "&signer_name=Someone+Else"
+    response = web_client.post(f"/s/{token}", data=body, headers=URLENCODED)
+    assert response.status_code == 303
+    assert _answer(signon_workspace)[1] == "Aynur Tursun"
+
+
+def test_a_multipart_confirmation_is_still_understood(
+    signon_workspace: SignOnWorkspace, web_client, token: str
+) -> None:
+    form = _form(web_client, token)
+    response = web_client.post(
+        f"/s/{token}", data=form, headers=HUMAN, content_type="multipart/form-data"
+    )
+    assert response.status_code == 303
+    assert _answer(signon_workspace)[:2] == ("confirmed", "Aynur Tursun")
+
+
+def test_a_form_whose_text_is_not_utf8_is_refused_and_changes_nothing(
+    signon_workspace: SignOnWorkspace, web_client, token: str
+) -> None:
+    before = _answer(signon_workspace)
+    body = urlencode(_form(web_client, token)).encode("ascii") + b"&signer_title=\xff\xfe"
+    response = web_client.post(f"/s/{token}", data=body, headers=URLENCODED)
+    assert response.status_code == 400
+    assert "The form was not understood" in response.text
+    assert _answer(signon_workspace) == before
+
+
+def test_a_form_over_the_size_limit_is_refused_and_changes_nothing(
+    signon_workspace: SignOnWorkspace, web_client, token: str
+) -> None:
+    before = _answer(signon_workspace)
+    form = {**_form(web_client, token), "reason": "x" * 40_000}
+    response = web_client.post(f"/s/{token}", data=urlencode(form), headers=URLENCODED)
+    assert response.status_code == 413
+    assert "too large" in response.text
+    assert _answer(signon_workspace) == before
