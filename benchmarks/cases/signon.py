@@ -558,27 +558,9 @@ def _latency_note(what: str, latencies: list[float]) -> str:
     )
 
 
-def b8_confirmations(quick: bool) -> Result:
-    """B8: 50 clients POSTing confirmations through `serve` against a trivial POST, same server.
-
-    The timed operation is the POST of a confirmation, as the issue states it: each
-    client opens its links (page, CSRF key, cookie) before the window opens. The
-    whole flow (GET the link + POST the form, both timed) is run as well and
-    reported in the notes beside its own trivial baseline, so nothing is hidden.
-    """
-    clients = 50
-    seconds, flow_seconds = (2.0, 1.5) if quick else (10.0, 10.0)
-    pools = (1_200, 400) if quick else (8_000, 2_500)
-    port = free_port()
-    home = founding_workspace()
-    write_config(home, smtp_port=free_port(), base_url=f"http://{LOOPBACK}:{port}")
-    links = _issue_tokens(home, sum(pools))
-    issued = list(links)
-    confirm_tokens, flow_tokens = home / "confirm.json", home / "flow.json"
-    confirm_tokens.write_text(json.dumps(issued[: pools[0]]), encoding="utf-8")
-    flow_tokens.write_text(json.dumps(issued[pools[0] :]), encoding="utf-8")
-    server_log = home / "serve.log"
-    with server_log.open("wb") as log:  # waitress warns of its queue depth under load
+def _start_serve(home: Path, port: int, log: Path, *options: str) -> subprocess.Popen[bytes]:
+    """`coalitionletter serve` on 127.0.0.1:port (waitress, or gunicorn with --workers)."""
+    with log.open("ab") as stderr:  # waitress warns of its queue depth under load
         server = subprocess.Popen(
             [
                 *coalitionletter_command(),
@@ -589,32 +571,102 @@ def b8_confirmations(quick: bool) -> Result:
                 LOOPBACK,
                 "--port",
                 str(port),
+                *options,
             ],
             stdout=subprocess.DEVNULL,
-            stderr=log,
+            stderr=stderr,
         )
     try:
         wait_for_port(port, server)
-        _run_load(port, "trivial-pair", clients, 0.5, flow_tokens)  # warm-up: connections
-        trivial = _run_load(port, "trivial", clients, seconds, confirm_tokens)
-        ours = _run_load(port, "confirm", clients, seconds, confirm_tokens)
-        trivial_pair = _run_load(port, "trivial-pair", clients, flow_seconds, flow_tokens)
-        flow = _run_load(port, "flow", clients, flow_seconds, flow_tokens)
+    except BaseException:
+        stop(server)
+        raise
+    return server
+
+
+def _single_process(home: Path, port: int, clients: int, seconds: tuple[float, float]) -> dict:
+    """The case itself, on `serve` (waitress, one process): both sides, then the whole flow."""
+    server = _start_serve(home, port, home / "serve.log")
+    try:
+        _run_load(port, "trivial-pair", clients, 0.5, home / "flow.json")  # warm-up: connections
+        runs = {
+            "trivial": _run_load(port, "trivial", clients, seconds[0], home / "confirm.json"),
+            "ours": _run_load(port, "confirm", clients, seconds[0], home / "confirm.json"),
+            "trivial_pair": _run_load(
+                port, "trivial-pair", clients, seconds[1], home / "flow.json"
+            ),
+            "flow": _run_load(port, "flow", clients, seconds[1], home / "flow.json"),
+        }
     finally:
         stop(server)
-    acknowledged = [links[token] for token in ours["acknowledged"] + flow["acknowledged"]]
+    return runs
+
+
+def _two_workers(home: Path, clients: int, seconds: float) -> dict:
+    """The extra figure: the same load on `serve --workers 2` (gunicorn), same workspace."""
+    port = free_port()
+    server = _start_serve(home, port, home / "serve-workers.log", "--workers", "2")
+    try:
+        _run_load(port, "trivial", clients, 0.5, home / "workers.json")  # warm-up: both workers
+        return {
+            "trivial": _run_load(port, "trivial", clients, seconds, home / "workers.json"),
+            "ours": _run_load(port, "confirm", clients, seconds, home / "workers.json"),
+        }
+    finally:
+        stop(server)
+
+
+def _workers_note(runs: dict, seconds: float) -> str:
+    trivial = _side(runs["trivial"], seconds, "workers' trivial")
+    ours = _side(runs["ours"], seconds, "workers' confirmation", may_run_out=True)
+    return (
+        f"extra figure, not the case's ratio: the same load on `serve --workers 2` (gunicorn, "
+        f"two processes on the same SQLite workspace), {ours:.0f} confirmations/s against "
+        f"{trivial:.0f} trivial POSTs/s on the same gunicorn setup, ratio {ours / trivial:.3f}; "
+        + _latency_note("confirmation POST", runs["ours"]["latencies"])
+    )
+
+
+def b8_confirmations(quick: bool) -> Result:
+    """B8: 50 clients POSTing confirmations through `serve` against a trivial POST, same server.
+
+    The timed operation is the POST of a confirmation, as the issue states it: each
+    client opens its links (page, CSRF key, cookie) before the window opens. The
+    whole flow (GET the link + POST the form, both timed) is run as well and
+    reported in the notes beside its own trivial baseline, so nothing is hidden;
+    so is the same load on `serve --workers 2`, against its own trivial baseline.
+    """
+    clients = 50
+    seconds, flow_seconds = (2.0, 1.5) if quick else (10.0, 10.0)
+    pools = (1_200, 400, 1_200) if quick else (10_000, 2_500, 10_000)
+    home = founding_workspace()
+    port = free_port()
+    write_config(home, smtp_port=free_port(), base_url=f"http://{LOOPBACK}:{port}")
+    links = _issue_tokens(home, sum(pools))
+    issued = list(links)
+    cuts = (0, pools[0], pools[0] + pools[1], sum(pools))
+    for name, first, last in zip(("confirm", "flow", "workers"), cuts, cuts[1:], strict=False):
+        (home / f"{name}.json").write_text(json.dumps(issued[first:last]), encoding="utf-8")
+    runs = _single_process(home, port, clients, (seconds, flow_seconds))
+    workers = _two_workers(home, clients, seconds)
+    acknowledged = [
+        links[token]
+        for run in (runs["ours"], runs["flow"], workers["ours"])
+        for token in run["acknowledged"]
+    ]
     confirmed = _confirmed(home, acknowledged)
     shutil.rmtree(home)
-    errors = [e for run in (trivial, ours, trivial_pair, flow) for e in run["errors"]]
+    errors = [e for run in (*runs.values(), *workers.values()) for e in run["errors"]]
     if errors:
         raise RuntimeError(f"{len(errors)} errors under load, e.g. {errors[0]}")
     if confirmed != len(acknowledged):
         raise RuntimeError(
             f"{len(acknowledged) - confirmed} acknowledged confirmations are not in the database"
         )
-    trivial_rate = _side(trivial, seconds, "trivial")
+    ours, flow = runs["ours"], runs["flow"]
+    trivial_rate = _side(runs["trivial"], seconds, "trivial")
     our_rate = _side(ours, seconds, "confirmation", may_run_out=True)
-    pair_rate = _side(trivial_pair, flow_seconds, "trivial GET + POST")
+    pair_rate = _side(runs["trivial_pair"], flow_seconds, "trivial GET + POST")
     flow_rate = _side(flow, flow_seconds, "whole-flow")
     notes = [
         f"{clients} clients, {seconds:g} s each side, load generator in its own process, one "
@@ -626,6 +678,7 @@ def b8_confirmations(quick: bool) -> Result:
         f"whole flow (GET the link + POST the form, both timed, {flow_seconds:g} s): "
         f"{flow_rate:.0f} confirmations/s against {pair_rate:.0f} trivial GET + POST pairs/s, "
         f"ratio {flow_rate / pair_rate:.3f}; " + _latency_note("flow", flow["latencies"]),
+        _workers_note(workers, seconds),
         f"0 errors; all {confirmed:,} acknowledged confirmations in the database",
     ]
     if ours["ran_out"]:
