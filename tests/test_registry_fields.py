@@ -80,6 +80,12 @@ def test_the_ascii_name_key_is_the_unicode_one(text: str) -> None:
 
 
 @settings(max_examples=500, deadline=None)
+@given(st.one_of(ASCII, st.sampled_from(["The X", "the  y", "A b", "an", "An Z", "Tea", "a"])))
+def test_the_ascii_sort_name_is_the_unicode_one(text: str) -> None:
+    assert names.default_sort_name(text) == names._without_article(text)
+
+
+@settings(max_examples=500, deadline=None)
 @given(ASCII)
 def test_the_ascii_slug_is_the_unicode_one(text: str) -> None:
     assert names._ascii_slug(text) == names._any_slug(text)

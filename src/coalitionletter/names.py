@@ -90,7 +90,8 @@ def clean_text(
         if required:
             raise TextError(f"{field} is empty. Fill it in (it is required).")
         return None
-    found = refused_character(text, multiline=multiline)
+    # Printable text has nothing refused in it (see refused_character): most values.
+    found = None if text.isprintable() else refused_character(text, multiline=multiline)
     if found is not None:
         position, char = found
         raise TextError(
@@ -146,6 +147,12 @@ def _folded(text: str) -> str:
 
 def default_sort_name(name: str) -> str:
     """The name a list files an organisation under: without a leading "The", "A" or "An"."""
+    if name.isascii() and name[:1] not in "TtAa":
+        return name  # ASCII casefolds by lower(): only a t or an a can begin an article
+    return _without_article(name)
+
+
+def _without_article(name: str) -> str:
     lowered = name.casefold()
     for article in LEADING_ARTICLES:
         if lowered.startswith(article) and len(name) > len(article):
