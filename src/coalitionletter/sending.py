@@ -11,9 +11,15 @@ Steps 3 of message k and 1 of message k+1 share one transaction: if the
 process dies before that commit, k is still `sending` (reported as unknown,
 never resent, exactly as when dying between a hand-over and its own mark) and
 k+1 is still `queued` (the server never saw it, so a rerun sends it). At most
-one message is ever in doubt. A message is built, with its raw token in
-memory only, while the server works on the one before; its link is stored
-(as a hash) only when it is claimed.
+one message is ever in doubt.
+
+The server is another process, so its time is ours to use. A message is
+built, its raw token in memory only, while the server takes the one before;
+its link is stored (as a hash) only when it is claimed. The claim commits in
+a writer thread while the server reads the message's envelope (MAIL, RCPT,
+DATA: nothing is delivered without the data that follows), and the data goes
+only after that commit. If the claim fails, the connection is closed before
+any data, and the server discards what it had.
 """
 
 from __future__ import annotations
