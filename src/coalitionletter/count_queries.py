@@ -1,8 +1,8 @@
 """The SQL aggregates behind the counts: every number counted by the database.
 
-Every number comes from one GROUP BY query with filtered COUNTs, so a campaign
-with 100,000 invitations counts in a fraction of a second; no row is loaded
-into Python to be counted.
+Every number comes from one GROUP BY query with filtered COUNTs (two of them
+by subtracting counted ones), so a campaign with 100,000 invitations counts in
+a fraction of a second; no row is loaded into Python to be counted.
 """
 
 from __future__ import annotations
