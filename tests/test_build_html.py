@@ -397,13 +397,17 @@ def test_a_bad_source_date_epoch_is_refused(invoke, signed_founding, founding_ho
     assert not out_dir(founding_home).exists()
 
 
+def bytes_and_time(path: Path) -> tuple[bytes, int]:
+    return path.read_bytes(), path.stat().st_mtime_ns
+
+
 def test_an_unchanged_rebuild_leaves_the_manifest_as_it_was(invoke, signed_founding, founding_home):
     build_html(invoke)
     manifest = out_dir(founding_home) / ".coalitionletter-build.json"
-    before = (manifest.read_bytes(), manifest.stat().st_mtime_ns)
+    before = bytes_and_time(manifest)
     result = build_html(invoke)
     assert "Nothing changed" in result.output
-    assert (manifest.read_bytes(), manifest.stat().st_mtime_ns) == before
+    assert bytes_and_time(manifest) == before
 
 
 def test_force_renders_again_but_leaves_identical_files_untouched(
@@ -411,10 +415,10 @@ def test_force_renders_again_but_leaves_identical_files_untouched(
 ):
     build_html(invoke)
     letter = out_dir(founding_home) / "uk.html"
-    before = (letter.read_bytes(), letter.stat().st_mtime_ns)
+    before = bytes_and_time(letter)
     result = build_html(invoke, "--force")
     assert "Built 4 file(s)" in result.output
-    assert (letter.read_bytes(), letter.stat().st_mtime_ns) == before
+    assert bytes_and_time(letter) == before
 
 
 def test_a_letter_edited_on_disk_is_written_over_by_the_next_build(
