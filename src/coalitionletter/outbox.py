@@ -8,23 +8,26 @@ crash sends each remaining message exactly once; a message found still
 `sending` may or may not have reached the server, so it becomes `unknown` and
 is reported to staff, never resent blindly.
 
-The statements of the sending loop are Core statements built once: a batch
-runs them once or twice per message, and the ORM's loading and flushing
-around them cost more than the statements themselves.
+The statements of the sending loop are Core statements built once and run on
+the driver's cursor (`prepared.DirectConnection`, in the session's own
+transaction): a batch runs them for every message, and SQLAlchemy's execution
+layer around them cost more than the statements themselves.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import make_msgid
 
-from sqlalchemy import Connection, Update, bindparam, delete, insert, or_, select, update
+from sqlalchemy import bindparam, delete, insert, or_, select, update
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql import ClauseElement
 
-from coalitionletter import bulk_sql, consent, events, tokens
+from coalitionletter import bulk_sql, consent, events, prepared, tokens
 from coalitionletter.db import Database
 from coalitionletter.mail import Addressee
 from coalitionletter.models import (
@@ -52,17 +55,17 @@ _OUTBOX = OutboxMessage.__table__
 _INVITATIONS = Invitation.__table__
 _ORGANISATIONS = Organisation.__table__
 _CONTACTS = Contact.__table__
-_ISSUE_LINK = insert(InvitationToken.__table__)
-_CLAIM = (
+_ISSUE_LINK = prepared.hot(insert(InvitationToken.__table__))
+_CLAIM = prepared.hot(
     update(_OUTBOX)
     .where(_OUTBOX.c.id == bindparam("message"), _OUTBOX.c.state == QUEUED)
     .values(state=SENDING, attempts=_OUTBOX.c.attempts + 1, updated_at=bindparam("now"))
 )
 
 
-def _settle_from(*states: str) -> Update:
+def _settle_from(*states: str) -> ClauseElement:
     """The UPDATE recording an outcome, for a message found in one of `states`."""
-    return (
+    return prepared.hot(
         update(_OUTBOX)
         .where(_OUTBOX.c.id == bindparam("message"), or_(*(_OUTBOX.c.state == s for s in states)))
         .values(
@@ -338,26 +341,20 @@ def _queued(
 
 def claim(session: Session, queued: Queued, token: str) -> bool:
     """Move a message to `sending` and make its link from `token`; False if it was taken."""
-    connection = events.core_connection(session)
-    now = utcnow()
-    if not connection.execute(_CLAIM, {"message": queued.outbox_id, "now": now}).rowcount:
-        return False  # another sender took it
-    _issue(connection, queued, token, now)
-    return True
-
-
-def _issue(connection: Connection, queued: Queued, token: str, now: datetime) -> None:
-    # Only the hash is kept; the raw token is in the message about to be handed over.
-    connection.execute(
-        _ISSUE_LINK,
-        {
+    with _direct(session) as connection:
+        now = utcnow()
+        if not connection.execute(_CLAIM, {"message": queued.outbox_id, "now": now}).rowcount:
+            return False  # another sender took it
+        # Only the hash is kept; the raw token is in the message about to be handed over.
+        link = {
             "invitation_id": queued.invitation_id,
             "token_hash": tokens.token_hash(token),
             "outbox_id": queued.outbox_id,
             "issued_at": now,
             "revoked_at": None,
-        },
-    )
+        }
+        connection.execute(_ISSUE_LINK, link)
+        return True
 
 
 def settle(
@@ -370,27 +367,35 @@ def settle(
     from_states: tuple[str, ...] = (SENDING, UNKNOWN),
 ) -> None:
     """Record a message's outcome (sent, failed, unknown, or back to queued) and log it."""
-    connection = events.core_connection(session)
-    now = utcnow()
-    connection.execute(
-        _SETTLE[from_states],
-        {
+    with _direct(session) as connection:
+        now = utcnow()
+        outcome = {
             "message": queued.outbox_id,
             "to_state": state,
             "reason": error,
             "now": now,
             "sent": now if state == SENT else None,
-        },
-    )
-    if state == QUEUED:
-        return
-    events.record_for(
-        session,
-        campaign,
-        kind=EVENT_KINDS[state],
-        actor="mail",
-        organisation_id=queued.organisation_id,
-        invitation_id=queued.invitation_id,
-        detail={"message": queued.kind, "outbox_id": queued.outbox_id}
-        | ({"error": error} if error else {}),
-    )
+        }
+        connection.execute(_SETTLE[from_states], outcome)
+        if state == QUEUED:
+            return
+        detail = {"message": queued.kind, "outbox_id": queued.outbox_id}
+        entry = events.Entry(
+            kind=EVENT_KINDS[state],
+            actor="mail",
+            campaign_id=campaign.id,
+            organisation_id=queued.organisation_id,
+            invitation_id=queued.invitation_id,
+            detail=detail | ({"error": error} if error else {}),
+        )
+        events.append(connection, events.campaign_chain(campaign.slug), entry, now)
+
+
+@contextmanager
+def _direct(session: Session) -> Iterator[prepared.DirectConnection]:
+    """The session's connection, its hot statements run on the driver's cursor."""
+    connection = prepared.DirectConnection(events.core_connection(session))
+    try:
+        yield connection
+    finally:
+        connection.close()

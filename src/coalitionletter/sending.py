@@ -15,18 +15,16 @@ one message is ever in doubt.
 
 The server is another process, so its time is ours to use. A message is
 built, its raw token in memory only, while the server takes the one before;
-its link is stored (as a hash) only when it is claimed. The claim commits in
-a writer thread while the server reads the message's envelope (MAIL, RCPT,
-DATA: nothing is delivered without the data that follows), and the data goes
-only after that commit. If the claim fails, the connection is closed before
-any data, and the server discards what it had.
+its link is stored (as a hash) only when it is claimed. The claim commits
+while the server answers the message's MAIL FROM (an envelope delivers
+nothing), and the data goes only after that commit. A message another sender
+claimed first is dropped with RSET and left to it.
 """
 
 from __future__ import annotations
 
 import smtplib
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -118,33 +116,28 @@ class _Batch:
 
     def run(self, ahead: Iterator[Queued]) -> None:
         """Claim, hand over and settle each message in turn; stop when the server is in trouble."""
-        # One thread writes the outbox while this one talks to the server. The server
-        # is another process: its time reading an envelope is time our commit can use.
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox") as writer:
+        upcoming = self._prepare(next(ahead, None))
+        in_flight: _Prepared | None = None
+        while upcoming is not None or in_flight is not None:
+            if in_flight is not None:
+                taken = self._taken(in_flight)
+                if not taken or upcoming is None:
+                    if taken:
+                        self._finish(in_flight, SENT, None, "sent")  # the last, on its own
+                    in_flight = None
+                    if self.report.stopped:
+                        return
+                    continue
+            elif not self.transport.alive():
+                self.report.stopped = "the mail server stopped answering"
+                return
+            in_flight = self._next(in_flight, upcoming)
+            if self.report.stopped:
+                return
+            # Built now, while the server takes the message just handed over.
             upcoming = self._prepare(next(ahead, None))
-            in_flight: _Prepared | None = None
-            while upcoming is not None or in_flight is not None:
-                if in_flight is not None:
-                    taken = self._taken(in_flight)
-                    if not taken or upcoming is None:
-                        if taken:
-                            self._finish(in_flight, SENT, None, "sent")  # the last, on its own
-                        in_flight = None
-                        if self.report.stopped:
-                            return
-                        continue
-                elif not self.transport.alive():
-                    self.report.stopped = "the mail server stopped answering"
-                    return
-                in_flight = self._next(writer, in_flight, upcoming)
-                if self.report.stopped:
-                    return
-                # Built now, while the server takes the message just handed over.
-                upcoming = self._prepare(next(ahead, None))
 
-    def _next(
-        self, writer: ThreadPoolExecutor, taken: _Prepared | None, upcoming: _Prepared
-    ) -> _Prepared | None:
+    def _next(self, taken: _Prepared | None, upcoming: _Prepared) -> _Prepared | None:
         """Mark `taken` sent and claim `upcoming` in one commit, and hand `upcoming` over.
 
         Returns `upcoming` if it was handed over (its outcome still to read).
@@ -154,22 +147,23 @@ class _Batch:
                 self._settle_taken(session, taken)
                 self._unbuildable(session, upcoming)
             return None
-        claim = writer.submit(self._claim, taken, upcoming)
-        failure = self._envelope(upcoming)  # while the claim commits
-        claimed = claim.result()  # a database error stops the batch here, before any data
+        assert upcoming.message is not None
+        queued = upcoming.queued
+        self.transport.begin(self.sender, queued.recipients, len(upcoming.message))
+        with self.database.writing() as session:  # while the server answers MAIL FROM
+            self._settle_taken(session, taken)
+            claimed = outbox.claim(session, queued, upcoming.token)
         if taken is not None:
             self._show(taken, "sent")
         if not claimed:
-            if failure is None:
-                self.transport.abandon()
-            self.report.stopped = "another process is sending this campaign's messages"
+            self.transport.cancel()  # another sender took it: it is theirs to send
             return None
-        if failure is not None:
-            self._failed_before_data(upcoming, failure)
+        try:
+            self.transport.envelope(self.sender, queued.recipients)
+        except (smtplib.SMTPException, OSError, NotHandedOver) as exc:
+            self._failed_before_data(upcoming, exc)
             return None
-        queued = upcoming.queued
         name = f"{queued.outbox_id:05d}-{queued.organisation_slug}-{queued.kind}"
-        assert upcoming.message is not None
         try:
             self.transport.data(upcoming.message, name)
         except (smtplib.SMTPException, OSError) as exc:
@@ -177,23 +171,9 @@ class _Batch:
             return None
         return upcoming
 
-    def _claim(self, taken: _Prepared | None, upcoming: _Prepared) -> bool:
-        with self.database.writing() as session:
-            self._settle_taken(session, taken)
-            return outbox.claim(session, upcoming.queued, upcoming.token)
-
     def _settle_taken(self, session: Session, taken: _Prepared | None) -> None:
         if taken is not None:
             outbox.settle(session, self.campaign, taken.queued, SENT)
-
-    def _envelope(self, upcoming: _Prepared) -> Exception | None:
-        assert upcoming.message is not None
-        size = len(upcoming.message)
-        try:
-            self.transport.envelope(self.sender, upcoming.queued.recipients, size)
-        except (smtplib.SMTPException, OSError, NotHandedOver) as exc:
-            return exc
-        return None
 
     def _prepare(self, queued: Queued | None) -> _Prepared | None:
         if queued is None:

@@ -1,12 +1,12 @@
 """Where messages are handed over: an SMTP server, or a folder of .eml files.
 
-Handing a message over is split in three: `envelope` (MAIL, RCPT and DATA up
-to the server's go-ahead, which delivers nothing), `data` (the message and its
-final dot: the hand-over itself), and `outcome` (whether the server took it).
-The sending loop uses the server's time in between: it commits a message's
-claim while the server reads its envelope, and builds the next message while
-the server takes the data (see sending.py). `abandon` drops a message after
-its envelope: the connection is closed, so the server discards it.
+Handing a message over is split in steps so that the sending loop can use
+the server's time (it is another process): `begin` sends MAIL FROM and the
+loop commits the message's claim while the server answers; `envelope` reads
+that answer and does RCPT and DATA up to the server's go-ahead (none of which
+delivers anything); `data` sends the message and its final dot, the hand-over
+itself; and `outcome` reads whether the server took it, while the loop builds
+the next message meanwhile (see sending.py). `cancel` drops a message begun.
 """
 
 from __future__ import annotations
@@ -40,10 +40,11 @@ class Transport(Protocol):
 
     def open(self) -> None: ...
     def alive(self) -> bool: ...
-    def envelope(self, sender: str, recipients: list[str], size: int) -> None: ...
+    def begin(self, sender: str, recipients: list[str], size: int) -> None: ...
+    def envelope(self, sender: str, recipients: list[str]) -> None: ...
+    def cancel(self) -> None: ...
     def data(self, message: bytes, name: str) -> None: ...
     def outcome(self) -> Refused: ...
-    def abandon(self) -> None: ...
     def close(self) -> None: ...
 
 
@@ -66,6 +67,7 @@ class SmtpTransport:
         self._answered_at = float("-inf")  # when the server last answered a whole exchange
         self._refused: Refused = {}
         self._in_data = False  # the server waits for a message's data
+        self._begun: Exception | None = None  # what went wrong sending MAIL FROM
 
     def open(self) -> None:
         """Connect, secure the connection as configured, and log in."""
@@ -119,18 +121,43 @@ class SmtpTransport:
             self._answered_at = time.monotonic()
         return answered
 
-    def envelope(self, sender: str, recipients: list[str], size: int) -> None:
-        """MAIL, RCPT and DATA, as smtplib's sendmail does, up to the server's go-ahead.
+    def begin(self, sender: str, recipients: list[str], size: int) -> None:
+        """Send MAIL FROM and let the server work on it; `envelope` reads its answer.
+
+        Never raises: a failure here is raised by `envelope`, so the caller's work in
+        between (committing the message's claim) always happens.
+        """
+        self._begun = None
+        connection = self._connection
+        if connection is None:
+            self._begun = NotHandedOver("The SMTP connection is not open.")
+            return
+        try:
+            connection.ehlo_or_helo_if_needed()
+            options = _mail_options(connection, sender, recipients, size)
+            if "SMTPUTF8" in options:
+                connection.command_encoding = "utf-8"  # as smtplib's mail() does
+            connection.putcmd("mail", f"FROM:{_quoted(sender)}{''.join(' ' + o for o in options)}")
+        except smtplib.SMTPServerDisconnected as exc:
+            self._begun = NotHandedOver(f"the connection was lost before the message went ({exc})")
+        except smtplib.SMTPException as exc:
+            self._begun = exc
+        except OSError as exc:
+            self._begun = NotHandedOver(f"the connection was lost before the message went ({exc})")
+
+    def envelope(self, sender: str, recipients: list[str]) -> None:
+        """The answer to MAIL, then RCPT and DATA, as smtplib's sendmail does, up to 354.
 
         Raises as sendmail would for a refused sender, recipients or DATA command
         (the server then has nothing), and NotHandedOver when the connection
         fails (nothing was sent that delivers a message).
         """
+        if self._begun is not None:
+            raise self._begun
         connection = self._connection
-        if connection is None:
-            raise NotHandedOver("The SMTP connection is not open.")
+        assert connection is not None
         try:
-            self._refused = _envelope(connection, sender, recipients, size)
+            self._refused = _envelope(connection, sender, recipients)
         except smtplib.SMTPServerDisconnected as exc:
             raise NotHandedOver(f"the connection was lost before the message went ({exc})") from exc
         except smtplib.SMTPException:
@@ -138,6 +165,17 @@ class SmtpTransport:
         except OSError as exc:
             raise NotHandedOver(f"the connection was lost before the message went ({exc})") from exc
         self._in_data = True
+
+    def cancel(self) -> None:
+        """Drop the message begun (its claim went to another sender): read MAIL's answer, RSET."""
+        connection = self._connection
+        if self._begun is not None or connection is None:
+            return
+        try:
+            connection.getreply()
+            connection.rset()
+        except (smtplib.SMTPException, OSError):
+            connection.close()  # the next message finds it closed and stops the batch
 
     def data(self, message: bytes, name: str) -> None:
         """Hand the message over: its data and the final dot (after `envelope`)."""
@@ -149,13 +187,6 @@ class SmtpTransport:
             data += b"\r\n"
         self._in_data = False
         connection.send(data + b".\r\n")
-
-    def abandon(self) -> None:
-        """Drop the message whose envelope was sent: close the connection before its data."""
-        if self._connection is not None:
-            self._connection.close()  # a server delivers nothing without the final dot
-            self._connection = None
-        self._in_data = False
 
     def outcome(self) -> Refused:
         """Wait for the server's answer to the message just handed over.
@@ -175,9 +206,13 @@ class SmtpTransport:
 
     def close(self) -> None:
         """Say goodbye to the server (a failure here changes nothing already sent)."""
-        if self._in_data:
-            self.abandon()  # a QUIT now would be read as the message's text
         if self._connection is None:
+            return
+        if self._in_data:
+            # A QUIT now would be read as the message's text; without the final dot the
+            # server delivers nothing.
+            self._connection.close()
+            self._connection = None
             return
         try:
             self._connection.quit()
@@ -186,9 +221,10 @@ class SmtpTransport:
         self._connection = None
 
 
-def _envelope(connection: smtplib.SMTP, sender: str, recipients: list[str], size: int) -> Refused:
-    """MAIL, RCPT and DATA up to the server's 354; the recipients it refused."""
-    connection.ehlo_or_helo_if_needed()
+def _mail_options(
+    connection: smtplib.SMTP, sender: str, recipients: list[str], size: int
+) -> list[str]:
+    """MAIL FROM's options, as sendmail and send_message would give them."""
     options = []
     if connection.does_esmtp and connection.has_extn("size"):
         options.append(f"size={size}")
@@ -198,13 +234,19 @@ def _envelope(connection: smtplib.SMTP, sender: str, recipients: list[str], size
                 "the server does not accept addresses with non-ASCII characters (SMTPUTF8)"
             )
         options += ["SMTPUTF8", "BODY=8BITMIME"]
-    code, reply = _command(connection, "mail", "FROM:", sender, options)
+    return options
+
+
+def _envelope(connection: smtplib.SMTP, sender: str, recipients: list[str]) -> Refused:
+    """MAIL's answer, RCPT and DATA up to the server's 354; the recipients it refused."""
+    code, reply = connection.getreply()
     if code != 250:
         _reset(connection, code)
         raise smtplib.SMTPSenderRefused(code, reply, sender)
     refused: Refused = {}
     for address in recipients:
-        code, reply = _command(connection, "rcpt", "TO:", address, [])
+        connection.putcmd("rcpt", f"TO:{_quoted(address)}")
+        code, reply = connection.getreply()
         if code not in (250, 251):
             refused[address] = (code, reply)
         if code == 421:
@@ -221,19 +263,13 @@ def _envelope(connection: smtplib.SMTP, sender: str, recipients: list[str], size
     return refused
 
 
-def _command(
-    connection: smtplib.SMTP, verb: str, prefix: str, address: str, options: list[str]
-) -> tuple[int, bytes]:
-    """MAIL FROM or RCPT TO, as smtplib writes them; a plain address is not parsed again.
+def _quoted(address: str) -> str:
+    """<address> as smtplib's quoteaddr writes it; a plain address is not parsed again.
 
-    (smtplib's quoteaddr parses every address with email.utils, a quarter of the
-    client's time per message; an address of plain characters is its own quoted form.)
+    (quoteaddr parses every address with email.utils, a quarter of the client's
+    time per message; an address of plain characters is its own quoted form.)
     """
-    if not _PLAIN_ADDRESS.fullmatch(address):
-        method = connection.mail if verb == "mail" else connection.rcpt
-        return method(address, options)
-    connection.putcmd(verb, f"{prefix}<{address}>{''.join(' ' + o for o in options)}")
-    return connection.getreply()
+    return f"<{address}>" if _PLAIN_ADDRESS.fullmatch(address) else smtplib.quoteaddr(address)
 
 
 def _reset(connection: smtplib.SMTP, code: int) -> None:
@@ -267,8 +303,14 @@ class FolderTransport:
         """A folder is always ready."""
         return True
 
-    def envelope(self, sender: str, recipients: list[str], size: int) -> None:
+    def begin(self, sender: str, recipients: list[str], size: int) -> None:
         """A file needs no envelope."""
+
+    def envelope(self, sender: str, recipients: list[str]) -> None:
+        """A file needs no envelope."""
+
+    def cancel(self) -> None:
+        """Nothing was written."""
 
     def data(self, message: bytes, name: str) -> None:
         """Write the message to <folder>/<name>.eml, whole or not at all; it holds a live link."""
@@ -278,9 +320,6 @@ class FolderTransport:
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(message)
         partial.replace(path)
-
-    def abandon(self) -> None:
-        """Nothing was written yet."""
 
     def outcome(self) -> Refused:
         """A written file refuses nobody."""
