@@ -206,13 +206,13 @@ class _Importer:
         self.pending.flush()
         rows = report.rows
         for group, action, reason, known in self.outcomes:
-            why = reason
-            for line, cleaned in group.cleaned:
+            first = group.cleaned[0][0].number
+            for index, (line, cleaned) in enumerate(group.cleaned):
+                why = reason if index == 0 else f"another contact for line {first}"
                 name = cleaned.get("name") or ""
                 rows.append(
                     RowOutcome(line.number, action, name, why, known.id, cleaned.get("listing"))
                 )
-                why = f"another contact for line {group.cleaned[0][0].number}"
         report.added, report.updated, report.skipped = (
             self.counts["add"],
             self.counts["update"],
