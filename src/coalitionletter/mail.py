@@ -40,7 +40,7 @@ CRLF = "\r\n"
 MAX_LINE = 78  # RFC 5322's recommended line length, as the email package folds to
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
 # An address the direct path writes as it is: a dot-atom local part and an ASCII domain.
-_PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9.-]+")
+PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9.-]+")
 _MESSAGE_ID = re.compile(r"<[\x21-\x3b\x3d\x3f-\x7e]+@[\x21-\x3b\x3d\x3f-\x7e]+>")
 
 
@@ -180,7 +180,7 @@ def to_header(recipients: tuple[tuple[str | None, str], ...]) -> str:
 
 def _mailbox(name: str | None, email: str) -> str | None:
     """`name <address>` ready for a header, or None where the email package must write it."""
-    if not _PLAIN_ADDRESS.fullmatch(email):
+    if not PLAIN_ADDRESS.fullmatch(email):
         return None
     name = header_text(name or "")
     if not name:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Protocol
 
 from coalitionletter.errors import MailError
+from coalitionletter.mail import PLAIN_ADDRESS
 from coalitionletter.settings import SmtpSettings
 
 # A server that accepted a message this recently needs no NOOP to prove it is still there:
@@ -28,7 +29,6 @@ from coalitionletter.settings import SmtpSettings
 ANSWERED_RECENTLY_S = 1.0
 Refused = dict[str, tuple[int, bytes]]
 _LEADING_DOT = re.compile(rb"(?m)^\.")
-_PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9.-]+")
 
 
 class NotHandedOver(MailError):
@@ -269,7 +269,7 @@ def _quoted(address: str) -> str:
     (quoteaddr parses every address with email.utils, a quarter of the client's
     time per message; an address of plain characters is its own quoted form.)
     """
-    return f"<{address}>" if _PLAIN_ADDRESS.fullmatch(address) else smtplib.quoteaddr(address)
+    return f"<{address}>" if PLAIN_ADDRESS.fullmatch(address) else smtplib.quoteaddr(address)
 
 
 def _reset(connection: smtplib.SMTP, code: int) -> None:
