@@ -34,6 +34,10 @@ from coalitionletter.web_letters import Letter, Letters
 
 log = logging.getLogger(__name__)
 
+# SQLite: how many answers go by between two WAL checkpoints (about as often as SQLite's
+# own automatic checkpoint, at about ten changed pages an answer).
+CHECKPOINT_EVERY = 100
+
 # A visit without our cookie this soon after the email left is most likely a mail
 # scanner following the link, not a person: it is not counted as a view.
 SCANNER_QUIET_SECONDS = 120
@@ -112,6 +116,7 @@ class SignOnApp:
             threading.Lock() if database.is_sqlite else contextlib.nullcontext()
         )
         self._answers: Connection | None = None  # SQLite: the connection answers share
+        self._answered = 0
 
     @contextlib.contextmanager
     def writing(self) -> Iterator[Session]:
@@ -125,20 +130,45 @@ class SignOnApp:
 
         On SQLite this process's answers queue on the write lock anyway, so they
         share one connection kept for them: checking one out of the pool cost as
-        much as a statement. On PostgreSQL each answer takes one from the pool.
+        much as a statement. It does not checkpoint the WAL as it commits: that ran
+        inside the lock, fsyncs and all, and held every other answer up; instead every
+        CHECKPOINT_EVERY answers one checkpoints once it has let the lock go.
+        On PostgreSQL each answer takes a connection from the pool.
         """
+        checkpoint = False
         with contextlib.ExitStack() as stack:
             if self.database.is_sqlite:
                 stack.enter_context(self.write_lock)
-                if self._answers is None or self._answers.closed:
-                    self._answers = self.database.engine.connect()
-                stack.enter_context(self._answers.begin())
-                transaction = self._answers
+                stack.enter_context(self._kept_connection().begin())
+                transaction = self._kept_connection()
             else:
                 transaction = stack.enter_context(self.database.engine.begin())
             connection = prepared.DirectConnection(transaction)
             stack.callback(connection.close)
             yield connection
+            self._answered += 1
+            checkpoint = self.database.is_sqlite and self._answered % CHECKPOINT_EVERY == 0
+        if checkpoint:
+            self._checkpoint()
+
+    def _kept_connection(self) -> Connection:
+        if self._answers is None or self._answers.closed:
+            self._answers = self.database.engine.connect()
+            self._answers.connection.dbapi_connection.execute(  # type: ignore[union-attr]
+                "PRAGMA wal_autocheckpoint = 0"
+            )
+        return self._answers
+
+    def _checkpoint(self) -> None:
+        """Copy the WAL into the database file without holding up the writers (PASSIVE)."""
+        raw = self.database.engine.raw_connection()
+        try:
+            raw.cursor().execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except self.database.engine.dialect.loaded_dbapi.Error:
+            # The answer is committed; a later checkpoint (or any other writer's) catches up.
+            log.warning("A WAL checkpoint after an answer failed", exc_info=True)
+        finally:
+            raw.close()
 
     # --- helpers -----------------------------------------------------------------
 

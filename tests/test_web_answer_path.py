@@ -1,0 +1,46 @@
+"""The answering path's SQLite housekeeping: WAL checkpoints wait until the write lock is free."""
+
+from __future__ import annotations
+
+import pytest
+from bs4 import BeautifulSoup
+from sqlalchemy import select
+
+from coalitionletter import web_pages
+from coalitionletter.models import Invitation
+from fixtures_signon import BROWSER_AGENT, ORGANISATIONS, SignOnWorkspace, invite_one
+
+HUMAN = {"User-Agent": BROWSER_AGENT}
+
+
+def _decline(client, token: str) -> int:
+    page = BeautifulSoup(client.get(f"/s/{token}", headers=HUMAN).text, "html.parser")
+    csrf = page.find("input", attrs={"name": "csrf"})["value"]
+    return client.post(f"/s/{token}", data={"csrf": csrf, "action": "decline"}).status_code
+
+
+def test_on_sqlite_every_nth_answer_checkpoints_the_wal_after_letting_the_lock_go(
+    signon_workspace: SignOnWorkspace, invoke, mailbox, monkeypatch
+) -> None:
+    if not signon_workspace.database.is_sqlite:
+        pytest.skip("PostgreSQL has no WAL file of ours to checkpoint")
+    from coalitionletter.web import create_app
+
+    tokens = [invite_one(signon_workspace, invoke, mailbox, name) for name, _ in ORGANISATIONS[:3]]
+    app = create_app(signon_workspace.settings, signon_workspace.database)
+    handlers = app.view_functions["decide"].__self__
+    lock_held: list[bool] = []
+    checkpoint = handlers._checkpoint
+
+    def watched() -> None:
+        lock_held.append(handlers.write_lock.locked())
+        checkpoint()
+
+    monkeypatch.setattr(web_pages, "CHECKPOINT_EVERY", 2)
+    monkeypatch.setattr(handlers, "_checkpoint", watched)
+    client = app.test_client()
+    assert [_decline(client, token) for token in tokens] == [303, 303, 303]
+    assert lock_held == [False]  # once, at the second answer, with the lock already free
+    with signon_workspace.database.reading() as session:
+        states = session.scalars(select(Invitation.state)).all()
+    assert sorted(states) == ["declined"] * 3
