@@ -34,9 +34,10 @@ from coalitionletter.web_letters import Letter, Letters
 
 log = logging.getLogger(__name__)
 
-# SQLite: how many answers go by between two WAL checkpoints (about as often as SQLite's
-# own automatic checkpoint, at about ten changed pages an answer).
-CHECKPOINT_EVERY = 100
+# SQLite: how many answers go by between two WAL checkpoints. At about ten changed pages
+# an answer this keeps the WAL under SQLite's automatic threshold (1,000 pages), so other
+# writers' commits (a page view's, the CLI's) seldom find a checkpoint to do.
+CHECKPOINT_EVERY = 50
 
 # A visit without our cookie this soon after the email left is most likely a mail
 # scanner following the link, not a person: it is not counted as a view.
