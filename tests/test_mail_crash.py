@@ -15,6 +15,7 @@ from typing import NamedTuple
 import pytest
 from sqlalchemy import select
 
+from coalitionletter import events
 from coalitionletter.models import OutboxMessage
 from fixtures_signon import CaptureHandler, SignOnWorkspace, clean_env
 
@@ -143,3 +144,5 @@ def test_a_sender_killed_at_any_point_leaves_at_most_one_in_doubt_and_a_rerun_se
         "unknown" if state == "sending" else "sent" for state in kill.states_after_kill
     ]
     assert _copies(signon_workspace, mailbox) == kill.copies
+    with signon_workspace.database.reading() as session:
+        assert events.verify(session, events.campaign_chain(SLUG)) == []
