@@ -1,5 +1,7 @@
 """Field checks take fast paths for everyday values; each gives exactly the slow path's answer."""
 
+import re
+
 import pytest
 from email_validator import EmailNotValidError, validate_email
 from hypothesis import given, settings
@@ -31,6 +33,27 @@ def _accepted_by_email_validator(text: str) -> bool:
 def test_every_address_the_fast_path_accepts_email_validator_accepts(text: str) -> None:
     if registry_fields._plainly_valid_email(text):
         assert _accepted_by_email_validator(text)
+
+
+# The fast path's first pattern, with a lookaround at every character: the spec it keeps.
+LOOKAROUND_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?!-)){0,61}(?<!-)"
+LOOKAROUND_EMAIL = re.compile(
+    rf"([A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*)@((?:{LOOKAROUND_LABEL}\.)+[A-Za-z]{{1,63}})\Z"
+)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(
+    st.one_of(
+        EMAILISH, ASCII, st.sampled_from(["a@" + "b" * 62 + ".org", "a@" + "b" * 63 + ".org"])
+    )
+)
+def test_the_email_pattern_without_lookarounds_accepts_what_the_lookaround_one_did(
+    text: str,
+) -> None:
+    match = registry_fields.PLAIN_EMAIL.match(text)
+    fast = match is not None and "--" not in match.group(2)
+    assert fast == (LOOKAROUND_EMAIL.match(text) is not None)
 
 
 def test_the_special_use_domains_written_out_are_email_validators() -> None:
