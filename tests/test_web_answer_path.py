@@ -6,7 +6,7 @@ import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import select
 
-from coalitionletter import web_pages
+from coalitionletter import web_writers
 from coalitionletter.models import Invitation
 from fixtures_signon import BROWSER_AGENT, ORGANISATIONS, SignOnWorkspace, invite_one
 
@@ -30,14 +30,14 @@ def test_on_sqlite_every_nth_answer_checkpoints_the_wal_after_letting_the_lock_g
     app = create_app(signon_workspace.settings, signon_workspace.database)
     handlers = app.view_functions["decide"].__self__
     lock_held: list[bool] = []
-    checkpoint = handlers._checkpoint
+    checkpoint = handlers.writers._checkpoint
 
     def watched() -> None:
         lock_held.append(handlers.write_lock.locked())
         checkpoint()
 
-    monkeypatch.setattr(web_pages, "CHECKPOINT_EVERY", 2)
-    monkeypatch.setattr(handlers, "_checkpoint", watched)
+    monkeypatch.setattr(web_writers, "CHECKPOINT_EVERY", 2)
+    monkeypatch.setattr(handlers.writers, "_checkpoint", watched)
     client = app.test_client()
     assert [_decline(client, token) for token in tokens] == [303, 303, 303]
     assert lock_held == [False]  # once, at the second answer, with the lock already free

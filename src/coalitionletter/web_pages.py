@@ -8,19 +8,15 @@ workers can serve at once. The raw token never reaches a log line or an error pa
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
 import logging
 import secrets
-import threading
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from flask import Response, request
 from jinja2 import Environment
-from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -31,13 +27,10 @@ from coalitionletter.models import AppSecret, Campaign, Invitation, Listing, Org
 from coalitionletter.settings import Settings
 from coalitionletter.web_forms import ACTIONS, FORM_VALUES, FormErrors, decision_fields, posted_form
 from coalitionletter.web_letters import Letter, Letters
+from coalitionletter.web_writers import Writers
 
 log = logging.getLogger(__name__)
 
-# SQLite: how many answers go by between two WAL checkpoints. At about ten changed pages
-# an answer this keeps the WAL under SQLite's automatic threshold (1,000 pages), so other
-# writers' commits (a page view's, the CLI's) seldom find a checkpoint to do.
-CHECKPOINT_EVERY = 50
 
 # A visit without our cookie this soon after the email left is most likely a mail
 # scanner following the link, not a person: it is not counted as a view.
@@ -110,66 +103,10 @@ class SignOnApp:
         self.letters = Letters(settings)
         # Texts known to be kept in letter_texts, so a confirmation need not look again.
         self.kept_texts: set[tuple[int, str]] = set()
-        # SQLite lets one transaction write at a time. Queueing this process's writers on
-        # a lock hands the database straight to the next one, where SQLite's own busy
-        # wait would sleep up to 100 ms between tries and leave it idle under load.
-        self.write_lock: contextlib.AbstractContextManager[Any] = (
-            threading.Lock() if database.is_sqlite else contextlib.nullcontext()
-        )
-        self._answers: Connection | None = None  # SQLite: the connection answers share
-        self._answered = 0
-
-    @contextlib.contextmanager
-    def writing(self) -> Iterator[Session]:
-        """A write transaction, queued behind this process's other writers on SQLite."""
-        with self.write_lock, self.database.writing() as session:
-            yield session
-
-    @contextlib.contextmanager
-    def answering(self) -> Iterator[prepared.DirectConnection]:
-        """The answering path's write transaction: a Core connection, no Session.
-
-        On SQLite this process's answers queue on the write lock anyway, so they
-        share one connection kept for them: checking one out of the pool cost as
-        much as a statement. It does not checkpoint the WAL as it commits: that ran
-        inside the lock, fsyncs and all, and held every other answer up; instead every
-        CHECKPOINT_EVERY answers one checkpoints once it has let the lock go.
-        On PostgreSQL each answer takes a connection from the pool.
-        """
-        checkpoint = False
-        with contextlib.ExitStack() as stack:
-            if self.database.is_sqlite:
-                stack.enter_context(self.write_lock)
-                stack.enter_context(self._kept_connection().begin())
-                transaction = self._kept_connection()
-            else:
-                transaction = stack.enter_context(self.database.engine.begin())
-            connection = prepared.DirectConnection(transaction)
-            stack.callback(connection.close)
-            yield connection
-            self._answered += 1
-            checkpoint = self.database.is_sqlite and self._answered % CHECKPOINT_EVERY == 0
-        if checkpoint:
-            self._checkpoint()
-
-    def _kept_connection(self) -> Connection:
-        if self._answers is None or self._answers.closed:
-            self._answers = self.database.engine.connect()
-            self._answers.connection.dbapi_connection.execute(  # type: ignore[union-attr]
-                "PRAGMA wal_autocheckpoint = 0"
-            )
-        return self._answers
-
-    def _checkpoint(self) -> None:
-        """Copy the WAL into the database file without holding up the writers (PASSIVE)."""
-        raw = self.database.engine.raw_connection()
-        try:
-            raw.cursor().execute("PRAGMA wal_checkpoint(PASSIVE)")
-        except self.database.engine.dialect.loaded_dbapi.Error:
-            # The answer is committed; a later checkpoint (or any other writer's) catches up.
-            log.warning("A WAL checkpoint after an answer failed", exc_info=True)
-        finally:
-            raw.close()
+        self.writers = Writers(database)
+        self.write_lock = self.writers.lock
+        self.writing = self.writers.writing
+        self.answering = self.writers.answering
 
     # --- helpers -----------------------------------------------------------------
 
