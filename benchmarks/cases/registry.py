@@ -21,14 +21,15 @@ B5_FINDING = (
     "floor: bare sqlite3 executemany of the same 100,000 prepared rows into our real "
     "tables (organisations and contacts with their 8 indexes, one chained event per "
     "organisation with its unique hash index; WAL and the import's 256 MB page cache) "
-    "takes 3.1 s CPU against the baseline's 0.72 s (4.2x), which fills one unindexed "
-    "table; the events' canonical JSON and SHA-256 chain add 1.8 s (kept: the trail "
-    "records every organisation added) and start-up (Python, SQLAlchemy, schema check) "
-    "0.7 s, so the work itself is ~7.8x before one line is read or checked. Ours: 9.7 s "
-    "CPU (13.4x); the rest is reading, the field checks (NFKC name keys, email and "
-    "website rules) and the duplicate index, ~35 us a line. This round cut the schema "
-    "check's Alembic import, SQLite's page-cache misses and the checks' slow paths "
-    "(-21% CPU); 3x would need the whole import in ~2.2 s, less than its SQLite writes"
+    "takes 3.1-3.2 s CPU against the baseline's 0.58-0.72 s (4.2-5.5x), which fills one "
+    "unindexed table; the events' canonical JSON and SHA-256 chain add 1.6-1.8 s (kept: "
+    "the trail records every organisation added) and start-up (Python, SQLAlchemy, schema "
+    "check) 0.7-0.8 s, so the work itself is 7.8-9.5x before one line is read or checked. "
+    "Ours: 9.0-9.7 s CPU (13.4-15.6x); the rest is reading, the field checks (NFKC name "
+    "keys, email and website rules) and the duplicate index, ~35 us a line. This round "
+    "cut the schema check's Alembic import, SQLite's page-cache misses and the checks' "
+    "slow paths (-21% CPU); 3x would need the whole import in 1.7-2.2 s, less than "
+    "its SQLite writes alone"
 )
 # What profiling the 100,000-invitation count found (cProfile, in-process):
 B6_FINDING = (
