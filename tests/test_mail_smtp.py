@@ -210,3 +210,20 @@ def test_a_public_base_url_brings_no_warning_and_is_used_in_the_links(
     result = invoke("invite", SLUG, "--all", env=env)
     assert "works only on this machine" not in result.output
     assert mailbox.received[0].link()[0] == "https://sign.example.org"
+
+
+def test_a_template_that_cannot_be_rendered_fails_its_message_and_stops_before_sending(
+    signon_workspace: SignOnWorkspace, mailbox: CaptureHandler, invoke
+) -> None:
+    override = signon_workspace.definition.directory / "templates" / "email" / "invite.txt"
+    override.parent.mkdir(parents=True, exist_ok=True)
+    override.write_text("Dear {{ no_such_field }},\n", encoding="utf-8")
+
+    result = invoke("invite", SLUG, "--all")
+
+    assert result.exit_code != 0
+    assert "could not build the message" in result.output
+    assert "no_such_field" in result.output
+    assert "4 message(s) are still queued" in result.output
+    assert mailbox.received == []
+    assert _outbox_states(signon_workspace) == ["failed"] + ["queued"] * 4

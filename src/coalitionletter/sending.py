@@ -146,6 +146,9 @@ class _Batch:
             with self.database.writing() as session:
                 self._settle_taken(session, taken)
                 self._unbuildable(session, upcoming)
+            if taken is not None:
+                self._show(taken, "sent")
+            self._show(upcoming, "failed")
             return None
         assert upcoming.message is not None
         queued = upcoming.queued
@@ -199,7 +202,6 @@ class _Batch:
         name = prepared.queued.addressee.organisation_name
         self.report.failed.append(f"{name}: could not build the message ({prepared.error})")
         self.report.stopped = "a message could not be built"
-        self._show(prepared, "failed")
 
     def _failed_before_data(self, prepared: _Prepared, exc: Exception) -> None:
         """Settle a claimed message whose envelope failed: the server did not get it."""
