@@ -36,6 +36,26 @@ def test_a_merge_revision_is_left_to_alembic(tmp_path: Path, monkeypatch) -> Non
     assert db._plain_chain_head() is None
 
 
+def test_a_file_assigning_its_revision_twice_is_left_to_alembic(
+    tmp_path: Path, monkeypatch
+) -> None:
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    (versions / "a.py").write_text('revision = "a"\ndown_revision = None\n')
+    (versions / "b.py").write_text('revision = "b"\ndown_revision = "a"\nrevision = "c"\n')
+    monkeypatch.setattr(db, "MIGRATIONS_DIR", tmp_path)
+    assert db._plain_chain_head() is None
+
+
+def test_a_straight_chain_gives_its_last_revision(tmp_path: Path, monkeypatch) -> None:
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    (versions / "a.py").write_text("revision = 'a'\ndown_revision = None\n")
+    (versions / "b.py").write_text('revision: str = "b"\ndown_revision: str | None = "a"\n')
+    monkeypatch.setattr(db, "MIGRATIONS_DIR", tmp_path)
+    assert db._plain_chain_head() == "b"
+
+
 def test_current_revision_is_what_alembic_reads(database: Database) -> None:
     with database.engine.connect() as connection:
         expected = MigrationContext.configure(connection).get_current_revision()

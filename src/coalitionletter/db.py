@@ -265,11 +265,11 @@ def _plain_chain_head() -> str | None:
     for path in sorted((MIGRATIONS_DIR / "versions").glob("*.py")):
         if path.name.startswith("__"):
             continue
-        found = {
-            key: double or single or None
-            for key, double, single, _none in _REVISION_LINE.findall(path.read_text("utf-8"))
-        }
-        if set(found) != {"revision", "down_revision"} or not found["revision"]:
+        assignments = _REVISION_LINE.findall(path.read_text("utf-8"))
+        found = {key: double or single or None for key, double, single, _none in assignments}
+        if len(assignments) != 2 or set(found) != {"revision", "down_revision"}:
+            return None  # one of each, exactly, or it is not the simple case
+        if not found["revision"]:
             return None
         revision = found["revision"]
         if revision in parents:
