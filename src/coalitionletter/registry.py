@@ -22,14 +22,9 @@ from coalitionletter import countries, events, names
 from coalitionletter.errors import RegistryError
 from coalitionletter.models import Campaign, Contact, Invitation, Organisation, utcnow
 from coalitionletter.registry_duplicates import (
-    SAME_NAME,
-    Duplicate,
     duplicate_error,
     duplicates_for,
-    fold_duplicates,
     label,
-    same_domain,
-    same_email,
 )
 from coalitionletter.registry_fields import (
     CONTACT_FIELDS,
@@ -38,9 +33,6 @@ from coalitionletter.registry_fields import (
     has_contact,
     new_contact,
 )
-
-# Kept importable from here for the import's in-memory duplicate check.
-__all__ = ["SAME_NAME", "Duplicate", "fold_duplicates", "same_domain", "same_email"]
 
 # An organisation's own columns, as cleaned values name them.
 ORGANISATION_COLUMNS = (

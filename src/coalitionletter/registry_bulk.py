@@ -3,7 +3,7 @@
 An import of 100,000 lines cannot afford a few SELECTs and an INSERT per line.
 `RegistryIndex` reads the registry's keys once (name keys, contact emails,
 website domains, slugs) and answers each line's duplicate check from dicts,
-through the same `registry.fold_duplicates` that `org add` uses, so the
+through the same `registry_duplicates.fold_duplicates` that `org add` uses, so the
 matches, their order and their wording are the same. Organisations the import
 adds join the index at once (a later line repeating them is caught) and are
 written in batches by `PendingWrites`: organisations, then contacts, then the
@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from coalitionletter import bulk_sql, events, registry
+from coalitionletter import bulk_sql, events, registry, registry_duplicates
 from coalitionletter.models import Contact, Organisation, utcnow
 
 _ORGANISATIONS = Organisation.__table__
@@ -129,21 +129,23 @@ class RegistryIndex:
 
     def duplicates(
         self, name_key: str | None, email_keys: Iterable[str], website_domain: str | None
-    ) -> list[registry.Duplicate]:
-        """What `registry.find_duplicates` would find, from memory."""
+    ) -> list[registry_duplicates.Duplicate]:
+        """What `registry_duplicates.find_duplicates` would find, from memory."""
         found: list[tuple[Known, str]] = []
         # Most lines match nothing: each reason is worded only once something matched.
         same_name = self.by_name.get(name_key) if name_key else None
         if same_name:
-            found += [(known, registry.SAME_NAME) for known in same_name]
+            found += [(known, registry_duplicates.SAME_NAME) for known in same_name]
         for key in email_keys:
             for known in self.by_email.get(key, ()):
-                found += [(known, registry.same_email(e)) for k, e in known.emails if k == key]
+                found += [
+                    (known, registry_duplicates.same_email(e)) for k, e in known.emails if k == key
+                ]
         same_domain = self.by_domain.get(website_domain) if website_domain else None
         if same_domain:
-            reason = registry.same_domain(website_domain or "")
+            reason = registry_duplicates.same_domain(website_domain or "")
             found += [(known, reason) for known in same_domain]
-        return registry.fold_duplicates(found, self.by_id.get) if found else []
+        return registry_duplicates.fold_duplicates(found, self.by_id.get) if found else []
 
     def unique_slug(self, wanted: str) -> str:
         """A slug no organisation has, as `registry.create` would choose it."""

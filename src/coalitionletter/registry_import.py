@@ -20,7 +20,7 @@ from typing import IO, NamedTuple
 
 from sqlalchemy.orm import Session
 
-from coalitionletter import db, events, names, registry, registry_fields
+from coalitionletter import db, events, names, registry, registry_duplicates, registry_fields
 from coalitionletter.errors import ImportFileError
 from coalitionletter.models import Organisation
 from coalitionletter.registry_bulk import Known, PendingAdd, PendingWrites, RegistryIndex
@@ -224,7 +224,9 @@ class _Importer:
         self.counts[action] += 1
         self.outcomes.append((group, action, reason, known))
 
-    def _with_ids(self, duplicates: list[registry.Duplicate]) -> list[registry.Duplicate]:
+    def _with_ids(
+        self, duplicates: list[registry_duplicates.Duplicate]
+    ) -> list[registry_duplicates.Duplicate]:
         """The duplicates, after writing any a line above added (a message shows ids)."""
         if any(duplicate.organisation.id is None for duplicate in duplicates):
             self.pending.flush()
@@ -302,10 +304,14 @@ class _Importer:
             fields = ", ".join(dict.fromkeys(changed))
             self._outcome(group, "update", f"updated {fields}", known)
         else:
-            reason = f"already in the registry as {registry.label(organisation)}; no change"
+            reason = (
+                f"already in the registry as {registry_duplicates.label(organisation)}; no change"
+            )
             self._outcome(group, "skip", reason, known)
 
-    def _skip(self, group: Group, duplicates: list[registry.Duplicate], first: Known) -> None:
+    def _skip(
+        self, group: Group, duplicates: list[registry_duplicates.Duplicate], first: Known
+    ) -> None:
         if first.added_line is not None:
             reason = f"repeats line {first.added_line} ({duplicates[0].reason})"
         else:
