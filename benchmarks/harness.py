@@ -72,6 +72,27 @@ def paired_median(
     return statistics.median(base_times), statistics.median(our_times)
 
 
+def cpu_timed(action: Callable[[], object], into: list[float]) -> Callable[[], None]:
+    """`action`, noting this process's CPU time of each run in `into`."""
+
+    def run() -> None:
+        start = time.process_time()
+        action()
+        into.append(time.process_time() - start)
+
+    return run
+
+
+def cpu_ratio(cpu: dict[str, list[float]]) -> float:
+    """Median CPU time of ours over the baseline's, the warm-up run left out."""
+    return statistics.median(cpu["ours"][1:]) / statistics.median(cpu["base"][1:])
+
+
+def load_note() -> str:
+    """The machine's load while a case ran: other work shares the cores and moves wall times."""
+    return f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+
+
 def run_command(
     args: list[str], cwd: Path | None = None, env: dict[str, str] | None = None
 ) -> None:

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import os
 import shutil
-import statistics
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
-from benchmarks.harness import Result, median_time, paired_median
+from benchmarks.harness import (
+    Result,
+    cpu_ratio,
+    cpu_timed,
+    load_note,
+    median_time,
+    paired_median,
+)
 from benchmarks.workspaces import (
     FOUNDING_SIGNATORIES,
     SEED_SIGNATORIES,
@@ -45,27 +49,6 @@ B2_FINDING = (
 PDF_ONE = ("build", "--recipient", "uk", "--format", "pdf", "--force", "--quiet")
 
 
-def _cpu_timed(action: Callable[[], object], into: list[float]) -> Callable[[], None]:
-    """`action`, noting this process's CPU time of each run in `into`."""
-
-    def run() -> None:
-        start = time.process_time()
-        action()
-        into.append(time.process_time() - start)
-
-    return run
-
-
-def _cpu_ratio(cpu: dict[str, list[float]]) -> float:
-    """Median CPU time of ours over the baseline's, the warm-up run left out."""
-    return statistics.median(cpu["ours"][1:]) / statistics.median(cpu["base"][1:])
-
-
-def _load() -> str:
-    """The machine's load while the case ran: the other engineers' work shares the cores."""
-    return f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
-
-
 def b1_render_overhead(quick: bool) -> Result:
     """B1: our build of one PDF against bare WeasyPrint on the identical HTML, same process."""
     import weasyprint
@@ -78,16 +61,14 @@ def b1_render_overhead(quick: bool) -> Result:
     repeats = 3 if quick else 9
     cpu: dict[str, list[float]] = {"base": [], "ours": []}
     base, ours = paired_median(
-        _cpu_timed(
-            lambda: weasyprint.HTML(string=html, base_url=base_url).write_pdf(), cpu["base"]
-        ),
-        _cpu_timed(lambda: in_process(home, *PDF_ONE, "--jobs", "1"), cpu["ours"]),
+        cpu_timed(lambda: weasyprint.HTML(string=html, base_url=base_url).write_pdf(), cpu["base"]),
+        cpu_timed(lambda: in_process(home, *PDF_ONE, "--jobs", "1"), cpu["ours"]),
         repeats=repeats,
     )
     shutil.rmtree(home)
     notes = [
         f"founding letter with {FOUNDING_SIGNATORIES} signatories",
-        f"CPU-time ratio {_cpu_ratio(cpu):.3f} in the same runs; {_load()}",
+        f"CPU-time ratio {cpu_ratio(cpu):.3f} in the same runs; {load_note()}",
     ]
     if ours / base > 1.10:
         notes.append(B1_FINDING)
@@ -101,7 +82,9 @@ def b2_unchanged_rebuild(quick: bool) -> Result:
     full = median_time(lambda: in_process(home, "build", "--force", "--quiet"), repeats)
     unchanged = median_time(lambda: in_process(home, "build", "--quiet"), repeats)
     shutil.rmtree(home)
-    notes = [f"founding letter with {FOUNDING_SIGNATORIES} signatories; both in-process; {_load()}"]
+    notes = [
+        f"founding letter with {FOUNDING_SIGNATORIES} signatories; both in-process; {load_note()}"
+    ]
     if unchanged / full > 0.05:
         notes.append(B2_FINDING)
     return Result(
