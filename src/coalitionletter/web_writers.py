@@ -146,7 +146,9 @@ class Writers:
         """Copy the WAL into the database file without holding up the writers (PASSIVE)."""
         raw = self.database.engine.raw_connection()
         try:
-            raw.cursor().execute("PRAGMA wal_checkpoint(PASSIVE)")
+            cursor = raw.cursor()
+            cursor.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()  # done: no open statement
+            cursor.close()
         except self.database.engine.dialect.loaded_dbapi.Error:
             # The answer is committed; a later checkpoint (or any other writer's) catches up.
             log.warning("A WAL checkpoint after an answer failed", exc_info=True)
