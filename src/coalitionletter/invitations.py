@@ -12,10 +12,9 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from coalitionletter import bulk_sql, campaigns, consent, events, mail, outbox, signon
+from coalitionletter import campaigns, consent, mail, outbox, signon
 from coalitionletter.campaigns import CampaignDefinition
 from coalitionletter.errors import SignOnError
 from coalitionletter.models import (
@@ -26,7 +25,6 @@ from coalitionletter.models import (
     Listing,
     Organisation,
     OutboxMessage,
-    utcnow,
 )
 
 INVITED = InvitationState.INVITED.value
@@ -176,7 +174,7 @@ def invite(
         else:
             chosen.append(target)
     new = [target.id for target in chosen if target.id not in existing]
-    created = _create_invitations(session, out.campaign, new, actor=actor)
+    created = signon.invite_many(session, out.campaign, new, actor=actor)
     ids = {organisation_id: pair[0] for organisation_id, pair in existing.items()} | created
     outbox.queue_many(
         session,
@@ -188,47 +186,6 @@ def invite(
     )
     out.report.queued += [target.name for target in chosen]
     return out.report
-
-
-_INVITATION_KEYS = ("campaign_id", "organisation_id", "state", "listing", "version", "view_count",
-                    "reminders_sent")  # fmt: skip
-
-
-def _create_invitations(
-    session: Session, campaign: Campaign, organisation_ids: list[int], *, actor: str
-) -> dict[int, int]:
-    """`signon.transition(..., "invite")` for many organisations that have no invitation yet.
-
-    The same rows and the same chained "invited" entries, written as two
-    executemany (an invitation a transition took about a millisecond each).
-    The invitations' unique (campaign, organisation) key keeps the condition
-    that none existed: if another process made one meanwhile, nothing is kept.
-    Returns the new invitations' ids by organisation id.
-    """
-    if not organisation_ids:
-        return {}
-    now = utcnow()
-    rows = [(campaign.id, oid, INVITED, Listing.PUBLIC.value, 0, 0, 0) for oid in organisation_ids]
-    constants = {"invited_at": now, "created_at": now, "updated_at": now}
-    try:
-        bulk_sql.insert_rows(session, Invitation.__table__, _INVITATION_KEYS, rows, constants)
-    except IntegrityError as exc:
-        raise SignOnError(
-            "Another process invited or recorded an answer for one of these organisations "
-            "while this ran; nothing was queued. Run the command again."
-        ) from exc
-    query = select(Invitation.organisation_id, Invitation.id).where(
-        Invitation.campaign_id == campaign.id
-    )
-    ids = {organisation_id: id_ for organisation_id, id_ in session.execute(query)}
-    entries = [
-        events.Entry("invited", actor, campaign.id, oid, ids[oid], detail={})
-        for oid in organisation_ids
-    ]
-    events.record_many(
-        session, chain=events.campaign_chain(campaign.slug), entries=entries, created_at=now
-    )
-    return {organisation_id: ids[organisation_id] for organisation_id in organisation_ids}
 
 
 def resend(
