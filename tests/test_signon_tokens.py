@@ -9,7 +9,7 @@ import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import inspect, select, text, update
 
-from coalitionletter import tokens
+from coalitionletter import signon, tokens
 from coalitionletter.models import Campaign, Invitation, InvitationToken, utcnow
 from fixtures_signon import (
     BROWSER_AGENT,
@@ -151,3 +151,20 @@ def test_a_deadline_written_in_letter_toml_expires_links_at_once(
     text = letter.read_text(encoding="utf-8")
     letter.write_text("deadline = 2020-08-14T17:00:00+01:00\n" + text, encoding="utf-8")
     assert web_client.get(f"/s/{token}", headers=HUMAN).status_code == 410
+
+
+def test_a_second_link_issued_for_an_invitation_opens_it_beside_the_first_and_is_kept_hashed(
+    signon_workspace: SignOnWorkspace, web_client, token: str
+) -> None:
+    with signon_workspace.database.writing() as session:
+        invitation_id = session.scalars(select(Invitation.id)).one()
+        raw = signon.issue_token(session, invitation_id)
+    assert raw != token
+    assert web_client.get(f"/s/{raw}", headers=HUMAN).status_code == 200
+    assert web_client.get(f"/s/{token}", headers=HUMAN).status_code == 200
+    with signon_workspace.database.reading() as session:
+        hashes = session.scalars(
+            select(InvitationToken.token_hash).where(InvitationToken.invitation_id == invitation_id)
+        ).all()
+    assert tokens.token_hash(raw) in hashes
+    assert raw not in hashes

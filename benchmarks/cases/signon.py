@@ -454,7 +454,7 @@ def _issue_tokens(home: Path, count: int) -> dict[str, int]:
     """Setup: `count` invited organisations, each with a link; raw token -> invitation id.
 
     The organisations and invitations are written in bulk (setting up is not what
-    is measured); the links come from `signon.issue_token`, as the mailer makes them.
+    is measured); the links come from `signon.issue_token`, the same rows the mailer's claim writes.
     """
     from sqlalchemy import insert, select
 

@@ -318,6 +318,27 @@ class LinkAccess:
     organisation: Organisation | None = field(default=None, compare=False, repr=False)
 
 
+def issue_token(
+    session: Session,
+    invitation_id: int,
+    *,
+    outbox_id: int | None = None,
+    now: datetime | None = None,
+) -> str:
+    """Make a new personal link for an invitation; return the raw token (kept nowhere)."""
+    raw = tokens.new_token()
+    session.add(
+        InvitationToken(
+            invitation_id=invitation_id,
+            token_hash=tokens.token_hash(raw),
+            outbox_id=outbox_id,
+            issued_at=now or utcnow(),
+        )
+    )
+    session.flush()
+    return raw
+
+
 def revoke_links(
     session: Session, campaign: Campaign, invitation: Invitation, *, actor: str
 ) -> int:
