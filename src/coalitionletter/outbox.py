@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.utils import make_msgid
 
-from sqlalchemy import bindparam, delete, insert, or_, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, or_, select, update
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import ClauseElement
 
@@ -339,7 +339,7 @@ def _queued(
     )
 
 
-def claim(session: Session, queued: Queued, token: str) -> bool:
+def claim(session: Session | Connection, queued: Queued, token: str) -> bool:
     """Move a message to `sending` and make its link from `token`; False if it was taken."""
     with _direct(session) as connection:
         now = utcnow()
@@ -358,7 +358,7 @@ def claim(session: Session, queued: Queued, token: str) -> bool:
 
 
 def settle(
-    session: Session,
+    session: Session | Connection,
     campaign: Campaign,
     queued: Queued,
     state: str,
@@ -392,7 +392,7 @@ def settle(
 
 
 @contextmanager
-def _direct(session: Session) -> Iterator[prepared.DirectConnection]:
+def _direct(session: Session | Connection) -> Iterator[prepared.DirectConnection]:
     """The session's connection, its hot statements run on the driver's cursor."""
     connection = prepared.DirectConnection(events.core_connection(session))
     try:

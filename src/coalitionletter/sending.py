@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import smtplib
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -39,7 +40,7 @@ from coalitionletter.settings import Settings
 from coalitionletter.transport import NotHandedOver, Transport
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
+    from sqlalchemy import Connection
 
 Progress = Callable[[int, int, str, str], None]
 
@@ -81,7 +82,10 @@ def deliver(
     if pending:
         transport.open()
         try:
-            batch.run(outbox.read_ahead(database, campaign, pending))
+            # One connection for the batch's write transactions: a Session and a pool
+            # checkout per transaction cost ~0.15 ms a message, a tenth of the exchange.
+            with database.engine.connect() as batch.connection:
+                batch.run(outbox.read_ahead(database, campaign, pending))
         finally:
             transport.close()
     report = batch.report
@@ -113,6 +117,14 @@ class _Batch:
     progress: Progress | None
     total: int
     report: DeliveryReport = field(default_factory=DeliveryReport)
+    connection: Connection | None = None  # kept for the batch's write transactions
+
+    @contextmanager
+    def writing(self) -> Iterator[Connection]:
+        """One write transaction on the batch's connection, committed when the block ends."""
+        assert self.connection is not None
+        with self.connection.begin():
+            yield self.connection
 
     def run(self, ahead: Iterator[Queued]) -> None:
         """Claim, hand over and settle each message in turn; stop when the server is in trouble."""
@@ -143,7 +155,7 @@ class _Batch:
         Returns `upcoming` if it was handed over (its outcome still to read).
         """
         if upcoming.error is not None:
-            with self.database.writing() as session:
+            with self.writing() as session:
                 self._settle_taken(session, taken)
                 self._unbuildable(session, upcoming)
             if taken is not None:
@@ -153,7 +165,7 @@ class _Batch:
         assert upcoming.message is not None
         queued = upcoming.queued
         self.transport.begin(self.sender, queued.recipients, len(upcoming.message))
-        with self.database.writing() as session:  # while the server answers MAIL FROM
+        with self.writing() as session:  # while the server answers MAIL FROM
             self._settle_taken(session, taken)
             claimed = outbox.claim(session, queued, upcoming.token)
         if taken is not None:
@@ -174,7 +186,7 @@ class _Batch:
             return None
         return upcoming
 
-    def _settle_taken(self, session: Session, taken: _Prepared | None) -> None:
+    def _settle_taken(self, session: Connection, taken: _Prepared | None) -> None:
         if taken is not None:
             outbox.settle(session, self.campaign, taken.queued, SENT)
 
@@ -195,7 +207,7 @@ class _Batch:
             return _Prepared(queued, token, None, str(exc))
         return _Prepared(queued, token, message)
 
-    def _unbuildable(self, session: Session, prepared: _Prepared) -> None:
+    def _unbuildable(self, session: Connection, prepared: _Prepared) -> None:
         # Its turn came and it cannot be built: it fails, and the batch stops for staff.
         error = f"could not build the message: {prepared.error}"
         outbox.settle(session, self.campaign, prepared.queued, FAILED, error, from_states=(QUEUED,))
@@ -238,7 +250,7 @@ class _Batch:
         return True
 
     def _finish(self, prepared: _Prepared, state: str, error: str | None, shown: str) -> None:
-        with self.database.writing() as session:
+        with self.writing() as session:
             outbox.settle(session, self.campaign, prepared.queued, state, error)
         self._show(prepared, shown)
 
