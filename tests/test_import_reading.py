@@ -39,11 +39,10 @@ def test_a_cell_escaped_by_an_export_is_read_back_even_when_other_cells_have_no_
     assert [line.values["notes"] for line in lines] == ["plain", "=1+1"]
 
 
+@pytest.mark.sqlite_only
 def test_an_import_runs_with_a_large_page_cache_and_gives_the_connection_back_as_it_was(
     database: Database,
 ) -> None:
-    if not database.is_sqlite:
-        pytest.skip("the page cache is SQLite's")
     with database.writing() as session:
         before = session.connection().exec_driver_sql("PRAGMA cache_size").scalar()
         with db.bulk_write(session):
@@ -53,9 +52,8 @@ def test_an_import_runs_with_a_large_page_cache_and_gives_the_connection_back_as
     assert after == before != during
 
 
+@pytest.mark.sqlite_only
 def test_the_page_cache_is_given_back_when_an_import_fails(database: Database) -> None:
-    if not database.is_sqlite:
-        pytest.skip("the page cache is SQLite's")
     with database.writing() as session:
         before = session.connection().exec_driver_sql("PRAGMA cache_size").scalar()
         with pytest.raises(RuntimeError), db.bulk_write(session):

@@ -19,11 +19,10 @@ def _decline(client, token: str) -> int:
     return client.post(f"/s/{token}", data={"csrf": csrf, "action": "decline"}).status_code
 
 
+@pytest.mark.sqlite_only
 def test_on_sqlite_every_nth_answer_checkpoints_the_wal_after_letting_the_lock_go(
     signon_workspace: SignOnWorkspace, invoke, mailbox, monkeypatch
 ) -> None:
-    if not signon_workspace.database.is_sqlite:
-        pytest.skip("PostgreSQL has no WAL file of ours to checkpoint")
     from coalitionletter.web import create_app
 
     tokens = [invite_one(signon_workspace, invoke, mailbox, name) for name, _ in ORGANISATIONS[:3]]
