@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
+from bs4 import BeautifulSoup
 
 from coalitionletter import campaigns
 from coalitionletter.db import Database, upgrade
@@ -315,6 +316,31 @@ def invite_one(workspace: SignOnWorkspace, invoke, mailbox: CaptureHandler, name
     assert result.exit_code == 0, result.output
     address = workspace.emails[name][0]
     return mailbox.for_address(address)[-1].link()[1]
+
+
+def csrf_of(client, token: str) -> str:  # type: ignore[no-untyped-def]
+    """The form key on the page a browser gets from a link."""
+    headers = {"User-Agent": BROWSER_AGENT}
+    page = BeautifulSoup(client.get(f"/s/{token}", headers=headers).text, "html.parser")
+    return page.find("input", attrs={"name": "csrf"})["value"]
+
+
+def confirm_form(client, token: str, **overrides: str | None) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """The confirmation a person sends from a link's page (None in `overrides` leaves one out)."""
+    headers = {"User-Agent": BROWSER_AGENT}
+    page = BeautifulSoup(client.get(f"/s/{token}", headers=headers).text, "html.parser")
+    form = {
+        "csrf": page.find("input", attrs={"name": "csrf"})["value"],
+        "action": "confirm",
+        "text_hash": page.find("input", attrs={"name": "text_hash"})["value"],
+        "signer_name": "Li Wei",
+        "signer_title": "Chair",
+        "display_name": ORGANISATIONS[0][0],
+        "listing": "public",
+        "authorised": "yes",
+    }
+    form.update(overrides)
+    return {key: value for key, value in form.items() if value is not None}
 
 
 @pytest.fixture

@@ -16,25 +16,14 @@ from fixtures_signon import (
     ORGANISATIONS,
     CaptureHandler,
     SignOnWorkspace,
+    confirm_form,
     invite_one,
 )
 
 SLUG = "ilp-magnitsky-2020"
 NAME = ORGANISATIONS[0][0]
 HUMAN = {"User-Agent": BROWSER_AGENT}
-
-
-def _confirm_data(client, token: str) -> dict[str, str]:
-    page = BeautifulSoup(client.get(f"/s/{token}", headers=HUMAN).text, "html.parser")
-    return {
-        "csrf": page.find("input", attrs={"name": "csrf"})["value"],
-        "action": "confirm",
-        "text_hash": page.find("input", attrs={"name": "text_hash"})["value"],
-        "signer_name": "Aynur Tursun",
-        "signer_title": "Director",
-        "authorised": "yes",
-        "listing": "public",
-    }
+SIGNER = {"signer_name": "Aynur Tursun", "signer_title": "Director"}
 
 
 def test_a_token_has_256_bits_and_is_url_safe() -> None:
@@ -55,7 +44,10 @@ def test_the_raw_token_is_in_no_database_column_and_no_log(
     token = invite_one(signon_workspace, invoke, mailbox, NAME)
     web_client.get(f"/s/{token}", headers=HUMAN)
     web_client.head(f"/s/{token}")
-    web_client.post(f"/s/{token}", data=_confirm_data(web_client, token))
+    web_client.post(
+        f"/s/{token}",
+        data=confirm_form(web_client, token, **SIGNER),
+    )
     web_client.post(f"/s/{token}", data={"action": "nonsense"})
     dump = []
     with signon_workspace.database.engine.connect() as connection:
@@ -111,7 +103,7 @@ def test_an_expired_link_gets_410_with_the_same_neutral_words(
 def test_after_the_deadline_every_post_is_refused_and_nothing_changes(
     signon_workspace: SignOnWorkspace, web_client, token: str
 ) -> None:
-    data = _confirm_data(web_client, token)
+    data = confirm_form(web_client, token, **SIGNER)
     with signon_workspace.database.writing() as session:
         session.execute(update(Campaign).values(deadline=utcnow() - timedelta(minutes=1)))
     for action in ("confirm", "decline", "withdraw"):

@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from bs4 import BeautifulSoup
 from sqlalchemy import select
 
 from coalitionletter import web_writers
 from coalitionletter.models import Invitation
-from fixtures_signon import BROWSER_AGENT, ORGANISATIONS, SignOnWorkspace, invite_one
-
-HUMAN = {"User-Agent": BROWSER_AGENT}
+from fixtures_signon import ORGANISATIONS, SignOnWorkspace, csrf_of, invite_one
 
 
 def _decline(client, token: str) -> int:
-    page = BeautifulSoup(client.get(f"/s/{token}", headers=HUMAN).text, "html.parser")
-    csrf = page.find("input", attrs={"name": "csrf"})["value"]
-    return client.post(f"/s/{token}", data={"csrf": csrf, "action": "decline"}).status_code
+    data = {"csrf": csrf_of(client, token), "action": "decline"}
+    return client.post(f"/s/{token}", data=data).status_code
 
 
 @pytest.mark.sqlite_only

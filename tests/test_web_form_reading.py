@@ -5,7 +5,6 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 import pytest
-from bs4 import BeautifulSoup
 from sqlalchemy import func, select
 
 from coalitionletter.models import Event, Invitation
@@ -14,31 +13,19 @@ from fixtures_signon import (
     ORGANISATIONS,
     CaptureHandler,
     SignOnWorkspace,
+    confirm_form,
     invite_one,
 )
 
 NAME = ORGANISATIONS[0][0]
 HUMAN = {"User-Agent": BROWSER_AGENT}
+SIGNER = {"signer_name": "Aynur Tursun", "signer_title": "Director"}
 URLENCODED = {**HUMAN, "Content-Type": "application/x-www-form-urlencoded"}
 
 
 @pytest.fixture
 def token(signon_workspace: SignOnWorkspace, invoke, mailbox: CaptureHandler) -> str:
     return invite_one(signon_workspace, invoke, mailbox, NAME)
-
-
-def _form(client, token: str) -> dict[str, str]:
-    page = BeautifulSoup(client.get(f"/s/{token}", headers=HUMAN).text, "html.parser")
-    return {
-        "csrf": page.find("input", attrs={"name": "csrf"})["value"],
-        "action": "confirm",
-        "text_hash": page.find("input", attrs={"name": "text_hash"})["value"],
-        "signer_name": "Aynur Tursun",
-        "signer_title": "Director",
-        "display_name": NAME,
-        "listing": "public",
-        "authorised": "yes",
-    }
 
 
 def _answer(workspace: SignOnWorkspace) -> tuple[str, str | None, int]:
@@ -53,7 +40,7 @@ def _answer(workspace: SignOnWorkspace) -> tuple[str, str | None, int]:
 def test_a_browsers_urlencoded_confirmation_is_taken(
     signon_workspace: SignOnWorkspace, web_client, token: str
 ) -> None:
-    body = urlencode(_form(web_client, token))
+    body = urlencode(confirm_form(web_client, token, **SIGNER))
     response = web_client.post(f"/s/{token}", data=body, headers=URLENCODED)
     assert response.status_code == 303
     assert response.headers["Location"] == f"/s/{token}"
@@ -63,7 +50,7 @@ def test_a_browsers_urlencoded_confirmation_is_taken(
 def test_a_field_sent_twice_counts_by_its_first_value(
     signon_workspace: SignOnWorkspace, web_client, token: str
 ) -> None:
-    body = urlencode(_form(web_client, token)) + "&signer_name=Someone+Else"
+    body = urlencode(confirm_form(web_client, token, **SIGNER)) + "&signer_name=Someone+Else"
     response = web_client.post(f"/s/{token}", data=body, headers=URLENCODED)
     assert response.status_code == 303
     assert _answer(signon_workspace)[1] == "Aynur Tursun"
@@ -72,7 +59,7 @@ def test_a_field_sent_twice_counts_by_its_first_value(
 def test_a_multipart_confirmation_is_still_understood(
     signon_workspace: SignOnWorkspace, web_client, token: str
 ) -> None:
-    form = _form(web_client, token)
+    form = confirm_form(web_client, token, **SIGNER)
     response = web_client.post(
         f"/s/{token}", data=form, headers=HUMAN, content_type="multipart/form-data"
     )
@@ -84,7 +71,10 @@ def test_a_form_whose_text_is_not_utf8_is_refused_and_changes_nothing(
     signon_workspace: SignOnWorkspace, web_client, token: str
 ) -> None:
     before = _answer(signon_workspace)
-    body = urlencode(_form(web_client, token)).encode("ascii") + b"&signer_title=\xff\xfe"
+    body = (
+        urlencode(confirm_form(web_client, token, **SIGNER)).encode("ascii")
+        + b"&signer_title=\xff\xfe"
+    )
     response = web_client.post(f"/s/{token}", data=body, headers=URLENCODED)
     assert response.status_code == 400
     assert "The form was not understood" in response.text
@@ -95,7 +85,10 @@ def test_a_form_over_the_size_limit_is_refused_and_changes_nothing(
     signon_workspace: SignOnWorkspace, web_client, token: str
 ) -> None:
     before = _answer(signon_workspace)
-    form = {**_form(web_client, token), "reason": "x" * 40_000}
+    form = {
+        **confirm_form(web_client, token, **SIGNER),
+        "reason": "x" * 40_000,
+    }
     response = web_client.post(f"/s/{token}", data=urlencode(form), headers=URLENCODED)
     assert response.status_code == 413
     assert "too large" in response.text

@@ -13,11 +13,17 @@ from fixtures_signon import (
     ORGANISATIONS,
     CaptureHandler,
     SignOnWorkspace,
+    confirm_form,
+    csrf_of,
     invite_one,
 )
 
 NAME = ORGANISATIONS[1][0]  # the Chinese-named organisation
 HUMAN = {"User-Agent": BROWSER_AGENT}
+
+
+def _confirm_form(client, token: str, **overrides: str | None) -> dict[str, str]:
+    return confirm_form(client, token, **{"display_name": NAME, **overrides})
 
 
 @pytest.fixture
@@ -35,27 +41,6 @@ def _state(workspace: SignOnWorkspace) -> Invitation:
 def _event_count(workspace: SignOnWorkspace) -> int:
     with workspace.database.reading() as session:
         return session.scalar(select(func.count(Event.id)))
-
-
-def _csrf(client, token: str) -> str:
-    page = BeautifulSoup(client.get(f"/s/{token}", headers=HUMAN).text, "html.parser")
-    return page.find("input", attrs={"name": "csrf"})["value"]
-
-
-def _confirm_form(client, token: str, **overrides: str | None) -> dict[str, str]:
-    page = BeautifulSoup(client.get(f"/s/{token}", headers=HUMAN).text, "html.parser")
-    form = {
-        "csrf": page.find("input", attrs={"name": "csrf"})["value"],
-        "action": "confirm",
-        "text_hash": page.find("input", attrs={"name": "text_hash"})["value"],
-        "signer_name": "Li Wei",
-        "signer_title": "Chair",
-        "display_name": NAME,
-        "listing": "public",
-        "authorised": "yes",
-    }
-    form.update(overrides)
-    return {k: v for k, v in form.items() if v is not None}
 
 
 def _confirm(client, token: str, **overrides: str | None):
@@ -115,7 +100,7 @@ def test_an_organisation_can_withdraw_and_confirm_again(
     signon_workspace: SignOnWorkspace, web_client, token: str
 ) -> None:
     _confirm(web_client, token)
-    csrf = _csrf(web_client, token)
+    csrf = csrf_of(web_client, token)
     assert (
         web_client.post(f"/s/{token}", data={"csrf": csrf, "action": "withdraw"}).status_code == 303
     )
@@ -127,7 +112,7 @@ def test_an_organisation_can_withdraw_and_confirm_again(
 def test_declining_keeps_the_optional_reason_and_confirming_later_is_possible(
     signon_workspace: SignOnWorkspace, web_client, token: str
 ) -> None:
-    csrf = _csrf(web_client, token)
+    csrf = csrf_of(web_client, token)
     data = {"csrf": csrf, "action": "decline", "reason": "Board has not met"}
     assert web_client.post(f"/s/{token}", data=data).status_code == 303
     assert _state(signon_workspace).decline_reason == "Board has not met"
@@ -198,7 +183,7 @@ def test_a_double_click_confirms_once_without_an_error_page(
 def test_a_decline_from_a_page_opened_before_a_colleague_confirmed_shows_the_status(
     signon_workspace: SignOnWorkspace, web_client, token: str
 ) -> None:
-    csrf = _csrf(web_client, token)
+    csrf = csrf_of(web_client, token)
     _confirm(web_client, token)
     response = web_client.post(f"/s/{token}", data={"csrf": csrf, "action": "decline"})
     assert response.status_code == 200
