@@ -9,7 +9,7 @@ import sys
 import pytest
 from sqlalchemy import select
 
-from coalitionletter import signon
+from coalitionletter import links
 from coalitionletter.models import OutboxMessage
 from fixtures_signon import ORGANISATIONS, CaptureHandler, SignOnWorkspace, clean_env
 
@@ -93,7 +93,7 @@ def test_an_unknown_message_is_settled_by_resending_a_new_link(
     assert len(mailbox.received) == 2
     assert mailbox.received[1].link()[1] != first_token
     with signon_workspace.database.reading() as session:
-        assert signon.find_by_token(session, first_token) is None
+        assert links.find_by_token(session, first_token) is None
 
 
 def test_a_message_another_sender_claimed_first_is_left_to_it_and_the_rest_are_sent(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from coalitionletter import signon
+from coalitionletter import links
 from coalitionletter.models import Invitation, OutboxMessage
 from fixtures_signon import (
     ORGANISATIONS,
@@ -48,7 +48,7 @@ def test_each_link_opens_its_own_organisations_invitation(
         base, token = received.link()
         assert base == signon_workspace.settings.base_url
         with signon_workspace.database.reading() as session:
-            access = signon.find_by_token(session, token)
+            access = links.find_by_token(session, token)
         assert access is not None
         assert access.organisation_id == signon_workspace.organisations[name]
 

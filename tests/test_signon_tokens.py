@@ -9,7 +9,7 @@ import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import inspect, select, text, update
 
-from coalitionletter import signon, tokens
+from coalitionletter import links, tokens
 from coalitionletter.models import Campaign, Invitation, InvitationToken, utcnow
 from fixtures_signon import (
     BROWSER_AGENT,
@@ -150,7 +150,7 @@ def test_a_second_link_issued_for_an_invitation_opens_it_beside_the_first_and_is
 ) -> None:
     with signon_workspace.database.writing() as session:
         invitation_id = session.scalars(select(Invitation.id)).one()
-        raw = signon.issue_token(session, invitation_id)
+        raw = links.issue_token(session, invitation_id)
     assert raw != token
     assert web_client.get(f"/s/{raw}", headers=HUMAN).status_code == 200
     assert web_client.get(f"/s/{token}", headers=HUMAN).status_code == 200

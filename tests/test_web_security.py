@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from coalitionletter import signon
+from coalitionletter import links
 from coalitionletter.models import Event, Invitation
 from fixtures_signon import (
     BROWSER_AGENT,
@@ -115,7 +115,7 @@ def test_an_unexpected_failure_gets_a_500_page_with_the_headers_and_no_details(
     def broken(*_args, **_kwargs):
         raise RuntimeError("database on fire")
 
-    monkeypatch.setattr(signon, "find_by_token", broken)
+    monkeypatch.setattr(links, "find_by_token", broken)
     response = web_client.get(f"/s/{token}", headers=HUMAN)
     assert response.status_code == 500
     _assert_security_headers(response)

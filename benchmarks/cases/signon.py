@@ -465,11 +465,11 @@ def _issue_tokens(home: Path, count: int) -> dict[str, int]:
     """Setup: `count` invited organisations, each with a link; raw token -> invitation id.
 
     The organisations and invitations are written in bulk (setting up is not what
-    is measured); the links come from `signon.issue_token`, the same rows the mailer's claim writes.
+    is measured); the links come from `links.issue_token`, the rows the mailer's claim writes.
     """
     from sqlalchemy import insert, select
 
-    from coalitionletter import campaigns, signon
+    from coalitionletter import campaigns, links, signon
     from coalitionletter.db import Database
     from coalitionletter.models import Invitation, Organisation, utcnow
     from coalitionletter.settings import load_settings
@@ -478,7 +478,7 @@ def _issue_tokens(home: Path, count: int) -> dict[str, int]:
     database = Database(settings.db_url)
     # As if the emails had gone out an hour ago: a person opening a link now is counted as a view.
     sent_at = utcnow() - timedelta(hours=1)
-    links: dict[str, int] = {}
+    by_token: dict[str, int] = {}
     with database.writing() as session:
         campaign = campaigns.sync(session, campaigns.load(settings, FOUNDING))
         session.execute(
@@ -512,9 +512,9 @@ def _issue_tokens(home: Path, count: int) -> dict[str, int]:
             .where(Organisation.slug.like("load-%"))
         ).all()
         for invitation_id in invited:
-            links[signon.issue_token(session, invitation_id, now=sent_at)] = invitation_id
+            by_token[links.issue_token(session, invitation_id, now=sent_at)] = invitation_id
     database.dispose()
-    return links
+    return by_token
 
 
 def _run_load(port: int, mode: str, clients: int, seconds: float, tokens: Path) -> dict:

@@ -14,7 +14,7 @@ from typing import NamedTuple
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from coalitionletter import campaigns, consent, mail, outbox, signon
+from coalitionletter import campaigns, consent, links, mail, outbox, signon
 from coalitionletter.campaigns import CampaignDefinition
 from coalitionletter.errors import SignOnError
 from coalitionletter.models import (
@@ -206,7 +206,7 @@ def resend(
             )
         if not out.addresses(organisation):
             continue
-        signon.revoke_links(session, out.campaign, invitation, actor=actor)
+        links.revoke_links(session, out.campaign, invitation, actor=actor)
         outbox.drop_queued(session, invitation.id)
         out.queue(invitation, organisation, "invite")
     return out.report

@@ -20,7 +20,7 @@ from jinja2 import Environment
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from coalitionletter import campaigns, consent, prepared, signon, tokens
+from coalitionletter import campaigns, consent, links, prepared, signon, tokens
 from coalitionletter.db import Database
 from coalitionletter.errors import CampaignError, SignOnError
 from coalitionletter.models import AppSecret, Campaign, Invitation, Listing, Organisation, utcnow
@@ -75,7 +75,7 @@ class _Page:
     letter: Letter
     invitation: Invitation
     organisation: Organisation
-    access: signon.LinkAccess
+    access: links.LinkAccess
     token_hash: str
 
     @property
@@ -143,7 +143,7 @@ class SignOnApp:
 
     def load(self, session: Any, raw: str) -> _Page | Response:
         """The page's data for a link, or the neutral page."""
-        access = signon.find_by_token(session, raw)
+        access = links.find_by_token(session, raw)
         if access is None:
             return self.neutral(404)
         if access.expired:
@@ -210,7 +210,7 @@ class SignOnApp:
             if isinstance(page, Response):
                 return page
             if human and self._counts_as_view(page.access):
-                signon.record_view(session, page.campaign, page.access, ip=self.client_ip())
+                links.record_view(session, page.campaign, page.access, ip=self.client_ip())
         # Rendered once the transaction is over: other answers need not wait for it.
         response = self.render_page(page)
         response.set_cookie(
@@ -224,7 +224,7 @@ class SignOnApp:
         )
         return response
 
-    def _counts_as_view(self, access: signon.LinkAccess) -> bool:
+    def _counts_as_view(self, access: links.LinkAccess) -> bool:
         if request.cookies.get(VISIT_COOKIE):
             return True
         age = (utcnow() - access.issued_at).total_seconds()
@@ -271,7 +271,7 @@ class SignOnApp:
         self, connection: prepared.DirectConnection, token: str, action: str, form: Any
     ) -> Response | tuple[int, str] | None:
         """The link's answer in this transaction, or the page for a link that takes none."""
-        link = signon.link_for_answer(connection, tokens.token_hash(token))
+        link = links.link_for_answer(connection, tokens.token_hash(token))
         if link is None:
             return self.neutral(404)
         if link.expired:
@@ -282,7 +282,7 @@ class SignOnApp:
         self,
         connection: prepared.DirectConnection,
         token: str,
-        link: signon.AnswerLink,
+        link: links.AnswerLink,
         action: str,
         form: Any,
     ) -> Response | tuple[int, str] | None:
