@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import ssl
 import subprocess
 from collections.abc import Iterator
@@ -9,8 +10,9 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
+from sqlalchemy import select
 
-from coalitionletter import transport
+from coalitionletter.models import OutboxMessage
 from fixtures_signon import CaptureHandler, SignOnWorkspace, free_port
 
 SLUG = "ilp-magnitsky-2020"
@@ -28,18 +30,6 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         check=True, capture_output=True,
     )  # fmt: skip
     return cert, key
-
-
-@pytest.fixture
-def trust(certificate: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make the test certificate the only one the mail client trusts (verification stays on)."""
-    cert, _ = certificate
-    real = ssl.create_default_context
-
-    def trusting_test_ca(*args, **kwargs) -> ssl.SSLContext:
-        return real(cafile=str(cert))
-
-    monkeypatch.setattr(transport.ssl, "create_default_context", trusting_test_ca)
 
 
 def _server_context(certificate: tuple[Path, Path]) -> ssl.SSLContext:
@@ -78,28 +68,32 @@ def implicit_tls_server(certificate) -> Iterator[tuple[int, CaptureHandler]]:
     controller.stop()
 
 
-def _configure(workspace: SignOnWorkspace, port: int, security: str) -> None:
+def _configure(
+    workspace: SignOnWorkspace, port: int, security: str, ca_file: Path | str | None = None
+) -> None:
     lines = ["[smtp]", 'host = "127.0.0.1"', f"port = {port}", f'security = "{security}"']
+    if ca_file is not None:
+        lines.append(f'ca_file = "{ca_file}"')
     if workspace.db_url:
         lines = ["[database]", f'url = "{workspace.db_url}"', *lines]
     (workspace.home / "coalitionletter.toml").write_text("\n".join(lines) + "\n")
 
 
 def test_starttls_sends_every_invitation_over_an_encrypted_connection(
-    signon_workspace: SignOnWorkspace, starttls_server, trust, invoke
+    signon_workspace: SignOnWorkspace, starttls_server, certificate, invoke
 ) -> None:
     port, handler = starttls_server
-    _configure(signon_workspace, port, "starttls")
+    _configure(signon_workspace, port, "starttls", ca_file=certificate[0])
     result = invoke("invite", SLUG, "--all")
     assert result.exit_code == 0, result.output
     assert len(handler.received) == len(signon_workspace.organisations)
 
 
 def test_implicit_tls_sends_every_invitation(
-    signon_workspace: SignOnWorkspace, implicit_tls_server, trust, invoke
+    signon_workspace: SignOnWorkspace, implicit_tls_server, certificate, invoke
 ) -> None:
     port, handler = implicit_tls_server
-    _configure(signon_workspace, port, "ssl")
+    _configure(signon_workspace, port, "ssl", ca_file=certificate[0])
     result = invoke("invite", SLUG, "--all")
     assert result.exit_code == 0, result.output
     assert len(handler.received) == len(signon_workspace.organisations)
@@ -113,4 +107,39 @@ def test_an_untrusted_certificate_stops_before_anything_is_sent(
     result = invoke("invite", SLUG, "--all")
     assert result.exit_code != 0
     assert "CERTIFICATE_VERIFY_FAILED" in result.output
+    assert "set [smtp] ca_file" in result.output
     assert handler.received == []
+    assert _outbox_states(signon_workspace) == {"queued"}
+
+
+def test_a_relative_ca_file_is_found_in_the_workspace(
+    signon_workspace: SignOnWorkspace, starttls_server, certificate, invoke
+) -> None:
+    port, handler = starttls_server
+    shutil.copy(certificate[0], signon_workspace.home / "mail-ca.pem")
+    _configure(signon_workspace, port, "starttls", ca_file="mail-ca.pem")
+    result = invoke("invite", SLUG, "--all")
+    assert result.exit_code == 0, result.output
+    assert len(handler.received) == len(signon_workspace.organisations)
+
+
+@pytest.mark.parametrize("content", [None, "not a certificate\n"], ids=["missing", "not-pem"])
+def test_a_ca_file_that_cannot_be_read_stops_before_connecting_and_names_the_file(
+    signon_workspace: SignOnWorkspace, starttls_server, invoke, content: str | None
+) -> None:
+    port, handler = starttls_server
+    ca_file = signon_workspace.home / "mail-ca.pem"
+    if content is not None:
+        ca_file.write_text(content)
+    _configure(signon_workspace, port, "starttls", ca_file=ca_file)
+    result = invoke("invite", SLUG, "--all")
+    assert result.exit_code != 0
+    assert f"Cannot read the certificate authority in [smtp] ca_file {ca_file}" in result.output
+    assert "Nothing was sent." in result.output
+    assert handler.received == []
+    assert _outbox_states(signon_workspace) == set()  # checked before anything was queued
+
+
+def _outbox_states(workspace: SignOnWorkspace) -> set[str]:
+    with workspace.database.reading() as session:
+        return set(session.scalars(select(OutboxMessage.state)))

@@ -45,3 +45,19 @@ def test_bad_number_in_environment_names_the_variable(home: Path) -> None:
 def test_missing_workspace_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="does not exist"):
         load_settings(tmp_path / "nowhere", environ={})
+
+
+def test_a_relative_smtp_ca_file_is_taken_from_the_workspace(home: Path) -> None:
+    (home / "coalitionletter.toml").write_text('[smtp]\nca_file = "certs/mail-ca.pem"\n')
+    settings = load_settings(home, environ={})
+    assert settings.smtp.ca_file == home.resolve() / "certs" / "mail-ca.pem"
+
+
+def test_without_a_ca_file_the_systems_authorities_are_used(home: Path) -> None:
+    assert load_settings(home, environ={}).smtp.ca_file is None
+
+
+def test_the_ca_file_can_come_from_the_environment(home: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "ca.pem"
+    settings = load_settings(home, environ={"COALITIONLETTER_SMTP_CA_FILE": str(elsewhere)})
+    assert settings.smtp.ca_file == elsewhere.resolve()

@@ -33,6 +33,7 @@ _KEYS: dict[tuple[str, str], tuple[str, type]] = {
     ("smtp", "security"): ("COALITIONLETTER_SMTP_SECURITY", str),
     ("smtp", "user"): ("COALITIONLETTER_SMTP_USER", str),
     ("smtp", "timeout"): ("COALITIONLETTER_SMTP_TIMEOUT", float),
+    ("smtp", "ca_file"): ("COALITIONLETTER_SMTP_CA_FILE", str),
     ("staff", "name"): ("COALITIONLETTER_STAFF_NAME", str),
     ("reminders", "max"): ("COALITIONLETTER_REMINDERS_MAX", int),
     ("reminders", "interval_days"): ("COALITIONLETTER_REMINDERS_INTERVAL_DAYS", int),
@@ -51,6 +52,8 @@ class SmtpSettings:
     user: str | None = None
     password: str | None = field(default=None, repr=False)
     timeout: float = 30.0
+    # A private certificate authority's PEM file, trusted instead of the system's ones.
+    ca_file: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -136,6 +139,11 @@ def _resolve(
     return resolved
 
 
+def _path_in(home: Path, value: str | None) -> Path | None:
+    """A path from the settings, relative ones taken from the workspace."""
+    return (home / Path(value).expanduser()).resolve() if value else None
+
+
 def load_settings(
     home: Path | str | None = None,
     db: str | None = None,
@@ -166,6 +174,7 @@ def load_settings(
         user=values.get(("smtp", "user")),
         password=environ.get(SMTP_PASSWORD_ENV) or None,
         timeout=values.get(("smtp", "timeout"), 30.0),
+        ca_file=_path_in(home_path, values.get(("smtp", "ca_file"))),
     )
     return Settings(
         home=home_path,

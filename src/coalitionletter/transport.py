@@ -63,6 +63,7 @@ class SmtpTransport:
                 "environment variable COALITIONLETTER_SMTP_PASSWORD and run again."
             )
         self.smtp = smtp
+        self._tls = _tls_context(smtp)
         self._connection: smtplib.SMTP | None = None
         self._answered_at = float("-inf")  # when the server last answered a whole exchange
         self._refused: Refused = {}
@@ -77,7 +78,7 @@ class SmtpTransport:
         try:
             connection = self._connect()
             if smtp.security == "starttls":
-                connection.starttls(context=ssl.create_default_context())
+                connection.starttls(context=self._tls)
             if smtp.user:
                 connection.login(smtp.user, smtp.password or "")
             connection.ehlo_or_helo_if_needed()
@@ -89,9 +90,16 @@ class SmtpTransport:
             ) from exc
         except (smtplib.SMTPException, OSError) as exc:
             _close_quietly(connection)
+            hint = (
+                " If the server's certificate comes from your own certificate authority, set "
+                "[smtp] ca_file to that authority's PEM file."
+                if isinstance(exc, ssl.SSLCertVerificationError) and smtp.ca_file is None
+                else ""
+            )
             raise MailError(
                 f"Cannot connect to the SMTP server {where} ({exc}). Check [smtp] host, port "
                 "and security; nothing was sent, and running again sends every queued message."
+                + hint
             ) from exc
         self._connection = connection
         self._answered_at = time.monotonic()
@@ -103,7 +111,7 @@ class SmtpTransport:
                 smtp.host or "",
                 smtp.port,
                 timeout=smtp.timeout,
-                context=ssl.create_default_context(),
+                context=self._tls,
             )
         return smtplib.SMTP(smtp.host or "", smtp.port, timeout=smtp.timeout)
 
@@ -280,6 +288,20 @@ def _reset(connection: smtplib.SMTP, code: int) -> None:
     # A connection gone here is found by the next message, which then stops the batch.
     with contextlib.suppress(smtplib.SMTPServerDisconnected):
         connection.rset()
+
+
+def _tls_context(smtp: SmtpSettings) -> ssl.SSLContext:
+    """Certificates checked against the system's authorities, or only `ca_file`'s if set."""
+    if smtp.ca_file is None:
+        return ssl.create_default_context()
+    try:
+        return ssl.create_default_context(cafile=str(smtp.ca_file))
+    except (OSError, ssl.SSLError) as exc:
+        raise MailError(
+            f"Cannot read the certificate authority in [smtp] ca_file {smtp.ca_file} ({exc}). "
+            "Point it at a PEM file holding the authority that signed the mail server's "
+            "certificate. Nothing was sent."
+        ) from exc
 
 
 def _close_quietly(connection: smtplib.SMTP | None) -> None:
