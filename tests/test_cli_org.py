@@ -245,3 +245,27 @@ def test_org_list_all_includes_organisations_merged_away(
     _ok(invoke("org", "add", "HRF Duplicate"))
     _ok(invoke("org", "merge", "1", "2", "--yes"))
     assert "HRF Duplicate" in _ok(invoke("org", "list", "--all"))
+
+
+def test_org_import_of_a_file_not_in_utf8_lists_the_names_to_check_by_eye(
+    database: Database, invoke: Invoke, tmp_path: Path
+) -> None:
+    # Saved as Mac Roman: Windows-1252 reads it without error but with the wrong letters.
+    path = tmp_path / "mac.csv"
+    path.write_bytes("Organisation\nSociété Exemple\nPlain Group\n".encode("mac_roman"))
+    result = invoke("org", "import", str(path))
+    assert result.exit_code == 0, result.output
+    assert "mac.csv is not UTF-8, so it was read as Windows-1252" in result.stderr
+    assert "save it from the spreadsheet as 'CSV UTF-8'" in result.stderr
+    assert "line 2: SociŽtŽ Exemple" in result.stderr
+    assert "Plain Group" not in result.stderr
+
+
+def test_org_import_of_a_utf8_file_asks_for_no_check(
+    database: Database, invoke: Invoke, tmp_path: Path
+) -> None:
+    path = tmp_path / "utf8.csv"
+    path.write_text("Organisation\nSociété Exemple\n", encoding="utf-8")
+    result = invoke("org", "import", str(path))
+    assert result.exit_code == 0, result.output
+    assert "Check these names" not in result.output

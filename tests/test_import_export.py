@@ -365,3 +365,18 @@ def test_a_dry_run_with_update_reports_adds_updates_and_skips_together(
     ]
     assert report.rows[0].reason == "updated country"
     assert snapshot(database) == before
+
+
+def test_names_from_a_file_read_as_windows_1252_are_listed_for_checking(
+    database: Database, tmp_path: Path
+) -> None:
+    path = tmp_path / "excel.csv"
+    path.write_bytes("Organisation\nFondation Lumière\nPlain Group\n".encode("cp1252"))
+    report = _import(database, path)
+    assert [(row.line, row.name) for row in report.names_to_check()] == [(2, "Fondation Lumière")]
+
+
+def test_names_from_a_utf8_file_need_no_check(database: Database, tmp_path: Path) -> None:
+    path = tmp_path / "utf8.csv"
+    path.write_text("Organisation\nFondation Lumière\n", encoding="utf-8")
+    assert _import(database, path).names_to_check() == []

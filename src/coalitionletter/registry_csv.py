@@ -52,6 +52,10 @@ FORMULA_STARTS = frozenset("=+-@\t\r")
 ESCAPED_STARTS = FORMULA_STARTS | {"'"}
 
 
+# What a file without a byte-order mark is read as when it is not UTF-8: a guess.
+GUESSED_ENCODING = "Windows-1252"
+
+
 def decode(data: bytes, path: str) -> tuple[str, str]:
     """The file's text and the name of its encoding (UTF-8, UTF-16, Windows-1252)."""
     if data.startswith(codecs.BOM_UTF8):
@@ -59,7 +63,7 @@ def decode(data: bytes, path: str) -> tuple[str, str]:
     elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         candidates = [("utf-16", "UTF-16")]
     else:
-        candidates = [("utf-8", "UTF-8"), ("cp1252", "Windows-1252")]
+        candidates = [("utf-8", "UTF-8"), ("cp1252", GUESSED_ENCODING)]
     for codec, label in candidates:
         try:
             return data.decode(codec), label

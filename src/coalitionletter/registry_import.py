@@ -24,7 +24,7 @@ from coalitionletter import db, events, names, registry, registry_duplicates, re
 from coalitionletter.errors import ImportFileError
 from coalitionletter.models import Organisation
 from coalitionletter.registry_bulk import Known, PendingAdd, PendingWrites, RegistryIndex
-from coalitionletter.registry_csv import Line, Table, neutralise, read_table
+from coalitionletter.registry_csv import GUESSED_ENCODING, Line, Table, neutralise, read_table
 
 EXPORT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("name", "Name"),
@@ -79,6 +79,18 @@ class ImportReport:
             for row in self.rows
             if row.organisation_id is not None and row.listing
         }
+
+    def names_to_check(self) -> list[RowOutcome]:
+        """Lines whose name has letters beyond ASCII, when the encoding was a guess.
+
+        A file that is not UTF-8 is read as Windows-1252, which accepts almost
+        any bytes: a file saved in another legacy encoding (Mac Roman, Latin-2,
+        a Cyrillic code page) reads without error but with the wrong letters,
+        and a misspelt name must not reach a letter to a minister unseen.
+        """
+        if self.encoding != GUESSED_ENCODING:
+            return []
+        return [row for row in self.rows if not row.name.isascii()]
 
     def summary(self) -> str:
         """One line: what was (or would be) added, updated and skipped."""

@@ -342,8 +342,23 @@ def import_(app: AppContext, file: Path, dry_run: bool, update: bool, quiet: boo
     if report.ignored_columns:
         click.echo(f"Ignored columns: {', '.join(report.ignored_columns)}")
     click.echo(report.summary())
+    _warn_about_guessed_letters(file, report.names_to_check())
     if dry_run:
         click.echo("Dry run: nothing was written.")
+
+
+def _warn_about_guessed_letters(file: Path, rows: list) -> None:
+    if not rows:
+        return
+    click.echo(
+        f"Check these names: {file.name} is not UTF-8, so it was read as Windows-1252 "
+        "(Western European). If any name below is misspelt, the file was saved in another "
+        "encoding: save it from the spreadsheet as 'CSV UTF-8' and import it again "
+        "(with --update for names already imported).",
+        err=True,
+    )
+    for row in rows:
+        click.echo(f"  line {row.line}: {row.name}", err=True)
 
 
 @org.command()
