@@ -7,8 +7,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from click.testing import Result
+from sqlalchemy import select
 
+from coalitionletter import events
 from coalitionletter.db import Database
+from coalitionletter.models import Event
 from fixtures_registry import snapshot
 
 Invoke = Callable[..., Result]
@@ -269,3 +272,15 @@ def test_org_import_of_a_utf8_file_asks_for_no_check(
     result = invoke("org", "import", str(path))
     assert result.exit_code == 0, result.output
     assert "Check these names" not in result.output
+
+
+def test_registry_changes_name_the_staff_member_as_the_sign_on_commands_do(
+    database: Database, invoke: Invoke
+) -> None:
+    env = {"COALITIONLETTER_STAFF_NAME": "Jane Coordinator"}
+    _ok(invoke("org", "add", "Tamarisk Justice Forum", env=env))
+    with database.reading() as session:
+        actors = session.scalars(
+            select(Event.actor).where(Event.chain == events.REGISTRY_CHAIN)
+        ).all()
+    assert actors == ["staff: Jane Coordinator"]

@@ -41,6 +41,13 @@ class AppContext:
         return self._settings
 
     @property
+    def actor(self) -> str:
+        """Who the trail records as doing what this command does: `staff: NAME`."""
+        from coalitionletter.signon import staff_actor
+
+        return staff_actor(self.settings.staff_name)
+
+    @property
     def database(self) -> Database:
         """The database, checked to be at the newest schema."""
         database = self.open_database()

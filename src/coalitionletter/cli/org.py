@@ -72,7 +72,7 @@ def add(app: AppContext, name: str, **options: str | None) -> None:
 
     raw = {"name": name, **{key: value for key, value in options.items() if value is not None}}
     with core_errors(), app.database.writing() as session:
-        organisation = registry.add(session, raw, actor=app.settings.staff_name)
+        organisation = registry.add(session, raw, actor=app.actor)
         summary = registry.label(organisation)
     click.echo(f"Added {summary}.")
 
@@ -225,7 +225,7 @@ def edit(app: AppContext, ref: str, **options: str | None) -> None:
     if not raw:
         raise click.UsageError("Give at least one field to change, e.g. --country GB.")
     with core_errors(), app.database.writing() as session:
-        organisation, changed = registry.edit(session, ref, raw, actor=app.settings.staff_name)
+        organisation, changed = registry.edit(session, ref, raw, actor=app.actor)
         summary = registry.label(organisation)
     if changed:
         click.echo(f"Changed {', '.join(changed)} of {summary}.")
@@ -263,7 +263,7 @@ def remove(app: AppContext, ref: str, yes: bool, force: bool) -> None:
         click.confirm(f"Remove {plan.label} (answers to campaigns: {answers})?", abort=True)
     with core_errors(), database.writing() as session:
         summary = registry_removal.remove(
-            session, str(plan.organisation_id), force=force, actor=app.settings.staff_name
+            session, str(plan.organisation_id), force=force, actor=app.actor
         )
     click.echo(summary)
 
@@ -292,7 +292,7 @@ def merge(app: AppContext, keep: str, other: str, yes: bool) -> None:
     if not yes:
         click.confirm(f"Merge {merged} into {kept}?", abort=True)
     with core_errors(), database.writing() as session:
-        result = registry_removal.merge(session, keep, other, actor=app.settings.staff_name)
+        result = registry_removal.merge(session, keep, other, actor=app.actor)
     click.echo(f"Merged {result.merged} into {result.kept}.")
     click.echo(f"  Contacts moved: {result.contacts_moved}")
     if result.invitations_moved:
@@ -333,7 +333,7 @@ def import_(app: AppContext, file: Path, dry_run: bool, update: bool, quiet: boo
         prepared = registry_import.prepare(file)
         with database.writing() as session:
             report = registry_import.import_prepared(
-                session, prepared, update=update, dry_run=dry_run, actor=app.settings.staff_name
+                session, prepared, update=update, dry_run=dry_run, actor=app.actor
             )
     for row in report.rows:
         # A skipped line is something staff must see even when asking for quiet.

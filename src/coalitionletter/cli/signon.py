@@ -165,7 +165,7 @@ def invite(
     if not (orgs or everyone or resend):
         raise click.UsageError("Name organisations with --org REF, or pass --all or --resend REF.")
     _warn_if_loopback(app.settings.base_url)
-    actor = f"staff: {app.settings.staff_name}"
+    actor = app.actor
 
     def decide(session: Any, definition: Any) -> QueueReport:
         report = invitations.QueueReport()
@@ -250,9 +250,7 @@ def close(app: AppContext, campaign: str, yes: bool) -> None:
         )
     with core_errors(), app.database.writing() as session:
         row = campaigns.campaign_row(session, campaign)
-        closed = signon.close_campaign(
-            session, row, actor=signon.staff_actor(app.settings.staff_name)
-        )
+        closed = signon.close_campaign(session, row, actor=app.actor)
     if closed:
         click.echo(f"Closed the sign-on for {campaign}. Links now show that it has closed.")
     else:
