@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
@@ -10,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from coalitionletter import links
-from coalitionletter.models import OutboxMessage
+from coalitionletter.models import Event, OutboxMessage
 from fixtures_signon import ORGANISATIONS, CaptureHandler, SignOnWorkspace, clean_env
 
 SLUG = "ilp-magnitsky-2020"
@@ -77,14 +78,21 @@ def test_a_process_killed_mid_send_is_reported_not_resent_and_the_rest_go_once(
     assert states == ["sent"] * 4 + ["unknown"]
 
 
+def _first_invitation_in_doubt(
+    workspace: SignOnWorkspace, mailbox: CaptureHandler
+) -> tuple[str, str]:
+    """The first organisation's invitation, killed after the server took it: (org id, token)."""
+    mailbox.block_at = 1
+    org = str(workspace.organisations[ORGANISATIONS[0][0]])
+    _kill_while_sending(workspace, mailbox, "invite", SLUG, "--org", org)
+    return org, mailbox.received[0].link()[1]
+
+
 @pytest.mark.slow
 def test_an_unknown_message_is_settled_by_resending_a_new_link(
     signon_workspace: SignOnWorkspace, mailbox: CaptureHandler, invoke
 ) -> None:
-    mailbox.block_at = 1
-    org = str(signon_workspace.organisations[ORGANISATIONS[0][0]])
-    _kill_while_sending(signon_workspace, mailbox, "invite", SLUG, "--org", org)
-    first_token = mailbox.received[0].link()[1]
+    org, first_token = _first_invitation_in_doubt(signon_workspace, mailbox)
 
     result = invoke("invite", SLUG, "--resend", org)
 
@@ -94,6 +102,56 @@ def test_an_unknown_message_is_settled_by_resending_a_new_link(
     assert mailbox.received[1].link()[1] != first_token
     with signon_workspace.database.reading() as session:
         assert links.find_by_token(session, first_token) is None
+
+
+@pytest.mark.slow
+def test_an_unknown_message_the_organisation_received_is_recorded_sent_and_not_resent(
+    signon_workspace: SignOnWorkspace, mailbox: CaptureHandler, invoke
+) -> None:
+    org, first_token = _first_invitation_in_doubt(signon_workspace, mailbox)
+
+    result = invoke("invite", SLUG, "--received", org)
+
+    assert result.exit_code == 0, result.output
+    assert f"Recorded as received: {ORGANISATIONS[0][0]} (invite)." in result.output
+    assert len(mailbox.received) == 1
+    rerun = invoke("invite", SLUG, "--org", org)
+    assert "Outcome unknown" not in rerun.output
+    assert len(mailbox.received) == 1
+    with signon_workspace.database.reading() as session:
+        assert session.scalars(select(OutboxMessage.state)).all() == ["sent"]
+        assert links.find_by_token(session, first_token) is not None
+        settled = session.scalars(select(Event).where(Event.kind == "sent")).one()
+    assert settled.actor.startswith("staff: ")
+    assert json.loads(settled.detail)["settled"] == "the organisation said it arrived"
+    assert invoke("audit", SLUG, "--verify").exit_code == 0
+
+
+def test_received_for_an_organisation_with_nothing_unknown_is_refused_and_changes_nothing(
+    signon_workspace: SignOnWorkspace, mailbox: CaptureHandler, invoke
+) -> None:
+    name = ORGANISATIONS[0][0]
+    org = str(signon_workspace.organisations[name])
+    assert invoke("invite", SLUG, "--org", org).exit_code == 0
+    with signon_workspace.database.reading() as session:
+        before = session.scalars(select(Event.id)).all()
+
+    result = invoke("invite", SLUG, "--received", org)
+
+    assert result.exit_code != 0
+    assert f"{name} has no message to {SLUG} whose outcome is unknown" in result.output
+    assert "nothing was changed" in result.output
+    with signon_workspace.database.reading() as session:
+        assert session.scalars(select(Event.id)).all() == before
+
+
+def test_received_cannot_be_mixed_with_sending(
+    signon_workspace: SignOnWorkspace, mailbox: CaptureHandler, invoke
+) -> None:
+    result = invoke("invite", SLUG, "--all", "--received", "1")
+    assert result.exit_code == 2
+    assert "--received records an answer only" in result.output
+    assert mailbox.received == []
 
 
 def test_a_message_another_sender_claimed_first_is_left_to_it_and_the_rest_are_sent(

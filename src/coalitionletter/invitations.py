@@ -212,6 +212,32 @@ def resend(
     return out.report
 
 
+def received(
+    session: Session, definition: CampaignDefinition, refs: list[str], *, actor: str
+) -> list[str]:
+    """Settle messages of unknown outcome as sent, for organisations that say they got them.
+
+    All or nothing: an organisation with no such message stops the whole call.
+    """
+    from coalitionletter.campaigns import campaign_row
+    from coalitionletter.registry import find_organisation
+
+    campaign = campaign_row(session, definition.slug)
+    outbox.mark_unknown(session, campaign)  # as a sending run would: left `sending` by a crash
+    settled = []
+    for ref in refs:
+        organisation = find_organisation(session, ref)
+        kinds = outbox.settle_received(session, campaign, organisation.id, actor=actor)
+        if not kinds:
+            raise SignOnError(
+                f"{organisation.name} has no message to {definition.slug} whose outcome is "
+                "unknown; nothing was changed. `coalitionletter audit "
+                f"{definition.slug}` shows what was sent to whom."
+            )
+        settled.append(f"{organisation.name} ({', '.join(kinds)})")
+    return settled
+
+
 def remind(
     session: Session, definition: CampaignDefinition, *, max_reminders: int, interval_days: int
 ) -> QueueReport:

@@ -229,6 +229,41 @@ def mark_unknown(session: Session, campaign: Campaign) -> None:
     session.flush()
 
 
+def settle_received(
+    session: Session, campaign: Campaign, organisation_id: int, *, actor: str
+) -> list[str]:
+    """Mark an organisation's messages of unknown outcome sent, on its word; return their kinds."""
+    unknown = session.scalars(
+        select(OutboxMessage)
+        .join(Invitation, Invitation.id == OutboxMessage.invitation_id)
+        .where(
+            OutboxMessage.campaign_id == campaign.id,
+            OutboxMessage.state == UNKNOWN,
+            Invitation.organisation_id == organisation_id,
+        )
+        .order_by(OutboxMessage.id)
+    ).all()
+    now = utcnow()
+    for message in unknown:
+        message.state, message.sent_at, message.updated_at = SENT, now, now
+        message.error = None
+        events.record_for(
+            session,
+            campaign,
+            kind=EVENT_KINDS[SENT],
+            actor=actor,
+            organisation_id=organisation_id,
+            invitation_id=message.invitation_id,
+            detail={
+                "message": message.kind,
+                "outbox_id": message.id,
+                "settled": "the organisation said it arrived",
+            },
+        )
+    session.flush()
+    return [message.kind for message in unknown]
+
+
 def unknown_labels(session: Session, campaign: Campaign) -> list[str]:
     """Messages whose outcome is unknown and not settled by a later one, for staff to check."""
     later = aliased(OutboxMessage)

@@ -86,8 +86,9 @@ def _print_delivery(report: DeliveryReport, slug: str) -> None:
     if report.unknown:
         click.echo(
             "Outcome unknown: sending stopped while these were handed over, so they may have "
-            "arrived. They are NOT resent automatically. Ask the organisation; to send a new "
-            f"link (the old one stops working): coalitionletter invite {slug} --resend ORG"
+            "arrived. They are NOT resent automatically. Ask the organisation. If it arrived: "
+            f"coalitionletter invite {slug} --received ORG; if not, send a new link (the old "
+            f"one stops working): coalitionletter invite {slug} --resend ORG"
         )
         for line in report.unknown:
             click.echo(f"  {line}")
@@ -115,6 +116,16 @@ def _queue_and_send(
     _deliver(app, definition, transport, campaign)
 
 
+def _record_received(app: AppContext, slug: str, refs: list[str]) -> None:
+    from coalitionletter import invitations
+
+    definition = _definition(app, slug)
+    with core_errors(), app.database.writing() as session:
+        settled = invitations.received(session, definition, refs, actor=app.actor)
+    for line in settled:
+        click.echo(f"Recorded as received: {line}.")
+
+
 def _definition(app: AppContext, slug: str) -> Any:
     from coalitionletter import campaigns
 
@@ -137,6 +148,12 @@ def _definition(app: AppContext, slug: str) -> Any:
 @click.option(
     "--resend", multiple=True, metavar="REF", help="Send a new link; the old one stops working."
 )
+@click.option(
+    "--received",
+    multiple=True,
+    metavar="REF",
+    help="The organisation got a message whose outcome was unknown: record it as sent.",
+)
 @OUTBOX_OPTION
 @pass_app
 def invite(
@@ -146,22 +163,30 @@ def invite(
     orgs: tuple[str, ...],
     everyone: bool,
     resend: tuple[str, ...],
+    received: tuple[str, ...],
     outbox: str | None,
 ) -> None:
     """Email each organisation its personal sign-on link.
 
     Organisations that already answered, or were already invited, are left
     alone. A rerun after a crash or a mail-server failure sends every message
-    still queued exactly once.
+    still queued exactly once; a message whose outcome is unknown is reported
+    instead, until staff record it --received or send a new link with --resend.
 
     \b
     Example:
       coalitionletter invite ilp-magnitsky-2020 --all
       coalitionletter invite ilp-magnitsky-2020 --org pen-america --outbox outbox/
       coalitionletter invite ilp-magnitsky-2020 --resend pen-america
+      coalitionletter invite ilp-magnitsky-2020 --received pen-america
     """
     from coalitionletter import invitations
 
+    if received:
+        if orgs or everyone or resend or outbox:
+            raise click.UsageError("--received records an answer only; give it on its own.")
+        _record_received(app, campaign, list(received))
+        return
     if not (orgs or everyone or resend):
         raise click.UsageError("Name organisations with --org REF, or pass --all or --resend REF.")
     _warn_if_loopback(app.settings.base_url)
