@@ -75,10 +75,11 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):  # type: ignore[no-untyped-def]
-        if connection.get_execution_options().get("read_only"):
-            connection.exec_driver_sql("BEGIN DEFERRED")
-        else:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        read_only = connection.get_execution_options().get("read_only")
+        # Straight to the driver: SQLAlchemy's execute path cost ~35 us on every
+        # transaction, a twentieth of a confirmation's time under load.
+        driver = connection.connection.driver_connection
+        driver.execute("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
 
 
 # Page cache for one large write (KiB): an import of 100,000 organisations touches
