@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from coalitionletter import campaigns, export, roster
+from coalitionletter import export, roster
 from coalitionletter.db import Database
 from coalitionletter.models import Campaign, Event, Invitation
 from coalitionletter.settings import Settings
@@ -72,8 +72,7 @@ def test_the_delivered_export_warns_it_must_not_be_published(counts_world: Count
 
 def test_the_export_is_in_the_letters_order(counts_world: CountsWorld, invoke, database: Database):
     with database.reading() as session:
-        row = campaigns.campaign_row(session, COUNTS_SLUG)
-        named = roster.named_signatories(session, row, counts_world.definition)
+        named = roster.read_roster(session, counts_world.definition)
     expected = [s.name for s in named.named(delivered=True)]
     result = invoke("export", COUNTS_SLUG, "--delivered")
     assert [row["name"] for row in _rows(result.stdout)] == expected

@@ -15,8 +15,7 @@ from fixtures_letters import CHINESE_NAME, LEAD_NAME, UYGHUR_NAME, Org, add_orga
 
 def _roster(database, definition, **kwargs):
     with database.reading() as session:
-        row = campaigns.campaign_row(session, definition.slug)
-        return roster.named_signatories(session, row, definition, locale="en-GB", **kwargs)
+        return roster.read_roster(session, definition, locale="en-GB", **kwargs)
 
 
 def test_only_confirmed_organisations_are_named(database, founding, add_signatories):

@@ -239,16 +239,15 @@ def build_sheet(
         )
     counts = reports.campaign_counts(session, slug, by="country", now=now)
     definition = campaigns.load(settings, slug)
-    row = campaigns.campaign_row(session, slug)
     # The sheet lists stale confirmations too, marked, so the coordinator can chase them.
-    named = roster.named_signatories(session, row, definition, allow_stale=True)
+    named = roster.read_roster(session, definition, allow_stale=True)
     return Sheet(
         counts=counts,
         deadline=reports.deadline_phrase(counts.campaign),
         page_size=PAGE_SIZES[paper],
         chart=chart(counts.totals),
         signed=_signed(named),
-        to_chase=not_answered(session, row.id),
+        to_chase=not_answered(session, counts.campaign.id),
         campaign_dir=definition.directory,
         templates_dir=settings.templates_dir,
     )

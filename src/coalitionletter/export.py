@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from coalitionletter import campaigns, roster
+from coalitionletter import roster
 from coalitionletter.campaigns import CampaignDefinition
 from coalitionletter.countries import country_name
 from coalitionletter.spreadsheet_cells import safe_row
@@ -98,8 +98,7 @@ def signatory_list(
     allow_stale: bool = False,
 ) -> SignatoryList:
     """The organisations named in the public (default) or delivered letter, in print order."""
-    row = campaigns.campaign_row(session, definition.slug)
-    named = roster.named_signatories(session, row, definition, allow_stale=allow_stale)
+    named = roster.read_roster(session, definition, allow_stale=allow_stale)
     return SignatoryList(
         campaign_slug=definition.slug,
         campaign_title=definition.title,

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from coalitionletter.campaign_definition import CampaignDefinition
 from coalitionletter.campaigns import not_registered
 from coalitionletter.errors import CampaignError
-from coalitionletter.models import Campaign, InvitationState, Listing, UtcDateTime
+from coalitionletter.models import InvitationState, Listing, UtcDateTime
 from coalitionletter.names import default_sort_name, name_key
 
 PUBLIC = Listing.PUBLIC.value
@@ -272,26 +272,6 @@ def _stale_message(definition: CampaignDefinition, stale: list[Signatory]) -> st
     )
 
 
-def named_signatories(
-    session: Session,
-    campaign_row: Campaign,
-    definition: CampaignDefinition,
-    *,
-    allow_stale: bool = False,
-    locale: str = "en",
-    ordered: bool = True,
-) -> Roster:
-    """The confirmed signatories of a campaign's row in print order; stale consent refused."""
-    return read_roster(
-        session,
-        definition,
-        allow_stale=allow_stale,
-        locale=locale,
-        ordered=ordered,
-        slug=campaign_row.slug,
-    )
-
-
 def read_roster(
     session: Session,
     definition: CampaignDefinition,
@@ -299,7 +279,6 @@ def read_roster(
     allow_stale: bool = False,
     locale: str = "en",
     ordered: bool = True,
-    slug: str | None = None,
 ) -> Roster:
     """The confirmed signatories of the campaign (by slug) in print order; stale consent refused.
 
@@ -310,7 +289,7 @@ def read_roster(
     # The root collation serves every locale the letters use today (English); the
     # parameter keeps callers ready for a tailored collation without changing them.
     del locale
-    signatories = _signatories(session, definition, slug or definition.slug)
+    signatories = _signatories(session, definition, definition.slug)
     if ordered:
         signatories = _order(signatories, definition.lead_first)
     stale = [s for s in signatories if s.stale]
