@@ -146,12 +146,8 @@ class SmtpTransport:
             if "SMTPUTF8" in options:
                 connection.command_encoding = "utf-8"  # as smtplib's mail() does
             connection.putcmd("mail", f"FROM:{_quoted(sender)}{''.join(' ' + o for o in options)}")
-        except smtplib.SMTPServerDisconnected as exc:
-            self._begun = NotHandedOver(f"the connection was lost before the message went ({exc})")
-        except smtplib.SMTPException as exc:
-            self._begun = exc
-        except OSError as exc:
-            self._begun = NotHandedOver(f"the connection was lost before the message went ({exc})")
+        except OSError as exc:  # SMTPException is one too: a server's answer is kept as it is
+            self._begun = exc if _answered(exc) else _lost_before_data(exc)
 
     def envelope(self, sender: str, recipients: list[str]) -> None:
         """The answer to MAIL, then RCPT and DATA, as smtplib's sendmail does, up to 354.
@@ -166,12 +162,10 @@ class SmtpTransport:
         assert connection is not None
         try:
             self._refused = _envelope(connection, sender, recipients)
-        except smtplib.SMTPServerDisconnected as exc:
-            raise NotHandedOver(f"the connection was lost before the message went ({exc})") from exc
-        except smtplib.SMTPException:
-            raise  # the server answered: the caller reads its answer
         except OSError as exc:
-            raise NotHandedOver(f"the connection was lost before the message went ({exc})") from exc
+            if _answered(exc):
+                raise  # the server answered: the caller reads its answer
+            raise _lost_before_data(exc) from exc
         self._in_data = True
 
     def cancel(self) -> None:
@@ -227,6 +221,18 @@ class SmtpTransport:
         except (smtplib.SMTPException, OSError):
             self._connection.close()
         self._connection = None
+
+
+def _answered(exc: OSError) -> bool:
+    """True for an SMTP error that carries the server's answer, not a lost connection."""
+    return isinstance(exc, smtplib.SMTPException) and not isinstance(
+        exc, smtplib.SMTPServerDisconnected
+    )
+
+
+def _lost_before_data(exc: OSError) -> NotHandedOver:
+    """A connection that failed before any of the message went: nothing was delivered."""
+    return NotHandedOver(f"the connection was lost before the message went ({exc})")
 
 
 def _mail_options(
