@@ -17,42 +17,63 @@ def test_head_read_from_the_migration_files_is_alembics_head() -> None:
     assert db._plain_chain_head() == script.get_current_head()
 
 
-def test_a_branched_chain_is_left_to_alembic(tmp_path: Path, monkeypatch) -> None:
+def _migrations(tmp_path: Path, monkeypatch, files: dict[str, str]) -> None:
+    """A migrations folder holding `files` (name -> text), in place of the package's."""
     versions = tmp_path / "versions"
     versions.mkdir()
-    (versions / "a.py").write_text('revision = "a"\ndown_revision = None\n')
-    (versions / "b.py").write_text('revision = "b"\ndown_revision = "a"\n')
-    (versions / "c.py").write_text('revision = "c"\ndown_revision = "a"\n')
+    for name, content in files.items():
+        (versions / name).write_text(content)
     monkeypatch.setattr(db, "MIGRATIONS_DIR", tmp_path)
+
+
+def test_a_branched_chain_is_left_to_alembic(tmp_path: Path, monkeypatch) -> None:
+    _migrations(
+        tmp_path,
+        monkeypatch,
+        {
+            "a.py": 'revision = "a"\ndown_revision = None\n',
+            "b.py": 'revision = "b"\ndown_revision = "a"\n',
+            "c.py": 'revision = "c"\ndown_revision = "a"\n',
+        },
+    )
     assert db._plain_chain_head() is None
 
 
 def test_a_merge_revision_is_left_to_alembic(tmp_path: Path, monkeypatch) -> None:
-    versions = tmp_path / "versions"
-    versions.mkdir()
-    (versions / "a.py").write_text('revision = "a"\ndown_revision = None\n')
-    (versions / "m.py").write_text('revision = "m"\ndown_revision = ("a", "b")\n')
-    monkeypatch.setattr(db, "MIGRATIONS_DIR", tmp_path)
+    _migrations(
+        tmp_path,
+        monkeypatch,
+        {
+            "a.py": 'revision = "a"\ndown_revision = None\n',
+            "m.py": 'revision = "m"\ndown_revision = ("a", "b")\n',
+        },
+    )
     assert db._plain_chain_head() is None
 
 
 def test_a_file_assigning_its_revision_twice_is_left_to_alembic(
     tmp_path: Path, monkeypatch
 ) -> None:
-    versions = tmp_path / "versions"
-    versions.mkdir()
-    (versions / "a.py").write_text('revision = "a"\ndown_revision = None\n')
-    (versions / "b.py").write_text('revision = "b"\ndown_revision = "a"\nrevision = "c"\n')
-    monkeypatch.setattr(db, "MIGRATIONS_DIR", tmp_path)
+    _migrations(
+        tmp_path,
+        monkeypatch,
+        {
+            "a.py": 'revision = "a"\ndown_revision = None\n',
+            "b.py": 'revision = "b"\ndown_revision = "a"\nrevision = "c"\n',
+        },
+    )
     assert db._plain_chain_head() is None
 
 
 def test_a_straight_chain_gives_its_last_revision(tmp_path: Path, monkeypatch) -> None:
-    versions = tmp_path / "versions"
-    versions.mkdir()
-    (versions / "a.py").write_text("revision = 'a'\ndown_revision = None\n")
-    (versions / "b.py").write_text('revision: str = "b"\ndown_revision: str | None = "a"\n')
-    monkeypatch.setattr(db, "MIGRATIONS_DIR", tmp_path)
+    _migrations(
+        tmp_path,
+        monkeypatch,
+        {
+            "a.py": "revision = 'a'\ndown_revision = None\n",
+            "b.py": 'revision: str = "b"\ndown_revision: str | None = "a"\n',
+        },
+    )
     assert db._plain_chain_head() == "b"
 
 

@@ -28,7 +28,7 @@ def test_on_sqlite_every_nth_answer_checkpoints_the_wal_after_letting_the_lock_g
     checkpoint = handlers.writers._checkpoint
 
     def watched() -> None:
-        lock_held.append(handlers.write_lock.locked())
+        lock_held.append(handlers.writers.lock.locked())
         checkpoint()
 
     monkeypatch.setattr(web_writers, "CHECKPOINT_EVERY", 2)

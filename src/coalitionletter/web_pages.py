@@ -104,7 +104,6 @@ class SignOnApp:
         # Texts known to be kept in letter_texts, so a confirmation need not look again.
         self.kept_texts: set[tuple[int, str]] = set()
         self.writers = Writers(database)
-        self.write_lock = self.writers.lock
         self.writing = self.writers.writing
         self.answering = self.writers.answering
 
