@@ -152,6 +152,9 @@ def test_received_cannot_be_mixed_with_sending(
     assert result.exit_code == 2
     assert "--received records an answer only" in result.output
     assert mailbox.received == []
+    with signon_workspace.database.reading() as session:
+        assert session.scalars(select(OutboxMessage.id)).all() == []
+        assert session.scalars(select(Event.id)).all() == []
 
 
 def test_a_message_another_sender_claimed_first_is_left_to_it_and_the_rest_are_sent(
