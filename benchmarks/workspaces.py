@@ -50,10 +50,11 @@ def founding_workspace(extra_signatories: int = 0, invited_only: int = 0) -> Pat
 def _confirm(home: Path, count: int) -> None:
     from sqlalchemy import select
 
-    from coalitionletter import campaigns, signon
+    from coalitionletter.campaigns import catalogue as campaigns
     from coalitionletter.db import Database
     from coalitionletter.models import Invitation, Organisation
     from coalitionletter.settings import load_settings
+    from coalitionletter.signon import states as signon
 
     settings = load_settings(home, environ={})
     definition = campaigns.load(settings, FOUNDING)

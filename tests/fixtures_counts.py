@@ -35,8 +35,8 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from coalitionletter import campaigns, signon
-from coalitionletter.campaigns import CampaignDefinition
+from coalitionletter.campaigns import catalogue as campaigns
+from coalitionletter.campaigns.catalogue import CampaignDefinition
 from coalitionletter.db import Database
 from coalitionletter.models import (
     Campaign,
@@ -46,8 +46,9 @@ from coalitionletter.models import (
     OutboxMessage,
     utcnow,
 )
-from coalitionletter.names import default_sort_name, name_key, slugify
+from coalitionletter.registry.names import default_sort_name, name_key, slugify
 from coalitionletter.settings import Settings
+from coalitionletter.signon import states as signon
 from fixtures_letters import MINIMAL_TOML, write_campaign
 
 COUNTS_SLUG = "counts-letter"

@@ -18,12 +18,13 @@ from typing import ClassVar
 import pytest
 from sqlalchemy.orm import Session
 
-from coalitionletter import campaigns, signon
-from coalitionletter.campaigns import CampaignDefinition
+from coalitionletter.campaigns import catalogue as campaigns
+from coalitionletter.campaigns.catalogue import CampaignDefinition
 from coalitionletter.db import Database
 from coalitionletter.models import Campaign, Organisation
-from coalitionletter.names import default_sort_name, name_key, slugify
+from coalitionletter.registry.names import default_sort_name, name_key, slugify
 from coalitionletter.settings import Settings
+from coalitionletter.signon import states as signon
 
 # Made-up names in the scripts a real list holds (for tests only).
 CHINESE_NAME = "Canadian Friends of Hong Kong (加拿大香港之友)"

@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from coalitionletter import registry, signon
 from coalitionletter.db import Database
 from coalitionletter.models import Campaign, Contact, Event, Invitation, Organisation
+from coalitionletter.registry import organisations as registry
+from coalitionletter.signon import states as signon
 
 DATA = Path(__file__).resolve().parent / "data"
 SEVENTY = DATA / "coalition-export-70.csv"
@@ -123,7 +124,7 @@ def record_answer(database: Database) -> Callable[..., None]:
 WRITER = """
 import sys, time
 from sqlalchemy.exc import OperationalError
-from coalitionletter import registry
+from coalitionletter.registry import organisations as registry
 from coalitionletter.db import Database
 
 url, prefix, seconds = sys.argv[1], sys.argv[2], float(sys.argv[3])

@@ -23,10 +23,10 @@ import pytest
 from aiosmtpd.controller import Controller
 from bs4 import BeautifulSoup
 
-from coalitionletter import campaigns
+from coalitionletter.campaigns import catalogue as campaigns
 from coalitionletter.db import Database, upgrade
 from coalitionletter.models import Contact, Organisation
-from coalitionletter.names import default_sort_name, name_key, slugify
+from coalitionletter.registry.names import default_sort_name, name_key, slugify
 from coalitionletter.settings import Settings, load_settings
 
 SLUG = "ilp-magnitsky-2020"
@@ -346,7 +346,7 @@ def confirm_form(client, token: str, **overrides: str | None) -> dict[str, str]:
 @pytest.fixture
 def web_client(signon_workspace: SignOnWorkspace):  # type: ignore[no-untyped-def]
     """Flask's test client for the sign-on app of the workspace."""
-    from coalitionletter.web import create_app
+    from coalitionletter.web.app import create_app
 
     app = create_app(signon_workspace.settings, signon_workspace.database)
     return app.test_client()

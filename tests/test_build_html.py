@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from coalitionletter import campaigns
-from coalitionletter.build import OutputPathError, safe_join
+from coalitionletter.build.letters import OutputPathError, safe_join
+from coalitionletter.campaigns import catalogue as campaigns
 from fixtures_letters import CHINESE_NAME, LEAD_NAME, SIGNED, UYGHUR_NAME, Org
 
 FOUNDING = "ilp-magnitsky-2020"

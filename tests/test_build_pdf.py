@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
 
-from coalitionletter import campaigns
+from coalitionletter.campaigns import catalogue as campaigns
 from coalitionletter.cli import cli
 from coalitionletter.db import Database, upgrade
 from coalitionletter.settings import load_settings

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import func, select
 
-from coalitionletter import campaigns
+from coalitionletter.campaigns import catalogue as campaigns
 from coalitionletter.errors import CampaignError
 from coalitionletter.models import Campaign
 from fixtures_letters import MINIMAL_TOML, write_campaign

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import event, update
 
-from coalitionletter import reports
 from coalitionletter.db import Database
 from coalitionletter.errors import CampaignError
 from coalitionletter.models import Campaign, Invitation
+from coalitionletter.reports import counts as reports
 from fixtures_counts import COUNTS_SLUG, DAYS_LEFT, SECOND_SLUG, CountsWorld, act, add_org
 
 EXPECTED_TOTALS = {

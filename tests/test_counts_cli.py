@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from coalitionletter import reports
 from coalitionletter.db import Database
 from coalitionletter.models import Event, Invitation
+from coalitionletter.reports import counts as reports
 from fixtures_counts import COUNTS_SLUG, DAYS_LEFT, SECOND_SLUG, CountsWorld
 
 

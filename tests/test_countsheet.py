@@ -12,10 +12,11 @@ from bs4 import BeautifulSoup
 from click.testing import CliRunner
 from pypdf import PdfReader
 
-from coalitionletter import campaigns, countsheet
+from coalitionletter.campaigns import catalogue as campaigns
 from coalitionletter.cli import cli
 from coalitionletter.db import Database, upgrade
 from coalitionletter.models import Campaign, Contact
+from coalitionletter.reports import countsheet
 from coalitionletter.settings import Settings, load_settings
 from fixtures_counts import (
     CHINESE_NAME,
@@ -251,7 +252,7 @@ def test_markup_in_an_organisation_name_is_printed_as_text(
 def test_an_unknown_paper_size_is_refused(
     counts_world: CountsWorld, settings: Settings, database: Database
 ):
-    from coalitionletter.reports import ReportError
+    from coalitionletter.reports.counts import ReportError
 
     with database.reading() as session, pytest.raises(ReportError) as caught:
         countsheet.build_sheet(settings, session, COUNTS_SLUG, paper="a3")
@@ -262,7 +263,7 @@ def test_an_unknown_paper_size_is_refused(
 def test_a_campaign_without_answers_says_so(settings: Settings, database: Database, home: Path):
     from datetime import UTC, datetime
 
-    from coalitionletter import campaigns
+    from coalitionletter.campaigns import catalogue as campaigns
     from fixtures_counts import write_counts_campaign
 
     write_counts_campaign(home, datetime(2099, 1, 1, tzinfo=UTC), slug="quiet-letter")

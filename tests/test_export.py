@@ -9,9 +9,10 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from coalitionletter import export, roster
+from coalitionletter.campaigns import roster
 from coalitionletter.db import Database
 from coalitionletter.models import Campaign, Event, Invitation
+from coalitionletter.reports import export
 from coalitionletter.settings import Settings
 from fixtures_counts import CHINESE_NAME, COUNTS_SLUG, CountsWorld, act, add_org
 

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from coalitionletter import registry, registry_import
 from coalitionletter.db import Database
 from coalitionletter.errors import ImportFileError
 from coalitionletter.models import Organisation
+from coalitionletter.registry import importing as registry_import
+from coalitionletter.registry import organisations as registry
 from fixtures_registry import seventy_rows, snapshot, write_csv
 
 MakeCsv = Callable[..., Path]

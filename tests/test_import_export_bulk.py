@@ -6,9 +6,10 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from coalitionletter import events, registry_import
+from coalitionletter import events
 from coalitionletter.db import Database
 from coalitionletter.models import Contact, Event, Organisation
+from coalitionletter.registry import importing as registry_import
 
 MakeCsv = Callable[..., Path]
 HEADER = ["Organisation", "Country", "Website", "Contact", "Email"]

@@ -9,10 +9,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete
 
-from coalitionletter import names, registry, registry_import
 from coalitionletter.db import Database
 from coalitionletter.errors import RegistryError
 from coalitionletter.models import Contact, Event, EventChain, Organisation
+from coalitionletter.registry import importing as registry_import
+from coalitionletter.registry import names
+from coalitionletter.registry import organisations as registry
 
 # Letters from the scripts the registry must keep, the joiners, and the
 # characters a spreadsheet treats as formulas or quoting.

@@ -6,8 +6,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from coalitionletter import db, registry_csv, registry_import
+from coalitionletter import db
 from coalitionletter.db import Database
+from coalitionletter.registry import csv_reading as registry_csv
+from coalitionletter.registry import importing as registry_import
 
 # Lines, blank ones and every line break splitlines() knows, in a short text.
 TEXT = st.lists(

@@ -7,7 +7,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from coalitionletter import campaigns, roster
+from coalitionletter.campaigns import catalogue as campaigns
+from coalitionletter.campaigns import roster
 from coalitionletter.errors import CampaignError
 from coalitionletter.models import Event
 from fixtures_letters import CHINESE_NAME, LEAD_NAME, UYGHUR_NAME, Org, add_organisation

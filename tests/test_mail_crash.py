@@ -23,7 +23,8 @@ SLUG = "ilp-magnitsky-2020"
 # Runs `invite` with one step made to kill the process (SIGKILL: no clean-up of any kind).
 KILLER = """
 import os, signal, sys
-from coalitionletter import outbox, transport
+from coalitionletter.mail import outbox
+from coalitionletter.mail import transport
 from coalitionletter.cli import cli
 
 point, at = sys.argv[1], int(sys.argv[2])

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from coalitionletter import campaigns
-from coalitionletter.mail import Addressee, Letterhead, build_message
+from coalitionletter.campaigns import catalogue as campaigns
+from coalitionletter.mail.message import Addressee, Letterhead, build_message
 from coalitionletter.settings import load_settings
 
 SLUG = "ilp-magnitsky-2020"

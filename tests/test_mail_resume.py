@@ -10,8 +10,8 @@ import sys
 import pytest
 from sqlalchemy import select
 
-from coalitionletter import links
 from coalitionletter.models import Event, OutboxMessage
+from coalitionletter.signon import links
 from fixtures_signon import ORGANISATIONS, CaptureHandler, SignOnWorkspace, clean_env
 
 SLUG = "ilp-magnitsky-2020"

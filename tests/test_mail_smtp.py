@@ -8,8 +8,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from coalitionletter import links
 from coalitionletter.models import Invitation, OutboxMessage
+from coalitionletter.signon import links
 from fixtures_signon import (
     ORGANISATIONS,
     CaptureHandler,

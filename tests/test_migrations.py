@@ -6,9 +6,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 
-from coalitionletter import db, events, registry
+from coalitionletter import db, events
 from coalitionletter.db import Database
 from coalitionletter.models import Base
+from coalitionletter.registry import organisations as registry
 
 FIRST = "0001"
 

@@ -4,7 +4,7 @@ import unicodedata
 
 import pytest
 
-from coalitionletter import countries, names
+from coalitionletter.registry import countries, names
 
 KEPT = [
     "Fondation Lumière d’Exemple",

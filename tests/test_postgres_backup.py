@@ -9,10 +9,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
-from coalitionletter import events, workspace
+from coalitionletter import events
 from coalitionletter.db import Database
 from coalitionletter.errors import DatabaseError
 from coalitionletter.models import Event, Organisation
+from coalitionletter.workspace import setup as workspace
 
 
 def _add_organisations(database: Database, count: int) -> None:

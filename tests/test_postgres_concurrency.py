@@ -11,10 +11,11 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import event, select, text
 
-from coalitionletter import events, signon
+from coalitionletter import events
 from coalitionletter.db import Database
 from coalitionletter.errors import SignOnError
 from coalitionletter.models import Campaign, Event, EventChain, Invitation, Organisation
+from coalitionletter.signon import states as signon
 
 pytestmark = pytest.mark.postgres
 THREADS = 20

@@ -5,10 +5,12 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy import select
 
-from coalitionletter import events, registry, registry_removal
+from coalitionletter import events
 from coalitionletter.db import Database
 from coalitionletter.errors import RegistryError
 from coalitionletter.models import Event, Invitation, Organisation
+from coalitionletter.registry import organisations as registry
+from coalitionletter.registry import removal as registry_removal
 from fixtures_registry import snapshot
 
 NewOrg = Callable[..., int]

@@ -1,6 +1,6 @@
 """The changes `reconfirm` shows: paragraph by paragraph, words marked, nothing else."""
 
-from coalitionletter.consent import changes
+from coalitionletter.signon.consent import changes
 
 
 def test_a_changed_word_is_marked_inside_its_paragraph() -> None:

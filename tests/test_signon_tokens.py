@@ -9,8 +9,8 @@ import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import inspect, select, text, update
 
-from coalitionletter import links, tokens
 from coalitionletter.models import Campaign, Invitation, InvitationToken, utcnow
+from coalitionletter.signon import links, tokens
 from fixtures_signon import (
     BROWSER_AGENT,
     ORGANISATIONS,

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from sqlalchemy import Table, func, select, update
 from sqlalchemy.engine import make_url
 
-from coalitionletter import events, signon, transfer
+from coalitionletter import events
 from coalitionletter.cli import cli
 from coalitionletter.db import Database, upgrade
 from coalitionletter.errors import DatabaseError
@@ -22,6 +22,8 @@ from coalitionletter.models import (
     Invitation,
     Organisation,
 )
+from coalitionletter.signon import states as signon
+from coalitionletter.workspace import transfer
 
 TEXT_HASH = "a" * 64
 ORGANISATIONS = 40

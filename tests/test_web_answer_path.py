@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from coalitionletter import web_writers
 from coalitionletter.models import Invitation
+from coalitionletter.web import writers as web_writers
 from fixtures_signon import ORGANISATIONS, SignOnWorkspace, csrf_of, invite_one
 
 
@@ -19,7 +19,7 @@ def _decline(client, token: str) -> int:
 def test_on_sqlite_every_nth_answer_checkpoints_the_wal_after_letting_the_lock_go(
     signon_workspace: SignOnWorkspace, invoke, mailbox, monkeypatch
 ) -> None:
-    from coalitionletter.web import create_app
+    from coalitionletter.web.app import create_app
 
     tokens = [invite_one(signon_workspace, invoke, mailbox, name) for name, _ in ORGANISATIONS[:3]]
     app = create_app(signon_workspace.settings, signon_workspace.database)

@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from coalitionletter import links
 from coalitionletter.models import Event, Invitation
+from coalitionletter.signon import links
 from fixtures_signon import (
     BROWSER_AGENT,
     ORGANISATIONS,
@@ -173,7 +173,7 @@ def _decline_with_forwarded_for(app, token: str) -> None:
 def test_a_forwarded_address_is_ignored_unless_the_proxy_is_trusted(
     signon_workspace: SignOnWorkspace, token: str
 ) -> None:
-    from coalitionletter.web import create_app
+    from coalitionletter.web.app import create_app
 
     app = create_app(signon_workspace.settings, signon_workspace.database)
     _decline_with_forwarded_for(app, token)
@@ -183,7 +183,7 @@ def test_a_forwarded_address_is_ignored_unless_the_proxy_is_trusted(
 def test_behind_a_trusted_proxy_the_visitors_address_is_logged(
     signon_workspace: SignOnWorkspace, token: str
 ) -> None:
-    from coalitionletter.web import create_app
+    from coalitionletter.web.app import create_app
 
     trusted = dataclasses.replace(signon_workspace.settings, trust_proxy=True)
     _decline_with_forwarded_for(create_app(trusted, signon_workspace.database), token)

@@ -6,8 +6,8 @@ import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import func, select
 
-from coalitionletter import consent
 from coalitionletter.models import Event, Invitation
+from coalitionletter.signon import consent
 from fixtures_signon import (
     BROWSER_AGENT,
     ORGANISATIONS,

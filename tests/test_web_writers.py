@@ -7,11 +7,11 @@ import sys
 import time
 from pathlib import Path
 
-from coalitionletter.web_writers import WritersLock
+from coalitionletter.web.writers import WritersLock
 
 HOLD = """
 import sys, time
-from coalitionletter.web_writers import WritersLock
+from coalitionletter.web.writers import WritersLock
 with WritersLock(sys.argv[1]):
     print("held", flush=True)
     time.sleep(float(sys.argv[2]))

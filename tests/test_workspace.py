@@ -193,7 +193,8 @@ def test_a_command_before_init_says_so_and_creates_no_database_file(
 def test_init_keeps_the_words_the_seed_signatories_agreed_to(
     founding_home: Path, invoke: Invoke, settings: Settings
 ) -> None:
-    from coalitionletter import campaigns, consent
+    from coalitionletter.campaigns import catalogue as campaigns
+    from coalitionletter.signon import consent
 
     _ok(invoke("init"))
     definition = campaigns.load(settings, "ilp-magnitsky-2020")

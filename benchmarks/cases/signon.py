@@ -469,10 +469,12 @@ def _issue_tokens(home: Path, count: int) -> dict[str, int]:
     """
     from sqlalchemy import insert, select
 
-    from coalitionletter import campaigns, links, signon
+    from coalitionletter.campaigns import catalogue as campaigns
     from coalitionletter.db import Database
     from coalitionletter.models import Invitation, Organisation, utcnow
     from coalitionletter.settings import load_settings
+    from coalitionletter.signon import links
+    from coalitionletter.signon import states as signon
 
     settings = load_settings(home, environ={})
     database = Database(settings.db_url)

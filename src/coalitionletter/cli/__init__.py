@@ -43,7 +43,7 @@ class AppContext:
     @property
     def actor(self) -> str:
         """Who the trail records as doing what this command does: `staff: NAME`."""
-        from coalitionletter.signon import staff_actor
+        from coalitionletter.signon.states import staff_actor
 
         return staff_actor(self.settings.staff_name)
 

@@ -10,7 +10,7 @@ import click
 from coalitionletter.cli import AppContext, core_errors, pass_app
 
 if TYPE_CHECKING:
-    from coalitionletter.build import BuildReport
+    from coalitionletter.build.letters import BuildReport
 
 
 @click.command()
@@ -73,8 +73,8 @@ def build(
     """
     from datetime import date
 
-    from coalitionletter import build as builder
-    from coalitionletter import campaigns
+    from coalitionletter.build import letters as builder
+    from coalitionletter.campaigns import catalogue as campaigns
 
     options = builder.BuildOptions(
         out_dir=out_dir,

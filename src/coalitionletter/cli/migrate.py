@@ -41,9 +41,9 @@ def migrate_data(app: AppContext, source: str, target: str, replace: bool) -> No
           --to postgresql+psycopg://coalition@db.example.org/letters
       export COALITIONLETTER_DB=postgresql+psycopg://coalition@db.example.org/letters
     """
-    from coalitionletter import transfer
     from coalitionletter.db import Database
     from coalitionletter.settings import database_url
+    from coalitionletter.workspace import transfer
 
     home = app.settings.home
     with core_errors():

@@ -68,7 +68,7 @@ def add(app: AppContext, name: str, **options: str | None) -> None:
       coalitionletter org add "Human Rights First" --country US --type "international NGO"
       coalitionletter org add "PEN America" --country US --contact "A. Person" --email a@pen.example
     """
-    from coalitionletter import registry
+    from coalitionletter.registry import organisations as registry
 
     raw = {"name": name, **{key: value for key, value in options.items() if value is not None}}
     with core_errors(), app.database.writing() as session:
@@ -128,7 +128,9 @@ def list_(
     """
     import sys
 
-    from coalitionletter import countries, registry, registry_import
+    from coalitionletter.registry import countries
+    from coalitionletter.registry import importing as registry_import
+    from coalitionletter.registry import organisations as registry
 
     filters = registry.Filters(country, org_type, search, include_merged)
     with core_errors(), app.database.reading() as session:
@@ -172,7 +174,7 @@ def show(app: AppContext, ref: str, output: str) -> None:
     """
     import json
 
-    from coalitionletter import registry
+    from coalitionletter.registry import organisations as registry
 
     with core_errors(), app.database.reading() as session:
         details = registry.show(session, ref)
@@ -219,7 +221,7 @@ def edit(app: AppContext, ref: str, **options: str | None) -> None:
       coalitionletter org edit pen-america --website pen.example --country US
       coalitionletter org edit 12 --notes ""
     """
-    from coalitionletter import registry
+    from coalitionletter.registry import organisations as registry
 
     raw = {key: value for key, value in options.items() if value is not None}
     if not raw:
@@ -249,7 +251,7 @@ def remove(app: AppContext, ref: str, yes: bool, force: bool) -> None:
       coalitionletter org remove test-organisation
       coalitionletter org remove 12 --yes
     """
-    from coalitionletter import registry_removal
+    from coalitionletter.registry import removal as registry_removal
 
     database = app.database
     with core_errors(), database.reading() as session:
@@ -283,7 +285,8 @@ def merge(app: AppContext, keep: str, other: str, yes: bool) -> None:
     Example:
       coalitionletter org merge human-rights-first hrf-duplicate
     """
-    from coalitionletter import registry, registry_removal
+    from coalitionletter.registry import organisations as registry
+    from coalitionletter.registry import removal as registry_removal
 
     database = app.database
     with core_errors(), database.reading() as session:
@@ -325,7 +328,7 @@ def import_(app: AppContext, file: Path, dry_run: bool, update: bool, quiet: boo
       coalitionletter org import coalition.csv --dry-run
       coalitionletter org import coalition.csv
     """
-    from coalitionletter import registry_import
+    from coalitionletter.registry import importing as registry_import
 
     with core_errors():
         database = app.database
@@ -383,7 +386,8 @@ def export(app: AppContext, destination: str, output: str, force: bool) -> None:
     """
     import sys
 
-    from coalitionletter import registry, registry_import
+    from coalitionletter.registry import importing as registry_import
+    from coalitionletter.registry import organisations as registry
 
     write = registry_import.write_json if output == "json" else registry_import.write_csv
     path = Path(destination)

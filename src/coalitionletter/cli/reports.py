@@ -10,7 +10,7 @@ import click
 from coalitionletter.cli import AppContext, core_errors, pass_app
 
 if TYPE_CHECKING:
-    from coalitionletter.countsheet import Sheet
+    from coalitionletter.reports.countsheet import Sheet
 
 BY_CHOICES = ("status", "country", "type")
 PAPER_CHOICES = ("a4", "letter")
@@ -20,7 +20,7 @@ def _write_text(target: str, text: str) -> None:
     if target == "-":
         click.echo(text, nl=False)
         return
-    from coalitionletter.reports import write_output
+    from coalitionletter.reports.counts import write_output
 
     with core_errors():
         write_output(Path(target), text.encode("utf-8"))
@@ -87,7 +87,7 @@ def counts(
             "--by, --pdf and --html need a CAMPAIGN; name one, e.g. "
             "`coalitionletter counts ilp-magnitsky-2020 --by country`."
         )
-    from coalitionletter import reports
+    from coalitionletter.reports import counts as reports
 
     with core_errors():
         for target in (pdf_path, html_path):
@@ -103,7 +103,7 @@ def counts(
                 reports.campaign_counts(session, campaign, by=by), output_format
             )
             if pdf_path or html_path:
-                from coalitionletter import countsheet
+                from coalitionletter.reports import countsheet
 
                 # Read in the same session, so the sheet and the screen show one moment.
                 sheet = countsheet.build_sheet(app.settings, session, campaign, paper=paper.lower())
@@ -113,8 +113,8 @@ def counts(
 
 
 def _write_sheet(sheet: Sheet, pdf_path: str | None, html_path: str | None) -> None:
-    from coalitionletter import countsheet
-    from coalitionletter.reports import write_output
+    from coalitionletter.reports import countsheet
+    from coalitionletter.reports.counts import write_output
 
     with core_errors():
         if html_path:
@@ -179,9 +179,9 @@ def export(
       coalitionletter export ilp-magnitsky-2020 --format json --output signatories.json
       coalitionletter export ilp-magnitsky-2020 --delivered --output for-governments.csv
     """
-    from coalitionletter import campaigns
-    from coalitionletter import export as exporting
-    from coalitionletter.reports import check_output_path
+    from coalitionletter.campaigns import catalogue as campaigns
+    from coalitionletter.reports import export as exporting
+    from coalitionletter.reports.counts import check_output_path
 
     database = app.database
     with core_errors():

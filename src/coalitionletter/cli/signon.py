@@ -11,9 +11,9 @@ from coalitionletter.cli import AppContext, core_errors, pass_app
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from coalitionletter.invitations import QueueReport
-    from coalitionletter.sending import DeliveryReport
-    from coalitionletter.transport import Transport
+    from coalitionletter.mail.sending import DeliveryReport
+    from coalitionletter.mail.transport import Transport
+    from coalitionletter.signon.invitations import QueueReport
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
 OUTBOX_OPTION = click.option(
@@ -39,7 +39,7 @@ def _warn_if_loopback(base_url: str) -> None:
 def _transport(app: AppContext, outbox: str | None) -> Transport:
     from pathlib import Path
 
-    from coalitionletter import transport
+    from coalitionletter.mail import transport
 
     if outbox:
         return transport.FolderTransport(Path(outbox))
@@ -64,7 +64,7 @@ def _progress(number: int, total: int, name: str, outcome: str) -> None:
 
 
 def _deliver(app: AppContext, definition: Any, transport: Transport, slug: str) -> None:
-    from coalitionletter import sending
+    from coalitionletter.mail import sending
 
     with core_errors():
         report = sending.deliver(app.database, app.settings, definition, transport, _progress)
@@ -117,7 +117,7 @@ def _queue_and_send(
 
 
 def _record_received(app: AppContext, slug: str, refs: list[str]) -> None:
-    from coalitionletter import invitations
+    from coalitionletter.signon import invitations
 
     definition = _definition(app, slug)
     with core_errors(), app.database.writing() as session:
@@ -127,7 +127,7 @@ def _record_received(app: AppContext, slug: str, refs: list[str]) -> None:
 
 
 def _definition(app: AppContext, slug: str) -> Any:
-    from coalitionletter import campaigns
+    from coalitionletter.campaigns import catalogue as campaigns
 
     with core_errors():
         return campaigns.load(app.settings, slug)
@@ -180,7 +180,7 @@ def invite(
       coalitionletter invite ilp-magnitsky-2020 --resend pen-america
       coalitionletter invite ilp-magnitsky-2020 --received pen-america
     """
-    from coalitionletter import invitations
+    from coalitionletter.signon import invitations
 
     if received:
         if orgs or everyone or resend or outbox:
@@ -222,7 +222,7 @@ def remind(app: AppContext, campaign: str, outbox: str | None) -> None:
     Example:
       coalitionletter remind ilp-magnitsky-2020
     """
-    from coalitionletter import invitations
+    from coalitionletter.signon import invitations
 
     settings = app.settings
 
@@ -251,7 +251,7 @@ def reconfirm(app: AppContext, campaign: str, outbox: str | None) -> None:
     Example:
       coalitionletter reconfirm ilp-magnitsky-2020
     """
-    from coalitionletter import invitations
+    from coalitionletter.signon import invitations
 
     _queue_and_send(app, campaign, outbox, "request(s) to reconfirm", invitations.reconfirm)
 
@@ -267,7 +267,8 @@ def close(app: AppContext, campaign: str, yes: bool) -> None:
     Example:
       coalitionletter close ilp-magnitsky-2020 --yes
     """
-    from coalitionletter import campaigns, signon
+    from coalitionletter.campaigns import catalogue as campaigns
+    from coalitionletter.signon import states as signon
 
     if not yes:
         click.confirm(
@@ -322,7 +323,7 @@ def sign(
       coalitionletter sign ilp-magnitsky-2020 pen-america --confirm \\
           --signer "Jane Doe" --title "Director"
     """
-    from coalitionletter import invitations
+    from coalitionletter.signon import invitations
 
     if action is None:
         raise click.UsageError(
@@ -359,7 +360,7 @@ def audit(app: AppContext, campaign: str, verify: bool) -> None:
       coalitionletter audit ilp-magnitsky-2020
       coalitionletter audit ilp-magnitsky-2020 --verify
     """
-    from coalitionletter import audit as trail
+    from coalitionletter.signon import audit as trail
 
     with core_errors(), app.database.reading() as session:
         lines = trail.lines(session, campaign)
@@ -403,7 +404,7 @@ def serve(app: AppContext, host: str | None, port: int | None, workers: int) -> 
       coalitionletter serve
       coalitionletter serve --host 0.0.0.0 --port 8080 --workers 4
     """
-    from coalitionletter import web
+    from coalitionletter.web import app as web
 
     app.database.dispose()  # each worker opens its own connections
     settings = app.settings

@@ -22,7 +22,7 @@ def init(app: AppContext) -> None:
       coalitionletter init
       coalitionletter --db postgresql+psycopg://coalition@db/letters init
     """
-    from coalitionletter import workspace
+    from coalitionletter.workspace import setup as workspace
 
     with core_errors():
         report = workspace.initialise(app.settings, app.open_database())
@@ -44,7 +44,7 @@ def backup(app: AppContext, destination: str, force: bool) -> None:
     Example:
       coalitionletter backup backups/signatories-2020-08-18.db
     """
-    from coalitionletter import workspace
+    from coalitionletter.workspace import setup as workspace
 
     with core_errors():
         summary = workspace.backup(app.open_database(), Path(destination), overwrite=force)

@@ -1,0 +1,1 @@
+"""Building the letters: content, signatory lists, output files, manifest and PDF workers."""

@@ -1,0 +1,375 @@
+"""Building a campaign's letters: one HTML and one PDF per recipient, and the list beside them.
+
+The work is split so that the database is read once and closed before any
+rendering: `plan` reads the campaign, its signatories and the template folders
+into plain values and decides which files are out of date; `execute` renders
+what is needed (PDFs in parallel processes) and writes it through a guard that
+cannot leave the output folder.
+
+Output files, in `letters/<slug>/out/` or `--out DIR`:
+  <recipient>.html, <recipient>.pdf     the letter to each recipient
+  signatories.csv, signatories.json     who is named, in print order
+When some signatories may be named only to governments, there is no plain
+`<recipient>.*`; instead every file comes in two clearly named variants:
+  <recipient>.delivered.{html,pdf}, signatories.delivered.{csv,json}
+      every name: for the governments only, never to be published
+  <recipient>.public.{html,pdf}, signatories.public.{csv,json}
+      the withheld names left out entirely and counted ("and N organisations ...")
+
+A skip-if-unchanged manifest (`.coalitionletter-build.json`) keys every file by
+a hash of the templates, the campaign files, the list and the options; an
+unchanged rebuild imports neither Jinja nor WeasyPrint.
+
+This module plans and runs a build; the pieces it uses, lowest first:
+`output_files` (names, the path guard, writing whole), `build_manifest` (keys
+and the manifest), `letter_content` (what a letter says), `signatory_list`
+(the list beside the letters) and `pdf_jobs` (PDFs in worker processes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from coalitionletter.build.content import check_glyphs, letter_context, placeholder_values
+from coalitionletter.build.manifest import (
+    MANIFEST,
+    Output,
+    common_key,
+    is_fresh,
+    load_manifest,
+    output_key,
+    record,
+    save_manifest,
+)
+from coalitionletter.build.output_files import (
+    ALL,
+    DELIVERED,
+    PUBLIC,
+    OutputPathError,
+    file_name,
+    output_dir,
+    safe_join,
+    write_whole,
+)
+from coalitionletter.build.pdf_jobs import render_pdfs
+from coalitionletter.build.signatory_list import list_csv, list_json
+from coalitionletter.campaigns import roster
+from coalitionletter.campaigns.definition import CampaignDefinition, Recipient
+from coalitionletter.campaigns.roster import Roster
+from coalitionletter.errors import RenderError
+from coalitionletter.settings import Settings
+
+# Names other modules import from here, kept working since the module was split.
+__all__ = [
+    "FORMATS",
+    "MANIFEST",
+    "BuildOptions",
+    "BuildReport",
+    "Output",
+    "OutputPathError",
+    "Plan",
+    "execute",
+    "list_csv",
+    "list_json",
+    "placeholder_values",
+    "plan",
+    "safe_join",
+]
+
+FORMATS = ("html", "pdf")
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """What the person building asked for."""
+
+    out_dir: Path | None = None
+    recipient: str | None = None
+    formats: tuple[str, ...] = FORMATS
+    force: bool = False
+    allow_stale: bool = False
+    allow_missing_glyphs: bool = False
+    jobs: int | None = None
+    today: date | None = None
+    source_date_epoch: str | None = None
+
+
+@dataclass
+class Plan:
+    """Everything needed to render, read from the database and the files; no session."""
+
+    definition: CampaignDefinition
+    roster: Roster
+    out_dir: Path
+    options: BuildOptions
+    letter_date: date
+    created: str
+    workspace_templates: Path
+    template_dirs: list[Path]
+    roots: list[Path]
+    outputs: list[Output]
+    stale_outputs: list[str]
+    manifest: dict[str, Any]
+
+    def due(self) -> list[Output]:
+        """The outputs to (re)write: changed since the last build, missing, or forced."""
+        if self.options.force:
+            return list(self.outputs)
+        return [o for o in self.outputs if not is_fresh(self.manifest, self.out_dir, o)]
+
+
+@dataclass
+class BuildReport:
+    """What a build did, for the CLI to print."""
+
+    out_dir: Path
+    # Rendered by this build; one whose bytes came out as before is left untouched on disk.
+    written: list[Path] = field(default_factory=list)
+    unchanged: list[Path] = field(default_factory=list)
+    removed: list[Path] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    count: int = 0
+    withheld: int = 0
+
+
+def _source_date(source_date_epoch: str | None) -> datetime | None:
+    """SOURCE_DATE_EPOCH as a UTC time, or None when it is not set."""
+    if not source_date_epoch:
+        return None
+    try:
+        return datetime.fromtimestamp(int(source_date_epoch), UTC)
+    except (ValueError, OverflowError, OSError) as exc:
+        raise RenderError(
+            f"SOURCE_DATE_EPOCH={source_date_epoch!r} is not a number of seconds since "
+            "1970; unset it or give e.g. 1597708800."
+        ) from exc
+
+
+def _dates(definition: CampaignDefinition, options: BuildOptions) -> tuple[date, str]:
+    """The letter's date and the fixed creation time stamped into the files.
+
+    A "build date" letter takes its date from SOURCE_DATE_EPOCH when set (so a
+    reproducible build does not depend on the day), else from today.
+    """
+    source = _source_date(options.source_date_epoch)
+    letter_date = definition.letter_date or (
+        source.date() if source else options.today or date.today()
+    )
+    moment = source or datetime(letter_date.year, letter_date.month, letter_date.day, tzinfo=UTC)
+    return letter_date, moment.strftime("%Y-%m-%dT%H:%M:%S+00:00")
+
+
+def _selected_recipients(definition: CampaignDefinition, key: str | None) -> list[Recipient]:
+    if key is None:
+        return list(definition.recipients)
+    return [definition.recipient(key)]
+
+
+def plan(
+    session: Session,
+    settings: Settings,
+    definition: CampaignDefinition,
+    options: BuildOptions,
+) -> Plan:
+    """Read what a build needs and decide its outputs; raises before anything is written."""
+    from coalitionletter.render import allowed_roots, template_dirs
+
+    layers = template_dirs(settings.templates_dir, definition.directory)
+    for kind in options.formats:
+        if kind not in FORMATS:
+            raise RenderError(f"Unknown format {kind!r}; use html or pdf.")
+    recipients = _selected_recipients(definition, options.recipient)
+    names = roster.read_roster(
+        session,
+        definition,
+        allow_stale=options.allow_stale,
+        locale=recipients[0].locale,
+        ordered=False,  # ordered only if something is rendered
+    )
+    letter_date, created = _dates(definition, options)
+    out_dir = output_dir(definition, options.out_dir)
+    common = common_key(layers, definition, names, [letter_date.isoformat(), created])
+    variants = [DELIVERED, PUBLIC] if names.has_withheld else [ALL]
+    wanted = [(r.key, kind) for r in recipients for kind in options.formats]
+    wanted += [("*", "csv"), ("*", "json")]
+    outputs = [
+        Output(
+            name=file_name(key, variant, kind),
+            recipient=key,
+            kind=kind,
+            variant=variant,
+            key=output_key(common, key, variant, kind),
+        )
+        for key, kind in wanted
+        for variant in variants
+    ]
+    for output in outputs:
+        safe_join(out_dir, output.name)
+    manifest = load_manifest(out_dir)
+    planned = {o.name for o in outputs}
+    scope = set(wanted)
+    stale_outputs = [
+        name
+        for name, entry in manifest["files"].items()
+        if name not in planned and (entry.get("recipient"), entry.get("kind")) in scope
+    ]
+    return Plan(
+        definition=definition,
+        roster=names,
+        out_dir=out_dir,
+        options=options,
+        letter_date=letter_date,
+        created=created,
+        workspace_templates=settings.templates_dir,
+        template_dirs=layers,
+        roots=allowed_roots(settings.templates_dir, definition.directory),
+        outputs=outputs,
+        stale_outputs=stale_outputs,
+        manifest=manifest,
+    )
+
+
+def _base_url(template_dirs: list[Path]) -> str:
+    return template_dirs[0].resolve().as_uri() + "/"
+
+
+def _render_html(build: Plan, output: Output, environment: Any) -> str:
+    recipient = build.definition.recipient(output.recipient)
+    template = environment.get_template("letter.html")
+    context = letter_context(
+        build.definition,
+        build.roster,
+        recipient,
+        variant=output.variant,
+        letter_date=build.letter_date,
+        created=build.created,
+    )
+    return template.render(**context)
+
+
+def _list_bytes(build: Plan, output: Output) -> bytes:
+    if output.kind == "csv":
+        return list_csv(build.roster, variant=output.variant)
+    return list_json(build.roster, build.definition, variant=output.variant)
+
+
+def execute(build: Plan, progress: Progress | None = None) -> BuildReport:
+    """Render and write the outputs that are due; keep the others; drop superseded ones."""
+    progress = progress or (lambda _message: None)
+    report = BuildReport(
+        out_dir=build.out_dir,
+        count=build.roster.count,
+        withheld=build.roster.withheld_count(delivered=False),
+    )
+    report.warnings.extend(_roster_warnings(build))
+    due = build.due()
+    report.unchanged = [build.out_dir / o.name for o in build.outputs if o not in due]
+    if due:
+        build.roster = roster.in_print_order(build.roster, build.definition)
+        allowed = build.options.allow_missing_glyphs
+        report.warnings.extend(check_glyphs(build.definition, build.roster, allow_missing=allowed))
+        _render_due(build, due, progress)
+        report.written = [build.out_dir / o.name for o in due]
+    report.removed = _remove_superseded(build)
+    if due or build.stale_outputs:
+        save_manifest(build.out_dir, build.manifest)  # else it says what it would say
+    return report
+
+
+@cache
+def _environment(workspace_templates: Path, campaign_dir: Path, _layers: tuple[Path, ...]) -> Any:
+    """One Jinja environment per template layering, kept so its compiled templates are
+    reused by later builds in the same process (Jinja reloads a template that changed;
+    a template folder added or removed changes `_layers` and so the environment)."""
+    from coalitionletter.render import make_environment
+
+    return make_environment(workspace_templates, campaign_dir)
+
+
+def _render_due(build: Plan, due: list[Output], progress: Progress) -> None:
+    from coalitionletter.render import check_references
+
+    environment = _environment(
+        build.workspace_templates, build.definition.directory, tuple(build.template_dirs)
+    )
+
+    total, finished = len(due), [0]
+
+    def done() -> str:
+        finished[0] += 1
+        return f"[{finished[0]}/{total}]"
+
+    contents: dict[str, bytes] = {}
+    pdf_jobs: list[tuple[str, str]] = []
+    html_cache: dict[tuple[str, str], str] = {}
+    roots, base_url = build.roots, _base_url(build.template_dirs)
+    for output in due:
+        if output.kind in ("csv", "json"):
+            contents[output.name] = _list_bytes(build, output)
+            progress(f"{done()} {output.name}")
+            continue
+        cache_key = (output.recipient, output.variant)
+        if cache_key not in html_cache:
+            html = _render_html(build, output, environment)
+            check_references(html, roots, base_url, f"The letter {output.name}")
+            html_cache[cache_key] = html
+        if output.kind == "html":
+            contents[output.name] = html_cache[cache_key].encode("utf-8")
+            progress(f"{done()} {output.name}")
+        else:
+            pdf_jobs.append((output.name, html_cache[cache_key]))
+    if pdf_jobs:
+        rendered = render_pdfs(
+            pdf_jobs,
+            base_url=base_url,
+            roots=roots,
+            requested_workers=build.options.jobs,
+            finished=lambda name: progress(f"{done()} {name}"),
+        )
+        contents.update(rendered)
+    # Written only once everything rendered: a failure leaves the previous files intact.
+    build.out_dir.mkdir(parents=True, exist_ok=True)
+    for output in due:
+        data = contents[output.name]
+        write_whole(safe_join(build.out_dir, output.name), data)
+        record(build.manifest, output, data)
+
+
+def _remove_superseded(build: Plan) -> list[Path]:
+    removed = []
+    files = build.manifest.setdefault("files", {})
+    for name in build.stale_outputs:
+        path = safe_join(build.out_dir, name)
+        if path.is_file():
+            path.unlink()
+            removed.append(path)
+        files.pop(name, None)
+    return removed
+
+
+def _roster_warnings(build: Plan) -> list[str]:
+    warnings = []
+    names = build.roster
+    if names.includes_stale:
+        listed = "; ".join(s.name for s in names.stale)
+        warnings.append(
+            f"Listed {len(names.stale)} organisation(s) whose confirmation was given to an "
+            f"earlier text (--allow-stale): {listed}."
+        )
+    if not names.lead_listed() and names.count:
+        warnings.append(
+            f"The lead organisation {build.definition.lead.name} is not a confirmed "
+            "signatory, so it is not in the list."
+        )
+    if names.count == 0:
+        warnings.append("No organisation has confirmed yet: the letters list no signatories.")
+    return warnings

@@ -1,0 +1,156 @@
+"""The build's skip-if-unchanged cache: what each output is keyed by, and the manifest.
+
+`.coalitionletter-build.json` in the output folder records, for every file a
+build wrote, the key it was built from and the SHA-256 of its bytes. A file is
+rebuilt when its key changes (templates, campaign files, the list, the dates,
+the program's version), when it is missing or was edited since, or on --force.
+The keys hash content, never times: any change of text, template, list or
+settings is noticed, whatever the file system's clock says.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from coalitionletter.build.output_files import write_whole
+from coalitionletter.campaigns.definition import CampaignDefinition
+from coalitionletter.campaigns.letter_text import BODY_FILE
+from coalitionletter.campaigns.letter_toml import LETTER_FILE
+from coalitionletter.campaigns.roster import Roster
+
+MANIFEST = ".coalitionletter-build.json"
+# Template folders of the emails, web pages and count sheet: editing them never changes a letter.
+OTHER_FACES = frozenset({"email", "web", "counts"})
+
+
+@dataclass(frozen=True)
+class Output:
+    """One file the build is responsible for."""
+
+    name: str
+    recipient: str  # a recipient key, or "*" for the list files
+    kind: str  # html, pdf, csv, json
+    variant: str  # all, public, delivered
+    key: str
+
+
+def sha256(data: bytes) -> str:
+    """The SHA-256 of some bytes, in hex."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def common_key(
+    template_dirs: Iterable[Path],
+    definition: CampaignDefinition,
+    names: Roster,
+    dated: Iterable[str],
+) -> str:
+    """What every output of one build depends on, hashed into one key."""
+    parts = [
+        _versions(),
+        _templates_digest(template_dirs),
+        _campaign_digest(definition),
+        _roster_digest(names),
+        *dated,
+    ]
+    return sha256("\0".join(parts).encode())
+
+
+def output_key(common: str, recipient: str, variant: str, kind: str) -> str:
+    """One output's key: the build's common key and which file it is."""
+    return sha256(f"{common}\0{recipient}\0{variant}\0{kind}".encode())
+
+
+def _templates_digest(dirs: Iterable[Path]) -> str:
+    digest = hashlib.sha256()
+    for index, folder in enumerate(dirs):
+        for relative in _letter_template_files(folder):
+            digest.update(f"{index}:{'/'.join(relative)}\0".encode())
+            digest.update(sha256(folder.joinpath(*relative).read_bytes()).encode())
+    return digest.hexdigest()
+
+
+def _letter_template_files(folder: Path) -> list[tuple[str, ...]]:
+    """Every file under a template folder as path parts, sorted, the other faces left out.
+
+    The other faces' folders are not walked at all: an unchanged build spends its
+    time here.
+    """
+    files = []
+    for root, subfolders, names in os.walk(folder):
+        parts = Path(root).relative_to(folder).parts
+        if not parts:
+            subfolders[:] = [d for d in subfolders if d not in OTHER_FACES]
+        files.extend((*parts, n) for n in names if os.path.isfile(os.path.join(root, n)))
+    return sorted(files)
+
+
+def _campaign_digest(definition: CampaignDefinition) -> str:
+    digest = hashlib.sha256()
+    for name in (LETTER_FILE, BODY_FILE):
+        digest.update((definition.directory / name).read_bytes())
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def _roster_digest(names: Roster) -> str:
+    rows = [
+        [s.organisation_id, s.name, s.listing, s.country, s.org_type, s.is_lead, s.stale]
+        for s in names.signatories
+    ]
+    payload = {"group_by": names.group_by, "rows": rows}
+    return sha256(json.dumps(payload, ensure_ascii=False, sort_keys=True).encode())
+
+
+@cache
+def _versions() -> str:
+    return ",".join(metadata.version(name) for name in ("coalitionletter", "weasyprint"))
+
+
+def load_manifest(out_dir: Path) -> dict[str, Any]:
+    """The last build's manifest in this folder (empty when there is none or it is unreadable)."""
+    path = out_dir / MANIFEST
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except (FileNotFoundError, ValueError):
+        return {"files": {}}
+    return data if isinstance(data.get("files"), dict) else {"files": {}}
+
+
+def save_manifest(out_dir: Path, manifest: dict[str, Any]) -> None:
+    """Write the manifest beside the files it describes (not when no folder was made)."""
+    if not out_dir.is_dir():
+        return
+    data = json.dumps(manifest, sort_keys=True, indent=1).encode("utf-8")
+    write_whole(out_dir / MANIFEST, data)
+
+
+def is_fresh(manifest: dict[str, Any], out_dir: Path, output: Output) -> bool:
+    """True when the file on disk is the one last built from this very key."""
+    entry = manifest.get("files", {}).get(output.name)
+    path = out_dir / output.name
+    return (
+        entry is not None
+        and entry.get("key") == output.key
+        and path.is_file()
+        and sha256(path.read_bytes()) == entry.get("sha256")
+    )
+
+
+def record(manifest: dict[str, Any], output: Output, data: bytes) -> None:
+    """Note in the manifest that `output` was written with these bytes."""
+    manifest.setdefault("files", {})[output.name] = {
+        "key": output.key,
+        "sha256": sha256(data),
+        "recipient": output.recipient,
+        "kind": output.kind,
+        "variant": output.variant,
+    }

@@ -1,0 +1,1 @@
+"""Campaigns: the folders under letters/, letter.toml, body.md and the roster."""

@@ -1,0 +1,396 @@
+"""letter.toml read and checked: every value typed, every error naming the file and line."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from coalitionletter.campaigns.definition import (
+    SLUG_PATTERN,
+    CampaignDefinition,
+    EmailSettings,
+    LeadOrganisation,
+    Recipient,
+)
+from coalitionletter.campaigns.letter_text import consent_hash, normalise_text, read_body
+from coalitionletter.errors import CampaignError
+
+LETTER_FILE = "letter.toml"
+SEED_FILE = "signatories.csv"
+BUILD_DATE = "build date"
+PAPER_SIZES = ("A4", "Letter")
+GROUP_BY_CHOICES = ("none", "country", "type")
+
+
+# --- locating errors in letter.toml -------------------------------------------------
+
+_TABLE_HEADER = re.compile(r"^\s*\[\[?\s*([A-Za-z0-9_.\-\"' ]+?)\s*\]\]?\s*(#.*)?$")
+
+
+def _line_of(text: str, table: str | None, key: str | None, index: int = 0) -> int | None:
+    """The line number of `key` in `[table]` (or the index-th `[[table]]`), best effort."""
+    current: str | None = None
+    seen: dict[str, int] = {}
+    header_line: int | None = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        header = _TABLE_HEADER.match(line)
+        if header and not line.lstrip().startswith("#"):
+            current = header.group(1).strip()
+            occurrence = seen.get(current, -1) + 1
+            seen[current] = occurrence
+            if current == table and occurrence == index:
+                header_line = number
+            continue
+        if key is None:
+            continue
+        in_place = current == table and seen.get(current or "", 0) == index
+        if (in_place or (table is None and current is None)) and re.match(
+            rf"^\s*{re.escape(key)}\s*=", line
+        ):
+            return number
+    return header_line if table is not None else None
+
+
+class _Reader:
+    """Reads typed values out of the parsed letter.toml, raising errors with file and line."""
+
+    def __init__(self, path: Path, text: str, data: dict[str, Any]) -> None:
+        self.path = path
+        self.text = text
+        self.data = data
+
+    def where(self, table: str | None, key: str | None, index: int = 0) -> str:
+        line = _line_of(self.text, table, key, index)
+        return f"{self.path}:{line}" if line else str(self.path)
+
+    def fail(
+        self, table: str | None, key: str | None, message: str, index: int = 0
+    ) -> CampaignError:
+        field = ".".join(part for part in (table, key) if part)
+        return CampaignError(f"{self.where(table, key, index)}: {field}: {message}")
+
+    def section(self, name: str, *, required: bool) -> dict[str, Any]:
+        value = self.data.get(name)
+        if value is None:
+            if required:
+                raise CampaignError(
+                    f"{self.path}: the [{name}] table is missing. Add it (see the README's "
+                    "letter.toml reference)."
+                )
+            return {}
+        if not isinstance(value, dict):
+            raise self.fail(None, name, "must be a table ([" + name + "]).")
+        return value
+
+    def text_field(
+        self,
+        values: dict[str, Any],
+        key: str,
+        *,
+        table: str | None = None,
+        index: int = 0,
+        required: bool = True,
+        default: str = "",
+    ) -> str:
+        value = values.get(key)
+        if value is None:
+            if required:
+                where = self.where(table, None, index) if table else str(self.path)
+                label = f"[{table}]" if table else "the top level"
+                if table == "recipients":
+                    label = f"[[recipients]] number {index + 1}"
+                raise CampaignError(
+                    f'{where}: {key} is missing in {label}. Add {key} = "..." and run again.'
+                )
+            return default
+        if not isinstance(value, str):
+            raise self.fail(table, key, f"must be text in quotes, not {value!r}.", index)
+        value = normalise_text(value).strip()
+        if required and not value:
+            raise self.fail(table, key, "is empty; give a value.", index)
+        return value
+
+    def lines_field(
+        self, values: dict[str, Any], key: str, *, table: str | None, index: int = 0
+    ) -> tuple[str, ...]:
+        value = values.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.fail(table, key, 'must be a list of text lines, e.g. ["a", "b"].', index)
+        return tuple(normalise_text(v).strip() for v in value)
+
+    def bool_field(self, values: dict[str, Any], key: str, *, table: str, default: bool) -> bool:
+        value = values.get(key, default)
+        if not isinstance(value, bool):
+            raise self.fail(table, key, "must be true or false (no quotes).")
+        return value
+
+
+def _parse_toml(path: Path) -> tuple[str, dict[str, Any]]:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise CampaignError(
+            f"{path} does not exist. Each campaign folder needs a {LETTER_FILE}."
+        ) from exc
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise CampaignError(f"{path}:{line}: not valid UTF-8. Save the file as UTF-8.") from exc
+    try:
+        # tomllib's message ends with "(at line N, column M)": file and line for the reader.
+        return text, tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        where = str(path)
+        if "end of document" in str(exc):
+            where = f"{path}:{text.count(chr(10)) + 1}"
+        raise CampaignError(f"{where}: {exc}. Fix the TOML syntax and run again.") from exc
+
+
+# The fields each table may hold; anything else is a typo that would be ignored silently.
+KNOWN_FIELDS: dict[str | None, frozenset[str]] = {
+    None: frozenset(
+        {
+            "title",
+            "letter_date",
+            "deadline",
+            "closing",
+            "seed",
+            "lead",
+            "list",
+            "email",
+            "recipients",
+        }
+    ),
+    "lead": frozenset({"name", "short_name", "address_lines", "website", "email", "list_first"}),
+    "list": frozenset({"group_by"}),
+    "email": frozenset({"sender", "reply_to", "subject"}),
+    "recipients": frozenset(
+        {
+            "key",
+            "honorific",
+            "name",
+            "postnominals",
+            "title",
+            "department",
+            "address_lines",
+            "salutation",
+            "locale",
+            "paper",
+        }
+    ),
+}
+
+
+def _check_known_fields(reader: _Reader) -> None:
+    tables: list[tuple[str | None, int, Any]] = [(None, 0, reader.data)]
+    tables += [(name, 0, reader.data.get(name)) for name in ("lead", "list", "email")]
+    recipients = reader.data.get("recipients")
+    if isinstance(recipients, list):
+        tables += [("recipients", i, values) for i, values in enumerate(recipients)]
+    for table, index, values in tables:
+        if not isinstance(values, dict):
+            continue
+        for key in values:
+            if key not in KNOWN_FIELDS[table]:
+                known = ", ".join(sorted(KNOWN_FIELDS[table]))
+                raise reader.fail(
+                    table, key, f"is not a letter.toml field here (known: {known}).", index
+                )
+
+
+def _letter_date(reader: _Reader) -> date | None:
+    value = reader.data.get("letter_date")
+    if value is None:
+        raise reader.fail(
+            None, "letter_date", 'is missing; give a date such as 2020-08-18 or "build date".'
+        )
+    if isinstance(value, datetime):
+        raise reader.fail(None, "letter_date", "must be a date without a time, e.g. 2020-08-18.")
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        if value.strip().lower() == BUILD_DATE:
+            return None
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise reader.fail(
+        None,
+        "letter_date",
+        f'{value!r} is not a date. Write it as 2020-08-18 (no quotes) or "build date".',
+    )
+
+
+def _deadline(reader: _Reader) -> datetime | None:
+    value = reader.data.get("deadline")
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip())
+        except ValueError as exc:
+            raise reader.fail(
+                None, "deadline", f"{value!r} is not a date and time like 2020-08-14T17:00:00Z."
+            ) from exc
+    if not isinstance(value, datetime):
+        raise reader.fail(
+            None,
+            "deadline",
+            "must be a date and time with its time zone, e.g. 2020-08-14T17:00:00+01:00.",
+        )
+    if value.tzinfo is None:
+        raise reader.fail(
+            None,
+            "deadline",
+            "has no time zone; add one, e.g. 2020-08-14T17:00:00+01:00 or ...Z for UTC.",
+        )
+    return value
+
+
+def _recipients(reader: _Reader) -> tuple[Recipient, ...]:
+    raw = reader.data.get("recipients")
+    if not raw:
+        raise CampaignError(
+            f"{reader.path}: no recipients. Add at least one [[recipients]] table with key, "
+            "name, title, address_lines, salutation, locale."
+        )
+    if not isinstance(raw, list) or not all(isinstance(r, dict) for r in raw):
+        raise reader.fail(None, "recipients", "must be [[recipients]] tables.")
+    recipients: list[Recipient] = []
+    for index, values in enumerate(raw):
+        recipients.append(_recipient(reader, values, index))
+    keys = [r.key for r in recipients]
+    duplicates = sorted({k for k in keys if keys.count(k) > 1})
+    if duplicates:
+        raise CampaignError(
+            f"{reader.path}: recipient key {duplicates[0]!r} is used twice; keys name the "
+            "output files and must be unique."
+        )
+    return tuple(recipients)
+
+
+def _recipient(reader: _Reader, values: dict[str, Any], index: int) -> Recipient:
+    table = "recipients"
+
+    def text(key: str, *, required: bool = True, default: str = "") -> str:
+        return reader.text_field(
+            values, key, table=table, index=index, required=required, default=default
+        )
+
+    key = text("key")
+    if not SLUG_PATTERN.match(key) and not re.fullmatch(r"[a-z0-9]", key):
+        raise reader.fail(
+            table, "key", f"{key!r} must be lower-case letters, digits and hyphens.", index
+        )
+    locale = text("locale").replace("_", "-")
+    _check_locale(reader, locale, index)
+    default_paper = "Letter" if locale.upper().endswith(("-CA", "-US")) else "A4"
+    paper = text("paper", required=False, default=default_paper)
+    if paper not in PAPER_SIZES:
+        raise reader.fail(
+            table, "paper", f"{paper!r} is not one of {', '.join(PAPER_SIZES)}.", index
+        )
+    return Recipient(
+        key=key,
+        name=text("name"),
+        honorific=text("honorific", required=False),
+        postnominals=text("postnominals", required=False),
+        title=text("title"),
+        department=text("department", required=False),
+        address_lines=reader.lines_field(values, "address_lines", table=table, index=index),
+        salutation=text("salutation"),
+        locale=locale,
+        paper=paper,
+    )
+
+
+def _check_locale(reader: _Reader, locale: str, index: int) -> None:
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        Locale.parse(locale, sep="-")
+    except (UnknownLocaleError, ValueError) as exc:
+        raise reader.fail(
+            "recipients", "locale", f"{locale!r} is not a known locale such as en-GB.", index
+        ) from exc
+
+
+def _lead(reader: _Reader) -> tuple[LeadOrganisation, bool]:
+    values = reader.section("lead", required=True)
+    lead = LeadOrganisation(
+        name=reader.text_field(values, "name", table="lead"),
+        short_name=reader.text_field(values, "short_name", table="lead", required=False),
+        address_lines=reader.lines_field(values, "address_lines", table="lead"),
+        website=reader.text_field(values, "website", table="lead", required=False),
+        email=reader.text_field(values, "email", table="lead", required=False),
+    )
+    return lead, reader.bool_field(values, "list_first", table="lead", default=True)
+
+
+def _email(reader: _Reader, title: str) -> EmailSettings:
+    values = reader.section("email", required=False)
+    return EmailSettings(
+        sender=reader.text_field(values, "sender", table="email", required=False),
+        reply_to=reader.text_field(values, "reply_to", table="email", required=False),
+        subject=reader.text_field(
+            values, "subject", table="email", required=False, default=f"Invitation to sign: {title}"
+        ),
+    )
+
+
+def _group_by(reader: _Reader) -> str:
+    values = reader.section("list", required=False)
+    group_by = reader.text_field(values, "group_by", table="list", required=False, default="none")
+    if group_by not in GROUP_BY_CHOICES:
+        raise reader.fail(
+            "list", "group_by", f"{group_by!r} is not one of {', '.join(GROUP_BY_CHOICES)}."
+        )
+    return group_by
+
+
+def _seed(reader: _Reader, directory: Path) -> Path | None:
+    name = reader.text_field(reader.data, "seed", required=False)
+    if not name:
+        default = directory / SEED_FILE
+        return default if default.is_file() else None
+    path = (directory / name).resolve()
+    if directory.resolve() not in path.parents:
+        raise reader.fail(None, "seed", f"{name!r} must be a file inside {directory}.")
+    if not path.is_file():
+        raise reader.fail(None, "seed", f"{path} does not exist.")
+    return path
+
+
+def read_definition(slug: str, directory: Path) -> CampaignDefinition:
+    """The campaign defined by `directory`'s letter.toml and body.md, both checked."""
+    path = directory / LETTER_FILE
+    text, data = _parse_toml(path)
+    reader = _Reader(path, text, data)
+    _check_known_fields(reader)
+    title = reader.text_field(data, "title")
+    closing = reader.text_field(data, "closing")
+    lead, lead_first = _lead(reader)
+    letter_date, deadline = _letter_date(reader), _deadline(reader)
+    recipients = _recipients(reader)
+    body = read_body(directory)
+    return CampaignDefinition(
+        slug=slug,
+        directory=directory,
+        title=title,
+        lead=lead,
+        letter_date=letter_date,
+        deadline=deadline,
+        recipients=recipients,
+        closing=closing,
+        body_source=body,
+        text_hash=consent_hash(body, title, closing, lead.name),
+        seed_path=_seed(reader, directory),
+        email=_email(reader, title),
+        lead_first=lead_first,
+        group_by=_group_by(reader),
+    )

@@ -1,0 +1,1 @@
+"""Email: messages, the outbox's states, transports and sending."""

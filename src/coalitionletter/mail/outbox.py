@@ -1,0 +1,437 @@
+"""The outbox: one row per message, moved queued -> sending -> sent (or failed, or unknown).
+
+The personal link is made only when a message moves to `sending`, so the raw
+token lives in memory for the few milliseconds it takes to hand the message
+over and is never stored. A message is committed as `sending` before the
+server gets it and as `sent` only after the server took it, so a rerun after a
+crash sends each remaining message exactly once; a message found still
+`sending` may or may not have reached the server, so it becomes `unknown` and
+is reported to staff, never resent blindly.
+
+The statements of the sending loop are Core statements built once and run on
+the driver's cursor (`prepared.DirectConnection`, in the session's own
+transaction): a batch runs them for every message, and SQLAlchemy's execution
+layer around them cost more than the statements themselves.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from email.utils import make_msgid
+
+from sqlalchemy import Connection, bindparam, delete, insert, or_, select, update
+from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql import ClauseElement
+
+from coalitionletter import bulk_sql, events, prepared
+from coalitionletter.db import Database
+from coalitionletter.mail.message import Addressee
+from coalitionletter.models import (
+    Campaign,
+    Contact,
+    Invitation,
+    InvitationToken,
+    MessageState,
+    Organisation,
+    OutboxMessage,
+    utcnow,
+)
+from coalitionletter.signon import consent, tokens
+
+log = logging.getLogger(__name__)
+
+QUEUED = MessageState.QUEUED.value
+SENDING = MessageState.SENDING.value
+SENT = MessageState.SENT.value
+FAILED = MessageState.FAILED.value
+UNKNOWN = MessageState.UNKNOWN.value
+EVENT_KINDS = {SENT: "sent", FAILED: "send failed", UNKNOWN: "send outcome unknown"}
+READ_AHEAD = 100  # queued messages read per query: bounds memory and how stale a name can be
+
+_OUTBOX = OutboxMessage.__table__
+_INVITATIONS = Invitation.__table__
+_ORGANISATIONS = Organisation.__table__
+_CONTACTS = Contact.__table__
+_ISSUE_LINK = prepared.hot(insert(InvitationToken.__table__))
+_CLAIM = prepared.hot(
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id == bindparam("message"), _OUTBOX.c.state == QUEUED)
+    .values(state=SENDING, attempts=_OUTBOX.c.attempts + 1, updated_at=bindparam("now"))
+)
+
+
+def _settle_from(*states: str) -> ClauseElement:
+    """The UPDATE recording an outcome, for a message found in one of `states`."""
+    return prepared.hot(
+        update(_OUTBOX)
+        .where(_OUTBOX.c.id == bindparam("message"), or_(*(_OUTBOX.c.state == s for s in states)))
+        .values(
+            state=bindparam("to_state"),
+            error=bindparam("reason"),
+            updated_at=bindparam("now"),
+            sent_at=bindparam("sent"),
+        )
+    )
+
+
+# Built once each, with plain comparisons: an IN list is rendered again on every execution.
+_SETTLE = {(SENDING, UNKNOWN): _settle_from(SENDING, UNKNOWN), (QUEUED,): _settle_from(QUEUED)}
+_QUEUED_WITH_ADDRESSEES = (
+    select(
+        _OUTBOX.c.id,
+        _OUTBOX.c.kind,
+        _OUTBOX.c.message_id,
+        _OUTBOX.c.recipients,
+        _OUTBOX.c.text_hash,
+        _INVITATIONS.c.id,
+        _INVITATIONS.c.organisation_id,
+        _INVITATIONS.c.display_name,
+        _INVITATIONS.c.text_hash,
+        _ORGANISATIONS.c.name,
+        _ORGANISATIONS.c.slug,
+    )
+    .join(_INVITATIONS, _INVITATIONS.c.id == _OUTBOX.c.invitation_id)
+    .join(_ORGANISATIONS, _ORGANISATIONS.c.id == _INVITATIONS.c.organisation_id)
+    .where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True)), _OUTBOX.c.state == QUEUED)
+)
+_CONTACT_NAMES = (
+    select(_CONTACTS.c.organisation_id, _CONTACTS.c.email_key, _CONTACTS.c.email, _CONTACTS.c.name)
+    .where(_CONTACTS.c.organisation_id.in_(bindparam("ids", expanding=True)))
+    .order_by(_CONTACTS.c.id)
+)
+
+
+# --- queueing ------------------------------------------------------------------------
+
+
+def queue(
+    session: Session,
+    campaign: Campaign,
+    invitation: Invitation,
+    *,
+    kind: str,
+    recipients: Iterable[str],
+    text_hash: str | None,
+    sender_domain: str,
+) -> None:
+    """Put one message in the outbox (no link yet: it is made when the message is sent)."""
+    queue_many(
+        session,
+        campaign,
+        [(invitation.id, list(recipients))],
+        kind=kind,
+        text_hash=text_hash,
+        sender_domain=sender_domain,
+    )
+
+
+def queue_many(
+    session: Session,
+    campaign: Campaign,
+    messages: Sequence[tuple[int, list[str]]],
+    *,
+    kind: str,
+    text_hash: str | None,
+    sender_domain: str,
+) -> None:
+    """Put messages in the outbox in the order given, as (invitation id, recipients)."""
+    session.flush()  # the invitations they point to
+    rows = [
+        (
+            campaign.id,
+            invitation_id,
+            kind,
+            ",".join(recipients),
+            make_msgid(domain=sender_domain),
+            QUEUED,
+            0,
+            text_hash,
+        )
+        for invitation_id, recipients in messages
+    ]
+    keys = (
+        "campaign_id", "invitation_id", "kind", "recipients", "message_id", "state", "attempts",
+        "text_hash",
+    )  # fmt: skip
+    now = utcnow()
+    constants = {"error": None, "created_at": now, "updated_at": now, "sent_at": None}
+    bulk_sql.insert_rows(session, _OUTBOX, keys, rows, constants)
+
+
+def drop_queued(session: Session, invitation_id: int) -> int:
+    """Remove an invitation's messages not yet sent (a new link replaces them)."""
+    return session.execute(
+        delete(OutboxMessage)
+        .where(OutboxMessage.invitation_id == invitation_id, OutboxMessage.state == QUEUED)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+
+
+def invited_already(session: Session, campaign: Campaign) -> set[int]:
+    """Invitations of a campaign that have an invitation message, sent or not."""
+    query = select(OutboxMessage.invitation_id).where(
+        OutboxMessage.campaign_id == campaign.id, OutboxMessage.kind == "invite"
+    )
+    return set(session.scalars(query))
+
+
+def contact_times(session: Session, campaign: Campaign) -> dict[int, datetime]:
+    """When each invitation last had a message sent, by invitation id."""
+    rows = session.execute(
+        select(OutboxMessage.invitation_id, OutboxMessage.sent_at).where(
+            OutboxMessage.campaign_id == campaign.id, OutboxMessage.state == SENT
+        )
+    )
+    latest: dict[int, datetime] = {}
+    for invitation_id, sent_at in rows:
+        if sent_at is not None and (invitation_id not in latest or sent_at > latest[invitation_id]):
+            latest[invitation_id] = sent_at
+    return latest
+
+
+# --- before and after a batch ---------------------------------------------------------
+
+
+def pending_ids(session: Session, campaign: Campaign) -> list[int]:
+    """The campaign's queued messages, in the order they are sent."""
+    query = select(OutboxMessage.id).where(
+        OutboxMessage.campaign_id == campaign.id, OutboxMessage.state == QUEUED
+    )
+    return list(session.scalars(query.order_by(OutboxMessage.id)))
+
+
+def mark_unknown(session: Session, campaign: Campaign) -> None:
+    """Messages left `sending` by a stopped process: the server may have them, so say so."""
+    stuck = session.scalars(
+        select(OutboxMessage).where(
+            OutboxMessage.campaign_id == campaign.id, OutboxMessage.state == SENDING
+        )
+    ).all()
+    for outbox in stuck:
+        outbox.state = UNKNOWN
+        outbox.error = (
+            "The sending process stopped while handing this message over; the server may "
+            "have accepted it."
+        )
+        invitation = session.get(Invitation, outbox.invitation_id)
+        events.record_for(
+            session,
+            campaign,
+            kind=EVENT_KINDS[UNKNOWN],
+            actor="mail",
+            organisation_id=invitation.organisation_id if invitation else None,
+            invitation_id=outbox.invitation_id,
+            detail={"message": outbox.kind, "outbox_id": outbox.id},
+        )
+    session.flush()
+
+
+def settle_received(
+    session: Session, campaign: Campaign, organisation_id: int, *, actor: str
+) -> list[str]:
+    """Mark an organisation's messages of unknown outcome sent, on its word; return their kinds."""
+    unknown = session.scalars(
+        select(OutboxMessage)
+        .join(Invitation, Invitation.id == OutboxMessage.invitation_id)
+        .where(
+            OutboxMessage.campaign_id == campaign.id,
+            OutboxMessage.state == UNKNOWN,
+            Invitation.organisation_id == organisation_id,
+        )
+        .order_by(OutboxMessage.id)
+    ).all()
+    now = utcnow()
+    for message in unknown:
+        message.state, message.sent_at, message.updated_at = SENT, now, now
+        message.error = None
+        events.record_for(
+            session,
+            campaign,
+            kind=EVENT_KINDS[SENT],
+            actor=actor,
+            organisation_id=organisation_id,
+            invitation_id=message.invitation_id,
+            detail={
+                "message": message.kind,
+                "outbox_id": message.id,
+                "settled": "the organisation said it arrived",
+            },
+        )
+    session.flush()
+    return [message.kind for message in unknown]
+
+
+def unknown_labels(session: Session, campaign: Campaign) -> list[str]:
+    """Messages whose outcome is unknown and not settled by a later one, for staff to check."""
+    later = aliased(OutboxMessage)
+    resolved = (
+        select(later.id)
+        .where(
+            later.invitation_id == OutboxMessage.invitation_id,
+            later.id > OutboxMessage.id,
+            later.state == SENT,
+        )
+        .exists()
+    )
+    rows = session.execute(
+        select(OutboxMessage.kind, OutboxMessage.invitation_id, Organisation.name)
+        .outerjoin(Invitation, Invitation.id == OutboxMessage.invitation_id)
+        .outerjoin(Organisation, Organisation.id == Invitation.organisation_id)
+        .where(
+            OutboxMessage.campaign_id == campaign.id,
+            OutboxMessage.state == UNKNOWN,
+            ~resolved,
+        )
+        .order_by(OutboxMessage.id)
+    )
+    return [
+        f"{name or f'invitation {invitation_id}'} ({kind})" for kind, invitation_id, name in rows
+    ]
+
+
+def remaining(session: Session, campaign: Campaign) -> int:
+    """How many of the campaign's messages are still queued."""
+    return len(pending_ids(session, campaign))
+
+
+# --- the sending loop's steps ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Queued:
+    """A queued message read ahead of its turn, with what its email needs."""
+
+    number: int  # its place in the batch, from 1
+    outbox_id: int
+    kind: str
+    message_id: str
+    recipients: list[str]
+    addressee: Addressee
+    organisation_slug: str
+    organisation_id: int
+    invitation_id: int
+    changes: str | None
+
+
+def read_ahead(database: Database, campaign: Campaign, pending: list[int]) -> Iterator[Queued]:
+    """The pending messages still queued, read a few at a time, in order."""
+    differences: dict[tuple[str | None, str | None], str | None] = {}
+    for start in range(0, len(pending), READ_AHEAD):
+        ids = pending[start : start + READ_AHEAD]
+        with database.reading() as session:
+            connection = session.connection()
+            rows = connection.execute(_QUEUED_WITH_ADDRESSEES, {"ids": ids}).all()
+            organisations = sorted({row[6] for row in rows})
+            names: dict[int, dict[str, str | None]] = {}
+            for organisation_id, key, email, name in connection.execute(
+                _CONTACT_NAMES, {"ids": organisations}
+            ):
+                names.setdefault(organisation_id, {})[key or (email or "").lower()] = name
+            for row in rows:
+                if row[1] == "reconfirm" and (row[8], row[4]) not in differences:
+                    differences[(row[8], row[4])] = _changes(session, campaign, row[8], row[4])
+        by_id = {row[0]: row for row in rows}
+        for number, outbox_id in enumerate(ids, start=start + 1):
+            row = by_id.get(outbox_id)
+            if row is not None:  # another sender may have taken it meanwhile
+                yield _queued(number, row, names.get(row[6], {}), differences)
+
+
+def _changes(
+    session: Session, campaign: Campaign, agreed: str | None, current: str | None
+) -> str | None:
+    earlier = consent.recalled(session, campaign.id, agreed)
+    now = consent.recalled(session, campaign.id, current)
+    return consent.changes(earlier, now) if earlier and now else None
+
+
+def _queued(
+    number: int,
+    row: Sequence,
+    names: dict[str, str | None],
+    differences: dict[tuple[str | None, str | None], str | None],
+) -> Queued:
+    (outbox_id, kind, message_id, recipients, text_hash, invitation_id, organisation_id,
+     display_name, agreed_hash, organisation_name, slug) = row  # fmt: skip
+    addresses = [address for address in recipients.split(",") if address]
+    return Queued(
+        number=number,
+        outbox_id=outbox_id,
+        kind=kind,
+        message_id=message_id,
+        recipients=addresses,
+        addressee=Addressee(
+            organisation_name=display_name or organisation_name,
+            recipients=tuple((names.get(a.lower()), a) for a in addresses),
+        ),
+        organisation_slug=slug,
+        organisation_id=organisation_id,
+        invitation_id=invitation_id,
+        changes=differences.get((agreed_hash, text_hash)) if kind == "reconfirm" else None,
+    )
+
+
+def claim(session: Session | Connection, queued: Queued, token: str) -> bool:
+    """Move a message to `sending` and make its link from `token`; False if it was taken."""
+    with _direct(session) as connection:
+        now = utcnow()
+        if not connection.execute(_CLAIM, {"message": queued.outbox_id, "now": now}).rowcount:
+            return False  # another sender took it
+        # Only the hash is kept; the raw token is in the message about to be handed over.
+        link = {
+            "invitation_id": queued.invitation_id,
+            "token_hash": tokens.token_hash(token),
+            "outbox_id": queued.outbox_id,
+            "issued_at": now,
+            "revoked_at": None,
+        }
+        connection.execute(_ISSUE_LINK, link)
+        return True
+
+
+def settle(
+    session: Session | Connection,
+    campaign: Campaign,
+    queued: Queued,
+    state: str,
+    error: str | None = None,
+    *,
+    from_states: tuple[str, ...] = (SENDING, UNKNOWN),
+) -> None:
+    """Record a message's outcome (sent, failed, unknown, or back to queued) and log it."""
+    with _direct(session) as connection:
+        now = utcnow()
+        outcome = {
+            "message": queued.outbox_id,
+            "to_state": state,
+            "reason": error,
+            "now": now,
+            "sent": now if state == SENT else None,
+        }
+        connection.execute(_SETTLE[from_states], outcome)
+        if state == QUEUED:
+            return
+        detail = {"message": queued.kind, "outbox_id": queued.outbox_id}
+        entry = events.Entry(
+            kind=EVENT_KINDS[state],
+            actor="mail",
+            campaign_id=campaign.id,
+            organisation_id=queued.organisation_id,
+            invitation_id=queued.invitation_id,
+            detail=detail | ({"error": error} if error else {}),
+        )
+        events.append(connection, events.campaign_chain(campaign.slug), entry, now)
+
+
+@contextmanager
+def _direct(session: Session | Connection) -> Iterator[prepared.DirectConnection]:
+    """The session's connection, its hot statements run on the driver's cursor."""
+    connection = prepared.DirectConnection(events.core_connection(session))
+    try:
+        yield connection
+    finally:
+        connection.close()

@@ -1,0 +1,1 @@
+"""The registry of organisations: fields, names, countries, duplicates, CSV import."""

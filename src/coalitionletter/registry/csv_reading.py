@@ -1,0 +1,270 @@
+"""Reading a spreadsheet saved as CSV: encodings, delimiters, headers and cells.
+
+Reads what spreadsheets really write: UTF-8 with or without a BOM, Excel's
+Windows-1252, UTF-16 "Unicode text", `,` `;` or tab between cells, and header
+names in any case with the usual synonyms. Every problem is collected, each
+with its file, line and column, before anything else happens.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from operator import itemgetter
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from coalitionletter.errors import ImportFileError
+from coalitionletter.registry import fields as registry_fields
+
+# Canonical field -> header names that mean it, folded (lowercase, letters and digits only).
+HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "name": (
+        "organisation",
+        "organization",
+        "name",
+        "org",
+        "organisationname",
+        "organizationname",
+        "orgname",
+    ),
+    "sort_name": ("sortname", "sortas"),
+    "slug": ("slug",),
+    "country": ("country", "countrycode"),
+    "org_type": ("type", "organisationtype", "organizationtype", "orgtype", "category"),
+    "website": ("website", "url", "web", "site", "homepage", "webaddress"),
+    "notes": ("notes", "note", "comments", "comment"),
+    "contact_name": ("contact", "contactname", "contactperson"),
+    "contact_title": ("title", "contacttitle", "position", "jobtitle", "role"),
+    "email": ("email", "emailaddress", "contactemail", "mail"),
+    "language": ("language", "lang", "contactlanguage"),
+    "listing": ("listing",),
+}
+HEADER_TO_FIELD = {alias: key for key, aliases in HEADER_SYNONYMS.items() for alias in aliases}
+DELIMITERS = (",", ";", "\t")
+_HEADER_PREFIX = 64 * 1024
+# A cell starting with one of these is a formula to a spreadsheet.
+FORMULA_STARTS = frozenset("=+-@\t\r")
+ESCAPED_STARTS = FORMULA_STARTS | {"'"}
+
+
+# What a file without a byte-order mark is read as when it is not UTF-8: a guess.
+GUESSED_ENCODING = "Windows-1252"
+
+
+def decode(data: bytes, path: str) -> tuple[str, str]:
+    """The file's text and the name of its encoding (UTF-8, UTF-16, Windows-1252)."""
+    if data.startswith(codecs.BOM_UTF8):
+        candidates = [("utf-8-sig", "UTF-8 with BOM")]
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        candidates = [("utf-16", "UTF-16")]
+    else:
+        candidates = [("utf-8", "UTF-8"), ("cp1252", GUESSED_ENCODING)]
+    for codec, label in candidates:
+        try:
+            return data.decode(codec), label
+        except UnicodeDecodeError as exc:
+            last = exc
+    raise ImportFileError(
+        [
+            f"{path}: the file is not UTF-8 or Windows-1252 text (byte 0x{data[last.start]:02X} "
+            f"at offset {last.start}). Save it from the spreadsheet as 'CSV UTF-8' and "
+            "import it again."
+        ]
+    )
+
+
+def sniff_delimiter(text: str) -> str:
+    """The delimiter of the header line: whichever of `,` `;` tab occurs most outside quotes."""
+    header = _first_line(text)
+    counts = dict.fromkeys(DELIMITERS, 0)
+    quoted = False
+    for char in header:
+        if char == '"':
+            quoted = not quoted
+        elif not quoted and char in counts:
+            counts[char] += 1
+    best = max(DELIMITERS, key=lambda delimiter: counts[delimiter])
+    return best if counts[best] else ","
+
+
+def _first_line(text: str) -> str:
+    """The first line with more than whitespace in it, as splitlines() would cut it."""
+    # A prefix, not the whole file: splitting 100,000 lines to read one costs a tenth
+    # of a second. Its last line may be cut short, so it counts only if the prefix ends
+    # the text.
+    head = text[:_HEADER_PREFIX]
+    lines = head.splitlines()
+    complete = lines if len(head) == len(text) else lines[:-1]
+    found = next((line for line in complete if line.strip()), None)
+    if found is None and len(head) < len(text):
+        found = next((line for line in text.splitlines() if line.strip()), None)
+    return found or ""
+
+
+def fold_header(header: str) -> str:
+    """A header reduced to lowercase letters and digits ("E-mail address" -> "emailaddress")."""
+    folded = unicodedata.normalize("NFKC", header).casefold()
+    return "".join(char for char in folded if char.isalnum())
+
+
+def column_letter(index: int) -> str:
+    """The spreadsheet letter of a 0-based column (0 -> A, 26 -> AA)."""
+    letters = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(ord("A") + remainder) + letters
+    return letters
+
+
+def neutralise(value: str) -> str:
+    """Prefix `'` to a cell a spreadsheet would run as a formula (and to one already escaped)."""
+    if value[:1] in FORMULA_STARTS or (value[:1] == "'" and value[1:2] in FORMULA_STARTS | {"'"}):
+        return "'" + value
+    return value
+
+
+def unneutralise(value: str) -> str:
+    """Undo `neutralise`, so that importing an export gives back the same values."""
+    if value[:1] == "'" and value[1:2] in ESCAPED_STARTS:
+        return value[1:]
+    return value
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the file that the import reads."""
+
+    index: int
+    header: str
+    field: str
+
+    def where(self) -> str:
+        """`column C (E-mail)`."""
+        return f"column {column_letter(self.index)} ({self.header})"
+
+
+class Line(NamedTuple):
+    """One non-empty line of the file: its number and raw values by field."""
+
+    number: int
+    values: dict[str, str]
+
+
+@dataclass
+class Table:
+    """The file read: columns understood, lines, and what was ignored."""
+
+    path: str
+    encoding: str
+    delimiter: str
+    columns: list[Column]
+    lines: list[Line]
+    ignored: list[str]
+
+    def column(self, key: str) -> Column | None:
+        """The column that gives a field, if any."""
+        return next((column for column in self.columns if column.field == key), None)
+
+    def where(self, line: int, key: str | None = None) -> str:
+        """`orgs.csv, line 4, column C (E-mail)`."""
+        column = self.column(key) if key else None
+        place = f"{self.path}, line {line}"
+        return f"{place}, {column.where()}" if column else place
+
+
+def _map_headers(path: str, headers: list[str]) -> tuple[list[Column], list[str], list[str]]:
+    columns: list[Column] = []
+    ignored: list[str] = []
+    problems: list[str] = []
+    for index, header in enumerate(headers):
+        key = HEADER_TO_FIELD.get(fold_header(header))
+        if key is None:
+            if header.strip():
+                ignored.append(f"{header.strip()} (column {column_letter(index)})")
+            continue
+        earlier = next((column for column in columns if column.field == key), None)
+        if earlier is not None:
+            problems.append(
+                f"{path}, line 1: {earlier.where()} and column {column_letter(index)} "
+                f"({header}) both give the {registry_fields.LABELS[key]}. Rename or delete one."
+            )
+            continue
+        columns.append(Column(index, header.strip(), key))
+    if not any(column.field == "name" for column in columns):
+        synonyms = "Organisation, Organization, Name, Org"
+        problems.append(
+            f"{path}, line 1: no column gives the organisation's name. Name one column "
+            f"{synonyms} (the header line is: {', '.join(headers) or 'empty'})."
+        )
+    return columns, ignored, problems
+
+
+def read_table(path: Path, display: str | None = None) -> Table:
+    """Read and decode a CSV file into lines of values by field; raise ImportFileError."""
+    shown = display or str(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ImportFileError(
+            [f"{shown}: cannot be read ({exc.strerror}). Check the path."]
+        ) from exc
+    text, encoding = decode(data, shown)
+    delimiter = sniff_delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        rows = _numbered_rows(reader)
+    except csv.Error as exc:
+        raise ImportFileError(
+            [f"{shown}, line {reader.line_num}: {exc}. Save the file again as CSV."]
+        ) from exc
+    if not rows:
+        raise ImportFileError([f"{shown}: the file is empty. Export the spreadsheet as CSV."])
+    (_, headers), *body = rows
+    columns, ignored, problems = _map_headers(shown, headers)
+    lines: list[Line] = []
+    width = len(headers)
+    fields = [column.field for column in columns]
+    pick = _picker([column.index for column in columns])
+    needed = max(column.index for column in columns) + 1 if columns else 0
+    for number, cells in body:
+        joined = "".join(cells)
+        if not joined.strip():
+            continue  # spreadsheets end with blank rows
+        if len(cells) > width:
+            extra = [i for i in range(width, len(cells)) if cells[i].strip()]
+            if extra:
+                problems.append(
+                    f"{shown}, line {number}, column {column_letter(extra[0])}: the line has "
+                    f"more cells than the header ({width}). Quote values that contain "
+                    f"{delimiter!r}."
+                )
+        padded = cells if len(cells) >= needed else cells + [""] * (needed - len(cells))
+        # Only a cell starting with ' can be an escaped one.
+        picked = map(unneutralise, pick(padded)) if "'" in joined else pick(padded)
+        values = dict(zip(fields, picked, strict=True))
+        lines.append(Line(number, values))
+    if problems:
+        raise ImportFileError(problems)
+    return Table(shown, encoding, delimiter, columns, lines, ignored)
+
+
+def _picker(indexes: list[int]) -> Callable[[list[str]], tuple[str, ...]]:
+    """A fast function giving the cells at `indexes` as a tuple."""
+    if len(indexes) > 1:
+        return itemgetter(*indexes)
+    return lambda cells: tuple(cells[index] for index in indexes)
+
+
+def _numbered_rows(reader: Any) -> list[tuple[int, list[str]]]:
+    rows = []
+    start = 1
+    for cells in reader:
+        rows.append((start, cells))
+        start = reader.line_num + 1
+    return rows

@@ -1,0 +1,1 @@
+"""Reports for coordinators: counts, the count sheet and exports."""

@@ -1,0 +1,210 @@
+"""Coordinators' counts: where a campaign's sign-on stands, counted by aggregate SQL.
+
+Every number comes from one GROUP BY query with filtered COUNTs (two of them
+by subtracting counted ones), so a campaign with 100,000 invitations counts in
+a fraction of a second; no row is loaded into Python to be counted.
+
+What the numbers mean (the README's counts section says the same):
+
+- invited: every organisation holding an invitation to the campaign, whatever
+  its state now, including signatories loaded from a seed file, who confirmed
+  without an email. It is the base of every percentage.
+- not_answered: invited, and not (yet) confirmed, declined or withdrawn. It is
+  split three ways, for the coordinator who chases:
+  - viewed: opened their sign-on link at least once;
+  - email_failed: never opened it, and every email sent to them failed;
+  - not_viewed: the rest (not opened; no email known to have failed).
+- confirmed: said yes; split by how they asked to be named into
+  confirmed_governments_only (named only in the copies delivered to governments)
+  and confirmed_public (all the others, as the letter's roster decides).
+- declined, withdrawn: said no, or took a yes back.
+
+The sums always hold, for the totals and for every row of every breakdown:
+
+    invited      = not_answered + confirmed + declined + withdrawn
+    not_answered = viewed + email_failed + not_viewed
+    confirmed    = confirmed_public + confirmed_governments_only
+
+and each breakdown's rows add up, key by key, to the totals. The totals of a
+breakdown are computed as the sum of its rows, so this holds even while
+answers arrive during the count.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from coalitionletter.models import Organisation, utcnow
+from coalitionletter.reports import count_queries
+from coalitionletter.reports.count_json import (
+    JSON_FORMAT,
+    OVERVIEW_FORMAT,
+    campaign_json,
+    counts_json,
+    overview_json,
+)
+from coalitionletter.reports.count_queries import all_emails_failed, find_campaign
+from coalitionletter.reports.count_text import (
+    counts_csv,
+    counts_table,
+    deadline_phrase,
+    overview_csv,
+    overview_table,
+    text_table,
+)
+from coalitionletter.reports.count_values import (
+    BREAKDOWNS,
+    KEYS,
+    NO_COUNTRY,
+    NO_TYPE,
+    STATUS_LABELS,
+    STATUS_ROWS,
+    CampaignCounts,
+    CampaignInfo,
+    Overview,
+    ReportError,
+    Row,
+    StateCounts,
+    days_left,
+    percent_of,
+)
+from coalitionletter.spreadsheet_cells import safe_cell, safe_row
+
+# Names other modules import from here, kept working since the module was split.
+__all__ = [
+    "BREAKDOWNS",
+    "JSON_FORMAT",
+    "KEYS",
+    "NO_COUNTRY",
+    "NO_TYPE",
+    "OVERVIEW_FORMAT",
+    "STATUS_LABELS",
+    "STATUS_ROWS",
+    "CampaignCounts",
+    "CampaignInfo",
+    "Overview",
+    "ReportError",
+    "Row",
+    "StateCounts",
+    "all_emails_failed",
+    "campaign_counts",
+    "campaign_json",
+    "check_output_path",
+    "counts_csv",
+    "counts_json",
+    "counts_table",
+    "counts_text",
+    "days_left",
+    "deadline_phrase",
+    "find_campaign",
+    "overview",
+    "overview_csv",
+    "overview_json",
+    "overview_table",
+    "overview_text",
+    "percent_of",
+    "safe_cell",
+    "safe_row",
+    "text_table",
+    "write_output",
+]
+
+
+def _country_label(code: str | None) -> str:
+    if code is None:
+        return NO_COUNTRY
+    from coalitionletter.registry.countries import country_name
+
+    return country_name(code)
+
+
+def _ordered(rows: list[Row]) -> tuple[Row, ...]:
+    # Alphabetical by what is printed, the rows without a value last: a stable order.
+    return tuple(sorted(rows, key=lambda row: (row.key is None, row.label.casefold())))
+
+
+def _status_rows(totals: StateCounts) -> tuple[Row, ...]:
+    rows = []
+    for key in STATUS_ROWS:
+        value = getattr(totals, key)
+        parts: dict[str, int] = {"invited": value, key: value}
+        if key in {"viewed", "not_viewed", "email_failed"}:
+            parts["not_answered"] = value
+        if key == "confirmed":
+            parts["confirmed_public"] = totals.confirmed_public
+            parts["confirmed_governments_only"] = totals.confirmed_governments_only
+        label = STATUS_LABELS[key]
+        if key in {"viewed", "not_viewed", "email_failed"}:
+            label = f"Not yet answered, {label}"
+        rows.append(Row(key=key, label=label, counts=StateCounts(**parts)))
+    return tuple(rows)
+
+
+def _breakdown(session: Session, campaign: CampaignInfo, by: str) -> tuple[Row, ...]:
+    if by == "country":
+        grouped = count_queries.grouped(session, campaign, Organisation.country)
+        return _ordered([Row(key, _country_label(key), counts) for key, counts in grouped])
+    grouped = count_queries.grouped(session, campaign, Organisation.org_type)
+    return _ordered([Row(key, key if key else NO_TYPE, counts) for key, counts in grouped])
+
+
+def campaign_counts(
+    session: Session, slug: str, by: str | None = None, now: datetime | None = None
+) -> CampaignCounts:
+    """Count one campaign's invitations by state, optionally broken down (status, country, type)."""
+    if by is not None and by not in BREAKDOWNS:
+        raise ReportError(
+            f"Cannot break the counts down by {by!r}; use one of: {', '.join(BREAKDOWNS)}."
+        )
+    now = now or utcnow()
+    info = find_campaign(session, slug, now)
+    if by in {"country", "type"}:
+        rows = _breakdown(session, info, by)
+        totals = count_queries.checked(sum((row.counts for row in rows), StateCounts()), slug)
+    else:
+        totals = count_queries.totals(session, info)
+        rows = _status_rows(totals) if by == "status" else ()
+    return CampaignCounts(campaign=info, as_of=now, totals=totals, by=by, rows=rows)
+
+
+def overview(session: Session, now: datetime | None = None) -> Overview:
+    """One line of counts per campaign, from one grouped query."""
+    now = now or utcnow()
+    return Overview(as_of=now, lines=tuple(count_queries.per_campaign(session, now)))
+
+
+def counts_text(counts: CampaignCounts, output_format: str) -> str:
+    """One campaign's counts as `table`, `csv` or `json` text."""
+    if output_format == "json":
+        return json.dumps(counts_json(counts), indent=2, ensure_ascii=False) + "\n"
+    return counts_csv(counts) if output_format == "csv" else counts_table(counts) + "\n"
+
+
+def overview_text(summary: Overview, output_format: str) -> str:
+    """The all-campaigns overview as `table`, `csv` or `json` text."""
+    if output_format == "json":
+        return json.dumps(overview_json(summary), indent=2, ensure_ascii=False) + "\n"
+    return overview_csv(summary) if output_format == "csv" else overview_table(summary) + "\n"
+
+
+def check_output_path(path: Path) -> None:
+    """Refuse, before any work, a path that cannot be written: a missing folder, a folder."""
+    if not path.parent.is_dir():
+        raise ReportError(
+            f"The folder {path.parent} does not exist. Create it or choose another path; "
+            "nothing was written."
+        )
+    if path.is_dir():
+        raise ReportError(f"{path} is a folder. Give a file name; nothing was written.")
+
+
+def write_output(path: Path, data: bytes) -> None:
+    """Write a file whole or not at all (a half-written sheet is worse than none)."""
+    check_output_path(path)
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_bytes(data)
+    partial.replace(path)

@@ -1,0 +1,151 @@
+"""The words an organisation agrees to: the letter as shown for sign-on, kept by hash.
+
+Consent is bound to `CampaignDefinition.text_hash` (title, body, closing, lead).
+Every version shown in an email or on the sign-on page is kept in
+`letter_texts`, so that when the text changes `reconfirm` can show each
+organisation exactly what changed since the version it agreed to.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+
+from markupsafe import Markup
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from coalitionletter.campaigns.catalogue import (
+    PLACEHOLDER_NAME,
+    PLACEHOLDER_PATTERN,
+    CampaignDefinition,
+)
+from coalitionletter.models import LetterText
+
+# How placeholders read on the sign-on page, where no single recipient or count applies.
+PLACEHOLDER_WORDS = {
+    "signatory_count": "[number of signatories]",
+    "signatory_count_words": "[number of signatories, in words]",
+    "other_signatory_count": "[number of other signatories]",
+    "other_signatory_count_words": "[number of other signatories, in words]",
+    "recipient_name": "[the minister's name]",
+    "recipient_title": "[the minister's title]",
+    "date": "[the letter's date]",
+}
+
+
+@dataclass(frozen=True)
+class LetterVersion:
+    """One version of the letter's words, as shown to organisations."""
+
+    text_hash: str
+    title: str
+    body: str
+    closing: str
+    lead: str
+
+    def as_text(self) -> str:
+        """The version as plain text, the form diffs and stored copies use."""
+        return f"{self.title}\n\n{self.body.strip()}\n\n{self.closing}\n{self.lead}\n"
+
+
+def current(definition: CampaignDefinition) -> LetterVersion:
+    """The version of the letter the campaign's files hold now."""
+    return LetterVersion(
+        text_hash=definition.text_hash,
+        title=definition.title,
+        body=_fill_placeholders(definition.body_source, definition.lead.name),
+        closing=definition.closing,
+        lead=definition.lead.name,
+    )
+
+
+def _fill_placeholders(body: str, lead: str) -> str:
+    def word(match) -> str:  # type: ignore[no-untyped-def]
+        name = PLACEHOLDER_NAME.match(match.group(1))
+        key = name.group(1) if name else ""
+        if key == "lead_organisation":
+            return lead
+        return PLACEHOLDER_WORDS.get(key, match.group(0))
+
+    return PLACEHOLDER_PATTERN.sub(word, body)
+
+
+def body_html(version: LetterVersion) -> Markup:
+    """The body rendered from Markdown, with any raw HTML in it escaped, never passed through."""
+    from markdown_it import MarkdownIt
+
+    renderer = MarkdownIt("commonmark", {"html": False})
+    return Markup(renderer.render(version.body))  # noqa: S704 - markdown-it escapes html=False input
+
+
+def remember(session: Session, campaign_id: int, version: LetterVersion) -> None:
+    """Keep a copy of a version that was shown or agreed to (once per hash)."""
+    exists = session.scalar(
+        select(LetterText.id).where(
+            LetterText.campaign_id == campaign_id, LetterText.text_hash == version.text_hash
+        )
+    )
+    if exists is not None:
+        return
+    try:
+        with session.begin_nested():
+            session.add(
+                LetterText(
+                    campaign_id=campaign_id, text_hash=version.text_hash, body=version.as_text()
+                )
+            )
+    except IntegrityError:
+        return  # another writer kept it first
+
+
+def recalled(session: Session, campaign_id: int, text_hash: str | None) -> str | None:
+    """The stored text of an earlier version, or None when it was never kept."""
+    if text_hash is None:
+        return None
+    return session.scalar(
+        select(LetterText.body).where(
+            LetterText.campaign_id == campaign_id, LetterText.text_hash == text_hash
+        )
+    )
+
+
+def _paragraphs(text: str) -> list[str]:
+    return [" ".join(block.split()) for block in text.split("\n\n") if block.strip()]
+
+
+def _word_changes(earlier: str, now: str) -> str:
+    old, new = earlier.split(" "), now.split(" ")
+    words: list[str] = []
+    matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            words.extend(old[i1:i2])
+            continue
+        if i2 > i1:
+            words.append("[-" + " ".join(old[i1:i2]) + "-]")
+        if j2 > j1:
+            words.append("{+" + " ".join(new[j1:j2]) + "+}")
+    return " ".join(words)
+
+
+def changes(earlier: str, now: str) -> str:
+    """What changed, paragraph by paragraph: removed words [-like this-], added {+like this+}."""
+    old, new = _paragraphs(earlier), _paragraphs(now)
+    parts: list[str] = []
+    matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        if tag == "replace" and i2 - i1 == j2 - j1:
+            for offset in range(i2 - i1):
+                changed = _word_changes(old[i1 + offset], new[j1 + offset])
+                parts.append(f"Paragraph {j1 + offset + 1}, changed:\n{changed}")
+            continue
+        parts.extend(
+            f"Paragraph {k + 1} of the text you confirmed, removed:\n[-{old[k]}-]"
+            for k in range(i1, i2)
+        )
+        parts.extend(f"Paragraph {k + 1}, added:\n{{+{new[k]}+}}" for k in range(j1, j2))
+    return "\n\n".join(parts)

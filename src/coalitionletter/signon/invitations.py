@@ -1,0 +1,324 @@
+"""Who gets which message: invitations, reminders, reconfirmations and staff answers.
+
+These functions decide and queue, in the caller's transaction; `sending.deliver`
+then sends what is queued. Deciding and sending are apart so that a crash
+between them loses nothing and sends nothing twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from coalitionletter.campaigns import catalogue as campaigns
+from coalitionletter.campaigns.catalogue import CampaignDefinition
+from coalitionletter.errors import SignOnError
+from coalitionletter.mail import message as mail
+from coalitionletter.mail import outbox
+from coalitionletter.models import (
+    Campaign,
+    Contact,
+    Invitation,
+    InvitationState,
+    Listing,
+    Organisation,
+    OutboxMessage,
+)
+from coalitionletter.signon import consent, links
+from coalitionletter.signon import states as signon
+
+INVITED = InvitationState.INVITED.value
+
+
+@dataclass
+class QueueReport:
+    """What was queued and what was left out, by organisation."""
+
+    queued: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # "Org: why"
+    no_address: list[str] = field(default_factory=list)
+
+
+def _addresses(organisation: Organisation) -> list[str]:
+    return _distinct(contact.email for contact in organisation.contacts)
+
+
+def _distinct(emails: Iterable[str | None]) -> list[str]:
+    seen: dict[str, str] = {}
+    for email in emails:
+        if email and email.lower() not in seen:
+            seen[email.lower()] = email
+    return list(seen.values())
+
+
+def _open_campaign(session: Session, definition: CampaignDefinition) -> Campaign:
+    campaign = campaigns.sync(session, definition)
+    if not signon.is_open(campaign):
+        raise SignOnError(
+            f"The sign-on for {definition.slug} is closed (deadline passed or closed by staff); "
+            "no messages were queued."
+        )
+    consent.remember(session, campaign.id, consent.current(definition))
+    return campaign
+
+
+@dataclass
+class _Outgoing:
+    """Messages of one kind being queued for a campaign, and the report of what happened."""
+
+    session: Session
+    definition: CampaignDefinition
+    campaign: Campaign = field(init=False)
+    domain: str = field(init=False)
+    report: QueueReport = field(default_factory=QueueReport)
+
+    def __post_init__(self) -> None:
+        self.campaign = _open_campaign(self.session, self.definition)
+        self.domain = mail.sender_address(self.definition)[1].rpartition("@")[2]
+
+    def addresses(self, organisation: Organisation) -> list[str]:
+        """Its contact addresses; an organisation without any is noted in the report."""
+        addresses = _addresses(organisation)
+        if not addresses:
+            self.report.no_address.append(organisation.name)
+        return addresses
+
+    def queue(self, invitation: Invitation, organisation: Organisation, kind: str) -> None:
+        """Queue one message to every contact address of the organisation."""
+        outbox.queue(
+            self.session,
+            self.campaign,
+            invitation,
+            kind=kind,
+            recipients=_addresses(organisation),
+            text_hash=self.definition.text_hash,
+            sender_domain=self.domain,
+        )
+        self.report.queued.append(organisation.name)
+
+
+class _Target(NamedTuple):
+    """An organisation to invite: its id, name and distinct contact addresses."""
+
+    id: int
+    name: str
+    addresses: list[str]
+
+
+def _targets(session: Session, refs: list[str], everyone: bool) -> list[_Target]:
+    from coalitionletter.registry.organisations import find_organisation
+
+    if everyone:
+        # Two Core queries for all, not ORM objects loaded and tracked one by one.
+        emails: dict[int, list[str | None]] = {}
+        contacts = select(Contact.organisation_id, Contact.email).order_by(Contact.id)
+        for organisation_id, email in session.execute(contacts):
+            emails.setdefault(organisation_id, []).append(email)
+        query = (
+            select(Organisation.id, Organisation.name)
+            .where(Organisation.merged_into_id.is_(None))
+            .order_by(Organisation.sort_name, Organisation.id)
+        )
+        return [
+            _Target(id_, name, _distinct(emails.get(id_, ())))
+            for id_, name in session.execute(query)
+        ]
+    found: dict[int, _Target] = {}
+    for ref in refs:
+        organisation = find_organisation(session, ref)
+        found.setdefault(
+            organisation.id, _Target(organisation.id, organisation.name, _addresses(organisation))
+        )
+    return list(found.values())
+
+
+def _has_message(session: Session, invitation_id: int, kind: str, text_hash: str | None) -> bool:
+    query = select(OutboxMessage.id).where(
+        OutboxMessage.invitation_id == invitation_id, OutboxMessage.kind == kind
+    )
+    if text_hash is not None:
+        query = query.where(OutboxMessage.text_hash == text_hash)
+    return session.scalar(query.limit(1)) is not None
+
+
+def invite(
+    session: Session,
+    definition: CampaignDefinition,
+    *,
+    refs: list[str],
+    everyone: bool,
+    actor: str,
+) -> QueueReport:
+    """Create invitations and queue one invitation email per organisation not yet asked."""
+    if not refs and not everyone:
+        raise SignOnError("Name the organisations to invite with --org REF, or pass --all.")
+    out = _Outgoing(session, definition)
+    existing = {
+        organisation_id: (invitation_id, state)
+        for organisation_id, invitation_id, state in session.execute(
+            select(Invitation.organisation_id, Invitation.id, Invitation.state).where(
+                Invitation.campaign_id == out.campaign.id
+            )
+        )
+    }
+    asked = outbox.invited_already(session, out.campaign)
+    chosen: list[_Target] = []
+    for target in _targets(session, refs, everyone):
+        invitation_id, state = existing.get(target.id, (None, None))
+        if state is not None and state != INVITED:
+            out.report.skipped.append(f"{target.name}: already answered ({state})")
+        elif invitation_id in asked:
+            out.report.skipped.append(f"{target.name}: already invited")
+        elif not target.addresses:
+            out.report.no_address.append(target.name)
+        else:
+            chosen.append(target)
+    new = [target.id for target in chosen if target.id not in existing]
+    created = signon.invite_many(session, out.campaign, new, actor=actor)
+    ids = {organisation_id: pair[0] for organisation_id, pair in existing.items()} | created
+    outbox.queue_many(
+        session,
+        out.campaign,
+        [(ids[target.id], target.addresses) for target in chosen],
+        kind="invite",
+        text_hash=definition.text_hash,
+        sender_domain=out.domain,
+    )
+    out.report.queued += [target.name for target in chosen]
+    return out.report
+
+
+def resend(
+    session: Session, definition: CampaignDefinition, refs: list[str], *, actor: str
+) -> QueueReport:
+    """Replace organisations' links: every old link stops working, a new one is queued."""
+    from coalitionletter.registry.organisations import find_organisation
+
+    out = _Outgoing(session, definition)
+    for ref in refs:
+        organisation = find_organisation(session, ref)
+        invitation = signon.invitations_of(session, out.campaign).get(organisation.id)
+        if invitation is None:
+            raise SignOnError(
+                f"{organisation.name} has not been invited to {definition.slug}; "
+                f"invite it first with: coalitionletter invite {definition.slug} --org "
+                f"{organisation.slug}"
+            )
+        if not out.addresses(organisation):
+            continue
+        links.revoke_links(session, out.campaign, invitation, actor=actor)
+        outbox.drop_queued(session, invitation.id)
+        out.queue(invitation, organisation, "invite")
+    return out.report
+
+
+def received(
+    session: Session, definition: CampaignDefinition, refs: list[str], *, actor: str
+) -> list[str]:
+    """Settle messages of unknown outcome as sent, for organisations that say they got them.
+
+    All or nothing: an organisation with no such message stops the whole call.
+    """
+    from coalitionletter.campaigns.catalogue import campaign_row
+    from coalitionletter.registry.organisations import find_organisation
+
+    campaign = campaign_row(session, definition.slug)
+    outbox.mark_unknown(session, campaign)  # as a sending run would: left `sending` by a crash
+    settled = []
+    for ref in refs:
+        organisation = find_organisation(session, ref)
+        kinds = outbox.settle_received(session, campaign, organisation.id, actor=actor)
+        if not kinds:
+            raise SignOnError(
+                f"{organisation.name} has no message to {definition.slug} whose outcome is "
+                "unknown; nothing was changed. `coalitionletter audit "
+                f"{definition.slug}` shows what was sent to whom."
+            )
+        settled.append(f"{organisation.name} ({', '.join(kinds)})")
+    return settled
+
+
+def remind(
+    session: Session, definition: CampaignDefinition, *, max_reminders: int, interval_days: int
+) -> QueueReport:
+    """Queue a reminder for each unanswered organisation that is due one."""
+    out = _Outgoing(session, definition)
+    due = signon.reminders_due(
+        session,
+        out.campaign,
+        max_reminders=max_reminders,
+        interval_days=interval_days,
+        last_contact=outbox.contact_times(session, out.campaign),
+    )
+    for invitation in due:
+        organisation = session.get(Organisation, invitation.organisation_id)
+        if out.addresses(organisation):
+            out.queue(invitation, organisation, "remind")
+            signon.note_reminder(session, invitation)
+    return out.report
+
+
+def reconfirm(session: Session, definition: CampaignDefinition) -> QueueReport:
+    """Queue a message with the changes to each organisation that confirmed another text."""
+    out = _Outgoing(session, definition)
+    for invitation in signon.stale_confirmations(session, out.campaign, definition.text_hash):
+        organisation = session.get(Organisation, invitation.organisation_id)
+        if _has_message(session, invitation.id, "reconfirm", definition.text_hash):
+            out.report.skipped.append(f"{organisation.name}: already asked to reconfirm this text")
+            continue
+        if out.addresses(organisation):
+            out.queue(invitation, organisation, "reconfirm")
+    return out.report
+
+
+@dataclass(frozen=True)
+class StaffAnswer:
+    """An answer an organisation gave another way (an email reply, a call)."""
+
+    action: str  # confirm, decline, withdraw
+    signer_name: str | None = None
+    signer_title: str | None = None
+    display_name: str | None = None
+    listing: str = Listing.PUBLIC.value
+    reason: str | None = None
+
+
+def record_staff_answer(
+    session: Session,
+    definition: CampaignDefinition,
+    ref: str,
+    answer: StaffAnswer,
+    *,
+    staff_name: str,
+) -> tuple[str, signon.Outcome]:
+    """Record an answer staff received for an organisation; logged under the staff name."""
+    from coalitionletter.registry.organisations import find_organisation
+
+    campaign = campaigns.sync(session, definition)
+    organisation = find_organisation(session, ref)
+    fields: dict[str, str | None] = {}
+    if answer.action == "confirm":
+        if not (answer.signer_name and answer.signer_title):
+            raise SignOnError(
+                "A confirmation needs the person who gave it: pass --signer NAME and --title TITLE."
+            )
+        fields = {"listing": answer.listing, "display_name": answer.display_name}
+        consent.remember(session, campaign.id, consent.current(definition))
+    if answer.action == "decline":
+        fields = {"decline_reason": answer.reason}
+    fields |= {"signer_name": answer.signer_name, "signer_title": answer.signer_title}
+    outcome = signon.transition(
+        session,
+        campaign,
+        organisation.id,
+        answer.action,
+        actor=signon.staff_actor(staff_name),
+        text_hash=definition.text_hash if answer.action == "confirm" else None,
+        fields={k: v for k, v in fields.items() if v is not None},
+        detail={"via": "staff"},
+    )
+    return organisation.name, outcome

@@ -1,0 +1,1 @@
+"""The web face: the Flask app factory and the sign-on pages."""

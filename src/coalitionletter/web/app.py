@@ -1,0 +1,171 @@
+"""The sign-on web app: Flask's application factory, and serving it with waitress or gunicorn.
+
+The pages and their handlers are in web_pages (with web_forms and web_letters);
+here they are put behind the security headers on every response, and served.
+Links are made from `settings.base_url` alone, never from the Host header.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from typing import Any
+
+from flask import Flask, Response, request, send_from_directory
+from werkzeug.exceptions import HTTPException
+
+from coalitionletter.db import Database
+from coalitionletter.settings import Settings
+from coalitionletter.web.pages import SignOnApp
+
+log = logging.getLogger(__name__)
+
+MAX_POST_BYTES = 32 * 1024
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "no-store",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+
+
+class _SignOnFlask(Flask):
+    """Flask whose error log never names the request path (it holds the token)."""
+
+    def log_exception(self, exc_info: Any) -> None:
+        """Log an unhandled error by method only."""
+        self.logger.error("Unhandled error on a %s request", request.method, exc_info=exc_info)
+
+
+class _SecurityHeaders:
+    """WSGI middleware: the security headers on every response, error pages included."""
+
+    def __init__(self, app: Any, extra: dict[str, str]) -> None:
+        self.app = app
+        self.headers = {**SECURITY_HEADERS, **extra}
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            present = {name.lower() for name, _ in headers}
+            headers = headers + [
+                (name, value) for name, value in self.headers.items() if name.lower() not in present
+            ]
+            headers = [(n, v) for n, v in headers if n.lower() != "server"]
+            return start_response(status, headers, exc_info)
+
+        return self.app(environ, start)
+
+
+def create_app(settings: Settings, database: Database | None = None) -> Flask:
+    """The sign-on web app for a workspace (Flask's application factory)."""
+    database = database or Database(settings.db_url)
+    handlers = SignOnApp(settings, database)
+    app = _SignOnFlask(__name__, static_folder=None, template_folder=None)
+    app.config.update(
+        MAX_CONTENT_LENGTH=MAX_POST_BYTES,
+        MAX_FORM_MEMORY_SIZE=MAX_POST_BYTES,
+        MAX_FORM_PARTS=40,
+    )
+    app.add_url_rule("/s/<token>", "show", handlers.show, methods=["GET"])
+    app.add_url_rule("/s/<token>", "decide", handlers.decide, methods=["POST"])
+    app.add_url_rule("/static/<path:name>", "static", _static(settings), methods=["GET"])
+    app.add_url_rule("/", "home", lambda: handlers.neutral(404), methods=["GET"])
+    app.add_url_rule("/healthz", "healthz", _healthz, methods=["GET", "POST"])
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Response:
+        if exc.code == 404:
+            return handlers.neutral(404)
+        messages = {
+            413: "What was sent is too large. Shorten the text and try again.",
+            405: "That is not something this page can do.",
+        }
+        message = messages.get(exc.code or 400, "The request was not understood.")
+        return handlers.problem(exc.code or 400, message)
+
+    @app.errorhandler(Exception)
+    def server_error(exc: Exception) -> Response:
+        log.error("Unhandled error on a %s request", request.method, exc_info=exc)
+        return handlers.problem(500, "Something went wrong on our side. Nothing was changed.")
+
+    extra = {}
+    if handlers.secure_cookie:
+        extra["Strict-Transport-Security"] = "max-age=31536000"
+    app.wsgi_app = _SecurityHeaders(app.wsgi_app, extra)  # type: ignore[method-assign]
+    if settings.trust_proxy:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)  # type: ignore[method-assign]
+    return app
+
+
+def _healthz() -> Response:
+    """Liveness for a monitor or load balancer; it reads nothing and changes nothing."""
+    return Response("ok", mimetype="text/plain")
+
+
+def _static(settings: Settings) -> Any:
+    from coalitionletter.render import packaged_templates_dir
+
+    folders = [settings.templates_dir / "static", packaged_templates_dir() / "static"]
+
+    def static(name: str) -> Response:
+        for folder in folders:
+            if (folder / name).is_file():
+                return send_from_directory(folder, name, max_age=3600)
+        return Response("Not found", status=404, mimetype="text/plain")
+
+    return static
+
+
+# Waitress 3 sends each write at once (send_bytes 1). Under 50 concurrent clients its
+# main loop then took about half the GIL and confirmations ran at about 100/s; buffering
+# up to 18,000 bytes (waitress 2's default) ran them at about 350/s, the trivial POST
+# unchanged (B8, py-spy --gil). Deprecated but still honoured, so only where it exists.
+WAITRESS_SEND_BYTES = 18_000
+
+
+def _serve_waitress(app: Flask, *, host: str, port: int) -> None:
+    """Run the app under waitress in this process until it is stopped."""
+    from waitress.adjustments import Adjustments
+    from waitress.server import create_server
+
+    options: dict[str, Any] = {"host": host, "port": port, "threads": 8, "ident": ""}
+    if hasattr(Adjustments, "send_bytes"):
+        options["send_bytes"] = WAITRESS_SEND_BYTES
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "send_bytes", DeprecationWarning)
+        server = create_server(app, **options)
+    logging.basicConfig()  # as waitress.serve does: its queue warnings reach stderr
+    server.print_listen("Serving on http://{}:{}")
+    server.run()
+
+
+def run(settings: Settings, *, host: str, port: int, workers: int = 1) -> None:
+    """Serve the app under waitress (one process) or gunicorn (several workers)."""
+    if workers <= 1:
+        _serve_waitress(create_app(settings), host=host, port=port)
+        return
+    from gunicorn.app.base import BaseApplication
+
+    class _Gunicorn(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("accesslog", None)  # an access log would hold every token
+            self.cfg.set("timeout", 60)
+            # gunicorn 27 otherwise puts a control socket at one path per user
+            # (~/.gunicorn/gunicorn.ctl), so a second server on the machine collides.
+            if "control_socket_disable" in self.cfg.settings:  # gunicorn >= 25.1
+                self.cfg.set("control_socket_disable", True)
+
+        def load(self) -> Flask:
+            return create_app(settings)
+
+    _Gunicorn().run()

@@ -1,0 +1,67 @@
+"""The sign-on pages' copy of each campaign's letter, read again only when its files change."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from markupsafe import Markup
+
+from coalitionletter.campaigns import catalogue as campaigns
+from coalitionletter.settings import Settings
+from coalitionletter.signon import consent
+
+
+@dataclass(frozen=True)
+class Letter:
+    """A campaign's letter as its files held it when they were last read."""
+
+    stamp: tuple[tuple[int, ...], ...]
+    definition: campaigns.CampaignDefinition
+    version: consent.LetterVersion
+    body: Markup
+
+
+def _stamp(files: tuple[str, ...]) -> tuple[tuple[int, ...], ...] | None:
+    stamps = []
+    for path in files:
+        try:
+            found = os.stat(path)
+        except OSError:
+            return None  # campaigns.load says what is missing
+        stamps.append((found.st_mtime_ns, found.st_ctime_ns, found.st_size, found.st_ino))
+    return tuple(stamps)
+
+
+class Letters:
+    """The letters as their files hold them now, read and rendered again only when a file changes.
+
+    Parsing letter.toml and rendering the Markdown on every request took most of a
+    confirmation's time under load; a change to either file (an edit, a save, a
+    replacement) changes its stamp, so every page still shows the current text.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._letters: dict[str, Letter] = {}
+        self._files: dict[str, tuple[str, ...]] = {}
+
+    def current(self, slug: str) -> Letter:
+        """The letter of a campaign as its files hold it now (CampaignError if they are broken)."""
+        files = self._files.get(slug)
+        if files is None:
+            directory = campaigns.campaign_dir(self.settings, slug)
+            files = tuple(
+                str(directory / name) for name in (campaigns.LETTER_FILE, campaigns.BODY_FILE)
+            )
+            self._files[slug] = files
+        stamp = _stamp(files)
+        cached = self._letters.get(slug)
+        if stamp is not None and cached is not None and cached.stamp == stamp:
+            return cached
+        definition = campaigns.load(self.settings, slug)
+        version = consent.current(definition)
+        letter = Letter(stamp or (), definition, version, consent.body_html(version))
+        if stamp is not None:
+            self._letters[slug] = letter
+        return letter

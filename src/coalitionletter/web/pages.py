@@ -1,0 +1,348 @@
+"""The sign-on pages' handlers: an organisation opens its link, reads the letter, and answers.
+
+GET and HEAD only show; a decision is a POST from a human pressing a button on
+a form carrying a CSRF token. Nothing here keeps state in the process that
+others need (the CSRF key lives in the settings or the database), so several
+workers can serve at once. The raw token never reaches a log line or an error page.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Response, request
+from jinja2 import Environment
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from coalitionletter import prepared
+from coalitionletter.campaigns import catalogue as campaigns
+from coalitionletter.db import Database
+from coalitionletter.errors import CampaignError, SignOnError
+from coalitionletter.models import AppSecret, Campaign, Invitation, Listing, Organisation, utcnow
+from coalitionletter.settings import Settings
+from coalitionletter.signon import consent, links, tokens
+from coalitionletter.signon import states as signon
+from coalitionletter.web.forms import ACTIONS, FORM_VALUES, FormErrors, decision_fields, posted_form
+from coalitionletter.web.letters import Letter, Letters
+from coalitionletter.web.writers import Writers
+
+log = logging.getLogger(__name__)
+
+
+# A visit without our cookie this soon after the email left is most likely a mail
+# scanner following the link, not a person: it is not counted as a view.
+SCANNER_QUIET_SECONDS = 120
+VISIT_COOKIE = "cl_visit"
+SCANNER_AGENTS = (
+    "safelinks", "safe links", "mimecast", "proofpoint", "urldefense", "barracuda",
+    "messagelabs", "symantec", "trendmicro", "fortiguard", "sophos", "ironport", "cisco",
+    "bot", "crawler", "spider", "preview", "scanner", "headless", "python-requests",
+    "python-urllib", "httpx", "curl", "wget", "go-http-client", "java/", "okhttp",
+    "libwww", "axios", "node-fetch",
+)  # fmt: skip
+
+
+def shared_secret(settings: Settings, database: Database) -> bytes:
+    """The CSRF signing key: from the settings, else made once and kept in the database."""
+    if settings.secret_key:
+        return settings.secret_key.encode("utf-8")
+    with database.writing() as session:
+        row = session.get(AppSecret, "csrf")
+        if row is None:
+            try:
+                with session.begin_nested():
+                    row = AppSecret(name="csrf", value=secrets.token_hex(32))
+                    session.add(row)
+            except IntegrityError:
+                row = session.get(AppSecret, "csrf", populate_existing=True)
+        return row.value.encode("utf-8")
+
+
+def looks_like_scanner(user_agent: str) -> bool:
+    """True for the user agents of link scanners, previewers and scripts."""
+    agent = user_agent.lower()
+    return not agent or any(marker in agent for marker in SCANNER_AGENTS)
+
+
+@dataclass
+class _Page:
+    """Everything the sign-on page shows."""
+
+    campaign: Campaign
+    letter: Letter
+    invitation: Invitation
+    organisation: Organisation
+    access: links.LinkAccess
+    token_hash: str
+
+    @property
+    def definition(self) -> campaigns.CampaignDefinition:
+        """The campaign's definition from its files."""
+        return self.letter.definition
+
+    @property
+    def version(self) -> consent.LetterVersion:
+        """The letter's words now."""
+        return self.letter.version
+
+
+class SignOnApp:
+    """The request handlers, bound to one settings object and database."""
+
+    def __init__(self, settings: Settings, database: Database) -> None:
+        from coalitionletter.render import make_environment
+
+        self.settings = settings
+        self.database = database
+        self.secret = shared_secret(settings, database)
+        self.environment = make_environment(settings.templates_dir)
+        self.secure_cookie = settings.base_url.startswith("https://")
+        self.letters = Letters(settings)
+        # Texts known to be kept in letter_texts, so a confirmation need not look again.
+        self.kept_texts: set[tuple[int, str]] = set()
+        self.writers = Writers(database)
+        self.writing = self.writers.writing
+        self.answering = self.writers.answering
+
+    # --- helpers -----------------------------------------------------------------
+
+    def environment_for(self, definition: campaigns.CampaignDefinition) -> Environment:
+        """The campaign's templates first, then the workspace's and the defaults."""
+        from coalitionletter.render import make_environment
+
+        if (definition.directory / "templates").is_dir():
+            return make_environment(self.settings.templates_dir, definition.directory)
+        return self.environment
+
+    def html(self, template: str, status: int = 200, **context: Any) -> Response:
+        """Render a web template through the shared Jinja setup."""
+        environment = context.pop("environment", None) or self.environment
+        body = environment.get_template(f"web/{template}").render(**context)
+        return Response(body, status=status, mimetype="text/html")
+
+    def neutral(self, status: int) -> Response:
+        """The one page for a bad, unknown, revoked or expired link; it names nobody."""
+        return self.html("link.html", status=status, gone=status == 410)
+
+    def problem(self, status: int, message: str) -> Response:
+        """A plain error page (bad form, too large, server trouble)."""
+        return self.html("problem.html", status=status, status_code=status, message=message)
+
+    def csrf(self, token_hash: str) -> str:
+        """The form token: an HMAC binding the form to this one link (by its token's hash).
+
+        It needs nothing from the database, so a forged or stale form is turned
+        away before any database work.
+        """
+        message = f"csrf|{token_hash}".encode()
+        return hmac.new(self.secret, message, hashlib.sha256).hexdigest()
+
+    def load(self, session: Any, raw: str) -> _Page | Response:
+        """The page's data for a link, or the neutral page."""
+        access = links.find_by_token(session, raw)
+        if access is None:
+            return self.neutral(404)
+        if access.expired:
+            return self.neutral(410)
+        campaign = access.campaign or session.get(Campaign, access.campaign_id)
+        try:
+            letter = self.letters.current(campaign.slug)
+        except CampaignError:
+            log.exception("The letter of campaign %s cannot be read", campaign.slug)
+            return self.problem(503, "The letter cannot be shown right now. Please try later.")
+        deadline = letter.definition.deadline
+        if deadline is not None and utcnow() >= deadline:
+            return self.neutral(410)  # the files' deadline counts even before a sync
+        invitation = access.invitation or session.get(Invitation, access.invitation_id)
+        organisation = access.organisation or session.get(Organisation, access.organisation_id)
+        return _Page(campaign, letter, invitation, organisation, access, tokens.token_hash(raw))
+
+    def render_page(
+        self,
+        page: _Page,
+        *,
+        status: int = 200,
+        notice: str | None = None,
+        errors: dict[str, str] | None = None,
+        values: dict[str, str] | None = None,
+    ) -> Response:
+        """The letter, the organisation's line, and the form or status for its state."""
+        invitation = page.invitation
+        version = page.version
+        listed_as = invitation.display_name or page.organisation.name
+        context = {
+            "environment": self.environment_for(page.definition),
+            "title": version.title,
+            "version": version,
+            "body": page.letter.body,
+            "organisation": page.organisation.name,
+            "listed_as": listed_as,
+            "invitation": invitation,
+            "state": invitation.state,
+            "stale": invitation.state == signon.CONFIRMED
+            and invitation.text_hash != version.text_hash,
+            "governments_only": invitation.listing == Listing.GOVERNMENTS_ONLY.value,
+            "deadline": page.campaign.deadline,
+            "csrf": self.csrf(page.token_hash),
+            "notice": notice,
+            "errors": errors or {},
+            "values": values or {"display_name": listed_as, "listing": invitation.listing},
+        }
+        return self.html("signon.html", status=status, **context)
+
+    def client_ip(self) -> str | None:
+        """The visitor's address (behind a trusted proxy: the one it forwarded)."""
+        return request.remote_addr
+
+    # --- handlers ------------------------------------------------------------------
+
+    def show(self, token: str) -> Response:
+        """GET/HEAD: show the page; count a view only when a person seems to be looking."""
+        human = request.method == "GET" and not looks_like_scanner(
+            request.headers.get("User-Agent", "")
+        )
+        with self.writing() if human else self.database.reading() as session:
+            page = self.load(session, token)
+            if isinstance(page, Response):
+                return page
+            if human and self._counts_as_view(page.access):
+                links.record_view(session, page.campaign, page.access, ip=self.client_ip())
+        # Rendered once the transaction is over: other answers need not wait for it.
+        response = self.render_page(page)
+        response.set_cookie(
+            VISIT_COOKIE,
+            "1",
+            max_age=365 * 86_400,
+            path="/s/",
+            secure=self.secure_cookie,
+            httponly=True,
+            samesite="Strict",
+        )
+        return response
+
+    def _counts_as_view(self, access: links.LinkAccess) -> bool:
+        if request.cookies.get(VISIT_COOKIE):
+            return True
+        age = (utcnow() - access.issued_at).total_seconds()
+        return age > SCANNER_QUIET_SECONDS
+
+    def decide(self, token: str) -> Response:
+        """POST: one decision from the form; refused once the sign-on has closed.
+
+        The hot path of sign-on under load: the form and its CSRF key are checked
+        before any database work, and the transaction is one Core query for the
+        link and the invitation's state, then `signon.transition`. The full page
+        (ORM rows, rendering) is loaded only to answer a form that cannot be taken.
+        """
+        form = posted_form()
+        if form is None:
+            return self.problem(400, "The form was not understood. Reload the page and try again.")
+        action = form.get("action", "")
+        refused = self._refuse_form(token, action, form)
+        if refused is not None:
+            return refused
+        # A Core connection, no Session: the hot path pays for no unit of work it does not use.
+        with self.answering() as connection:
+            result = self._answer_link(connection, token, action, form)
+        if isinstance(result, Response):
+            return result
+        if result:
+            self.kept_texts.add(result)
+        # Post/redirect/get: a reload after answering never posts again. A bare 303 (what a
+        # browser follows), not flask.redirect's HTML page for clients that do not.
+        return Response(status=303, headers={"Location": f"/s/{token}"})
+
+    def _refuse_form(self, token: str, action: str, form: Any) -> Response | None:
+        """The answer to a form that cannot be taken whatever the database holds, or None."""
+        if action not in ACTIONS:
+            return self.problem(400, "The form was not understood. Reload the page and try again.")
+        if not tokens.well_formed(token):
+            return self.neutral(404)
+        sent = form.get("csrf", "").encode("utf-8")  # bytes: compare_digest refuses non-ASCII str
+        if not hmac.compare_digest(sent, self.csrf(tokens.token_hash(token)).encode("ascii")):
+            return self.problem(400, "This form is out of date. Reload the page and answer again.")
+        return None
+
+    def _answer_link(
+        self, connection: prepared.DirectConnection, token: str, action: str, form: Any
+    ) -> Response | tuple[int, str] | None:
+        """The link's answer in this transaction, or the page for a link that takes none."""
+        link = links.link_for_answer(connection, tokens.token_hash(token))
+        if link is None:
+            return self.neutral(404)
+        if link.expired:
+            return self.neutral(410)
+        return self._answer(connection, token, link, action, form)
+
+    def _answer(
+        self,
+        connection: prepared.DirectConnection,
+        token: str,
+        link: links.AnswerLink,
+        action: str,
+        form: Any,
+    ) -> Response | tuple[int, str] | None:
+        """Take one answer; a page when it cannot be taken, else the text newly kept, if any."""
+        try:
+            letter = self.letters.current(link.campaign.slug)
+        except CampaignError:
+            log.exception("The letter of campaign %s cannot be read", link.campaign.slug)
+            return self.problem(503, "The letter cannot be shown right now. Please try later.")
+        deadline = letter.definition.deadline
+        if deadline is not None and utcnow() >= deadline:
+            return self.neutral(410)  # the files' deadline counts even before a sync
+        version = letter.version
+        if action == "confirm" and form.get("text_hash") != version.text_hash:
+            return self._page_again(
+                connection,
+                token,
+                status=409,
+                notice="The letter's text changed while you were reading it. Please read "
+                "the text below, which is the current one, and confirm again.",
+            )
+        try:
+            fields = decision_fields(action, form, link.organisation_name)
+        except FormErrors as problems:
+            values = {k: form.get(k, "") for k in FORM_VALUES}
+            return self._page_again(
+                connection, token, status=400, errors=problems.errors, values=values
+            )
+        kept = None
+        if action == "confirm" and (link.campaign.id, version.text_hash) not in self.kept_texts:
+            with Session(bind=connection.connection) as session:  # once per text and process
+                consent.remember(session, link.campaign.id, version)
+            kept = (link.campaign.id, version.text_hash)
+        try:
+            signon.transition(
+                connection,
+                link.campaign,
+                link.organisation_id,
+                action,
+                actor="token holder",
+                text_hash=version.text_hash if action == "confirm" else None,
+                ip=self.client_ip(),
+                fields=fields,
+                current=link.invitation,
+            )
+        except SignOnError:
+            # Another answer got there first (a double click, a colleague): show where it stands.
+            return self._page_again(
+                connection,
+                token,
+                notice="Your organisation's answer had already been recorded, as shown below.",
+            )
+        return kept
+
+    def _page_again(
+        self, connection: prepared.DirectConnection, token: str, **render: Any
+    ) -> Response:
+        """The sign-on page as this transaction sees it now, with a notice or the form's errors."""
+        with Session(bind=connection.connection) as session:
+            page = self.load(session, token)
+            return page if isinstance(page, Response) else self.render_page(page, **render)

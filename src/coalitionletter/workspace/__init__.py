@@ -1,0 +1,1 @@
+"""The workspace's database as a whole: init, backup, transfer between databases."""
