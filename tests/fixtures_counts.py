@@ -36,7 +36,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from coalitionletter.campaigns import catalogue as campaigns
-from coalitionletter.campaigns.catalogue import CampaignDefinition
+from coalitionletter.campaigns.definition import CampaignDefinition
 from coalitionletter.db import Database
 from coalitionletter.models import (
     Campaign,
@@ -46,7 +46,7 @@ from coalitionletter.models import (
     OutboxMessage,
     utcnow,
 )
-from coalitionletter.registry.names import default_sort_name, name_key, slugify
+from coalitionletter.names import default_sort_name, name_key, slugify
 from coalitionletter.settings import Settings
 from coalitionletter.signon import states as signon
 from fixtures_letters import MINIMAL_TOML, write_campaign

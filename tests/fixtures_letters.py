@@ -19,10 +19,10 @@ import pytest
 from sqlalchemy.orm import Session
 
 from coalitionletter.campaigns import catalogue as campaigns
-from coalitionletter.campaigns.catalogue import CampaignDefinition
+from coalitionletter.campaigns.definition import CampaignDefinition
 from coalitionletter.db import Database
 from coalitionletter.models import Campaign, Organisation
-from coalitionletter.registry.names import default_sort_name, name_key, slugify
+from coalitionletter.names import default_sort_name, name_key, slugify
 from coalitionletter.settings import Settings
 from coalitionletter.signon import states as signon
 

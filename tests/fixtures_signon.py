@@ -24,9 +24,10 @@ from aiosmtpd.controller import Controller
 from bs4 import BeautifulSoup
 
 from coalitionletter.campaigns import catalogue as campaigns
+from coalitionletter.campaigns.definition import CampaignDefinition
 from coalitionletter.db import Database, upgrade
 from coalitionletter.models import Contact, Organisation
-from coalitionletter.registry.names import default_sort_name, name_key, slugify
+from coalitionletter.names import default_sort_name, name_key, slugify
 from coalitionletter.settings import Settings, load_settings
 
 SLUG = "ilp-magnitsky-2020"
@@ -146,7 +147,7 @@ class SignOnWorkspace:
     db_url: str | None = None  # None: the workspace's SQLite file
 
     @property
-    def definition(self) -> campaigns.CampaignDefinition:
+    def definition(self) -> CampaignDefinition:
         """The campaign as its files define it now."""
         return campaigns.load(self.settings, SLUG)
 

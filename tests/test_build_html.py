@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from coalitionletter.build.letters import OutputPathError, safe_join
+from coalitionletter.build.output_files import OutputPathError, safe_join
 from coalitionletter.campaigns import catalogue as campaigns
 from fixtures_letters import CHINESE_NAME, LEAD_NAME, SIGNED, UYGHUR_NAME, Org
 

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from pypdf import PdfReader
 
 from coalitionletter.campaigns import catalogue as campaigns
+from coalitionletter.campaigns.letter_text import consent_hash
 from coalitionletter.cli import cli
 from coalitionletter.db import Database, upgrade
 from coalitionletter.settings import load_settings
@@ -109,7 +110,7 @@ def test_uk_letters_are_a4_and_canadian_letters_are_letter_size(built):
 def test_the_pdf_carries_its_metadata_and_the_text_hash(built, tmp_path):
     reader = PdfReader(built / "uk.pdf")
     info = reader.metadata
-    definition_hash = campaigns.consent_hash(
+    definition_hash = consent_hash(
         (REPO / "letters" / FOUNDING / "body.md").read_text("utf-8"),
         info.title,
         "Yours sincerely,",

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from coalitionletter.campaigns import catalogue as campaigns
+from coalitionletter.campaigns.letter_text import PLACEHOLDER_PATTERN, PLACEHOLDERS
 from coalitionletter.errors import CampaignError
 from coalitionletter.models import Campaign
 from fixtures_letters import MINIMAL_TOML, write_campaign
@@ -30,8 +31,8 @@ def test_the_founding_campaign_loads_with_both_recipients(founding_home, setting
 
 def test_the_founding_body_uses_only_known_placeholders(founding_home, settings):
     body = campaigns.load(settings, FOUNDING).body_source
-    used = {m.group(1).strip() for m in campaigns.PLACEHOLDER_PATTERN.finditer(body)}
-    assert used and used <= set(campaigns.PLACEHOLDERS)
+    used = {m.group(1).strip() for m in PLACEHOLDER_PATTERN.finditer(body)}
+    assert used and used <= set(PLACEHOLDERS)
 
 
 def test_the_founding_email_settings_are_marked_as_placeholders(founding_home, settings):

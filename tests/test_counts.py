@@ -11,6 +11,17 @@ from coalitionletter.db import Database
 from coalitionletter.errors import CampaignError
 from coalitionletter.models import Campaign, Invitation
 from coalitionletter.reports import counts as reports
+from coalitionletter.reports.count_text import deadline_phrase
+from coalitionletter.reports.count_values import (
+    BREAKDOWNS,
+    NO_COUNTRY,
+    NO_TYPE,
+    CampaignCounts,
+    ReportError,
+    StateCounts,
+    days_left,
+)
+from coalitionletter.spreadsheet_cells import safe_row
 from fixtures_counts import COUNTS_SLUG, DAYS_LEFT, SECOND_SLUG, CountsWorld, act, add_org
 
 EXPECTED_TOTALS = {
@@ -27,7 +38,7 @@ EXPECTED_TOTALS = {
 }
 
 
-def _counts(database: Database, by: str | None = None, **kwargs) -> reports.CampaignCounts:
+def _counts(database: Database, by: str | None = None, **kwargs) -> CampaignCounts:
     with database.reading() as session:
         return reports.campaign_counts(session, COUNTS_SLUG, by=by, **kwargs)
 
@@ -70,7 +81,7 @@ def test_percentages_are_of_those_invited(counts_world: CountsWorld, database: D
 
 
 def test_percentages_are_zero_when_nobody_is_invited(database: Database):
-    assert reports.StateCounts().percent()["confirmed"] == 0.0
+    assert StateCounts().percent()["confirmed"] == 0.0
 
 
 def test_the_totals_hold_their_sums(counts_world: CountsWorld, database: Database):
@@ -83,10 +94,10 @@ def test_the_totals_hold_their_sums(counts_world: CountsWorld, database: Databas
     assert totals.confirmed == totals.confirmed_public + totals.confirmed_governments_only
 
 
-@pytest.mark.parametrize("by", reports.BREAKDOWNS)
+@pytest.mark.parametrize("by", BREAKDOWNS)
 def test_every_breakdown_sums_to_the_totals(counts_world: CountsWorld, database: Database, by: str):
     counts = _counts(database, by)
-    summed = sum((row.counts for row in counts.rows), reports.StateCounts())
+    summed = sum((row.counts for row in counts.rows), StateCounts())
     assert summed == counts.totals
     assert counts.totals.as_dict() == EXPECTED_TOTALS
 
@@ -102,7 +113,7 @@ def test_the_breakdown_by_country_names_each_country(counts_world: CountsWorld, 
         "Türkiye",
         "United Kingdom",
         "United States",
-        reports.NO_COUNTRY,
+        NO_COUNTRY,
     ]
     uk = next(row for row in rows if row.key == "GB")
     assert (uk.counts.invited, uk.counts.confirmed, uk.counts.declined, uk.counts.withdrawn) == (
@@ -121,7 +132,7 @@ def test_the_breakdown_by_type_groups_the_untyped_last(
         ("diaspora", 3),
         ("legal", 1),
         ("NGO", 5),
-        (reports.NO_TYPE, 1),
+        (NO_TYPE, 1),
     ]
 
 
@@ -151,22 +162,20 @@ def test_a_passed_deadline_gives_negative_days_and_a_closed_campaign(
     later = counts_world.deadline + timedelta(days=3)
     info = _counts(database, now=later).campaign
     assert (info.days_left, info.is_open) == (-3, False)
-    assert reports.deadline_phrase(info).endswith("(closed 3 days ago)")
+    assert deadline_phrase(info).endswith("(closed 3 days ago)")
 
 
 def test_a_deadline_passed_earlier_today_says_closed_today(
     counts_world: CountsWorld, database: Database
 ):
     evening = counts_world.deadline.replace(hour=20)
-    assert reports.deadline_phrase(_counts(database, now=evening).campaign).endswith(
-        "(closed today)"
-    )
+    assert deadline_phrase(_counts(database, now=evening).campaign).endswith("(closed today)")
 
 
 def test_deadline_day_itself_says_closes_today(counts_world: CountsWorld, database: Database):
     morning = counts_world.deadline.replace(hour=9)
     info = _counts(database, now=morning).campaign
-    assert reports.deadline_phrase(info).endswith("(closes today, 17:00 UTC)")
+    assert deadline_phrase(info).endswith("(closes today, 17:00 UTC)")
 
 
 def test_a_campaign_closed_before_its_deadline_says_so(
@@ -180,7 +189,7 @@ def test_a_campaign_closed_before_its_deadline_says_so(
         )
     info = _counts(database).campaign
     assert info.is_open is False
-    assert reports.deadline_phrase(info).endswith("(sign-on closed early)")
+    assert deadline_phrase(info).endswith("(sign-on closed early)")
 
 
 def test_a_closed_campaign_without_a_deadline_says_so(database: Database):
@@ -195,7 +204,7 @@ def test_a_closed_campaign_without_a_deadline_says_so(database: Database):
         )
     with database.reading() as session:
         info = reports.campaign_counts(session, "closed-letter").campaign
-    assert reports.deadline_phrase(info) == "No deadline set (sign-on closed)"
+    assert deadline_phrase(info) == "No deadline set (sign-on closed)"
 
 
 def test_the_overview_has_one_line_per_campaign(counts_world: CountsWorld, database: Database):
@@ -212,7 +221,7 @@ def test_the_overview_lists_a_campaign_nobody_was_invited_to(database: Database)
         session.add(Campaign(slug="empty-letter", title="Empty", deadline=None))
     with database.reading() as session:
         ((info, totals),) = reports.overview(session).lines
-    assert (info.slug, totals) == ("empty-letter", reports.StateCounts())
+    assert (info.slug, totals) == ("empty-letter", StateCounts())
 
 
 def test_counting_uses_few_queries_however_many_invitations(
@@ -244,7 +253,7 @@ def test_an_unknown_campaign_is_refused_naming_the_known_ones(
 
 
 def test_an_unknown_breakdown_is_refused(counts_world: CountsWorld, database: Database):
-    with pytest.raises(reports.ReportError) as caught:
+    with pytest.raises(ReportError) as caught:
         _counts(database, "colour")
     assert "colour" in str(caught.value)
     assert "status, country, type" in str(caught.value)
@@ -257,19 +266,19 @@ def test_an_unknown_state_stops_the_count_rather_than_misadding(
         session.execute(
             update(Invitation).where(Invitation.state == "declined").values(state="pending")
         )
-    with pytest.raises(reports.ReportError) as caught:
+    with pytest.raises(ReportError) as caught:
         _counts(database)
     assert "do not add up" in str(caught.value)
 
 
-def _counts_of(database: Database, slug: str) -> reports.CampaignCounts:
+def _counts_of(database: Database, slug: str) -> CampaignCounts:
     with database.reading() as session:
         return reports.campaign_counts(session, slug)
 
 
 def test_formula_cells_get_a_leading_quote():
     cells = ["=SUM(A1)", "+1", "-1", "@cmd", "\tx", "\rx", "plain", 7, -3, None]
-    assert reports.safe_row(cells) == [
+    assert safe_row(cells) == [
         "'=SUM(A1)",
         "'+1",
         "'-1",
@@ -284,4 +293,4 @@ def test_formula_cells_get_a_leading_quote():
 
 
 def test_days_left_is_none_without_a_deadline():
-    assert reports.days_left(None, datetime.now(UTC)) is None
+    assert days_left(None, datetime.now(UTC)) is None

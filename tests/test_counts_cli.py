@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 
 from coalitionletter.db import Database
 from coalitionletter.models import Event, Invitation
-from coalitionletter.reports import counts as reports
+from coalitionletter.reports.count_json import OVERVIEW_FORMAT
+from coalitionletter.reports.count_values import KEYS, NO_COUNTRY, NO_TYPE
 from fixtures_counts import COUNTS_SLUG, DAYS_LEFT, SECOND_SLUG, CountsWorld
 
 
@@ -58,7 +59,7 @@ def test_without_a_campaign_there_is_one_line_per_campaign(counts_world: CountsW
 
 def test_the_overview_as_json_has_each_campaign(counts_world: CountsWorld, invoke):
     document = json.loads(invoke("counts", "--format", "json").output)
-    assert document["format"] == reports.OVERVIEW_FORMAT
+    assert document["format"] == OVERVIEW_FORMAT
     assert [c["campaign"]["slug"] for c in document["campaigns"]] == [COUNTS_SLUG, SECOND_SLUG]
     assert document["campaigns"][0]["totals"]["invited"] == 10
 
@@ -70,7 +71,7 @@ def test_the_json_has_the_documented_shape(counts_world: CountsWorld, invoke):
     assert set(document["campaign"]) == {"slug", "title", "deadline", "days_left", "open"}
     assert document["campaign"]["days_left"] == DAYS_LEFT
     assert document["campaign"]["open"] is True
-    assert list(document["totals"]) == list(reports.KEYS)
+    assert list(document["totals"]) == list(KEYS)
     assert all(type(value) is int for value in document["totals"].values())
     assert all(type(value) is float for value in document["percent"].values())
     assert document["breakdown"] is None
@@ -105,13 +106,13 @@ def test_the_json_breakdown_rows_have_key_label_share_counts_percent(
     assert (row["label"], row["share"], row["counts"]["invited"]) == ("United Kingdom", 30.0, 3)
     assert row["percent"]["confirmed"] == 33.3
     unknown = document["breakdown"]["rows"][-1]
-    assert (unknown["key"], unknown["label"]) == (None, reports.NO_COUNTRY)
+    assert (unknown["key"], unknown["label"]) == (None, NO_COUNTRY)
 
 
 def test_the_csv_has_a_row_per_breakdown_row_and_a_total(counts_world: CountsWorld, invoke):
     result = invoke("counts", COUNTS_SLUG, "--by", "type", "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(result.output)))
-    assert [row["label"] for row in rows] == ["diaspora", "legal", "NGO", reports.NO_TYPE, "Total"]
+    assert [row["label"] for row in rows] == ["diaspora", "legal", "NGO", NO_TYPE, "Total"]
     assert rows[-1]["invited"] == "10"
     assert sum(int(row["confirmed"]) for row in rows[:-1]) == int(rows[-1]["confirmed"])
 

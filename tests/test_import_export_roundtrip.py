@@ -9,12 +9,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete
 
+from coalitionletter import names
 from coalitionletter.db import Database
 from coalitionletter.errors import RegistryError
 from coalitionletter.models import Contact, Event, EventChain, Organisation
 from coalitionletter.registry import importing as registry_import
-from coalitionletter.registry import names
 from coalitionletter.registry import organisations as registry
+from coalitionletter.registry.fields import clean_or_raise
 
 # Letters from the scripts the registry must keep, the joiners, and the
 # characters a spreadsheet treats as formulas or quoting.
@@ -86,7 +87,7 @@ def _fill(database: Database, organisations: list[dict]) -> None:
             for index, contact in enumerate(given_values["contacts"]):
                 fields = {k: v for k, v in contact.items() if v is not None}
                 fields["email"] = f"person{index}@org{number}.example"
-                cleaned = registry.clean_or_raise(fields)
+                cleaned = clean_or_raise(fields)
                 registry.apply_changes(
                     session,
                     organisation,

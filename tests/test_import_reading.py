@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from coalitionletter import db
 from coalitionletter.db import Database
 from coalitionletter.registry import csv_reading as registry_csv
-from coalitionletter.registry import importing as registry_import
+from coalitionletter.registry.csv_reading import read_table
 
 # Lines, blank ones and every line break splitlines() knows, in a short text.
 TEXT = st.lists(
@@ -37,7 +37,7 @@ def test_a_cell_escaped_by_an_export_is_read_back_even_when_other_cells_have_no_
 ) -> None:
     path = tmp_path / "orgs.csv"
     path.write_text("Name,Notes\nPlain Group,plain\nEscaped Group,'=1+1\n", encoding="utf-8")
-    lines = registry_import.read_table(path).lines
+    lines = read_table(path).lines
     assert [line.values["notes"] for line in lines] == ["plain", "=1+1"]
 
 

@@ -4,7 +4,8 @@ import unicodedata
 
 import pytest
 
-from coalitionletter.registry import countries, names
+from coalitionletter import names
+from coalitionletter.registry import countries
 
 KEPT = [
     "Fondation Lumière d’Exemple",

@@ -7,9 +7,9 @@ from email_validator import EmailNotValidError, validate_email
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from coalitionletter import names
 from coalitionletter.errors import RegistryError
 from coalitionletter.registry import fields as registry_fields
-from coalitionletter.registry import names
 
 ASCII = st.text(st.characters(max_codepoint=127), max_size=30)
 # Characters an address is made of, and the ones that trip validators up.

@@ -398,7 +398,7 @@ def missing_glyphs(texts: Mapping[str, str]) -> dict[str, list[str]]:
 
 def describe_missing(missing: Mapping[str, list[str]]) -> list[str]:
     """One line per text with missing glyphs, naming each character."""
-    from coalitionletter.registry.names import character_label
+    from coalitionletter.names import character_label
 
     return [
         f"{label}: no installed font has {', '.join(character_label(c) for c in chars)}"

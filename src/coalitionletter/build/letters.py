@@ -37,9 +37,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from coalitionletter.build.content import check_glyphs, letter_context, placeholder_values
+from coalitionletter.build.content import check_glyphs, letter_context
 from coalitionletter.build.manifest import (
-    MANIFEST,
     Output,
     common_key,
     is_fresh,
@@ -52,7 +51,6 @@ from coalitionletter.build.output_files import (
     ALL,
     DELIVERED,
     PUBLIC,
-    OutputPathError,
     file_name,
     output_dir,
     safe_join,
@@ -65,23 +63,6 @@ from coalitionletter.campaigns.definition import CampaignDefinition, Recipient
 from coalitionletter.campaigns.roster import Roster
 from coalitionletter.errors import RenderError
 from coalitionletter.settings import Settings
-
-# Names other modules import from here, kept working since the module was split.
-__all__ = [
-    "FORMATS",
-    "MANIFEST",
-    "BuildOptions",
-    "BuildReport",
-    "Output",
-    "OutputPathError",
-    "Plan",
-    "execute",
-    "list_csv",
-    "list_json",
-    "placeholder_values",
-    "plan",
-    "safe_join",
-]
 
 FORMATS = ("html", "pdf")
 

@@ -18,58 +18,17 @@ from sqlalchemy.orm import Session
 from coalitionletter.campaigns.definition import (
     SLUG_PATTERN,
     CampaignDefinition,
-    EmailSettings,
-    LeadOrganisation,
-    Recipient,
 )
 from coalitionletter.campaigns.letter_text import (
     BODY_FILE,
-    PLACEHOLDER_NAME,
-    PLACEHOLDER_PATTERN,
-    PLACEHOLDERS,
-    check_body,
-    consent_hash,
-    normalise_text,
 )
 from coalitionletter.campaigns.letter_toml import (
-    BUILD_DATE,
-    GROUP_BY_CHOICES,
     LETTER_FILE,
-    PAPER_SIZES,
-    SEED_FILE,
     read_definition,
 )
 from coalitionletter.errors import CampaignError
 from coalitionletter.models import Campaign
 from coalitionletter.settings import Settings
-
-# Names other modules import from here, kept working since the module was split.
-__all__ = [
-    "BODY_FILE",
-    "BUILD_DATE",
-    "GROUP_BY_CHOICES",
-    "LETTER_FILE",
-    "PAPER_SIZES",
-    "PLACEHOLDERS",
-    "PLACEHOLDER_NAME",
-    "PLACEHOLDER_PATTERN",
-    "SEED_FILE",
-    "SLUG_PATTERN",
-    "CampaignDefinition",
-    "EmailSettings",
-    "LeadOrganisation",
-    "Recipient",
-    "campaign_dir",
-    "campaign_row",
-    "check_body",
-    "consent_hash",
-    "discover",
-    "load",
-    "normalise_text",
-    "not_registered",
-    "resolve",
-    "sync",
-]
 
 
 def campaign_dir(settings: Settings, slug: str) -> Path:

@@ -29,7 +29,7 @@ from coalitionletter.campaigns.catalogue import not_registered
 from coalitionletter.campaigns.definition import CampaignDefinition
 from coalitionletter.errors import CampaignError
 from coalitionletter.models import InvitationState, Listing, UtcDateTime
-from coalitionletter.registry.names import default_sort_name, name_key
+from coalitionletter.names import default_sort_name, name_key
 
 PUBLIC = Listing.PUBLIC.value
 GOVERNMENTS_ONLY = Listing.GOVERNMENTS_ONLY.value

@@ -68,12 +68,13 @@ def add(app: AppContext, name: str, **options: str | None) -> None:
       coalitionletter org add "Human Rights First" --country US --type "international NGO"
       coalitionletter org add "PEN America" --country US --contact "A. Person" --email a@pen.example
     """
+    from coalitionletter.registry import duplicates
     from coalitionletter.registry import organisations as registry
 
     raw = {"name": name, **{key: value for key, value in options.items() if value is not None}}
     with core_errors(), app.database.writing() as session:
         organisation = registry.add(session, raw, actor=app.actor)
-        summary = registry.label(organisation)
+        summary = duplicates.label(organisation)
     click.echo(f"Added {summary}.")
 
 
@@ -221,6 +222,7 @@ def edit(app: AppContext, ref: str, **options: str | None) -> None:
       coalitionletter org edit pen-america --website pen.example --country US
       coalitionletter org edit 12 --notes ""
     """
+    from coalitionletter.registry import duplicates
     from coalitionletter.registry import organisations as registry
 
     raw = {key: value for key, value in options.items() if value is not None}
@@ -228,7 +230,7 @@ def edit(app: AppContext, ref: str, **options: str | None) -> None:
         raise click.UsageError("Give at least one field to change, e.g. --country GB.")
     with core_errors(), app.database.writing() as session:
         organisation, changed = registry.edit(session, ref, raw, actor=app.actor)
-        summary = registry.label(organisation)
+        summary = duplicates.label(organisation)
     if changed:
         click.echo(f"Changed {', '.join(changed)} of {summary}.")
     else:
@@ -285,13 +287,14 @@ def merge(app: AppContext, keep: str, other: str, yes: bool) -> None:
     Example:
       coalitionletter org merge human-rights-first hrf-duplicate
     """
+    from coalitionletter.registry import duplicates
     from coalitionletter.registry import organisations as registry
     from coalitionletter.registry import removal as registry_removal
 
     database = app.database
     with core_errors(), database.reading() as session:
-        kept = registry.label(registry.find_organisation(session, keep))
-        merged = registry.label(registry.find_organisation(session, other))
+        kept = duplicates.label(registry.find_organisation(session, keep))
+        merged = duplicates.label(registry.find_organisation(session, other))
     if not yes:
         click.confirm(f"Merge {merged} into {kept}?", abort=True)
     with core_errors(), database.writing() as session:

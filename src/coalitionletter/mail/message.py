@@ -29,7 +29,7 @@ from typing import Any
 
 from jinja2 import Environment, Template, TemplateError
 
-from coalitionletter.campaigns.catalogue import CampaignDefinition
+from coalitionletter.campaigns.definition import CampaignDefinition
 from coalitionletter.errors import MailError
 from coalitionletter.models import utcnow
 from coalitionletter.settings import Settings

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from urllib.parse import SplitResult, urlsplit
 
+from coalitionletter import names
 from coalitionletter.errors import RegistryError
 from coalitionletter.models import EMAIL_MAX, NAME_MAX, NOTES_MAX, URL_MAX, Listing
-from coalitionletter.registry import countries, names
+from coalitionletter.registry import countries
 
 TYPE_MAX = 80
 LANGUAGE_MAX = 35

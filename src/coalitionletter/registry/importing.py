@@ -20,12 +20,11 @@ from typing import IO, NamedTuple
 
 from sqlalchemy.orm import Session
 
-from coalitionletter import db, events
+from coalitionletter import db, events, names
 from coalitionletter.errors import ImportFileError
 from coalitionletter.models import Organisation
 from coalitionletter.registry import duplicates as registry_duplicates
 from coalitionletter.registry import fields as registry_fields
-from coalitionletter.registry import names
 from coalitionletter.registry import organisations as registry
 from coalitionletter.registry.bulk import Known, PendingAdd, PendingWrites, RegistryIndex
 from coalitionletter.registry.csv_reading import (

@@ -18,10 +18,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from coalitionletter import events
+from coalitionletter import events, names
 from coalitionletter.errors import RegistryError
 from coalitionletter.models import Campaign, Contact, Invitation, Organisation, utcnow
-from coalitionletter.registry import countries, names
+from coalitionletter.registry import countries
 from coalitionletter.registry.duplicates import (
     duplicate_error,
     duplicates_for,

@@ -41,24 +41,18 @@ from sqlalchemy.orm import Session
 from coalitionletter.models import Organisation, utcnow
 from coalitionletter.reports import count_queries
 from coalitionletter.reports.count_json import (
-    JSON_FORMAT,
-    OVERVIEW_FORMAT,
-    campaign_json,
     counts_json,
     overview_json,
 )
-from coalitionletter.reports.count_queries import all_emails_failed, find_campaign
+from coalitionletter.reports.count_queries import find_campaign
 from coalitionletter.reports.count_text import (
     counts_csv,
     counts_table,
-    deadline_phrase,
     overview_csv,
     overview_table,
-    text_table,
 )
 from coalitionletter.reports.count_values import (
     BREAKDOWNS,
-    KEYS,
     NO_COUNTRY,
     NO_TYPE,
     STATUS_LABELS,
@@ -69,49 +63,7 @@ from coalitionletter.reports.count_values import (
     ReportError,
     Row,
     StateCounts,
-    days_left,
-    percent_of,
 )
-from coalitionletter.spreadsheet_cells import safe_cell, safe_row
-
-# Names other modules import from here, kept working since the module was split.
-__all__ = [
-    "BREAKDOWNS",
-    "JSON_FORMAT",
-    "KEYS",
-    "NO_COUNTRY",
-    "NO_TYPE",
-    "OVERVIEW_FORMAT",
-    "STATUS_LABELS",
-    "STATUS_ROWS",
-    "CampaignCounts",
-    "CampaignInfo",
-    "Overview",
-    "ReportError",
-    "Row",
-    "StateCounts",
-    "all_emails_failed",
-    "campaign_counts",
-    "campaign_json",
-    "check_output_path",
-    "counts_csv",
-    "counts_json",
-    "counts_table",
-    "counts_text",
-    "days_left",
-    "deadline_phrase",
-    "find_campaign",
-    "overview",
-    "overview_csv",
-    "overview_json",
-    "overview_table",
-    "overview_text",
-    "percent_of",
-    "safe_cell",
-    "safe_row",
-    "text_table",
-    "write_output",
-]
 
 
 def _country_label(code: str | None) -> str:

@@ -24,7 +24,16 @@ from coalitionletter.campaigns import roster
 from coalitionletter.models import Contact, Invitation, InvitationState, Organisation
 from coalitionletter.registry.countries import country_name
 from coalitionletter.reports import counts as reports
-from coalitionletter.reports.counts import CampaignCounts, StateCounts
+from coalitionletter.reports.count_queries import all_emails_failed
+from coalitionletter.reports.count_text import deadline_phrase
+from coalitionletter.reports.count_values import (
+    STATUS_LABELS,
+    STATUS_ROWS,
+    CampaignCounts,
+    ReportError,
+    StateCounts,
+    percent_of,
+)
 from coalitionletter.settings import Settings
 
 SHEET_TEMPLATE = "counts/sheet.html"
@@ -144,7 +153,7 @@ def chart(totals: StateCounts) -> Chart:
     """The chart's bars, one per state, each as long as its share of those invited."""
     scale = CHART_TRACK / totals.invited if totals.invited else 0.0
     bars = []
-    for key in reports.STATUS_ROWS:
+    for key in STATUS_ROWS:
         parts = ("confirmed_public", "confirmed_governments_only") if key == "confirmed" else (key,)
         segments = tuple(
             Segment(part, round(getattr(totals, part) * scale, 2), COLOURS[part]) for part in parts
@@ -154,7 +163,7 @@ def chart(totals: StateCounts) -> Chart:
                 key=key,
                 label=CHART_LABELS[key],
                 count=getattr(totals, key),
-                percent=reports.percent_of(getattr(totals, key), totals.invited),
+                percent=percent_of(getattr(totals, key), totals.invited),
                 segments=segments,
             )
         )
@@ -200,7 +209,7 @@ def not_answered(session: Session, campaign_id: int) -> tuple[ToChase, ...]:
             Contact.email.label("contact_email"),
             Invitation.viewed_at,
             Invitation.reminders_sent,
-            reports.all_emails_failed().label("failed"),
+            all_emails_failed().label("failed"),
         )
         .join(Organisation, Organisation.id == Invitation.organisation_id)
         .outerjoin(Contact, Contact.id == first_contact)
@@ -237,7 +246,7 @@ def build_sheet(
 ) -> Sheet:
     """Gather what the count sheet prints for one campaign."""
     if paper not in PAGE_SIZES:
-        raise reports.ReportError(
+        raise ReportError(
             f"Paper {paper!r} is not one of {', '.join(PAGE_SIZES)}; choose one with --paper."
         )
     counts = reports.campaign_counts(session, slug, by="country", now=now)
@@ -246,7 +255,7 @@ def build_sheet(
     named = roster.read_roster(session, definition, allow_stale=True)
     return Sheet(
         counts=counts,
-        deadline=reports.deadline_phrase(counts.campaign),
+        deadline=deadline_phrase(counts.campaign),
         page_size=PAGE_SIZES[paper],
         chart=chart(counts.totals),
         signed=_signed(named),
@@ -266,7 +275,7 @@ def render_html(sheet: Sheet) -> str:
         percent=sheet.counts.totals.percent(),
         countries=sheet.counts.rows,
         chart=sheet.chart,
-        labels=reports.STATUS_LABELS,
+        labels=STATUS_LABELS,
     )
 
 

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from coalitionletter.campaigns import roster
-from coalitionletter.campaigns.catalogue import CampaignDefinition
+from coalitionletter.campaigns.definition import CampaignDefinition
 from coalitionletter.registry.countries import country_name
 from coalitionletter.spreadsheet_cells import safe_row
 

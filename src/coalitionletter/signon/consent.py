@@ -16,11 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from coalitionletter.campaigns.catalogue import (
-    PLACEHOLDER_NAME,
-    PLACEHOLDER_PATTERN,
-    CampaignDefinition,
-)
+from coalitionletter.campaigns.definition import CampaignDefinition
+from coalitionletter.campaigns.letter_text import PLACEHOLDER_NAME, PLACEHOLDER_PATTERN
 from coalitionletter.models import LetterText
 
 # How placeholders read on the sign-on page, where no single recipient or count applies.

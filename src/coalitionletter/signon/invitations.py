@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coalitionletter.campaigns import catalogue as campaigns
-from coalitionletter.campaigns.catalogue import CampaignDefinition
+from coalitionletter.campaigns.definition import CampaignDefinition
 from coalitionletter.errors import SignOnError
 from coalitionletter.mail import message as mail
 from coalitionletter.mail import outbox

@@ -9,7 +9,7 @@ from urllib.parse import parse_qsl
 from flask import request
 
 from coalitionletter.models import Listing
-from coalitionletter.registry.names import TextError
+from coalitionletter.names import TextError
 
 FIELD_MAX = 300
 REASON_MAX = 2000
@@ -51,7 +51,7 @@ class FormErrors(Exception):
 def _text_field(
     form: Any, name: str, label: str, errors: dict[str, str], *, required: bool, limit: int
 ) -> str | None:
-    from coalitionletter.registry.names import clean_text
+    from coalitionletter.names import clean_text
 
     try:
         return clean_text(

@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from markupsafe import Markup
 
 from coalitionletter.campaigns import catalogue as campaigns
+from coalitionletter.campaigns.definition import CampaignDefinition
+from coalitionletter.campaigns.letter_text import BODY_FILE
+from coalitionletter.campaigns.letter_toml import LETTER_FILE
 from coalitionletter.settings import Settings
 from coalitionletter.signon import consent
 
@@ -17,7 +20,7 @@ class Letter:
     """A campaign's letter as its files held it when they were last read."""
 
     stamp: tuple[tuple[int, ...], ...]
-    definition: campaigns.CampaignDefinition
+    definition: CampaignDefinition
     version: consent.LetterVersion
     body: Markup
 
@@ -51,9 +54,7 @@ class Letters:
         files = self._files.get(slug)
         if files is None:
             directory = campaigns.campaign_dir(self.settings, slug)
-            files = tuple(
-                str(directory / name) for name in (campaigns.LETTER_FILE, campaigns.BODY_FILE)
-            )
+            files = tuple(str(directory / name) for name in (LETTER_FILE, BODY_FILE))
             self._files[slug] = files
         stamp = _stamp(files)
         cached = self._letters.get(slug)

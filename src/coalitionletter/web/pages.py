@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from coalitionletter import prepared
-from coalitionletter.campaigns import catalogue as campaigns
+from coalitionletter.campaigns.definition import CampaignDefinition
 from coalitionletter.db import Database
 from coalitionletter.errors import CampaignError, SignOnError
 from coalitionletter.models import AppSecret, Campaign, Invitation, Listing, Organisation, utcnow
@@ -82,7 +82,7 @@ class _Page:
     token_hash: str
 
     @property
-    def definition(self) -> campaigns.CampaignDefinition:
+    def definition(self) -> CampaignDefinition:
         """The campaign's definition from its files."""
         return self.letter.definition
 
@@ -112,7 +112,7 @@ class SignOnApp:
 
     # --- helpers -----------------------------------------------------------------
 
-    def environment_for(self, definition: campaigns.CampaignDefinition) -> Environment:
+    def environment_for(self, definition: CampaignDefinition) -> Environment:
         """The campaign's templates first, then the workspace's and the defaults."""
         from coalitionletter.render import make_environment
 
