@@ -14,7 +14,7 @@ import hashlib
 import json
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from functools import cache
 from importlib import metadata
 from pathlib import Path
@@ -29,6 +29,13 @@ from coalitionletter.campaigns.roster import Roster
 MANIFEST = ".coalitionletter-build.json"
 # Template folders of the emails, web pages and count sheet: editing them never changes a letter.
 OTHER_FACES = frozenset({"email", "web", "counts"})
+# Where fontconfig looks on Debian (fonts.conf): system, local and the user's folders.
+FONT_DIRS = (
+    Path("/usr/share/fonts"),
+    Path("/usr/local/share/fonts"),
+    Path.home() / ".local" / "share" / "fonts",
+    Path.home() / ".fonts",
+)
 
 
 @dataclass(frozen=True)
@@ -59,6 +66,7 @@ def common_key(
         _templates_digest(template_dirs),
         _campaign_digest(definition),
         _roster_digest(names),
+        fonts_digest(),
         *dated,
     ]
     return sha256("\0".join(parts).encode())
@@ -102,17 +110,34 @@ def _campaign_digest(definition: CampaignDefinition) -> str:
 
 
 def _roster_digest(names: Roster) -> str:
-    rows = [
-        [s.organisation_id, s.name, s.listing, s.country, s.org_type, s.is_lead, s.stale]
-        for s in names.signatories
-    ]
+    # Every field of every signatory: the order comes from sort names and the lead,
+    # and any field a template may print must rebuild the letter when it changes.
+    rows = [[str(value) for value in astuple(s)] for s in names.signatories]
     payload = {"group_by": names.group_by, "rows": rows}
     return sha256(json.dumps(payload, ensure_ascii=False, sort_keys=True).encode())
 
 
+# What turns the same list and templates into other bytes: the renderers and the collation.
+RENDERING_PACKAGES = ("coalitionletter", "weasyprint", "jinja2", "markdown-it-py", "pyuca", "babel")
+
+
 @cache
 def _versions() -> str:
-    return ",".join(metadata.version(name) for name in ("coalitionletter", "weasyprint"))
+    return ",".join(metadata.version(name) for name in RENDERING_PACKAGES)
+
+
+def fonts_digest(font_dirs: Iterable[Path] = FONT_DIRS) -> str:
+    """A digest of the installed fonts: every font folder's path and modification time.
+
+    Fontconfig itself decides whether its cache is current from folder times, so a
+    font installed, removed or upgraded changes this digest; reading the font
+    files' bytes would cost more than the rest of an unchanged build.
+    """
+    digest = hashlib.sha256()
+    for root in font_dirs:
+        for folder, _subfolders, _files in sorted(os.walk(root)):
+            digest.update(f"{folder}\0{os.stat(folder).st_mtime_ns}\0".encode())
+    return digest.hexdigest()
 
 
 def load_manifest(out_dir: Path) -> dict[str, Any]:

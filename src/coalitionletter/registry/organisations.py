@@ -289,6 +289,8 @@ def apply_changes(
     cleaned = dict(cleaned)
     if "sort_name" in cleaned and not cleaned["sort_name"]:
         cleaned["sort_name"] = names.default_sort_name(cleaned.get("name") or organisation.name)
+    elif _keeps_default_sort_name(organisation, cleaned):
+        cleaned["sort_name"] = names.default_sort_name(cleaned["name"] or organisation.name)
     changed: dict[str, Any] = {}
     for key in ORGANISATION_COLUMNS:
         if key in cleaned and getattr(organisation, key) != cleaned[key]:
@@ -304,6 +306,15 @@ def apply_changes(
     entry = edited_entry(organisation.id, organisation.name, actor=actor, detail=detail)
     events.record_many(session, chain=events.REGISTRY_CHAIN, entries=[entry])
     return [*changed, *contact_fields]
+
+
+def _keeps_default_sort_name(organisation: Organisation, cleaned: Mapping[str, str | None]) -> bool:
+    """True for a rename without a sort name of an organisation whose sort name was the default.
+
+    A sort name that differs from its name's default was set by hand and is kept.
+    """
+    renamed = "name" in cleaned and "sort_name" not in cleaned
+    return renamed and organisation.sort_name == names.default_sort_name(organisation.name)
 
 
 def _apply_contact(
