@@ -247,7 +247,39 @@ def test_org_list_all_includes_organisations_merged_away(
     _ok(invoke("org", "add", "Human Rights First"))
     _ok(invoke("org", "add", "HRF Duplicate"))
     _ok(invoke("org", "merge", "1", "2", "--yes"))
-    assert "HRF Duplicate" in _ok(invoke("org", "list", "--all"))
+    listed = _ok(invoke("org", "list", "--all"))
+    assert "HRF Duplicate [merged into #1]" in listed
+    assert "Human Rights First [merged" not in listed  # the one kept is not marked
+
+
+def test_org_merge_without_a_terminal_says_to_pass_yes(database: Database, invoke: Invoke) -> None:
+    _ok(invoke("org", "add", "Human Rights First"))
+    _ok(invoke("org", "add", "HRF Duplicate"))
+    before = snapshot(database)
+    result = invoke("org", "merge", "1", "2")  # no input: as from a script or cron
+    assert result.exit_code == 2, result.output
+    assert "Pass --yes" in result.output
+    assert snapshot(database) == before
+
+
+def test_org_merge_asks_and_a_yes_typed_merges(database: Database, invoke: Invoke) -> None:
+    _ok(invoke("org", "add", "Human Rights First"))
+    _ok(invoke("org", "add", "HRF Duplicate"))
+    assert "Merged #2" in _ok(invoke("org", "merge", "1", "2", input="y\n"))
+
+
+def test_org_merge_answered_no_changes_nothing(database: Database, invoke: Invoke) -> None:
+    _ok(invoke("org", "add", "Human Rights First"))
+    _ok(invoke("org", "add", "HRF Duplicate"))
+    before = snapshot(database)
+    result = invoke("org", "merge", "1", "2", input="n\n")
+    assert result.exit_code == 1 and "Aborted" in result.output
+    assert snapshot(database) == before
+
+
+def test_kosovo_is_a_country(database: Database, invoke: Invoke) -> None:
+    _ok(invoke("org", "add", "Kosovo Rights Group", "--country", "Kosovo"))
+    assert "Kosovo (XK)" in _ok(invoke("org", "show", "kosovo-rights-group"))
 
 
 def test_org_import_of_a_file_not_in_utf8_lists_the_names_to_check_by_eye(

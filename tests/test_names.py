@@ -131,10 +131,14 @@ def test_the_default_sort_name_drops_a_leading_article(name: str, sort_name: str
         ("Fondation Lumière d’Exemple", "fondation-lumiere-dexemple"),
         (
             "Lantern Harbour Friends of Hong Kong (燈籠港香港之友)",
-            "lantern-harbour-friends-of-hong-kong",
+            "lantern-harbour-friends-of-hong-kong-denglonggangxianggangzhiyou",
         ),
         ("Tibet–Uyghur Circle", "tibet-uyghur-circle"),
-        ("ئاتلانتىس ئۇيغۇر", "org"),
+        ("ئاتلانتىس ئۇيغۇر", "itlntas-iuyghur"),
+        ("加拿大香港之友", "jianadaxianggangzhiyou"),
+        ("Łódź Hak Derneği", "lodz-hak-dernegi"),
+        ("Dünya Uygur Kurultayı", "dunya-uygur-kurultayi"),
+        ("!!!", "org"),
         ("1990", "org-1990"),
     ],
 )
@@ -160,6 +164,10 @@ def test_a_hand_made_slug_with_capitals_or_spaces_is_refused() -> None:
         ("Cote d'Ivoire", "CI"),
         ("Taiwan", "TW"),
         ("united states of america", "US"),
+        ("XK", "XK"),
+        ("xk", "XK"),
+        ("Kosovo", "XK"),
+        ("XKX", "XK"),
         ("", None),
     ],
 )
@@ -176,4 +184,5 @@ def test_an_unknown_country_is_refused_rather_than_guessed(given: str) -> None:
 def test_a_country_code_is_shown_by_its_common_name() -> None:
     assert countries.country_name("GB") == "United Kingdom"
     assert countries.country_name("TW") == "Taiwan"
+    assert countries.country_name("XK") == "Kosovo"
     assert countries.country_name(None) == ""

@@ -18,6 +18,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from anyascii import anyascii
+
 from coalitionletter.errors import RegistryError
 
 ZWNJ = "\u200c"
@@ -201,7 +203,11 @@ def slugify(name: str) -> str:
 
 
 def _any_slug(name: str) -> str:
-    ascii_text = _spaced(name).encode("ascii", "ignore").decode("ascii").lower()
+    # Transliterated rather than dropped: "Łódź" is lodz and a name in Uyghur or
+    # Chinese gets a readable slug of its own instead of org, org-2, ...
+    kept = unicodedata.normalize("NFC", _spaced(name))
+    # Apostrophes join words here too, whether written or made by the transliteration.
+    ascii_text = anyascii(kept).replace("'", "").lower()
     return _NOT_SLUG.sub("-", ascii_text).strip("-")[:SLUG_MAX].strip("-")
 
 

@@ -86,6 +86,20 @@ class core_errors:
 pass_app = click.make_pass_decorator(AppContext)
 
 
+def ask_or_abort(question: str) -> None:
+    """Ask staff to confirm; stop when they say no, and say how when nobody can answer."""
+    try:
+        agreed = click.confirm(question, default=False)
+    except click.Abort:
+        # click answers end of input (a script, cron, a pipe) with a bare "Aborted!".
+        raise click.UsageError(
+            f"{question} No answer could be read (no terminal?). "
+            "Pass --yes to go ahead without being asked."
+        ) from None
+    if not agreed:
+        raise click.Abort
+
+
 @click.group(context_settings=CONTEXT_SETTINGS)
 @click.version_option(package_name="coalitionletter")
 @click.option(

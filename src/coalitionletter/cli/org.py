@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from coalitionletter.cli import CONTEXT_SETTINGS, AppContext, core_errors, pass_app
+from coalitionletter.cli import CONTEXT_SETTINGS, AppContext, ask_or_abort, core_errors, pass_app
 
 FORMATS = ("table", "csv", "json")
 
@@ -144,10 +144,11 @@ def list_(
             return
         rows = [["ID", "NAME", "COUNTRY", "TYPE", "CONTACTS", "SLUG"]]
         for organisation in found:
+            merged = organisation.merged_into_id
             rows.append(
                 [
                     str(organisation.id),
-                    organisation.name,
+                    f"{organisation.name} [merged into #{merged}]" if merged else organisation.name,
                     countries.country_name(organisation.country),
                     organisation.org_type or "",
                     str(len(organisation.contacts)),
@@ -264,7 +265,7 @@ def remove(app: AppContext, ref: str, yes: bool, force: bool) -> None:
         if refusal is not None:
             raise refusal
     if not yes:
-        click.confirm(f"Remove {plan.label} (answers to campaigns: {answers})?", abort=True)
+        ask_or_abort(f"Remove {plan.label} (answers to campaigns: {answers})?")
     with core_errors(), database.writing() as session:
         summary = registry_removal.remove(
             session, str(plan.organisation_id), force=force, actor=app.actor
@@ -296,7 +297,7 @@ def merge(app: AppContext, keep: str, other: str, yes: bool) -> None:
         kept = duplicates.label(registry.find_organisation(session, keep))
         merged = duplicates.label(registry.find_organisation(session, other))
     if not yes:
-        click.confirm(f"Merge {merged} into {kept}?", abort=True)
+        ask_or_abort(f"Merge {merged} into {kept}?")
     with core_errors(), database.writing() as session:
         result = registry_removal.merge(session, keep, other, actor=app.actor)
     click.echo(f"Merged {result.merged} into {result.kept}.")

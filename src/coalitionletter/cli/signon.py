@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from coalitionletter.cli import AppContext, core_errors, pass_app
+from coalitionletter.cli import AppContext, ask_or_abort, core_errors, pass_app
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -271,9 +271,7 @@ def close(app: AppContext, campaign: str, yes: bool) -> None:
     from coalitionletter.signon import states as signon
 
     if not yes:
-        click.confirm(
-            f"Close the sign-on for {campaign}? No answer can be changed after.", abort=True
-        )
+        ask_or_abort(f"Close the sign-on for {campaign}? No answer can be changed after.")
     with core_errors(), app.database.writing() as session:
         row = campaigns.campaign_row(session, campaign)
         closed = signon.close_campaign(session, row, actor=app.actor)

@@ -47,6 +47,11 @@ ALIASES: dict[str, str] = {
 }
 
 
+# Codes ISO 3166-1 leaves user-assigned but that institutions use for a country
+# (XK: the European Commission, the World Bank, SWIFT); name and alpha-3 as they use them.
+USER_ASSIGNED: dict[str, tuple[str, str]] = {"XK": ("Kosovo", "XKX")}
+
+
 class CountryError(RegistryError):
     """A value that is neither an ISO 3166-1 code nor an English country name."""
 
@@ -64,6 +69,8 @@ def _by_name() -> dict[str, str]:
             value = getattr(country, attribute, None)
             if value:
                 index[_fold(value)] = country.alpha_2
+    for code, (name, alpha_3) in USER_ASSIGNED.items():
+        index[_fold(name)] = index[_fold(alpha_3)] = code
     for alias, code in ALIASES.items():
         index[_fold(alias)] = code
     return index
@@ -87,6 +94,8 @@ def parse_country(value: str | None) -> str | None:
 def _code(text: str) -> str | None:
     # Cached: an import looks up the same few countries on every line.
     if len(text) == 2 and text.isascii() and text.isalpha():
+        if text.upper() in USER_ASSIGNED:
+            return text.upper()
         country = pycountry.countries.get(alpha_2=text.upper())
         if country is not None:
             return country.alpha_2
@@ -97,6 +106,8 @@ def country_name(code: str | None) -> str:
     """The English short name for an alpha-2 code ("" for none), as lists print it."""
     if not code:
         return ""
+    if code in USER_ASSIGNED:
+        return USER_ASSIGNED[code][0]
     country = pycountry.countries.get(alpha_2=code)
     if country is None:
         return code
