@@ -105,6 +105,14 @@ def test_an_unknown_paper_size_is_refused(home, settings):
         campaigns.load(settings, "test-letter")
 
 
+@pytest.mark.parametrize(
+    ("given", "paper"), [("a4", "A4"), ("LETTER", "Letter"), ("letter", "Letter")]
+)
+def test_paper_sizes_are_read_in_any_case(home, settings, given, paper):
+    write_campaign(home, toml=MINIMAL_TOML + f'paper = "{given}"\n')
+    assert campaigns.load(settings, "test-letter").recipients[0].paper == paper
+
+
 def test_canadian_recipients_default_to_letter_paper(home, settings):
     write_campaign(home, toml=MINIMAL_TOML.replace('"en-GB"', '"en-CA"'))
     assert campaigns.load(settings, "test-letter").recipients[0].paper == "Letter"

@@ -208,6 +208,30 @@ def test_one_organisation_given_two_countries_on_two_lines_is_refused(
     assert "line 3, column B (Country): 'GB' differs from line 2's 'US'" in problem
 
 
+def test_two_lines_giving_one_site_with_and_without_www_agree(
+    database: Database, make_csv: MakeCsv
+) -> None:
+    header = ["Organisation", "Website", "Email"]
+    path = make_csv(
+        header,
+        ["PEN America", "https://www.pen.example", "a@pen.example"],
+        ["PEN America", "pen.example", "b@pen.example"],
+    )
+    report = _import(database, path)
+    assert report.added == 1
+
+
+def test_two_lines_giving_two_sites_disagree(database: Database, make_csv: MakeCsv) -> None:
+    header = ["Organisation", "Website", "Email"]
+    path = make_csv(
+        header,
+        ["PEN America", "pen.example", "a@pen.example"],
+        ["PEN America", "other.example", "b@pen.example"],
+    )
+    [problem] = _refused(database, path)
+    assert "line 3, column B (Website)" in problem and "differs from line 2's" in problem
+
+
 def test_a_file_in_neither_utf8_nor_windows_1252_is_refused(
     database: Database, tmp_path: Path
 ) -> None:

@@ -290,10 +290,11 @@ def _recipient(reader: _Reader, values: dict[str, Any], index: int) -> Recipient
     locale = text("locale").replace("_", "-")
     _check_locale(reader, locale, index)
     default_paper = "Letter" if locale.upper().endswith(("-CA", "-US")) else "A4"
-    paper = text("paper", required=False, default=default_paper)
-    if paper not in PAPER_SIZES:
+    given_paper = text("paper", required=False, default=default_paper)
+    paper = next((size for size in PAPER_SIZES if size.casefold() == given_paper.casefold()), None)
+    if paper is None:
         raise reader.fail(
-            table, "paper", f"{paper!r} is not one of {', '.join(PAPER_SIZES)}.", index
+            table, "paper", f"{given_paper!r} is not one of {', '.join(PAPER_SIZES)}.", index
         )
     return Recipient(
         key=key,

@@ -148,7 +148,7 @@ def _group_lines(table: Table, problems: list[str]) -> list[Group]:
             continue
         first_line, first = group.first
         for name in ORGANISATION_KEYS:
-            if cleaned.get(name) and first.get(name) and cleaned[name] != first[name]:
+            if _disagree(name, cleaned, first):
                 problems.append(
                     f"{table.where(line.number, name)}: {cleaned[name]!r} differs from line "
                     f"{first_line.number}'s {first[name]!r} for the same organisation. "
@@ -156,6 +156,15 @@ def _group_lines(table: Table, problems: list[str]) -> list[Group]:
                 )
         group.cleaned.append((line, cleaned))
     return list(groups.values())
+
+
+def _disagree(name: str, line: Mapping[str, str | None], first: Mapping[str, str | None]) -> bool:
+    """True when two lines of one organisation give it two different values of a field."""
+    if not (line.get(name) and first.get(name)):
+        return False
+    # www.pen.example and pen.example are one site: compare the domain key.
+    key = "website_domain" if name == "website" else name
+    return line[key] != first[key]
 
 
 def _given(cleaned: Mapping[str, str | None]) -> dict[str, str | None]:
