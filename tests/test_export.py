@@ -213,3 +213,24 @@ def test_export_help_shows_an_example(invoke):
     result = invoke("export", "--help")
     assert result.exit_code == 0
     assert "coalitionletter export ilp-magnitsky-2020 > signatories.csv" in result.output
+
+
+def test_an_export_onto_an_existing_file_is_refused_without_force(
+    counts_world: CountsWorld, invoke, home: Path
+):
+    target = home / "signatories.csv"
+    target.write_text("kept\n", "utf-8")
+    result = invoke("export", COUNTS_SLUG, "--output", str(target))
+    assert result.exit_code == 1, result.output
+    assert "already exists. Pass --force to replace it" in result.output
+    assert target.read_text("utf-8") == "kept\n"
+
+
+def test_an_export_with_force_replaces_an_existing_file(
+    counts_world: CountsWorld, invoke, home: Path
+):
+    target = home / "signatories.csv"
+    target.write_text("kept\n", "utf-8")
+    result = invoke("export", COUNTS_SLUG, "--output", str(target), "--force")
+    assert result.exit_code == 0, result.output
+    assert "International Lawyers Project" in target.read_text("utf-8-sig")

@@ -157,6 +157,7 @@ def _write_sheet(sheet: Sheet, pdf_path: str | None, html_path: str | None) -> N
     is_flag=True,
     help="Include confirmations given to an earlier text of the letter (as build does).",
 )
+@click.option("--force", is_flag=True, help="Replace the --output file if it exists.")
 @pass_app
 def export(
     app: AppContext,
@@ -166,6 +167,7 @@ def export(
     output: str,
     delivered: bool,
     allow_stale: bool,
+    force: bool,
 ) -> None:
     """Write the organisations named in the letter as CSV or JSON, for press and partners.
 
@@ -186,7 +188,7 @@ def export(
     database = app.database
     with core_errors():
         if output != "-":
-            check_output_path(Path(output))
+            check_output_path(Path(output), overwrite=force)
         definition = campaigns.load(app.settings, campaign)
         with database.reading() as session:
             listing = exporting.signatory_list(

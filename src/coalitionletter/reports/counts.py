@@ -143,8 +143,13 @@ def overview_text(summary: Overview, output_format: str) -> str:
     return overview_csv(summary) if output_format == "csv" else overview_table(summary) + "\n"
 
 
-def check_output_path(path: Path) -> None:
-    """Refuse, before any work, a path that cannot be written: a missing folder, a folder."""
+def check_output_path(path: Path, *, overwrite: bool = True) -> None:
+    """Refuse, before any work, a path that cannot be written (or, unless asked, replaced)."""
+    if not overwrite and path.is_file():
+        raise ReportError(
+            f"{path} already exists. Pass --force to replace it, or choose another file; "
+            "nothing was written."
+        )
     if not path.parent.is_dir():
         raise ReportError(
             f"The folder {path.parent} does not exist. Create it or choose another path; "
