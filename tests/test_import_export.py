@@ -388,7 +388,7 @@ def test_a_dry_run_with_update_reports_adds_updates_and_skips_together(
         (3, "skip"),
         (4, "add"),
     ]
-    assert report.rows[0].reason == "updated country"
+    assert report.rows[0].reason == "updated country: US → CA"
     assert snapshot(database) == before
 
 

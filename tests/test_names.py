@@ -134,7 +134,7 @@ def test_the_default_sort_name_drops_a_leading_article(name: str, sort_name: str
             "lantern-harbour-friends-of-hong-kong-denglonggangxianggangzhiyou",
         ),
         ("Tibet–Uyghur Circle", "tibet-uyghur-circle"),
-        ("ئاتلانتىس ئۇيغۇر", "itlntas-iuyghur"),
+        ("ئاتلانتىس ئۇيغۇر", "i-tlntas-i-uyghur"),
         ("加拿大香港之友", "jianadaxianggangzhiyou"),
         ("Łódź Hak Derneği", "lodz-hak-dernegi"),
         ("Dünya Uygur Kurultayı", "dunya-uygur-kurultayi"),

@@ -205,9 +205,11 @@ def slugify(name: str) -> str:
 def _any_slug(name: str) -> str:
     # Transliterated rather than dropped: "Łódź" is lodz and a name in Uyghur or
     # Chinese gets a readable slug of its own instead of org, org-2, ...
-    kept = unicodedata.normalize("NFC", _spaced(name))
-    # Apostrophes join words here too, whether written or made by the transliteration.
-    ascii_text = anyascii(kept).replace("'", "").lower()
+    spaced = unicodedata.normalize("NFC", _spaced(name))
+    # A typographic apostrophe joins words (d’Exemple: dexemple); the ASCII one
+    # separates them, as in _ascii_slug, so both paths give one slug for ASCII.
+    joined = "".join(char for char in spaced if char == "'" or char not in APOSTROPHES)
+    ascii_text = anyascii(joined).lower()
     return _NOT_SLUG.sub("-", ascii_text).strip("-")[:SLUG_MAX].strip("-")
 
 

@@ -313,10 +313,17 @@ def merge(app: AppContext, keep: str, other: str, yes: bool) -> None:
 @click.option("--dry-run", is_flag=True, help="Report every problem and change; write nothing.")
 @click.option("--update", is_flag=True, help="Update organisations already in the registry.")
 @click.option(
+    "--overwrite-names",
+    is_flag=True,
+    help="With --update, replace registry names with the file's (they are kept otherwise).",
+)
+@click.option(
     "--quiet", "-q", is_flag=True, help="Print only the summary and skipped lines, not every add."
 )
 @pass_app
-def import_(app: AppContext, file: Path, dry_run: bool, update: bool, quiet: bool) -> None:
+def import_(
+    app: AppContext, file: Path, dry_run: bool, update: bool, overwrite_names: bool, quiet: bool
+) -> None:
     """Import organisations from a spreadsheet saved as CSV (all or nothing).
 
     Reads UTF-8 (with or without BOM), Excel's Windows-1252 and UTF-16;
@@ -324,8 +331,9 @@ def import_(app: AppContext, file: Path, dry_run: bool, update: bool, quiet: boo
     Organization or Name; Email or E-mail; Country as code or English name;
     Website; Type; Contact; Title; Language; Notes; Sort name). Lines for an
     organisation already in the registry are skipped, or updated with
-    --update. One bad line and nothing is imported: every problem is listed
-    with its line and column.
+    --update (running it again changes nothing; a name staff corrected is
+    kept unless --overwrite-names). One bad line and nothing is imported:
+    every problem is listed with its line and column.
 
     \b
     Example:
@@ -340,7 +348,12 @@ def import_(app: AppContext, file: Path, dry_run: bool, update: bool, quiet: boo
         prepared = registry_import.prepare(file)
         with database.writing() as session:
             report = registry_import.import_prepared(
-                session, prepared, update=update, dry_run=dry_run, actor=app.actor
+                session,
+                prepared,
+                update=update,
+                dry_run=dry_run,
+                actor=app.actor,
+                overwrite_names=overwrite_names,
             )
     for row in report.rows:
         # A skipped line is something staff must see even when asking for quiet.
@@ -361,7 +374,7 @@ def _warn_about_guessed_letters(file: Path, rows: list) -> None:
         f"Check these names: {file.name} is not UTF-8, so it was read as Windows-1252 "
         "(Western European). If any name below is misspelt, the file was saved in another "
         "encoding: save it from the spreadsheet as 'CSV UTF-8' and import it again "
-        "(with --update for names already imported).",
+        "(with --update --overwrite-names for names already imported).",
         err=True,
     )
     for row in rows:

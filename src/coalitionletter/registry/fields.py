@@ -341,19 +341,26 @@ def has_contact(cleaned: Mapping[str, str | None]) -> bool:
     return any(map(cleaned.get, CONTACT_FIELDS))
 
 
+def contact_identity(name: str | None, title: str | None, email_key: str | None) -> str:
+    """What makes two contacts one person: the email, or without one, the name and title."""
+    if email_key:
+        return email_key
+    return "\0".join(("", (name or "").casefold(), (title or "").casefold()))
+
+
 def new_contact(
-    cleaned: Mapping[str, str | None], *, has_contacts: bool, known_emails: Collection[str]
+    cleaned: Mapping[str, str | None], *, known: Collection[str]
 ) -> dict[str, str | None] | None:
-    """The contact a further line adds to an organisation, or None (nothing new in it).
+    """The contact a line adds to an organisation, or None (nothing new in it).
 
     Shared by `org edit`-style updates and the bulk import, so both add the
-    same contacts: none when the line gives no contact field at all, and none
-    when its email is already one of the organisation's.
+    same contacts: none when the line gives no contact data, and none when the
+    organisation already has that person (see contact_identity), so that
+    importing a file again adds nothing.
     """
-    given = [cleaned[key] for key in CONTACT_FIELDS if key in cleaned]
-    if not any(given) and not (given and has_contacts):
+    if not has_contact(cleaned):
         return None
     values = contact_values(cleaned)
-    if values["email_key"] and values["email_key"] in known_emails:
+    if contact_identity(values["name"], values["title"], values["email_key"]) in known:
         return None
     return values

@@ -213,11 +213,14 @@ def prepare(path: Path) -> Prepared:
 class _Importer:
     """Applies each group of lines against the registry held in memory."""
 
-    def __init__(self, session: Session, prepared: Prepared, update: bool, actor: str) -> None:
+    def __init__(
+        self, session: Session, prepared: Prepared, update: bool, actor: str, overwrite_names: bool
+    ) -> None:
         self.session = session
         self.table = prepared.table
         self.groups = prepared.groups
         self.update = update
+        self.overwrite_names = overwrite_names
         self.actor = actor
         self.source = f"import {self.table.path} line "  # + the line's number, in each event
         self.problems: list[str] = list(prepared.problems)
@@ -301,10 +304,11 @@ class _Importer:
         if registry_fields.has_contact(cleaned):
             pending.contacts.append(registry_fields.contact_values(cleaned))
         for _line, extra in group.cleaned[1:]:
-            known_emails = {contact["email_key"] for contact in pending.contacts}
-            contact = registry_fields.new_contact(
-                extra, has_contacts=bool(pending.contacts), known_emails=known_emails
-            )
+            people = {
+                registry_fields.contact_identity(c["name"], c["title"], c["email_key"])
+                for c in pending.contacts
+            }
+            contact = registry_fields.new_contact(extra, known=people)
             if contact is not None:
                 pending.contacts.append(contact)
                 pending.contacts_added += 1
@@ -318,9 +322,13 @@ class _Importer:
         assert organisation is not None
         line, _ = group.first
         source = f"{self.source}{line.number}"
+        before = {key: getattr(organisation, key) for key in SHOWN_CHANGES}
         changed: list[str] = []
+        notes: list[str] = []
         for index, (_line, values) in enumerate(group.cleaned):
             given = _given(values) if index == 0 else _contact_only(values)
+            if index == 0 and not self.overwrite_names:
+                notes += _keep_registry_name(organisation, given)
             changed += registry.apply_changes(
                 self.session,
                 organisation,
@@ -331,13 +339,13 @@ class _Importer:
             )
         self.index.refresh(known, organisation)
         if changed:
-            fields = ", ".join(dict.fromkeys(changed))
-            self._outcome(group, "update", f"updated {fields}", known)
+            shown = _describe_changes(before, organisation, changed)
+            self._outcome(group, "update", "; ".join([f"updated {shown}", *notes]), known)
         else:
             reason = (
                 f"already in the registry as {registry_duplicates.label(organisation)}; no change"
             )
-            self._outcome(group, "skip", reason, known)
+            self._outcome(group, "skip", "; ".join([reason, *notes]), known)
 
     def _skip(
         self, group: Group, duplicates: list[registry_duplicates.Duplicate], first: Known
@@ -351,20 +359,70 @@ class _Importer:
         self._outcome(group, "skip", reason, first)
 
 
+# The organisation's fields an update report shows as old → new.
+SHOWN_CHANGES = ("name", "sort_name", "country", "org_type", "website", "notes")
+
+
+def _keep_registry_name(organisation: Organisation, given: dict[str, str | None]) -> list[str]:
+    """Drop a different name from an update's values; say so (staff may have corrected it)."""
+    name = given.get("name")
+    if name is None or name == organisation.name:
+        return []
+    del given["name"]
+    given.pop("name_key", None)
+    return [
+        f"kept the registry's name {organisation.name!r} (the file has {name!r}; "
+        "use --overwrite-names to take the file's)"
+    ]
+
+
+def _describe_changes(
+    before: Mapping[str, object], organisation: Organisation, changed: list[str]
+) -> str:
+    """The changed fields as 'field: old → new', and any other change by its name."""
+    shown = []
+    for field_name in dict.fromkeys(changed):
+        if field_name in before:
+            old, new = before[field_name] or "(empty)", getattr(organisation, field_name)
+            shown.append(f"{field_name}: {old} → {new or '(empty)'}")
+        else:
+            shown.append(field_name)
+    return ", ".join(shown)
+
+
 def _contact_only(cleaned: Mapping[str, str | None]) -> dict[str, str | None]:
     keys = (*registry_fields.CONTACT_FIELDS, "email_key")
     return {key: cleaned[key] for key in keys if key in cleaned}
 
 
 def import_file(
-    session: Session, path: Path, *, update: bool, dry_run: bool, actor: str
+    session: Session,
+    path: Path,
+    *,
+    update: bool,
+    dry_run: bool,
+    actor: str,
+    overwrite_names: bool = False,
 ) -> ImportReport:
     """Import a CSV file into the registry, all or nothing; raise ImportFileError listing all."""
-    return import_prepared(session, prepare(path), update=update, dry_run=dry_run, actor=actor)
+    return import_prepared(
+        session,
+        prepare(path),
+        update=update,
+        dry_run=dry_run,
+        actor=actor,
+        overwrite_names=overwrite_names,
+    )
 
 
 def import_prepared(
-    session: Session, prepared: Prepared, *, update: bool, dry_run: bool, actor: str
+    session: Session,
+    prepared: Prepared,
+    *,
+    update: bool,
+    dry_run: bool,
+    actor: str,
+    overwrite_names: bool = False,
 ) -> ImportReport:
     """Write a prepared file into the registry, all or nothing; raise ImportFileError."""
     table = prepared.table
@@ -373,7 +431,8 @@ def import_prepared(
     savepoint = session.begin_nested()
     try:
         with _cyclic_gc_paused(), db.bulk_write(session):
-            problems = _Importer(session, prepared, update, actor).run(report)
+            importer = _Importer(session, prepared, update, actor, overwrite_names)
+            problems = importer.run(report)
     except BaseException:
         savepoint.rollback()
         raise

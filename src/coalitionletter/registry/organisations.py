@@ -30,6 +30,7 @@ from coalitionletter.registry.duplicates import (
 from coalitionletter.registry.fields import (
     CONTACT_FIELDS,
     clean_or_raise,
+    contact_identity,
     contact_values,
     has_contact,
     new_contact,
@@ -321,8 +322,8 @@ def _apply_contact(
     organisation: Organisation, cleaned: Mapping[str, str | None], add_new: bool
 ) -> list[str]:
     if add_new:
-        known = {contact.email_key for contact in organisation.contacts if contact.email_key}
-        values = new_contact(cleaned, has_contacts=bool(organisation.contacts), known_emails=known)
+        known = {contact_identity(c.name, c.title, c.email_key) for c in organisation.contacts}
+        values = new_contact(cleaned, known=known)
         if values is None:
             return []
         organisation.contacts.append(Contact(**values))
