@@ -322,7 +322,13 @@ def merge(app: AppContext, keep: str, other: str, yes: bool) -> None:
 )
 @pass_app
 def import_(
-    app: AppContext, file: Path, dry_run: bool, update: bool, overwrite_names: bool, quiet: bool
+    app: AppContext,
+    file: Path,
+    *,
+    dry_run: bool,
+    update: bool,
+    overwrite_names: bool,
+    quiet: bool,
 ) -> None:
     """Import organisations from a spreadsheet saved as CSV (all or nothing).
 
