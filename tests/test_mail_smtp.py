@@ -227,3 +227,15 @@ def test_a_template_that_cannot_be_rendered_fails_its_message_and_stops_before_s
     assert "4 message(s) are still queued" in result.output
     assert mailbox.received == []
     assert _outbox_states(signon_workspace) == ["failed"] + ["queued"] * 4
+
+
+def test_inviting_everyone_again_counts_the_skipped_instead_of_listing_them(
+    signon_workspace: SignOnWorkspace, mailbox: CaptureHandler, invoke
+) -> None:
+    invoke("invite", SLUG, "--all")
+    result = invoke("invite", SLUG, "--all")
+    assert result.exit_code == 0, result.output
+    count = len(ORGANISATIONS)
+    assert f"Skipped {count} organisations: {count} already invited." in result.output
+    assert "Skipped Uyghur Rights Advocacy Network" not in result.output
+    assert len(mailbox.received) == count

@@ -248,3 +248,34 @@ def test_invite_needs_to_be_told_whom(signon_workspace: SignOnWorkspace, invoke)
     result = invoke("invite", SLUG)
     assert result.exit_code != 0
     assert "--org REF" in result.output
+
+
+def test_a_remind_that_queues_none_says_why(
+    signon_workspace: SignOnWorkspace, invoke, mailbox: CaptureHandler
+) -> None:
+    invoke("invite", SLUG, "--all")
+    result = invoke("remind", SLUG)
+    assert result.exit_code == 0, result.output
+    assert "Queued 0 reminder(s)" in result.output
+    assert f"of the {len(ORGANISATIONS)} organisation(s) that have not answered" in result.output
+    assert "interval_days" in result.output
+
+
+def test_a_remind_after_the_maximum_says_so(
+    signon_workspace: SignOnWorkspace, invoke, mailbox: CaptureHandler
+) -> None:
+    invoke("invite", SLUG, "--all")
+    for _ in range(2):
+        assert "Queued 5 reminder(s)" in invoke("remind", SLUG, env=EVERY_DAY).output
+    result = invoke("remind", SLUG, env=EVERY_DAY)
+    assert "already had 2 reminder(s), the most [reminders] max allows" in result.output
+
+
+def test_a_remind_when_everyone_answered_says_so(
+    signon_workspace: SignOnWorkspace, invoke, mailbox: CaptureHandler
+) -> None:
+    invoke("invite", SLUG, "--all")
+    for name in signon_workspace.organisations:
+        assert invoke("sign", SLUG, _org(signon_workspace, name), "--decline").exit_code == 0
+    result = invoke("remind", SLUG, env=EVERY_DAY)
+    assert "no organisation is waiting to answer" in result.output

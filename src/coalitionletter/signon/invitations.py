@@ -41,6 +41,7 @@ class QueueReport:
     queued: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # "Org: why"
     no_address: list[str] = field(default_factory=list)
+    why_none: str | None = None  # when nothing was queued and nobody was skipped: why
 
 
 def _addresses(organisation: Organisation) -> list[str]:
@@ -259,7 +260,37 @@ def remind(
         if out.addresses(organisation):
             out.queue(invitation, organisation, "remind")
             signon.note_reminder(session, invitation)
+    if not due:
+        out.report.why_none = _why_no_reminder(session, out.campaign, max_reminders, interval_days)
     return out.report
+
+
+def _why_no_reminder(
+    session: Session, campaign: Campaign, max_reminders: int, interval_days: int
+) -> str:
+    """Why no unanswered organisation is due a reminder now, in staff's words."""
+    waiting = list(
+        session.scalars(
+            select(Invitation).where(
+                Invitation.campaign_id == campaign.id, Invitation.state == INVITED
+            )
+        )
+    )
+    if not waiting:
+        return "no organisation is waiting to answer (everyone invited has answered)"
+    at_cap = sum(1 for i in waiting if i.reminders_sent >= max_reminders)
+    recent = len(waiting) - at_cap
+    reasons = []
+    if at_cap:
+        reasons.append(
+            f"{at_cap} already had {max_reminders} reminder(s), the most [reminders] max allows"
+        )
+    if recent:
+        reasons.append(
+            f"{recent} were contacted less than {interval_days} day(s) ago "
+            "([reminders] interval_days) or their invitation has not been sent yet"
+        )
+    return f"of the {len(waiting)} organisation(s) that have not answered, " + "; ".join(reasons)
 
 
 def reconfirm(session: Session, definition: CampaignDefinition) -> QueueReport:
