@@ -404,7 +404,7 @@ def serve(app: AppContext, host: str | None, port: int | None, workers: int) -> 
       coalitionletter serve
       coalitionletter serve --host 0.0.0.0 --port 8080 --workers 4
     """
-    from coalitionletter.web import app as web
+    from coalitionletter.web import serving
 
     app.database.dispose()  # each worker opens its own connections
     settings = app.settings
@@ -412,7 +412,7 @@ def serve(app: AppContext, host: str | None, port: int | None, workers: int) -> 
     port = port or settings.port
     click.echo(f"Serving the sign-on pages on http://{host}:{port} (links use {settings.base_url})")
     with core_errors():
-        web.run(settings, host=host, port=port, workers=workers)
+        serving.run(settings, host=host, port=port, workers=workers)
 
 
 COMMANDS = [invite, remind, reconfirm, close, sign, audit, serve]
