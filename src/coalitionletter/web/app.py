@@ -8,10 +8,12 @@ Links are made from `settings.base_url` alone, never from the Host header.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, request, send_from_directory
+from flask import Flask, Response, abort, request, send_from_directory
 from werkzeug.exceptions import HTTPException
+from werkzeug.security import safe_join
 
 from coalitionletter.db import Database
 from coalitionletter.settings import Settings
@@ -78,6 +80,9 @@ def create_app(settings: Settings, database: Database | None = None) -> Flask:
         MAX_FORM_MEMORY_SIZE=MAX_POST_BYTES,
         MAX_FORM_PARTS=40,
     )
+    # Werkzeug answers `/s//<token>` with a redirect to an absolute URL built from the
+    # Host header, which anyone can set: a doubled slash finds no page instead.
+    app.url_map.merge_slashes = False
     app.add_url_rule("/s/<token>", "show", handlers.show, methods=["GET"])
     app.add_url_rule("/s/<token>", "decide", handlers.decide, methods=["POST"])
     app.add_url_rule("/static/<path:name>", "static", _static(settings), methods=["GET"])
@@ -119,9 +124,12 @@ def _static(settings: Settings) -> Any:
     folders = [settings.templates_dir / "static", packaged_templates_dir() / "static"]
 
     def static(name: str) -> Response:
+        # Only a name inside a folder is looked at: whether a file exists elsewhere on the
+        # server must not show in the answer (one 404 for every miss, from the app's handler).
         for folder in folders:
-            if (folder / name).is_file():
+            inside = safe_join(str(folder), name)
+            if inside is not None and Path(inside).is_file():
                 return send_from_directory(folder, name, max_age=3600)
-        return Response("Not found", status=404, mimetype="text/plain")
+        abort(404)
 
     return static
