@@ -220,6 +220,9 @@ def test_a_static_file_carries_the_security_headers(web_client) -> None:
         assert response.status_code == 200
         assert response.mimetype == "text/css"
         _assert_security_headers(response)
+        assert response.headers["X-Frame-Options"] == "DENY"
+        # The one documented difference: a stylesheet may be cached for an hour.
+        assert response.headers["Cache-Control"] == "public, max-age=3600"
 
 
 def test_the_static_route_answers_alike_whether_a_file_outside_exists_or_not(

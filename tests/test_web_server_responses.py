@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 
+import httpx
 import pytest
 
 from fixtures_signon import SignOnWorkspace, serving
@@ -49,6 +50,7 @@ def test_the_servers_own_error_responses_carry_the_security_headers(
 ) -> None:
     with serving(signon_workspace, workers=workers) as server:
         port = int(server.url.rsplit(":", 1)[1])
+        assert httpx.get(f"{server.url}/healthz", timeout=30).status_code == 200  # booted
         # Positive control: the app's own 404 page, through the same raw client.
         status, headers = _send(port, b"GET /nowhere HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         assert status == 404

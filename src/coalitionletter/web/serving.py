@@ -104,12 +104,10 @@ def make_server(app: Flask, settings: Settings, **where: Any) -> Any:
 class WaitressWorker(Worker):  # type: ignore[misc]
     """A gunicorn worker process that serves with waitress on gunicorn's listening socket."""
 
-    settings: Settings
-
     def run(self) -> None:
         """Serve until gunicorn stops this worker, telling the arbiter it is alive."""
         sockets = [listener.sock for listener in self.sockets]
-        server = make_server(self.wsgi, self.settings, sockets=sockets)
+        server = make_server(self.wsgi, self.app.settings, sockets=sockets)
         loop = threading.Thread(target=server.run, name="waitress", daemon=True)
         loop.start()
         while self.alive and loop.is_alive() and self.ppid == os.getppid():
@@ -158,16 +156,12 @@ def run(settings: Settings, *, host: str, port: int, workers: int = 1) -> None:
         serve_waitress(settings, host=host, port=port)
         return
 
-    class Worker(WaitressWorker):
-        pass
-
-    Worker.settings = settings
-
     class _Gunicorn(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
+            self.settings = settings  # for the workers' own error responses' headers
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)
-            self.cfg.set("worker_class", Worker)
+            self.cfg.set("worker_class", WaitressWorker)
             self.cfg.set("accesslog", None)  # an access log would hold every token
             self.cfg.set("timeout", 60)
             # gunicorn 27 otherwise puts a control socket at one path per user
