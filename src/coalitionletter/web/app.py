@@ -1,7 +1,7 @@
 """The sign-on web app: Flask's application factory (web/serving.py serves it).
 
 The pages and their handlers are in web_pages (with web_forms and web_letters);
-here they are put behind the security headers on every response, and served.
+here they are put behind the security headers on every response.
 Links are made from `settings.base_url` alone, never from the Host header.
 """
 

@@ -93,12 +93,17 @@ def make_server(app: Flask, settings: Settings, **where: Any) -> Any:
         warnings.filterwarnings("ignore", "send_bytes", DeprecationWarning)
         server = create_server(app, **waitress_options(), **where)
     channel = _channel_class(security_headers(settings))
-    # One listening socket gives the server itself, several a MultiSocketServer over a map.
-    listeners = [server] if isinstance(server, BaseWSGIServer) else server.map.values()
-    for listener in listeners:
-        if isinstance(listener, BaseWSGIServer):
-            listener.channel_class = channel
+    for listener in _listeners(server):
+        listener.channel_class = channel
     return server
+
+
+def _listeners(server: Any) -> list[BaseWSGIServer]:
+    """The server's listening sockets' dispatchers."""
+    # One listening socket gives the server itself, several a MultiSocketServer over a map.
+    if isinstance(server, BaseWSGIServer):
+        return [server]
+    return [each for each in list(server.map.values()) if isinstance(each, BaseWSGIServer)]
 
 
 class WaitressWorker(Worker):  # type: ignore[misc]
@@ -120,26 +125,28 @@ class WaitressWorker(Worker):  # type: ignore[misc]
 
     def _stop(self, server: Any) -> None:
         """Stop accepting, let the requests under way finish (up to graceful_timeout)."""
-        server.trigger.pull_trigger(lambda: _stop_listening(server))
+        listeners = _listeners(server)
+        listeners[0].trigger.pull_trigger(lambda: _stop_listening(listeners))
         server.task_dispatcher.shutdown(cancel_pending=True, timeout=self.cfg.graceful_timeout)
         deadline = time.monotonic() + 2
-        while time.monotonic() < deadline and _unsent(server):
+        while time.monotonic() < deadline and _unsent(listeners):
             time.sleep(0.05)
 
 
-def _stop_listening(server: Any) -> None:
+def _stop_listening(listeners: list[BaseWSGIServer]) -> None:
     """Close the listening sockets (run in waitress's loop, which owns them)."""
-    listeners = [server] if isinstance(server, BaseWSGIServer) else list(server.map.values())
     for listener in listeners:
-        if isinstance(listener, BaseWSGIServer):
-            listener.accepting = False
-            listener.close()
+        listener.accepting = False
+        listener.close()
 
 
-def _unsent(server: Any) -> bool:
+def _unsent(listeners: list[BaseWSGIServer]) -> bool:
     """True while a connection still has response bytes to send."""
-    channels = getattr(server, "active_channels", None) or {}
-    return any(channel.total_outbufs_len for channel in list(channels.values()))
+    return any(
+        channel.total_outbufs_len
+        for listener in listeners
+        for channel in list(listener.active_channels.values())
+    )
 
 
 def serve_waitress(settings: Settings, *, host: str, port: int) -> None:
