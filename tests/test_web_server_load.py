@@ -99,3 +99,11 @@ def test_idle_and_trickling_connections_do_not_keep_a_visitor_waiting(
         with held_connections(port, idle=idle, trickling=10):
             waited = _time_a_page(f"{server.url}/s/{token}")
         assert waited < 1, f"a visitor waited {waited:.2f} s behind {idle} idle connections"
+
+
+def test_serve_shows_the_reverse_proxy_shape_and_no_open_host(invoke) -> None:
+    result = invoke("serve", "--help")
+    assert result.exit_code == 0, result.output
+    assert "reverse proxy" in result.output
+    assert "127.0.0.1" in result.output
+    assert "0.0.0.0" not in result.output
