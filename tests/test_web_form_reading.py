@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+import httpx
 import pytest
 from sqlalchemy import func, select
 
@@ -12,6 +13,7 @@ from fixtures_signon import (
     BROWSER_AGENT,
     ORGANISATIONS,
     CaptureHandler,
+    LiveServer,
     SignOnWorkspace,
     confirm_form,
     invite_one,
@@ -92,4 +94,35 @@ def test_a_form_over_the_size_limit_is_refused_and_changes_nothing(
     response = web_client.post(f"/s/{token}", data=urlencode(form), headers=URLENCODED)
     assert response.status_code == 413
     assert "too large" in response.text
+    assert _answer(signon_workspace) == before
+
+
+@pytest.mark.parametrize("encoded", ["%FF%FE", "%C0%AF", "%ED%A0%80"])
+def test_a_field_percent_encoding_invalid_utf8_is_refused_and_changes_nothing(
+    signon_workspace: SignOnWorkspace, web_client, token: str, encoded: str
+) -> None:
+    before = _answer(signon_workspace)
+    form = confirm_form(web_client, token, **SIGNER)
+    del form["signer_title"]
+    body = f"{urlencode(form)}&signer_title=Chair{encoded}"
+    response = web_client.post(f"/s/{token}", data=body, headers=URLENCODED)
+    assert response.status_code == 400
+    assert "The form was not understood" in response.text
+    assert _answer(signon_workspace) == before
+    # Positive control: the same form with the title spelt in UTF-8 is taken.
+    body = f"{urlencode(form)}&signer_title=Chair%C3%A9"
+    assert web_client.post(f"/s/{token}", data=body, headers=URLENCODED).status_code == 303
+    assert _answer(signon_workspace)[0] == "confirmed"
+
+
+def test_a_real_server_refuses_percent_encoded_invalid_utf8(
+    signon_workspace: SignOnWorkspace, live_server: LiveServer, token: str
+) -> None:
+    before = _answer(signon_workspace)
+    with httpx.Client(base_url=live_server.url, headers=HUMAN) as client:
+        form = confirm_form(client, token, **SIGNER)
+        body = urlencode(form) + "&display_name=%FF%FE"
+        response = client.post(f"/s/{token}", content=body, headers=URLENCODED)
+    assert response.status_code == 400
+    assert "The form was not understood" in response.text
     assert _answer(signon_workspace) == before

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
 from bs4 import BeautifulSoup
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
 from coalitionletter.models import Event, Invitation, InvitationToken, utcnow
 from fixtures_signon import (
@@ -102,3 +105,44 @@ def test_a_scanner_agent_is_never_counted_even_with_a_cookie(
     for _ in range(3):
         web_client.get(f"/s/{token}", headers={"User-Agent": SAFE_LINKS})
     assert _snapshot(signon_workspace)[1] == 0
+
+
+@contextmanager
+def _read_only(database) -> Iterator[None]:  # type: ignore[no-untyped-def]
+    """Every new connection of the database refuses writes, as on a full or read-only disk."""
+
+    def refuse_writes(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        cursor = dbapi_connection.cursor()
+        if database.is_sqlite:
+            cursor.execute("PRAGMA query_only = ON")
+        else:
+            cursor.execute("SET default_transaction_read_only = on")
+            dbapi_connection.commit()
+        cursor.close()
+
+    database.engine.dispose()
+    event.listen(database.engine, "connect", refuse_writes)
+    try:
+        yield
+    finally:
+        event.remove(database.engine, "connect", refuse_writes)
+        database.engine.dispose()
+
+
+def test_the_page_is_shown_when_its_view_cannot_be_recorded_and_the_failure_is_logged(
+    signon_workspace: SignOnWorkspace, web_client, token: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    web_client.get(f"/s/{token}", headers={"User-Agent": BROWSER_AGENT})  # sets the cookie
+    before = _snapshot(signon_workspace)
+    with _read_only(signon_workspace.database), caplog.at_level(logging.WARNING):
+        response = web_client.get(f"/s/{token}", headers={"User-Agent": BROWSER_AGENT})
+    assert response.status_code == 200
+    page = BeautifulSoup(response.text, "html.parser")
+    assert NAME in page.get_text()
+    assert page.find("input", attrs={"value": "confirm"}) is not None
+    assert "view" in caplog.text and "not be recorded" in caplog.text
+    assert token not in caplog.text
+    assert _snapshot(signon_workspace) == before
+    # Positive control: once the database takes writes again, the same visit is counted.
+    web_client.get(f"/s/{token}", headers={"User-Agent": BROWSER_AGENT})
+    assert _snapshot(signon_workspace)[1] == before[1] + 1

@@ -198,3 +198,53 @@ def test_the_static_route_serves_nothing_outside_its_folder(web_client, path: st
         assert response.status_code == 404
         assert "[project]" not in response.text
         _assert_security_headers(response)
+
+
+@pytest.mark.parametrize("path", ["/s//{token}", "//s/{token}", "/static//web.css", "/s/{token}/"])
+def test_no_answer_redirects_to_the_host_the_request_named(
+    web_client, token: str, path: str
+) -> None:
+    response = web_client.get(path.format(token=token), headers={**HUMAN, "Host": "evil.example"})
+    assert "evil.example" not in response.headers.get("Location", "")
+    assert response.status_code == 404
+    _assert_security_headers(response)
+
+
+def test_the_link_with_one_slash_is_still_served_whatever_the_host(web_client, token) -> None:
+    response = web_client.get(f"/s/{token}", headers={**HUMAN, "Host": "evil.example"})
+    assert response.status_code == 200
+
+
+def test_a_static_file_carries_the_security_headers(web_client) -> None:
+    with web_client.get("/static/web.css") as response:
+        assert response.status_code == 200
+        assert response.mimetype == "text/css"
+        _assert_security_headers(response)
+        assert response.headers["X-Frame-Options"] == "DENY"
+        # The one documented difference: a stylesheet may be cached for an hour.
+        assert response.headers["Cache-Control"] == "public, max-age=3600"
+
+
+def test_the_static_route_answers_alike_whether_a_file_outside_exists_or_not(
+    web_client, signon_workspace: SignOnWorkspace
+) -> None:
+    static = signon_workspace.home / "templates" / "static"
+    static.mkdir(parents=True, exist_ok=True)
+    (static / "own.css").write_text("p { color: black }", encoding="utf-8")
+    assert (static / ".." / ".." / "coalitionletter.toml").is_file()  # it exists, outside
+    with web_client.get("/static/own.css") as served:  # positive control: the folder serves
+        assert served.status_code == 200
+    answers = [
+        web_client.get(f"/static/{name}")
+        for name in (
+            "missing.css",
+            "..%2f..%2fcoalitionletter.toml",
+            "..%2f..%2fno-such-file.toml",
+            "..%2fcoalitionletter.toml",
+        )
+    ]
+    first = answers[0]
+    assert first.status_code == 404
+    for answer in answers[1:]:
+        assert (answer.status_code, answer.mimetype) == (first.status_code, first.mimetype)
+        assert answer.get_data() == first.get_data()

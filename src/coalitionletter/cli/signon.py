@@ -398,29 +398,34 @@ def audit(app: AppContext, campaign: str, verify: bool) -> None:
 
 
 @click.command()
-@click.option("--host", help="Address to listen on (default: [web] host, 127.0.0.1).")
+@click.option(
+    "--host",
+    help="Address to listen on (default: [web] host, 127.0.0.1, where the reverse proxy "
+    "on the same machine reaches it).",
+)
 @click.option("--port", type=int, help="Port (default: [web] port, 8000).")
 @click.option(
     "--workers",
     type=click.IntRange(1, 64),
     default=1,
     show_default=True,
-    help="Worker processes; more than 1 runs gunicorn.",
+    help="Worker processes; more than 1 runs gunicorn, each worker waitress.",
 )
 @pass_app
 def serve(app: AppContext, host: str | None, port: int | None, workers: int) -> None:
     """Serve the sign-on pages organisations open from their emails.
 
-    Runs under waitress (one process) or gunicorn (--workers N), never
-    Flask's development server. Put it behind HTTPS in production and set
-    [web] base_url to the public address.
+    Runs under waitress (one process) or gunicorn with a waitress in each
+    worker (--workers N), never Flask's development server. In production
+    it listens on 127.0.0.1 behind a reverse proxy that serves HTTPS and
+    takes the slow and idle clients; set [web] base_url to the public address.
 
     \b
     Example:
       coalitionletter serve
-      coalitionletter serve --host 0.0.0.0 --port 8080 --workers 4
+      coalitionletter serve --port 8080 --workers 4   # behind the proxy
     """
-    from coalitionletter.web import app as web
+    from coalitionletter.web import serving
 
     app.database.dispose()  # each worker opens its own connections
     settings = app.settings
@@ -428,7 +433,7 @@ def serve(app: AppContext, host: str | None, port: int | None, workers: int) -> 
     port = port or settings.port
     click.echo(f"Serving the sign-on pages on http://{host}:{port} (links use {settings.base_url})")
     with core_errors():
-        web.run(settings, host=host, port=port, workers=workers)
+        serving.run(settings, host=host, port=port, workers=workers)
 
 
 COMMANDS = [invite, remind, reconfirm, close, sign, audit, serve]

@@ -1,18 +1,19 @@
-"""The sign-on web app: Flask's application factory, and serving it with waitress or gunicorn.
+"""The sign-on web app: Flask's application factory (web/serving.py serves it).
 
 The pages and their handlers are in web_pages (with web_forms and web_letters);
-here they are put behind the security headers on every response, and served.
+here they are put behind the security headers on every response.
 Links are made from `settings.base_url` alone, never from the Host header.
 """
 
 from __future__ import annotations
 
 import logging
-import warnings
+from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, request, send_from_directory
+from flask import Flask, Response, abort, request, send_from_directory
 from werkzeug.exceptions import HTTPException
+from werkzeug.security import safe_join
 
 from coalitionletter.db import Database
 from coalitionletter.settings import Settings
@@ -43,12 +44,19 @@ class _SignOnFlask(Flask):
         self.logger.error("Unhandled error on a %s request", request.method, exc_info=exc_info)
 
 
+def security_headers(settings: Settings) -> dict[str, str]:
+    """The headers every response carries (HSTS too when the public address is HTTPS)."""
+    if settings.base_url.startswith("https://"):
+        return {**SECURITY_HEADERS, "Strict-Transport-Security": "max-age=31536000"}
+    return dict(SECURITY_HEADERS)
+
+
 class _SecurityHeaders:
     """WSGI middleware: the security headers on every response, error pages included."""
 
-    def __init__(self, app: Any, extra: dict[str, str]) -> None:
+    def __init__(self, app: Any, headers: dict[str, str]) -> None:
         self.app = app
-        self.headers = {**SECURITY_HEADERS, **extra}
+        self.headers = headers
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
@@ -72,6 +80,9 @@ def create_app(settings: Settings, database: Database | None = None) -> Flask:
         MAX_FORM_MEMORY_SIZE=MAX_POST_BYTES,
         MAX_FORM_PARTS=40,
     )
+    # Werkzeug answers `/s//<token>` with a redirect to an absolute URL built from the
+    # Host header, which anyone can set: a doubled slash finds no page instead.
+    app.url_map.merge_slashes = False
     app.add_url_rule("/s/<token>", "show", handlers.show, methods=["GET"])
     app.add_url_rule("/s/<token>", "decide", handlers.decide, methods=["POST"])
     app.add_url_rule("/static/<path:name>", "static", _static(settings), methods=["GET"])
@@ -94,10 +105,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Flask:
         log.error("Unhandled error on a %s request", request.method, exc_info=exc)
         return handlers.problem(500, "Something went wrong on our side. Nothing was changed.")
 
-    extra = {}
-    if handlers.secure_cookie:
-        extra["Strict-Transport-Security"] = "max-age=31536000"
-    app.wsgi_app = _SecurityHeaders(app.wsgi_app, extra)  # type: ignore[method-assign]
+    app.wsgi_app = _SecurityHeaders(app.wsgi_app, security_headers(settings))  # type: ignore[method-assign]
     if settings.trust_proxy:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -116,56 +124,12 @@ def _static(settings: Settings) -> Any:
     folders = [settings.templates_dir / "static", packaged_templates_dir() / "static"]
 
     def static(name: str) -> Response:
+        # Only a name inside a folder is looked at: whether a file exists elsewhere on the
+        # server must not show in the answer (one 404 for every miss, from the app's handler).
         for folder in folders:
-            if (folder / name).is_file():
+            inside = safe_join(str(folder), name)
+            if inside is not None and Path(inside).is_file():
                 return send_from_directory(folder, name, max_age=3600)
-        return Response("Not found", status=404, mimetype="text/plain")
+        abort(404)
 
     return static
-
-
-# Waitress 3 sends each write at once (send_bytes 1). Under 50 concurrent clients its
-# main loop then took about half the GIL and confirmations ran at about 100/s; buffering
-# up to 18,000 bytes (waitress 2's default) ran them at about 350/s, the trivial POST
-# unchanged (B8, py-spy --gil). Deprecated but still honoured, so only where it exists.
-WAITRESS_SEND_BYTES = 18_000
-
-
-def _serve_waitress(app: Flask, *, host: str, port: int) -> None:
-    """Run the app under waitress in this process until it is stopped."""
-    from waitress.adjustments import Adjustments
-    from waitress.server import create_server
-
-    options: dict[str, Any] = {"host": host, "port": port, "threads": 8, "ident": ""}
-    if hasattr(Adjustments, "send_bytes"):
-        options["send_bytes"] = WAITRESS_SEND_BYTES
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", "send_bytes", DeprecationWarning)
-        server = create_server(app, **options)
-    logging.basicConfig()  # as waitress.serve does: its queue warnings reach stderr
-    server.print_listen("Serving on http://{}:{}")
-    server.run()
-
-
-def run(settings: Settings, *, host: str, port: int, workers: int = 1) -> None:
-    """Serve the app under waitress (one process) or gunicorn (several workers)."""
-    if workers <= 1:
-        _serve_waitress(create_app(settings), host=host, port=port)
-        return
-    from gunicorn.app.base import BaseApplication
-
-    class _Gunicorn(BaseApplication):  # type: ignore[misc]
-        def load_config(self) -> None:
-            self.cfg.set("bind", f"{host}:{port}")
-            self.cfg.set("workers", workers)
-            self.cfg.set("accesslog", None)  # an access log would hold every token
-            self.cfg.set("timeout", 60)
-            # gunicorn 27 otherwise puts a control socket at one path per user
-            # (~/.gunicorn/gunicorn.ctl), so a second server on the machine collides.
-            if "control_socket_disable" in self.cfg.settings:  # gunicorn >= 25.1
-                self.cfg.set("control_socket_disable", True)
-
-        def load(self) -> Flask:
-            return create_app(settings)
-
-    _Gunicorn().run()

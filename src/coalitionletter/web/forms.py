@@ -18,7 +18,7 @@ URLENCODED = "application/x-www-form-urlencoded"
 
 
 def posted_form() -> Mapping[str, str] | None:
-    """The POSTed form's fields (the first value of each), or None when its text is not UTF-8.
+    """The POSTed form's fields (the first value of each), or None when they are not UTF-8.
 
     A browser's urlencoded form is read here with the standard library, as
     werkzeug's parser does it but without its MultiDict and stream layers, which
@@ -29,10 +29,13 @@ def posted_form() -> Mapping[str, str] | None:
         return request.form
     try:
         text = request.get_data(cache=False).decode("utf-8")
+        # Strict: percent-escaped bytes that are not UTF-8 (%FF, the overlong %C0%AF, the
+        # surrogate %ED%A0%80) refuse the form, as the same bytes sent raw do.
+        pairs = parse_qsl(text, keep_blank_values=True, errors="strict")
     except UnicodeDecodeError:
         return None
     fields: dict[str, str] = {}
-    for name, value in parse_qsl(text, keep_blank_values=True, errors="werkzeug.url_quote"):
+    for name, value in pairs:
         fields.setdefault(name, value)
     return fields
 

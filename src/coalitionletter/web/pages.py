@@ -17,7 +17,7 @@ from typing import Any
 
 from flask import Response, request
 from jinja2 import Environment
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from coalitionletter import prepared
@@ -68,6 +68,15 @@ def looks_like_scanner(user_agent: str) -> bool:
     """True for the user agents of link scanners, previewers and scripts."""
     agent = user_agent.lower()
     return not agent or any(marker in agent for marker in SCANNER_AGENTS)
+
+
+def _driver_message(exc: Exception) -> str:
+    """The database driver's message alone: SQLAlchemy's adds the statement's parameters."""
+    if isinstance(exc, DBAPIError):
+        return str(exc.orig)
+    if isinstance(exc, SQLAlchemyError):
+        return type(exc).__name__
+    return str(exc)
 
 
 @dataclass
@@ -207,13 +216,12 @@ class SignOnApp:
         human = request.method == "GET" and not looks_like_scanner(
             request.headers.get("User-Agent", "")
         )
-        with self.writing() if human else self.database.reading() as session:
+        with self.database.reading() as session:
             page = self.load(session, token)
-            if isinstance(page, Response):
-                return page
-            if human and self._counts_as_view(page.access):
-                links.record_view(session, page.campaign, page.access, ip=self.client_ip())
-        # Rendered once the transaction is over: other answers need not wait for it.
+        if isinstance(page, Response):
+            return page
+        if human and self._counts_as_view(page.access):
+            self._record_view(page)
         response = self.render_page(page)
         response.set_cookie(
             VISIT_COOKIE,
@@ -225,6 +233,24 @@ class SignOnApp:
             samesite="Strict",
         )
         return response
+
+    def _record_view(self, page: _Page) -> None:
+        """Count the view in its own transaction; if the database takes no writes, log it.
+
+        The page is shown all the same: a full or read-only disk loses the count, not
+        the organisation's chance to read and answer.
+        """
+        try:
+            with self.writing() as session:
+                links.record_view(session, page.campaign, page.access, ip=self.client_ip())
+        except (SQLAlchemyError, self.database.engine.dialect.loaded_dbapi.Error) as exc:
+            # (The driver's own error too: SQLite's BEGIN is sent straight to the driver.)
+            log.warning(
+                "A view of a sign-on page of campaign %s could not be recorded; the page was "
+                "shown (%s)",
+                page.campaign.slug,
+                _driver_message(exc),
+            )
 
     def _counts_as_view(self, access: links.LinkAccess) -> bool:
         if request.cookies.get(VISIT_COOKIE):
