@@ -19,6 +19,7 @@ SHARED = {
     "models",
     "names",
     "prepared",
+    "private_files",
     "render",
     "settings",
     "spreadsheet_cells",

@@ -18,6 +18,7 @@ from coalitionletter.campaigns import catalogue as campaigns
 from coalitionletter.db import Database
 from coalitionletter.errors import DatabaseError
 from coalitionletter.models import Invitation, Listing
+from coalitionletter.private_files import create_private_file
 from coalitionletter.registry import importing as registry_import
 from coalitionletter.settings import Settings
 from coalitionletter.signon import consent
@@ -124,6 +125,8 @@ def _partial_file(destination: Path, overwrite: bool) -> Path:
         raise DatabaseError(f"The folder {destination.parent} does not exist. Create it first.")
     partial = destination.with_name(destination.name + ".partial")
     partial.unlink(missing_ok=True)
+    # Created owner-only before anything writes it: a backup holds every contact.
+    create_private_file(partial)
     return partial
 
 
@@ -170,12 +173,16 @@ def backup(database: Database, destination: Path, *, overwrite: bool = False) ->
     partial = _partial_file(destination, overwrite)
     # The backup API copies page by page and restarts if a writer changes a page,
     # so the copy is one consistent snapshot even while the web server writes.
-    with (
-        closing(sqlite3.connect(source, timeout=30)) as live,
-        closing(sqlite3.connect(partial)) as copy,
-    ):
-        live.backup(copy)
-    verdict = _integrity_check(partial)
+    try:
+        with (
+            closing(sqlite3.connect(source, timeout=30)) as live,
+            closing(sqlite3.connect(partial)) as copy,
+        ):
+            live.backup(copy)
+        verdict = _integrity_check(partial)
+    except BaseException:
+        partial.unlink(missing_ok=True)  # no half a backup left to be mistaken for one
+        raise
     if verdict != "ok":
         partial.unlink(missing_ok=True)
         raise DatabaseError(
