@@ -16,6 +16,7 @@ SHARED = {
     "db",
     "errors",
     "events",
+    "faults",
     "models",
     "names",
     "prepared",

@@ -49,6 +49,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from coalitionletter.errors import DatabaseError, SchemaBehindError
+from coalitionletter.faults import explain
 from coalitionletter.private_files import create_private_file, tighten
 
 log = logging.getLogger(__name__)
@@ -124,6 +125,17 @@ def normalise_url(url: str) -> str:
     if parsed.drivername in _POSTGRES_ALIASES:
         parsed = parsed.set(drivername="postgresql+psycopg")
     return parsed.render_as_string(hide_password=False)
+
+
+def database_name(url: str) -> str:
+    """How to name a database to a person: the SQLite file's path, or the URL without password."""
+    try:
+        parsed = make_url(normalise_url(url))
+    except DatabaseError:
+        return display_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database:
+        return parsed.database
+    return display_url(parsed)
 
 
 def display_url(url: str | URL) -> str:
@@ -323,14 +335,14 @@ def current_revision(database: Database) -> str | None:
 
             return MigrationContext.configure(connection).get_current_revision()
     except OperationalError as exc:
-        advice = (
-            "Check the file path and its permissions."
-            if database.is_sqlite
-            else "Check that the server is running and that the host, port, user, "
-            "password and database name in the URL are right."
-        )
+        if database.is_sqlite:
+            # Damaged, read-only, on a full disk: said the way every command says it.
+            explained = explain(exc, database_name(database.url))
+            raise (explained or DatabaseError(str(exc.orig))) from exc
         raise DatabaseError(
-            f"Cannot open the database {database.display_url}: {exc.orig}. {advice}"
+            f"Cannot open the database {database.display_url}: {exc.orig}. Check that the "
+            "server is running and that the host, port, user, password and database name "
+            "in the URL are right."
         ) from exc
 
 

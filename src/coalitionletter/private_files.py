@@ -51,17 +51,33 @@ def create_private_file(path: Path) -> None:
 @contextmanager
 def replacing(path: Path) -> Iterator[IO[bytes]]:
     """A binary handle whose contents become `path` (mode 0o600) only if the block succeeds."""
-    descriptor, temporary = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.name}.", suffix=".partial"
-    )
+    with naming(path):
+        descriptor, temporary = tempfile.mkstemp(
+            dir=path.parent, prefix=f".{path.name}.", suffix=".partial"
+        )
+        try:
+            # mkstemp creates the file 0o600 whatever the umask.
+            with os.fdopen(descriptor, "wb") as handle:
+                yield handle
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+
+@contextmanager
+def naming(path: Path) -> Iterator[None]:
+    """Have a failed write (disk full, read-only) name the file the person asked for.
+
+    A write that fails says no file name, and one through a temporary file
+    would name the temporary one.
+    """
     try:
-        # mkstemp creates the file 0o600 whatever the umask.
-        with os.fdopen(descriptor, "wb") as handle:
-            yield handle
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+        yield
+    except OSError as exc:
+        if exc.errno is None:
+            raise
+        raise OSError(exc.errno, exc.strerror, str(path)) from exc
 
 
 @contextmanager

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from coalitionletter.campaigns.definition import CampaignDefinition
 from coalitionletter.errors import RenderError
-from coalitionletter.private_files import tighten, write_private
+from coalitionletter.private_files import naming, tighten, write_private
 
 OUT_DIR = "out"
 DELIVERED = "delivered"
@@ -73,6 +73,11 @@ def write_whole(path: Path, data: bytes, *, private: bool = False) -> bool:
         write_private(path, data)
         return True
     partial = path.with_name(path.name + ".partial")
-    partial.write_bytes(data)
-    partial.replace(path)
+    with naming(path):
+        try:
+            partial.write_bytes(data)
+            partial.replace(path)
+        except OSError:
+            partial.unlink(missing_ok=True)
+            raise
     return True
