@@ -165,3 +165,13 @@ def test_the_outbox_folder_and_its_messages_are_owner_only(
     assert messages
     assert mode(folder) == 0o700
     assert {mode(path) for path in messages} == {0o600}
+
+
+@pytest.mark.postgres
+def test_a_postgresql_backup_is_owner_only(pg_database: Database, tmp_path: Path) -> None:
+    from coalitionletter.workspace import setup as workspace
+
+    archive = tmp_path / "letters.dump"
+    workspace.backup(pg_database, archive)
+    assert archive.read_bytes().startswith(b"PGDMP")
+    assert mode(archive) == 0o600
