@@ -243,3 +243,37 @@ def test_an_output_on_a_full_disk_is_named_and_nothing_half_written_is_left(
         assert sorted(p.name for p in out.iterdir()) == ["filler"]
     finally:
         subprocess.run(["umount", "-l", str(out)], check=True)
+
+
+def test_an_outbox_on_a_full_disk_leaves_the_message_queued_to_go_on_the_next_run(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    out = tmp_path / "full-disk"
+    out.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(out)],
+        capture_output=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        pytest.skip("cannot mount a tmpfs here (needs root)")
+    try:
+        _fill(out)
+        result = workspace.run("invite", out)
+        assert result.exit_code == 1, result.output
+        assert "1 message(s) are still queued (The disk is full: " in result.output
+        assert f"{out / 'outbox'}/" in result.output and "Free some space" in result.output
+        assert "Outcome unknown" not in result.output
+        assert _outbox_states(workspace.database) == ["queued"]
+        (out / "filler").unlink()
+        again = workspace.run("invite", out)
+        assert again.exit_code == 0, again.output
+        assert _outbox_states(workspace.database) == ["sent"]
+        assert len(list((out / "outbox").glob("*.eml"))) == 1
+    finally:
+        subprocess.run(["umount", "-l", str(out)], check=True)
+
+
+def _outbox_states(database: Path) -> list[str]:
+    with closing(sqlite3.connect(database)) as connection:
+        return [row[0] for row in connection.execute("SELECT state FROM outbox ORDER BY id")]

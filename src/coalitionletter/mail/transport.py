@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Protocol
 
 from coalitionletter.errors import MailError
+from coalitionletter.faults import explain
 from coalitionletter.mail.message import PLAIN_ADDRESS
 from coalitionletter.private_files import private_folder, write_private
 from coalitionletter.settings import SmtpSettings
@@ -342,7 +343,13 @@ class FolderTransport:
 
     def data(self, message: bytes, name: str) -> None:
         """Write the message to <folder>/<name>.eml, whole or not at all; it holds a live link."""
-        write_private(self.folder / f"{name}.eml", message)
+        try:
+            write_private(self.folder / f"{name}.eml", message)
+        except OSError as exc:
+            # Written whole or not at all: no file means nothing went, so the
+            # message can stay queued and go on the next run (a full disk freed).
+            explained = explain(exc, None)
+            raise NotHandedOver(str(explained) if explained else str(exc)) from exc
 
     def outcome(self) -> Refused:
         """A written file refuses nobody."""
