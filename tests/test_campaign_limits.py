@@ -111,3 +111,12 @@ def test_a_deeply_nested_configuration_file_names_the_file(home: Path) -> None:
     with pytest.raises(ConfigError, match="nested too deeply") as caught:
         load_settings(home, environ={})
     assert str(home / "coalitionletter.toml") in str(caught.value)
+
+
+def test_a_raw_nul_byte_in_letter_toml_names_the_file_and_line(home: Path) -> None:
+    toml = MINIMAL_TOML.replace('closing = "Yours sincerely,"', 'closing = "Yours\x00 sincerely,"')
+    folder = write_campaign(home, toml=toml)
+    with pytest.raises(CampaignError) as caught:
+        _load(home)
+    assert str(caught.value).startswith(f"{folder / 'letter.toml'}: ")
+    assert "line 3" in str(caught.value)

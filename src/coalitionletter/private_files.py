@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 import os
 import stat
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -51,6 +50,8 @@ def create_private_file(path: Path) -> None:
 @contextmanager
 def replacing(path: Path) -> Iterator[IO[bytes]]:
     """A binary handle whose contents become `path` (mode 0o600) only if the block succeeds."""
+    import tempfile  # here: it costs every command's start-up a few ms otherwise
+
     with naming(path):
         descriptor, temporary = tempfile.mkstemp(
             dir=path.parent, prefix=f".{path.name}.", suffix=".partial"
