@@ -32,7 +32,7 @@ _DISK_WORDS = (
 _NEARLY_FULL_BYTES = 256 * 1024
 
 
-def _disk_state(folder: Path) -> str | None:
+def disk_state(folder: Path) -> str | None:
     """What is wrong with the disk or folder a file lives in: read-only, full, refused, or None."""
     try:
         disk = os.statvfs(folder)
@@ -58,7 +58,7 @@ def _database_fault(detail: str, database: str) -> str | None:
     if not any(words in said for words in _DISK_WORDS):
         return None
     folder = Path(database).parent
-    state = "full" if any(words in said for words in _DISK_FULL) else _disk_state(folder)
+    state = "full" if any(words in said for words in _DISK_FULL) else disk_state(folder)
     if state == "full":
         return (
             f"The disk holding the database {database} is full ({detail}), so nothing was "

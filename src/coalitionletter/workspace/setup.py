@@ -17,7 +17,7 @@ from coalitionletter import db
 from coalitionletter.campaigns import catalogue as campaigns
 from coalitionletter.db import Database
 from coalitionletter.errors import DatabaseError, StorageError
-from coalitionletter.faults import explain
+from coalitionletter.faults import disk_state, explain
 from coalitionletter.models import Invitation, Listing
 from coalitionletter.private_files import create_private_file
 from coalitionletter.registry import importing as registry_import
@@ -169,11 +169,11 @@ def _dump_postgres(database: Database, destination: Path, overwrite: bool) -> st
 
 def _backup_fault(exc: sqlite3.Error, source: str, destination: Path) -> DatabaseError:
     """Which file failed a SQLite backup: the copy's disk when full, else the live database."""
-    if "full" in str(exc).lower() or "i/o" in str(exc).lower():
+    if "full" in str(exc).lower() or disk_state(destination.parent) == "full":
         return StorageError(
             f"Could not write the backup {destination} ({exc}): the disk holding "
-            f"{destination.parent} is full or failing. Free some space there, or back up "
-            "to another disk, and run backup again. Nothing was written."
+            f"{destination.parent} is full. Free some space there, or back up to another "
+            "disk, and run backup again. Nothing was written."
         )
     return explain(exc, source) or DatabaseError(f"The backup failed: {exc}. Nothing was written.")
 
