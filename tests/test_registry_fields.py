@@ -157,3 +157,27 @@ def test_the_plain_website_path_gives_what_urlsplit_gives(text: str) -> None:
     plain = registry_fields._plain_host_and_path(address)
     if plain is not None:
         assert registry_fields._host_and_path(address, text) == plain
+
+
+def test_a_local_part_of_64_characters_is_kept() -> None:
+    address = "a" * 64 + "@example.org"
+    assert registry_fields.clean_email(address) == (address, address)
+
+
+@pytest.mark.parametrize("local", ["a" * 65, "é" * 33, "first.last+" + "x" * 60])
+def test_a_local_part_over_64_bytes_is_refused_saying_why(local: str) -> None:
+    size = len(local.encode("utf-8"))
+    with pytest.raises(RegistryError) as caught:
+        registry_fields.clean_email(f"{local}@example.org")
+    assert f"the part before the @ is {size} bytes long" in str(caught.value)
+    assert "more than 64" in str(caught.value)
+
+
+def test_org_add_refuses_a_local_part_over_64_and_adds_nothing(database, invoke) -> None:
+    from fixtures_registry import snapshot
+
+    before = snapshot(database)
+    result = invoke("org", "add", "Long Mail", "--email", "a" * 65 + "@example.org")
+    assert result.exit_code == 1, result.output
+    assert "the part before the @ is 65 bytes long" in result.output
+    assert snapshot(database) == before

@@ -49,6 +49,8 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from coalitionletter.errors import DatabaseError, SchemaBehindError
+from coalitionletter.faults import explain
+from coalitionletter.private_files import create_private_file, tighten
 
 log = logging.getLogger(__name__)
 
@@ -125,6 +127,17 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+def database_name(url: str) -> str:
+    """How to name a database to a person: the SQLite file's path, or the URL without password."""
+    try:
+        parsed = make_url(normalise_url(url))
+    except DatabaseError:
+        return display_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database:
+        return parsed.database
+    return display_url(parsed)
+
+
 def display_url(url: str | URL) -> str:
     """A database URL fit to show or log: the password replaced by ***."""
     try:
@@ -133,15 +146,37 @@ def display_url(url: str | URL) -> str:
         return "<not a database URL>"
 
 
+def _keep_private(engine: Engine, database: Path) -> None:
+    """Create the database file owner-only before SQLite does, and tighten one already there.
+
+    SQLite creates the -wal and -shm files with the main file's mode, so this
+    keeps all three (every organisation and contact) from other users.
+    """
+
+    @event.listens_for(engine, "do_connect")
+    def _before_connect(*_args: object) -> None:
+        for path in (database, *(database.with_name(database.name + c) for c in ("-wal", "-shm"))):
+            try:
+                if path is database:
+                    create_private_file(path)
+                elif path.exists():
+                    tighten(path)
+            except OSError as exc:
+                # A file we may read but not change (another owner, a read-only
+                # disk): SQLite says what it can and cannot do with it next.
+                log.warning("Could not make %s owner-only: %s", path, exc.strerror)
+
+
 def _sqlite_engine(url: str, database: str | None) -> Engine:
-    if database and database != ":memory:":
+    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+    if database and database != ":memory:" and not database.startswith("file:"):
         folder = Path(database).parent
         if not folder.is_dir():
             raise DatabaseError(
                 f"The folder {folder} for the database does not exist. "
                 "Create it or give another --db path."
             )
-    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        _keep_private(engine, Path(database))
     _configure_sqlite(engine)
     return engine
 
@@ -300,14 +335,14 @@ def current_revision(database: Database) -> str | None:
 
             return MigrationContext.configure(connection).get_current_revision()
     except OperationalError as exc:
-        advice = (
-            "Check the file path and its permissions."
-            if database.is_sqlite
-            else "Check that the server is running and that the host, port, user, "
-            "password and database name in the URL are right."
-        )
+        if database.is_sqlite:
+            # Damaged, read-only, on a full disk: said the way every command says it.
+            explained = explain(exc, database_name(database.url))
+            raise (explained or DatabaseError(str(exc.orig))) from exc
         raise DatabaseError(
-            f"Cannot open the database {database.display_url}: {exc.orig}. {advice}"
+            f"Cannot open the database {database.display_url}: {exc.orig}. Check that the "
+            "server is running and that the host, port, user, password and database name "
+            "in the URL are right."
         ) from exc
 
 

@@ -17,6 +17,10 @@ class DatabaseError(CoalitionError):
     """The database cannot be used as it is (missing, behind, unreachable)."""
 
 
+class StorageError(DatabaseError):
+    """A disk or database file failed under a command: damaged, full, read-only, refused."""
+
+
 class SchemaBehindError(DatabaseError):
     """The database's schema is older than this version of the program."""
 

@@ -19,6 +19,9 @@ CONFIG_FILE = "coalitionletter.toml"
 DEFAULT_DB_FILE = "signatories.db"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
+# body.md larger than this is refused: a letter is a few pages, and a file of
+# gigabytes (a wrong path, a paste gone wrong) would be read whole into memory.
+DEFAULT_MAX_BODY_BYTES = 1_000_000
 
 # (section, key) in the TOML file -> (environment variable, type)
 _KEYS: dict[tuple[str, str], tuple[str, type]] = {
@@ -37,6 +40,7 @@ _KEYS: dict[tuple[str, str], tuple[str, type]] = {
     ("staff", "name"): ("COALITIONLETTER_STAFF_NAME", str),
     ("reminders", "max"): ("COALITIONLETTER_REMINDERS_MAX", int),
     ("reminders", "interval_days"): ("COALITIONLETTER_REMINDERS_INTERVAL_DAYS", int),
+    ("letters", "max_body_bytes"): ("COALITIONLETTER_MAX_BODY_BYTES", int),
 }
 SMTP_PASSWORD_ENV = "COALITIONLETTER_SMTP_PASSWORD"  # noqa: S105 - the variable's name, not a secret
 SMTP_SECURITY_CHOICES = ("starttls", "ssl", "none")
@@ -72,6 +76,7 @@ class Settings:
     staff_name: str = "staff"
     reminders_max: int = 2
     reminders_interval_days: int = 7
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
 
     @property
     def letters_dir(self) -> Path:
@@ -108,6 +113,10 @@ def _read_file(home: Path) -> dict[str, Any]:
             return tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: {exc}. Fix the file's TOML syntax and run again.") from exc
+    except RecursionError as exc:
+        raise ConfigError(
+            f"{path}: arrays or tables are nested too deeply to read. Fix the file and run again."
+        ) from exc
 
 
 def _convert(raw: Any, kind: type, where: str) -> Any:
@@ -176,6 +185,11 @@ def load_settings(
         timeout=values.get(("smtp", "timeout"), 30.0),
         ca_file=_path_in(home_path, values.get(("smtp", "ca_file"))),
     )
+    max_body_bytes = values.get(("letters", "max_body_bytes"), DEFAULT_MAX_BODY_BYTES)
+    if max_body_bytes <= 0:
+        raise ConfigError(
+            f"[letters] max_body_bytes must be a positive number of bytes, not {max_body_bytes}."
+        )
     return Settings(
         home=home_path,
         db_url=database_url(db_value, home_path),
@@ -189,4 +203,5 @@ def load_settings(
         staff_name=values.get(("staff", "name"), "staff"),
         reminders_max=values.get(("reminders", "max"), 2),
         reminders_interval_days=values.get(("reminders", "interval_days"), 7),
+        max_body_bytes=max_body_bytes,
     )

@@ -321,7 +321,8 @@ def _render_due(build: Plan, due: list[Output], progress: Progress) -> None:
     build.out_dir.mkdir(parents=True, exist_ok=True)
     for output in due:
         data = contents[output.name]
-        write_whole(safe_join(build.out_dir, output.name), data)
+        path = safe_join(build.out_dir, output.name)
+        write_whole(path, data, private=output.variant == DELIVERED)
         record(build.manifest, output, data)
 
 

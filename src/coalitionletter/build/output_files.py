@@ -13,6 +13,7 @@ from pathlib import Path
 
 from coalitionletter.campaigns.definition import CampaignDefinition
 from coalitionletter.errors import RenderError
+from coalitionletter.private_files import naming, tighten, write_private
 
 OUT_DIR = "out"
 DELIVERED = "delivered"
@@ -53,8 +54,11 @@ def file_name(recipient: str, variant: str, kind: str) -> str:
     return f"{stem}.{kind}" if variant == ALL else f"{stem}.{variant}.{kind}"
 
 
-def write_whole(path: Path, data: bytes) -> bool:
+def write_whole(path: Path, data: bytes, *, private: bool = False) -> bool:
     """Write a file whole or not at all; False when it already held exactly these bytes.
+
+    A private file (one naming organisations kept from the public, such as the
+    delivered variant) is readable by its owner only, even one left from before.
 
     A reader never sees half a letter. A file already holding the same bytes is
     left alone (as make's "restat" does): a forced or reproducible rebuild then
@@ -62,8 +66,18 @@ def write_whole(path: Path, data: bytes) -> bool:
     variable part of a one-letter build on a busy disk (2-15 ms each).
     """
     if path.is_file() and path.read_bytes() == data:
+        if private:
+            tighten(path)
         return False
+    if private:
+        write_private(path, data)
+        return True
     partial = path.with_name(path.name + ".partial")
-    partial.write_bytes(data)
-    partial.replace(path)
+    with naming(path):
+        try:
+            partial.write_bytes(data)
+            partial.replace(path)
+        except OSError:
+            partial.unlink(missing_ok=True)
+            raise
     return True

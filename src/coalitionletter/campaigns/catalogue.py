@@ -58,7 +58,7 @@ def load(settings: Settings, slug: str) -> CampaignDefinition:
     if not directory.is_dir():
         known = ", ".join(discover(settings)) or "none"
         raise CampaignError(f"There is no campaign folder {directory}. Campaigns found: {known}.")
-    return read_definition(slug, directory)
+    return read_definition(slug, directory, max_body_bytes=settings.max_body_bytes)
 
 
 def resolve(settings: Settings, slug: str | None) -> CampaignDefinition:

@@ -20,6 +20,7 @@ import unicodedata
 from pathlib import Path
 
 from coalitionletter.errors import CampaignError
+from coalitionletter.settings import DEFAULT_MAX_BODY_BYTES
 
 BODY_FILE = "body.md"
 
@@ -83,15 +84,22 @@ def check_body(path: Path, body: str) -> None:
             )
 
 
-def read_body(directory: Path) -> str:
+def read_body(directory: Path, *, max_bytes: int = DEFAULT_MAX_BODY_BYTES) -> str:
     """body.md of a campaign folder, normalised and checked; errors name the file and line."""
     path = directory / BODY_FILE
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as handle:
+            raw = handle.read(max_bytes + 1)  # never more, whatever the file holds
     except FileNotFoundError as exc:
         raise CampaignError(
             f"{path} does not exist. Write the letter's body there in Markdown."
         ) from exc
+    if len(raw) > max_bytes:
+        raise CampaignError(
+            f"{path}: the body is larger than {max_bytes:,} bytes, the most a letter's body "
+            "may be. Check that this is the letter's text and shorten it, or raise "
+            "[letters] max_body_bytes in coalitionletter.toml."
+        )
     try:
         body = normalise_text(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:

@@ -17,6 +17,8 @@ from coalitionletter.campaigns.definition import (
 )
 from coalitionletter.campaigns.letter_text import consent_hash, normalise_text, read_body
 from coalitionletter.errors import CampaignError
+from coalitionletter.names import character_label, refused_character
+from coalitionletter.settings import DEFAULT_MAX_BODY_BYTES
 
 LETTER_FILE = "letter.toml"
 SEED_FILE = "signatories.csv"
@@ -109,9 +111,24 @@ class _Reader:
         if not isinstance(value, str):
             raise self.fail(table, key, f"must be text in quotes, not {value!r}.", index)
         value = normalise_text(value).strip()
+        self.check_characters(value, table, key, index)
         if required and not value:
             raise self.fail(table, key, "is empty; give a value.", index)
         return value
+
+    def check_characters(self, value: str, table: str | None, key: str, index: int) -> None:
+        """Refuse NUL, other controls and invisible bidi or format characters in printed text."""
+        found = refused_character(value, multiline=True)
+        if found is not None:
+            position, char = found
+            raise self.fail(
+                table,
+                key,
+                f"has the character {character_label(char)} at position {position}; an "
+                "invisible or control character can make printed words read as others. "
+                "Remove it and run again.",
+                index,
+            )
 
     def lines_field(
         self, values: dict[str, Any], key: str, *, table: str | None, index: int = 0
@@ -119,7 +136,10 @@ class _Reader:
         value = values.get(key, [])
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise self.fail(table, key, 'must be a list of text lines, e.g. ["a", "b"].', index)
-        return tuple(normalise_text(v).strip() for v in value)
+        lines = tuple(normalise_text(v).strip() for v in value)
+        for line in lines:
+            self.check_characters(line, table, key, index)
+        return lines
 
     def bool_field(self, values: dict[str, Any], key: str, *, table: str, default: bool) -> bool:
         value = values.get(key, default)
@@ -148,6 +168,13 @@ def _parse_toml(path: Path) -> tuple[str, dict[str, Any]]:
         if "end of document" in str(exc):
             where = f"{path}:{text.count(chr(10)) + 1}"
         raise CampaignError(f"{where}: {exc}. Fix the TOML syntax and run again.") from exc
+    except RecursionError as exc:
+        # tomllib reads nested arrays and inline tables by recursion: thousands deep
+        # is never a letter, and must not end in a traceback.
+        raise CampaignError(
+            f"{path}: arrays or tables are nested too deeply to read (a letter.toml needs "
+            "two or three levels). Fix the file and run again."
+        ) from exc
 
 
 # The fields each table may hold; anything else is a typo that would be ignored silently.
@@ -367,7 +394,9 @@ def _seed(reader: _Reader, directory: Path) -> Path | None:
     return path
 
 
-def read_definition(slug: str, directory: Path) -> CampaignDefinition:
+def read_definition(
+    slug: str, directory: Path, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+) -> CampaignDefinition:
     """The campaign defined by `directory`'s letter.toml and body.md, both checked."""
     path = directory / LETTER_FILE
     text, data = _parse_toml(path)
@@ -378,7 +407,7 @@ def read_definition(slug: str, directory: Path) -> CampaignDefinition:
     lead, lead_first = _lead(reader)
     letter_date, deadline = _letter_date(reader), _deadline(reader)
     recipients = _recipients(reader)
-    body = read_body(directory)
+    body = read_body(directory, max_bytes=max_body_bytes)
     return CampaignDefinition(
         slug=slug,
         directory=directory,

@@ -57,6 +57,15 @@ class AppContext:
             require_current(database)
         return database
 
+    @property
+    def database_name(self) -> str | None:
+        """The SQLite file or the database URL (password hidden), once the settings are read."""
+        if self._settings is None:
+            return None
+        from coalitionletter.db import database_name
+
+        return database_name(self._settings.db_url)
+
     def open_database(self) -> Database:
         """The database as it is, without checking its schema (for init and backup)."""
         if self._database is None:
@@ -100,7 +109,26 @@ def ask_or_abort(question: str) -> None:
         raise click.Abort
 
 
-@click.group(context_settings=CONTEXT_SETTINGS)
+class Commands(click.Group):
+    """The command group, whose commands all say a disk or database fault in one line."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; a damaged database, full disk or read-only folder ends it cleanly."""
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as exc:
+            from coalitionletter.faults import explain
+
+            app = ctx.find_object(AppContext)
+            error = explain(exc, app.database_name if app is not None else None)
+            if error is None:
+                raise
+            raise click.ClickException(str(error)) from exc
+
+
+@click.group(cls=Commands, context_settings=CONTEXT_SETTINGS)
 @click.version_option(package_name="coalitionletter")
 @click.option(
     "--home",

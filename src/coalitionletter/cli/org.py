@@ -409,6 +409,7 @@ def export(app: AppContext, destination: str, output: str, force: bool) -> None:
     """
     import sys
 
+    from coalitionletter.private_files import replacing_text
     from coalitionletter.registry import importing as registry_import
     from coalitionletter.registry import organisations as registry
 
@@ -422,7 +423,8 @@ def export(app: AppContext, destination: str, output: str, force: bool) -> None:
             count = write(found, sys.stdout)
         else:
             encoding = "utf-8-sig" if output == "csv" else "utf-8"
-            with path.open("w", encoding=encoding, newline="") as handle:
+            # Contacts' names and addresses: readable by the owner only, written whole.
+            with replacing_text(path, encoding=encoding) as handle:
                 count = write(found, handle)
     if destination != "-":
         click.echo(f"Wrote {count} {'rows' if output == 'csv' else 'organisations'} to {path}.")

@@ -182,6 +182,9 @@ class _Batch:
         name = f"{queued.outbox_id:05d}-{queued.organisation_slug}-{queued.kind}"
         try:
             self.transport.data(upcoming.message, name)
+        except NotHandedOver as exc:
+            self._failed_before_data(upcoming, exc)  # nothing went: it stays queued
+            return None
         except (smtplib.SMTPException, OSError) as exc:
             self._lost(upcoming, exc)
             return None

@@ -12,7 +12,6 @@ the next message meanwhile (see sending.py). `cancel` drops a message begun.
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 import smtplib
 import ssl
@@ -21,7 +20,9 @@ from pathlib import Path
 from typing import Protocol
 
 from coalitionletter.errors import MailError
+from coalitionletter.faults import explain
 from coalitionletter.mail.message import PLAIN_ADDRESS
+from coalitionletter.private_files import private_folder, write_private
 from coalitionletter.settings import SmtpSettings
 
 # A server that accepted a message this recently needs no NOOP to prove it is still there:
@@ -322,10 +323,10 @@ class FolderTransport:
         self.folder = folder
 
     def open(self) -> None:
-        """Create the folder (its parent must exist)."""
+        """Create the folder, owner-only (its parent must exist)."""
         if not self.folder.parent.is_dir():
             raise MailError(f"The folder {self.folder.parent} does not exist. Create it first.")
-        self.folder.mkdir(exist_ok=True)
+        private_folder(self.folder)
 
     def alive(self) -> bool:
         """A folder is always ready."""
@@ -342,12 +343,13 @@ class FolderTransport:
 
     def data(self, message: bytes, name: str) -> None:
         """Write the message to <folder>/<name>.eml, whole or not at all; it holds a live link."""
-        path = self.folder / f"{name}.eml"
-        partial = path.with_name(path.name + ".partial")
-        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(message)
-        partial.replace(path)
+        try:
+            write_private(self.folder / f"{name}.eml", message)
+        except OSError as exc:
+            # Written whole or not at all: no file means nothing went, so the
+            # message can stay queued and go on the next run (a full disk freed).
+            explained = explain(exc, None)
+            raise NotHandedOver(str(explained) if explained else str(exc)) from exc
 
     def outcome(self) -> Refused:
         """A written file refuses nobody."""

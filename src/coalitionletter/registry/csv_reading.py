@@ -225,6 +225,17 @@ def read_table(path: Path, display: str | None = None) -> Table:
         ) from exc
     if not rows:
         raise ImportFileError([f"{shown}: the file is empty. Export the spreadsheet as CSV."])
+    opened = unclosed_quote_line(text, rows[-1][0], delimiter) if '"' in text else None
+    if opened is not None:
+        # csv reads on to the end of the file and hands back the rest as one cell:
+        # lines of organisations would silently become one organisation's notes.
+        raise ImportFileError(
+            [
+                f'{shown}, line {opened}: a quote (") opens a cell that is never closed, '
+                "so every line after it would be read as part of that cell. Close the "
+                "quote (or remove it) and import again."
+            ]
+        )
     (_, headers), *body = rows
     columns, ignored, problems = _map_headers(shown, headers)
     lines: list[Line] = []
@@ -259,6 +270,36 @@ def _picker(indexes: list[int]) -> Callable[[list[str]], tuple[str, ...]]:
     if len(indexes) > 1:
         return itemgetter(*indexes)
     return lambda cells: tuple(cells[index] for index in indexes)
+
+
+def unclosed_quote_line(text: str, first_line: int, delimiter: str) -> int | None:
+    """The line whose quote the file ends inside, reading from `first_line` on; None if none.
+
+    A quote opens a quoted cell only at the start of a cell, and `""` inside one
+    is a quote, as the csv module reads them; lines are cut as it cuts them.
+    """
+    lines = io.StringIO(text, newline="").readlines()
+    number, opened, quoted, cell_start = first_line, None, False, True
+    for line in lines[first_line - 1 :]:
+        position = 0
+        while position < len(line):
+            char = line[position]
+            if quoted:
+                if char == '"':
+                    if line[position + 1 : position + 2] == '"':
+                        position += 1
+                    else:
+                        quoted = False
+            elif char == '"' and cell_start:
+                quoted, opened = True, number
+            else:
+                cell_start = char in (delimiter, "\n", "\r")
+                position += 1
+                continue
+            cell_start = False
+            position += 1
+        number += 1
+    return opened if quoted else None
 
 
 def _numbered_rows(reader: Any) -> list[tuple[int, list[str]]]:

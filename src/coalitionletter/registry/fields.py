@@ -74,6 +74,8 @@ _ATOM = r"[A-Za-z0-9_+-]+"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,60}[A-Za-z0-9])?"
 # local part, then domain: labels without "--" (no IDNA) and a top-level domain of letters.
 PLAIN_EMAIL = re.compile(rf"({_ATOM}(?:\.{_ATOM})*)@((?:{_LABEL}\.)+([A-Za-z]{{1,63}}))\Z")
+# RFC 5321 4.5.3.1.1: at most 64 octets before the @.
+EMAIL_LOCAL_MAX = 64
 # email_validator.SPECIAL_USE_DOMAIN_NAMES (all single labels), written out so the fast
 # path does not import email-validator, ~40 ms of start-up; a test keeps them equal.
 SPECIAL_USE_DOMAINS = frozenset({"arpa", "invalid", "local", "localhost", "onion", "test"})
@@ -159,9 +161,22 @@ def clean_email(value: str | None) -> tuple[str | None, str | None]:
     text = names.clean_text(value, "Email", max_length=EMAIL_MAX)
     if text is None:
         return None, None
+    _check_local_part(text)
     if not _plainly_valid_email(text):
         _validate_email(text)
     return text, text.casefold()
+
+
+def _check_local_part(text: str) -> None:
+    """Refuse a part before the @ longer than RFC 5321 allows, which email-validator accepts."""
+    local = text.rpartition("@")[0]
+    size = len(local.encode("utf-8"))
+    if size > EMAIL_LOCAL_MAX:
+        raise RegistryError(
+            f"Email {text!r} is not a valid address: the part before the @ is {size} bytes "
+            f"long, and mail servers refuse more than {EMAIL_LOCAL_MAX}. Correct it or leave "
+            "it empty."
+        )
 
 
 def _plainly_valid_email(text: str) -> bool:

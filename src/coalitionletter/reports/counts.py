@@ -39,6 +39,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from coalitionletter.models import Organisation, utcnow
+from coalitionletter.private_files import write_private
 from coalitionletter.reports import count_queries
 from coalitionletter.reports.count_json import (
     counts_json,
@@ -160,8 +161,9 @@ def check_output_path(path: Path, *, overwrite: bool = True) -> None:
 
 
 def write_output(path: Path, data: bytes) -> None:
-    """Write a file whole or not at all (a half-written sheet is worse than none)."""
+    """Write a file whole or not at all (a half-written sheet is worse than none), owner-only.
+
+    Every report names organisations, some of whom asked not to be named in public.
+    """
     check_output_path(path)
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_bytes(data)
-    partial.replace(path)
+    write_private(path, data)

@@ -16,8 +16,10 @@ from sqlalchemy.engine import make_url
 from coalitionletter import db
 from coalitionletter.campaigns import catalogue as campaigns
 from coalitionletter.db import Database
-from coalitionletter.errors import DatabaseError
+from coalitionletter.errors import DatabaseError, StorageError
+from coalitionletter.faults import disk_state, explain
 from coalitionletter.models import Invitation, Listing
+from coalitionletter.private_files import create_private_file
 from coalitionletter.registry import importing as registry_import
 from coalitionletter.settings import Settings
 from coalitionletter.signon import consent
@@ -123,7 +125,12 @@ def _partial_file(destination: Path, overwrite: bool) -> Path:
     if not destination.parent.is_dir():
         raise DatabaseError(f"The folder {destination.parent} does not exist. Create it first.")
     partial = destination.with_name(destination.name + ".partial")
-    partial.unlink(missing_ok=True)
+    try:
+        partial.unlink(missing_ok=True)
+        # Created owner-only before anything writes it: a backup holds every contact.
+        create_private_file(partial)
+    except OSError as exc:  # named as the file the person asked for, not our temporary one
+        raise OSError(exc.errno, exc.strerror, str(destination)) from exc
     return partial
 
 
@@ -160,6 +167,17 @@ def _dump_postgres(database: Database, destination: Path, overwrite: bool) -> st
     )
 
 
+def _backup_fault(exc: sqlite3.Error, source: str, destination: Path) -> DatabaseError:
+    """Which file failed a SQLite backup: the copy's disk when full, else the live database."""
+    if "full" in str(exc).lower() or disk_state(destination.parent) == "full":
+        return StorageError(
+            f"Could not write the backup {destination} ({exc}): the disk holding "
+            f"{destination.parent} is full. Free some space there, or back up to another "
+            "disk, and run backup again. Nothing was written."
+        )
+    return explain(exc, source) or DatabaseError(f"The backup failed: {exc}. Nothing was written.")
+
+
 def backup(database: Database, destination: Path, *, overwrite: bool = False) -> str:
     """Copy the live database consistently to `destination` and check the copy."""
     if not database.is_sqlite:
@@ -170,16 +188,25 @@ def backup(database: Database, destination: Path, *, overwrite: bool = False) ->
     partial = _partial_file(destination, overwrite)
     # The backup API copies page by page and restarts if a writer changes a page,
     # so the copy is one consistent snapshot even while the web server writes.
-    with (
-        closing(sqlite3.connect(source, timeout=30)) as live,
-        closing(sqlite3.connect(partial)) as copy,
-    ):
-        live.backup(copy)
-    verdict = _integrity_check(partial)
+    try:
+        with (
+            closing(sqlite3.connect(source, timeout=30)) as live,
+            closing(sqlite3.connect(partial)) as copy,
+        ):
+            live.backup(copy)
+        verdict = _integrity_check(partial)
+    except sqlite3.Error as exc:
+        partial.unlink(missing_ok=True)  # no half a backup left to be mistaken for one
+        raise _backup_fault(exc, source, destination) from exc
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
     if verdict != "ok":
         partial.unlink(missing_ok=True)
-        raise DatabaseError(
-            f"The copy failed SQLite's integrity check ({verdict}); nothing written."
+        raise StorageError(
+            f"The database {source} is damaged: its copy failed SQLite's integrity check "
+            f"({verdict}), so nothing was written. Restore it from your latest backup, "
+            "then run the command again."
         )
     partial.replace(destination)
     size = destination.stat().st_size
