@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from coalitionletter.build.output_files import OutputPathError, safe_join
+from coalitionletter.build.output_files import safe_join
 from coalitionletter.campaigns import catalogue as campaigns
+from coalitionletter.errors import OutputPathError
 from fixtures_letters import CHINESE_NAME, LEAD_NAME, SIGNED, UYGHUR_NAME, Org
 
 FOUNDING = "ilp-magnitsky-2020"

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import event, update
 
 from coalitionletter.db import Database
-from coalitionletter.errors import CampaignError
+from coalitionletter.errors import CampaignError, ReportError
 from coalitionletter.models import Campaign, Invitation
 from coalitionletter.reports import counts as reports
 from coalitionletter.reports.count_text import deadline_phrase
@@ -17,7 +17,6 @@ from coalitionletter.reports.count_values import (
     NO_COUNTRY,
     NO_TYPE,
     CampaignCounts,
-    ReportError,
     StateCounts,
     days_left,
 )

@@ -38,6 +38,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from coalitionletter.errors import ReportError
 from coalitionletter.models import Organisation, utcnow
 from coalitionletter.reports import count_queries
 from coalitionletter.reports.count_json import (
@@ -60,7 +61,6 @@ from coalitionletter.reports.count_values import (
     CampaignCounts,
     CampaignInfo,
     Overview,
-    ReportError,
     Row,
     StateCounts,
 )
