@@ -170,3 +170,14 @@ def test_the_error_check_finds_a_class_outside_errors_py(tmp_path: Path) -> None
     (tmp_path / "errors.py").write_text("class KeptError(Exception):\n    pass\n")
     (tmp_path / "room.py").write_text("class StrayError(Exception):\n    pass\n")
     assert error_classes_outside_errors_py(tmp_path) == ["room.py: StrayError"]
+
+
+def test_one_formula_guard_constant() -> None:
+    defining = [
+        f"{path.relative_to(PACKAGE)}"
+        for path in _source_files()
+        for node in ast.parse(path.read_text("utf-8")).body
+        if isinstance(node, ast.Assign)
+        and any(isinstance(t, ast.Name) and "FORMULA" in t.id for t in node.targets)
+    ]
+    assert defining == ["spreadsheet_cells.py"]
