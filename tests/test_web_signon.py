@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from urllib.parse import urlsplit
+
 import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import func, select
 
 from coalitionletter.models import Event, Invitation
-from coalitionletter.signon import consent
+from fixtures_letters import LEAD_NAME
 from fixtures_signon import (
     BROWSER_AGENT,
     ORGANISATIONS,
@@ -47,6 +50,23 @@ def _confirm(client, token: str, **overrides: str | None):
     return client.post(f"/s/{token}", data=_confirm_form(client, token, **overrides))
 
 
+# How the page writes the founding letter's placeholders, spelled out here rather than
+# taken from the code under test.
+PAGE_WORDS = {
+    "{{ signatory_count_words }}": "[number of signatories, in words]",
+    "{{ signatory_count }}": "[number of signatories]",
+    "{{ lead_organisation }}": LEAD_NAME,
+}
+
+
+def _expected_paragraphs(body_md: Path) -> list[str]:
+    text = body_md.read_text("utf-8")
+    for placeholder, words in PAGE_WORDS.items():
+        text = text.replace(placeholder, words)
+    assert "{{" not in text, "the founding body uses a placeholder PAGE_WORDS does not spell"
+    return [" ".join(block.split()) for block in text.split("\n\n") if block.strip()]
+
+
 def test_the_page_shows_the_whole_letter_the_listed_name_and_the_form(
     signon_workspace: SignOnWorkspace, web_client, token: str
 ) -> None:
@@ -56,9 +76,9 @@ def test_the_page_shows_the_whole_letter_the_listed_name_and_the_form(
     letter = page.find("article", class_="letter").get_text(" ", strip=True)
     definition = signon_workspace.definition
     assert definition.title in letter
-    version = consent.current(definition)
-    body = BeautifulSoup(str(consent.body_html(version)), "html.parser").get_text(" ", strip=True)
-    assert " ".join(body.split()) in " ".join(letter.split())
+    shown = [" ".join(p.get_text().split()) for p in page.find("article", class_="letter")("p")]
+    for paragraph in _expected_paragraphs(definition.directory / "body.md"):
+        assert paragraph in shown
     assert "{{" not in letter
     assert definition.closing in letter
     assert page.find(class_="listed-as").get_text(strip=True) == NAME
@@ -191,14 +211,30 @@ def test_a_decline_from_a_page_opened_before_a_colleague_confirmed_shows_the_sta
     assert _state(signon_workspace).state == "confirmed"
 
 
+def _urls(html: str) -> list[str]:
+    page = BeautifulSoup(html, "html.parser")
+    return [
+        tag[attribute]
+        for tag in page.find_all(True)
+        for attribute in ("href", "action", "src")
+        if tag.has_attr(attribute)
+    ]
+
+
 def test_links_are_made_from_the_configured_base_url_never_the_host_header(
     signon_workspace: SignOnWorkspace, web_client, token: str
 ) -> None:
-    response = web_client.get(f"/s/{token}", headers={**HUMAN, "Host": "attacker.example"})
+    forged = {**HUMAN, "Host": "attacker.example"}
+    response = web_client.get(f"/s/{token}", headers=forged)
+    assert response.status_code == 200
+    urls = _urls(response.text)
+    assert "/static/web.css" in urls  # positive control: the page's links are seen
+    assert [url for url in urls if urlsplit(url).netloc] == []
     assert "attacker.example" not in response.text
-    posted = _confirm(web_client, token)
-    assert "attacker.example" not in posted.headers["Location"]
-    assert posted.headers["Location"].startswith("/s/")
+    form = _confirm_form(web_client, token)
+    posted = web_client.post(f"/s/{token}", data=form, headers=forged)
+    assert posted.status_code == 303
+    assert posted.headers["Location"] == f"/s/{token}"
 
 
 def test_the_stylesheet_is_served(web_client) -> None:

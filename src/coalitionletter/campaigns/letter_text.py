@@ -17,9 +17,12 @@ import hashlib
 import json
 import re
 import unicodedata
+from collections.abc import Mapping
 from pathlib import Path
 
-from coalitionletter.errors import CampaignError
+from markupsafe import Markup, escape
+
+from coalitionletter.errors import CampaignError, RenderError
 
 BODY_FILE = "body.md"
 
@@ -38,6 +41,8 @@ PLACEHOLDER_PATTERN = re.compile(r"\{\{(.*?)\}\}")
 PLACEHOLDER_NAME = re.compile(r"^\s*([a-z_]+)\s*$")
 # Jinja-like syntax body.md does not support, caught so it never prints literally.
 STRAY_SYNTAX = re.compile(r"\{\{|\}\}|\{%|%\}|\{#|#\}")
+# What a placeholder left in rendered HTML looks like (Markdown percent-encodes it in a URL).
+_LEFTOVER = re.compile(r"\{\{|\}\}|%7B%7B|%7D%7D", re.IGNORECASE)
 
 
 def normalise_text(text: str) -> str:
@@ -101,3 +106,52 @@ def read_body(directory: Path) -> str:
         raise CampaignError(f"{path}: the body is empty. Write the letter's text there.")
     check_body(path, body)
     return body
+
+
+def _placeholder_key(match: re.Match[str]) -> str | None:
+    name = PLACEHOLDER_NAME.match(match.group(1))
+    return name.group(1) if name else None
+
+
+def fill_text(body: str, values: Mapping[str, str]) -> str:
+    """The body as plain text with each placeholder that has a value replaced by it."""
+
+    def fill(match: re.Match[str]) -> str:
+        key = _placeholder_key(match)
+        return values.get(key, match.group(0)) if key else match.group(0)
+
+    return PLACEHOLDER_PATTERN.sub(fill, body)
+
+
+def body_html(body: str, values: Mapping[str, str]) -> Markup:
+    """The Markdown body as HTML (CommonMark, raw HTML off) with placeholders filled in.
+
+    The letter and the sign-on page both render through here, so an organisation
+    reads the words it agrees to exactly as they are printed. Markdown is rendered
+    before the values go in: a value (the lead's name, say) is printed as written,
+    escaped, never read as Markdown.
+    """
+    from markdown_it import MarkdownIt
+
+    html = MarkdownIt("commonmark", {"html": False}).render(body)
+
+    def fill(match: re.Match[str]) -> str:
+        key = _placeholder_key(match)
+        if key is None:
+            return match.group(0)  # reported below as left over
+        value = values.get(key)
+        if value is None or not str(value).strip():
+            raise RenderError(
+                f"The placeholder {{{{ {key} }}}} has no value to print; a letter never "
+                "goes out with a blank."
+            )
+        return f'<span data-placeholder="{key}">{escape(value)}</span>'
+
+    filled = PLACEHOLDER_PATTERN.sub(fill, html)
+    leftover = _LEFTOVER.search(filled)
+    if leftover:
+        raise RenderError(
+            f"The body still holds {leftover.group(0)!r} after filling the placeholders "
+            "(a placeholder inside a link or image is not supported); rewrite that passage."
+        )
+    return Markup(filled)  # noqa: S704 - markdown-it escaped the source; values escaped above
