@@ -123,13 +123,18 @@ def test_chinese_and_uyghur_names_are_covered_by_installed_fonts():
 
 def test_an_override_can_extend_the_default_it_replaces(tmp_path: Path):
     campaign = tmp_path / "letters" / "x"
-    (campaign / "templates").mkdir(parents=True)
-    (campaign / "templates" / "greeting.html").write_text(
-        '{% extends "default:letter.html" %}', "utf-8"
+    (campaign / "templates" / "web").mkdir(parents=True)
+    (campaign / "templates" / "web" / "base.html").write_text(
+        '{% extends "default:web/base.html" %}'
+        "{% block title %}Campaign {{ super() }}{% endblock %}"
+        "{% block main %}<p>{{ who }}</p>{% endblock %}",
+        "utf-8",
     )
     environment = render.make_environment(None, campaign)
-    assert environment.get_template("greeting.html") is not None
-    assert environment.loader.get_source(environment, "default:letter.html")
+    page = environment.get_template("web/base.html").render(who="<b>A</b> & Co")
+    assert "<title>Campaign Sign-on</title>" in page  # the override's block around the default's
+    assert '<link rel="stylesheet" href="/static/web.css">' in page  # the rest is the default's
+    assert "<p>&lt;b&gt;A&lt;/b&gt; &amp; Co</p>" in page  # autoescape stays on
 
 
 def test_a_private_use_character_is_reported_missing():
