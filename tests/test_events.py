@@ -40,7 +40,20 @@ def test_a_removed_last_entry_is_detected(database: Database) -> None:
     with database.writing() as session:
         session.query(Event).filter(Event.seq == 3).delete()
     with database.reading() as session:
-        assert events.verify(session, "campaign:x")
+        problems = events.verify(session, "campaign:x")
+    assert [(p.seq, p.reason) for p in problems] == [(2, "the chain's last entries were removed")]
+
+
+def test_a_removed_middle_entry_is_detected(database: Database) -> None:
+    _append(database, 3)
+    with database.writing() as session:
+        session.query(Event).filter(Event.seq == 2).delete()
+    with database.reading() as session:
+        problems = events.verify(session, "campaign:x")
+    assert [(p.seq, p.reason) for p in problems] == [
+        (3, "entry 2 is missing"),
+        (3, "does not follow the entry before it"),
+    ]
 
 
 def test_entries_are_numbered_per_chain(database: Database) -> None:
