@@ -50,6 +50,12 @@ def test_an_organisation_never_invited_is_not_counted(
     counts_world: CountsWorld, database: Database
 ):
     countries = {row.key for row in _counts(database, "country").rows}
+    with database.reading() as session:
+        second = reports.campaign_counts(session, SECOND_SLUG, by="country")
+    # Positive controls: the breakdown lists the invited, and the same organisation (K, in
+    # France) is counted where it was invited.
+    assert {"GB", "US"} <= countries
+    assert "FR" in {row.key for row in second.rows}
     assert "FR" not in countries
 
 
