@@ -51,5 +51,10 @@ def test_every_command_is_named_in_the_readme(
 
 
 @pytest.mark.parametrize(("path", "command"), COMMANDS, ids=IDS)
-def test_short_help_works_everywhere(path: tuple[str, ...], command: click.Command) -> None:
-    assert CliRunner().invoke(cli, [*path, "-h"]).exit_code == 0
+def test_short_help_prints_the_same_help_everywhere(
+    path: tuple[str, ...], command: click.Command
+) -> None:
+    short = CliRunner().invoke(cli, [*path, "-h"])
+    assert short.exit_code == 0, short.output
+    assert short.output == CliRunner().invoke(cli, [*path, "--help"]).output
+    assert short.output.startswith("Usage: ")  # positive control: it is the help page
