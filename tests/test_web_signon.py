@@ -116,26 +116,27 @@ def test_once_confirmed_the_same_link_shows_the_status_and_a_withdraw_button(
     assert actions == ["withdraw"]
 
 
-def test_an_organisation_can_withdraw_and_confirm_again(
-    signon_workspace: SignOnWorkspace, web_client, token: str
+@pytest.mark.parametrize(
+    ("confirmed_first", "answer", "kept"),
+    [
+        (True, {"action": "withdraw"}, {"state": "withdrawn"}),
+        (
+            False,
+            {"action": "decline", "reason": "Board has not met"},
+            {"state": "declined", "decline_reason": "Board has not met"},
+        ),
+    ],
+    ids=["withdraw", "decline-with-reason"],
+)
+def test_an_organisation_can_change_its_answer_and_confirm_later(  # noqa: PLR0917 - fixtures
+    signon_workspace: SignOnWorkspace, web_client, token: str, confirmed_first, answer, kept
 ) -> None:
-    _confirm(web_client, token)
-    csrf = csrf_of(web_client, token)
-    assert (
-        web_client.post(f"/s/{token}", data={"csrf": csrf, "action": "withdraw"}).status_code == 303
-    )
-    assert _state(signon_workspace).state == "withdrawn"
-    _confirm(web_client, token)
-    assert _state(signon_workspace).state == "confirmed"
-
-
-def test_declining_keeps_the_optional_reason_and_confirming_later_is_possible(
-    signon_workspace: SignOnWorkspace, web_client, token: str
-) -> None:
-    csrf = csrf_of(web_client, token)
-    data = {"csrf": csrf, "action": "decline", "reason": "Board has not met"}
+    if confirmed_first:
+        _confirm(web_client, token)
+    data = {"csrf": csrf_of(web_client, token), **answer}
     assert web_client.post(f"/s/{token}", data=data).status_code == 303
-    assert _state(signon_workspace).decline_reason == "Board has not met"
+    invitation = _state(signon_workspace)
+    assert {field: getattr(invitation, field) for field in kept} == kept
     _confirm(web_client, token)
     assert _state(signon_workspace).state == "confirmed"
 
@@ -170,22 +171,32 @@ def test_an_incomplete_confirmation_is_refused_and_changes_nothing(
     assert _event_count(signon_workspace) == events_before
 
 
-def test_a_post_without_the_form_token_is_refused_and_changes_nothing(
-    signon_workspace: SignOnWorkspace, web_client, token: str
-) -> None:
-    response = web_client.post(f"/s/{token}", data={"action": "decline"})
-    assert response.status_code == 400
-    assert "Reload the page" in response.text
-    assert _state(signon_workspace).state == "invited"
+def _without_form_token(client, token: str) -> dict[str, str]:
+    return {"action": "decline"}
 
 
-def test_a_confirmation_of_a_text_that_changed_meanwhile_is_refused(
-    signon_workspace: SignOnWorkspace, web_client, token: str
+def _for_a_changed_text(client, token: str) -> dict[str, str]:
+    return _confirm_form(client, token, text_hash="0" * 64)
+
+
+@pytest.mark.parametrize(
+    ("form", "status", "message"),
+    [
+        (_without_form_token, 400, "Reload the page"),
+        (_for_a_changed_text, 409, "changed while you were reading"),
+    ],
+    ids=["no-form-token", "text-changed-meanwhile"],
+)
+def test_a_stale_or_forged_post_is_refused_and_changes_nothing(  # noqa: PLR0917 - fixtures
+    signon_workspace: SignOnWorkspace, web_client, token: str, form, status: int, message: str
 ) -> None:
-    response = _confirm(web_client, token, text_hash="0" * 64)
-    assert response.status_code == 409
-    assert "changed while you were reading" in response.text
+    data = form(web_client, token)
+    events_before = _event_count(signon_workspace)
+    response = web_client.post(f"/s/{token}", data=data)
+    assert response.status_code == status
+    assert message in response.text
     assert _state(signon_workspace).state == "invited"
+    assert _event_count(signon_workspace) == events_before
 
 
 def test_a_double_click_confirms_once_without_an_error_page(
