@@ -19,10 +19,12 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from pathlib import Path
-
-from markupsafe import Markup, escape
+from typing import TYPE_CHECKING
 
 from coalitionletter.errors import CampaignError, RenderError
+
+if TYPE_CHECKING:
+    from markupsafe import Markup
 
 BODY_FILE = "body.md"
 
@@ -131,7 +133,9 @@ def body_html(body: str, values: Mapping[str, str]) -> Markup:
     before the values go in: a value (the lead's name, say) is printed as written,
     escaped, never read as Markdown.
     """
+    # Imported here: reading a campaign (every command does) needs neither.
     from markdown_it import MarkdownIt
+    from markupsafe import Markup, escape
 
     html = MarkdownIt("commonmark", {"html": False}).render(body)
 
