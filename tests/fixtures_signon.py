@@ -18,6 +18,7 @@ from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default as default_policy
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -262,6 +263,16 @@ class LiveServer:
     process: subprocess.Popen[str]
 
 
+def stop_process(process: subprocess.Popen[Any], seconds: float = 10) -> None:
+    """Ask a server process to stop; kill it when it has not stopped within `seconds`."""
+    process.terminate()
+    try:
+        process.communicate(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+
+
 def wait_for_port(port: int, process: subprocess.Popen[str], seconds: float = 20) -> None:
     """Wait until something listens on the port (or the process died)."""
     deadline = time.monotonic() + seconds
@@ -296,12 +307,7 @@ def serving(workspace: SignOnWorkspace, workers: int = 1) -> Iterator[LiveServer
         wait_for_port(port, process)
         yield LiveServer(url, process)
     finally:
-        process.terminate()
-        try:
-            process.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.communicate()
+        stop_process(process)
 
 
 @pytest.fixture

@@ -150,3 +150,36 @@ def test_shared_modules_import_no_room(shared: str) -> None:
     rooms = tuple(f"coalitionletter.{room}" for room in ROOMS)
     imported = _imported_modules(PACKAGE / f"{shared}.py")
     assert {name for name in imported if name.startswith(rooms)} == set()
+
+
+def error_classes_outside_errors_py(root: Path = PACKAGE) -> list[str]:
+    """Classes named *Error defined anywhere but errors.py: a domain error has one home."""
+    found = []
+    for path in _source_files(root):
+        if path.name == "errors.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.ClassDef) and node.name.endswith("Error"):
+                found.append(f"{path.relative_to(root)}: {node.name}")
+    return found
+
+
+def test_every_domain_error_is_defined_in_errors_py() -> None:
+    assert error_classes_outside_errors_py() == []
+
+
+def test_the_error_check_finds_a_class_outside_errors_py(tmp_path: Path) -> None:
+    (tmp_path / "errors.py").write_text("class KeptError(Exception):\n    pass\n")
+    (tmp_path / "room.py").write_text("class StrayError(Exception):\n    pass\n")
+    assert error_classes_outside_errors_py(tmp_path) == ["room.py: StrayError"]
+
+
+def test_one_formula_guard_constant() -> None:
+    defining = [
+        f"{path.relative_to(PACKAGE)}"
+        for path in _source_files()
+        for node in ast.parse(path.read_text("utf-8")).body
+        if isinstance(node, ast.Assign)
+        and any(isinstance(t, ast.Name) and "FORMULA" in t.id for t in node.targets)
+    ]
+    assert defining == ["spreadsheet_cells.py"]

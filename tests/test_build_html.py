@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import subprocess
 import sys
@@ -12,8 +13,9 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from coalitionletter.build.output_files import OutputPathError, safe_join
+from coalitionletter.build.output_files import safe_join
 from coalitionletter.campaigns import catalogue as campaigns
+from coalitionletter.errors import OutputPathError
 from fixtures_letters import CHINESE_NAME, LEAD_NAME, SIGNED, UYGHUR_NAME, Org
 
 FOUNDING = "ilp-magnitsky-2020"
@@ -25,7 +27,16 @@ def out_dir(home: Path) -> Path:
 
 
 def build_html(invoke, *args: str):
+    """Build the HTML letters, which must succeed."""
     result = invoke("build", "--format", "html", "-q", *args)
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def refused_build(invoke, *args: str):
+    """Build the HTML letters, which must be refused."""
+    result = invoke("build", "--format", "html", "-q", *args)
+    assert result.exit_code != 0, result.output
     return result
 
 
@@ -42,8 +53,7 @@ def placeholder(page: BeautifulSoup, name: str) -> str:
 
 
 def test_the_uk_letter_is_addressed_dated_and_greeted(invoke, signed_founding, founding_home):
-    result = build_html(invoke)
-    assert result.exit_code == 0, result.output
+    build_html(invoke)
     page = soup(out_dir(founding_home) / "uk.html")
     address = page.select_one("address.recipient")
     assert address.select_one(".recipient-name").get_text() == "The Rt Hon Dominic Raab MP"
@@ -108,6 +118,19 @@ def test_the_list_of_who_is_named_is_written_beside_the_letters(
     assert listing["text_hash"] == signed_founding.text_hash
 
 
+def _csv_rows(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"))))
+
+
+def test_the_list_beside_the_letters_is_the_export(invoke, signed_founding, founding_home):
+    build_html(invoke)
+    exported = invoke("export", FOUNDING)
+    assert exported.exit_code == 0, exported.output
+    beside = _csv_rows((out_dir(founding_home) / "signatories.csv").read_text("utf-8"))
+    assert len(beside) == len(SIGNED)  # positive control: the list holds everyone signed
+    assert _csv_rows(exported.stdout) == beside  # the same columns, rows and values
+
+
 def test_the_csv_list_cannot_run_spreadsheet_formulas(
     invoke, founding, add_signatories, founding_home
 ):
@@ -124,8 +147,7 @@ def test_public_copies_never_contain_names_withheld_for_safety(
     add_signatories(
         founding, [LEAD_NAME, "Open Rights", Org("Hidden Voices", listing="governments_only")]
     )
-    result = build_html(invoke)
-    assert result.exit_code == 0, result.output
+    build_html(invoke)
     folder = out_dir(founding_home)
     public = (folder / "uk.public.html").read_bytes() + (
         folder / "signatories.public.csv"
@@ -230,8 +252,7 @@ def test_stale_consent_is_refused_and_nothing_is_written(
 ):
     add_signatories(founding, [LEAD_NAME])
     add_signatories(founding, ["Old Text Org"], text_hash="0" * 64)
-    result = build_html(invoke)
-    assert result.exit_code != 0
+    result = refused_build(invoke)
     assert "earlier text" in result.output and "Old Text Org" in result.output
     assert "--allow-stale" in result.output
     assert not out_dir(founding_home).exists()
@@ -241,7 +262,6 @@ def test_allow_stale_lists_them_with_a_warning(invoke, founding, add_signatories
     add_signatories(founding, [LEAD_NAME])
     add_signatories(founding, ["Old Text Org"], text_hash="0" * 64)
     result = build_html(invoke, "--allow-stale")
-    assert result.exit_code == 0, result.output
     assert "Warning: Listed 1 organisation(s) whose confirmation was given to an earlier" in (
         result.output
     )
@@ -253,8 +273,7 @@ TOTO = "Toto Rights \U0001e290\U0001e291"
 
 def test_a_name_no_font_can_draw_stops_the_build(invoke, founding, add_signatories, founding_home):
     add_signatories(founding, [LEAD_NAME, TOTO])
-    result = build_html(invoke)
-    assert result.exit_code != 0
+    result = refused_build(invoke)
     assert f"organisation {TOTO!r}: no installed font has U+1E290 TOTO LETTER PA" in result.output
     assert "--allow-missing-glyphs" in result.output
     assert not out_dir(founding_home).exists()
@@ -265,7 +284,6 @@ def test_allow_missing_glyphs_builds_with_a_warning(
 ):
     add_signatories(founding, [LEAD_NAME, TOTO])
     result = build_html(invoke, "--allow-missing-glyphs")
-    assert result.exit_code == 0, result.output
     assert "Warning: Missing glyphs: organisation" in result.output
     assert TOTO in listed_names(soup(out_dir(founding_home) / "uk.html"))
 
@@ -297,14 +315,12 @@ def test_force_rebuilds_byte_for_byte(invoke, signed_founding, founding_home):
 
 def test_out_puts_the_files_elsewhere(invoke, signed_founding, founding_home, tmp_path):
     target = tmp_path / "elsewhere"
-    result = build_html(invoke, "--out", str(target))
-    assert result.exit_code == 0, result.output
+    build_html(invoke, "--out", str(target))
     assert (target / "uk.html").is_file() and not out_dir(founding_home).exists()
 
 
 def test_an_unknown_recipient_lists_the_real_ones(invoke, signed_founding, founding_home):
-    result = build_html(invoke, "--recipient", "france")
-    assert result.exit_code != 0
+    result = refused_build(invoke, "--recipient", "france")
     assert "has no recipient 'france'. Its recipients are: uk, canada." in result.output
     assert not out_dir(founding_home).exists()
 

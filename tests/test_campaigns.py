@@ -35,11 +35,29 @@ def test_the_founding_body_uses_only_known_placeholders(founding_home, settings)
     assert used and used <= set(PLACEHOLDERS)
 
 
-def test_the_founding_email_settings_are_marked_as_placeholders(founding_home, settings):
-    email = campaigns.load(settings, FOUNDING).email
-    assert email.sender.endswith("@example.org>") and email.reply_to.endswith("@example.org")
-    text = (founding_home / "letters" / FOUNDING / "letter.toml").read_text("utf-8")
-    assert "CONFIGURE BEFORE SENDING" in text
+def test_the_email_settings_are_read_from_the_email_table(home, settings):
+    email_table = (
+        "[email]\n"
+        'sender = "Lawyers <campaigns@lawyers.test>"\n'
+        'reply_to = "replies@lawyers.test"\n'
+        'subject = "Please sign"\n'
+    )
+    write_campaign(
+        home, toml=MINIMAL_TOML.replace("[[recipients]]", email_table + "[[recipients]]")
+    )
+    email = campaigns.load(settings, "test-letter").email
+    assert (email.sender, email.reply_to, email.subject) == (
+        "Lawyers <campaigns@lawyers.test>",
+        "replies@lawyers.test",
+        "Please sign",
+    )
+
+
+def test_without_a_subject_the_invitation_names_the_letter(home, settings):
+    write_campaign(home)
+    assert (
+        campaigns.load(settings, "test-letter").email.subject == "Invitation to sign: A test letter"
+    )
 
 
 def test_a_missing_field_names_the_file_and_the_recipient(home, settings):

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import event, update
 
 from coalitionletter.db import Database
-from coalitionletter.errors import CampaignError
+from coalitionletter.errors import CampaignError, ReportError
 from coalitionletter.models import Campaign, Invitation
 from coalitionletter.reports import counts as reports
 from coalitionletter.reports.count_text import deadline_phrase
@@ -17,7 +17,6 @@ from coalitionletter.reports.count_values import (
     NO_COUNTRY,
     NO_TYPE,
     CampaignCounts,
-    ReportError,
     StateCounts,
     days_left,
 )
@@ -51,6 +50,12 @@ def test_an_organisation_never_invited_is_not_counted(
     counts_world: CountsWorld, database: Database
 ):
     countries = {row.key for row in _counts(database, "country").rows}
+    with database.reading() as session:
+        second = reports.campaign_counts(session, SECOND_SLUG, by="country")
+    # Positive controls: the breakdown lists the invited, and the same organisation (K, in
+    # France) is counted where it was invited.
+    assert {"GB", "US"} <= countries
+    assert "FR" in {row.key for row in second.rows}
     assert "FR" not in countries
 
 

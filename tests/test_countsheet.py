@@ -252,7 +252,7 @@ def test_markup_in_an_organisation_name_is_printed_as_text(
 def test_an_unknown_paper_size_is_refused(
     counts_world: CountsWorld, settings: Settings, database: Database
 ):
-    from coalitionletter.reports.count_values import ReportError
+    from coalitionletter.errors import ReportError
 
     with database.reading() as session, pytest.raises(ReportError) as caught:
         countsheet.build_sheet(settings, session, COUNTS_SLUG, paper="a3")

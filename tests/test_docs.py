@@ -1,5 +1,6 @@
 """Docs as tests: every command has help with an example and is named in the README."""
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -51,5 +52,50 @@ def test_every_command_is_named_in_the_readme(
 
 
 @pytest.mark.parametrize(("path", "command"), COMMANDS, ids=IDS)
-def test_short_help_works_everywhere(path: tuple[str, ...], command: click.Command) -> None:
-    assert CliRunner().invoke(cli, [*path, "-h"]).exit_code == 0
+def test_short_help_prints_the_same_help_everywhere(
+    path: tuple[str, ...], command: click.Command
+) -> None:
+    short = CliRunner().invoke(cli, [*path, "-h"])
+    assert short.exit_code == 0, short.output
+    assert short.output == CliRunner().invoke(cli, [*path, "--help"]).output
+    assert short.output.startswith("Usage: ")  # positive control: it is the help page
+
+
+def _headings(markdown: str) -> list[tuple[int, str]]:
+    """The (level, text) of every heading outside code blocks."""
+    found, in_code = [], False
+    for line in markdown.splitlines():
+        if line.startswith("```"):
+            in_code = not in_code
+        elif not in_code and (match := re.match(r"^(#{1,6}) (.+)$", line)):
+            found.append((len(match.group(1)), match.group(2).strip()))
+    return found
+
+
+def _anchor(heading: str) -> str:
+    """GitHub's anchor for a heading: lower case, punctuation dropped, spaces to dashes."""
+    return re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-")
+
+
+def _contents_links(markdown: str) -> list[str]:
+    contents = markdown.split("## Contents\n", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"\]\(#([^)]+)\)", contents)
+
+
+def test_every_link_in_the_readme_contents_reaches_a_heading() -> None:
+    anchors = {_anchor(text) for _, text in _headings(README)}
+    links = _contents_links(README)
+    assert "coalitionletter-export-campaign" in links  # positive control: the list is read
+    assert [link for link in links if link not in anchors] == []
+
+
+def test_every_section_of_the_readme_is_in_its_contents() -> None:
+    sections = [_anchor(text) for level, text in _headings(README) if level == 2]
+    assert "quick-start" in sections  # positive control: the sections are read
+    links = _contents_links(README)
+    assert [s for s in sections if s != "contents" and s not in links] == []
+
+
+def test_the_anchor_of_a_command_heading_is_githubs() -> None:
+    heading = "`coalitionletter migrate-data --from DB --to DB`"
+    assert _anchor(heading) == "coalitionletter-migrate-data---from-db---to-db"

@@ -35,12 +35,23 @@ def test_an_edited_entry_is_detected(database: Database) -> None:
     assert "changed" in problems[0].reason
 
 
-def test_a_removed_last_entry_is_detected(database: Database) -> None:
+@pytest.mark.parametrize(
+    ("removed", "reported"),
+    [
+        (3, [(2, "the chain's last entries were removed")]),
+        (2, [(3, "entry 2 is missing"), (3, "does not follow the entry before it")]),
+    ],
+    ids=["last", "middle"],
+)
+def test_a_removed_entry_is_detected(
+    database: Database, removed: int, reported: list[tuple[int, str]]
+) -> None:
     _append(database, 3)
     with database.writing() as session:
-        session.query(Event).filter(Event.seq == 3).delete()
+        session.query(Event).filter(Event.seq == removed).delete()
     with database.reading() as session:
-        assert events.verify(session, "campaign:x")
+        problems = events.verify(session, "campaign:x")
+    assert [(p.seq, p.reason) for p in problems] == reported
 
 
 def test_entries_are_numbered_per_chain(database: Database) -> None:

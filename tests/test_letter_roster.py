@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from coalitionletter.campaigns import catalogue as campaigns
 from coalitionletter.campaigns import roster
-from coalitionletter.errors import CampaignError
+from coalitionletter.errors import CampaignError, StaleConsentError
 from coalitionletter.models import Event
 from fixtures_letters import CHINESE_NAME, LEAD_NAME, UYGHUR_NAME, Org, add_organisation
 
@@ -59,7 +59,7 @@ def test_stale_consent_is_refused_naming_the_organisations(database, founding, a
     add_signatories(founding, ["Old Text Org"], text_hash="0" * 64)
     with database.reading() as session:
         events_before = session.scalar(select(func.count()).select_from(Event))
-    with pytest.raises(roster.StaleConsentError, match="earlier text") as caught:
+    with pytest.raises(StaleConsentError, match="earlier text") as caught:
         _roster(database, founding)
     assert caught.value.names == ["Old Text Org"]
     assert "Old Text Org" in str(caught.value) and "--allow-stale" in str(caught.value)

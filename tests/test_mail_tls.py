@@ -79,21 +79,16 @@ def _configure(
     (workspace.home / "coalitionletter.toml").write_text("\n".join(lines) + "\n")
 
 
-def test_starttls_sends_every_invitation_over_an_encrypted_connection(
-    signon_workspace: SignOnWorkspace, starttls_server, certificate, invoke
+@pytest.mark.parametrize(
+    ("server", "security"),
+    [("starttls_server", "starttls"), ("implicit_tls_server", "ssl")],
+    ids=["starttls", "implicit-tls"],
+)
+def test_every_invitation_is_sent_over_an_encrypted_connection(  # noqa: PLR0917 - fixtures
+    signon_workspace: SignOnWorkspace, certificate, invoke, request, server: str, security: str
 ) -> None:
-    port, handler = starttls_server
-    _configure(signon_workspace, port, "starttls", ca_file=certificate[0])
-    result = invoke("invite", SLUG, "--all")
-    assert result.exit_code == 0, result.output
-    assert len(handler.received) == len(signon_workspace.organisations)
-
-
-def test_implicit_tls_sends_every_invitation(
-    signon_workspace: SignOnWorkspace, implicit_tls_server, certificate, invoke
-) -> None:
-    port, handler = implicit_tls_server
-    _configure(signon_workspace, port, "ssl", ca_file=certificate[0])
+    port, handler = request.getfixturevalue(server)
+    _configure(signon_workspace, port, security, ca_file=certificate[0])
     result = invoke("invite", SLUG, "--all")
     assert result.exit_code == 0, result.output
     assert len(handler.received) == len(signon_workspace.organisations)

@@ -5,6 +5,7 @@ import unicodedata
 import pytest
 
 from coalitionletter import names
+from coalitionletter.errors import CountryError, TextError
 from coalitionletter.registry import countries
 
 KEPT = [
@@ -51,14 +52,14 @@ def test_a_cjk_compatibility_ideograph_is_kept_though_nfc_would_change_it() -> N
 def test_invisible_and_control_characters_are_refused_naming_the_character_and_position(
     char: str, label: str
 ) -> None:
-    with pytest.raises(names.TextError) as refused:
+    with pytest.raises(TextError) as refused:
         names.clean_name(f"Human{char} Rights First", "Name", max_length=300)
     assert label in str(refused.value)
     assert "position 6" in str(refused.value)
 
 
 def test_a_bidi_override_is_explained_as_making_a_name_read_as_another() -> None:
-    with pytest.raises(names.TextError, match="read as another"):
+    with pytest.raises(TextError, match="read as another"):
         names.clean_name("PEN \u202eaciremA", "Name", max_length=300)
 
 
@@ -67,22 +68,22 @@ def test_notes_may_hold_line_breaks_and_tabs_but_not_bidi_controls() -> None:
     assert names.clean_text(notes, "Notes", max_length=100, multiline=True) == (
         "First line\nSecond\tline"
     )
-    with pytest.raises(names.TextError, match="U\\+2067"):
+    with pytest.raises(TextError, match="U\\+2067"):
         names.clean_text("a\u2067b", "Notes", max_length=100, multiline=True)
 
 
 def test_an_empty_name_is_refused() -> None:
-    with pytest.raises(names.TextError, match="Name is empty"):
+    with pytest.raises(TextError, match="Name is empty"):
         names.clean_name("   ", "Name", max_length=300)
 
 
 def test_a_name_of_punctuation_only_is_refused() -> None:
-    with pytest.raises(names.TextError, match="no letter or digit"):
+    with pytest.raises(TextError, match="no letter or digit"):
         names.clean_name("(--)", "Name", max_length=300)
 
 
 def test_an_over_long_name_is_refused_with_its_length_and_the_limit() -> None:
-    with pytest.raises(names.TextError, match="301 characters long; at most 300"):
+    with pytest.raises(TextError, match="301 characters long; at most 300"):
         names.clean_name("x" * 301, "Name", max_length=300)
 
 
@@ -147,7 +148,7 @@ def test_slugs_are_lowercase_ascii_words(name: str, slug: str) -> None:
 
 
 def test_a_hand_made_slug_with_capitals_or_spaces_is_refused() -> None:
-    with pytest.raises(names.TextError, match="lowercase letters"):
+    with pytest.raises(TextError, match="lowercase letters"):
         names.check_slug("PEN America")
 
 
@@ -177,7 +178,7 @@ def test_countries_are_read_from_a_code_or_an_english_name(given: str, code: str
 
 @pytest.mark.parametrize("given", ["ZZ", "Narnia", "East Turkistan", "Englnad"])
 def test_an_unknown_country_is_refused_rather_than_guessed(given: str) -> None:
-    with pytest.raises(countries.CountryError, match="not an ISO 3166-1 country"):
+    with pytest.raises(CountryError, match="not an ISO 3166-1 country"):
         countries.parse_country(given)
 
 

@@ -169,9 +169,19 @@ def test_every_command_prints_the_same_on_postgresql_as_on_sqlite(
 
 @pytest.mark.postgres
 def test_init_on_postgresql_never_prints_the_password(pg_url: str, home: Path) -> None:
-    with_password = make_url(pg_url).set(password="s3cret-password")
-    result = CliRunner().invoke(
-        cli,
-        ["--home", str(home), "--db", with_password.render_as_string(hide_password=False), "init"],
-    )
+    url = make_url(pg_url)
+    assert url.password  # the throwaway server asks for one (scram-sha-256)
+    result = CliRunner().invoke(cli, ["--home", str(home), "--db", pg_url, "init"])
+    assert result.exit_code == 0, result.output
+    assert url.database in result.output  # positive control: init names the database it made
+    assert url.password not in result.output
+
+
+@pytest.mark.postgres
+def test_a_refused_password_is_reported_without_the_password(pg_url: str, home: Path) -> None:
+    wrong = make_url(pg_url).set(password="s3cret-password")
+    url = wrong.render_as_string(hide_password=False)
+    result = CliRunner().invoke(cli, ["--home", str(home), "--db", url, "init"])
+    assert result.exit_code == 1
+    assert "Cannot open the database" in result.output
     assert "s3cret-password" not in result.output

@@ -29,6 +29,7 @@ from fixtures_signon import (
     clean_env,
     free_port,
     run_cli,
+    stop_process,
     wait_for_port,
     write_config,
 )
@@ -102,12 +103,7 @@ def served(tmp_path_factory: pytest.TempPathFactory, postgres_server) -> Iterato
         wait_for_port(port, process, seconds=30)  # type: ignore[arg-type]
         yield Served(url, database, links, process, log)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process, seconds=20)
         mail.stop()
         database.dispose()
         postgres_server.drop(name)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from coalitionletter import render
+from coalitionletter.campaigns import letter_text
 from coalitionletter.errors import RenderError
 
 VALUES = {
@@ -52,29 +53,29 @@ def test_the_date_follows_the_recipients_locale():
 
 
 def test_placeholders_are_filled_and_marked():
-    html = render.body_html("We, {{ signatory_count }} groups, write.", VALUES)
+    html = letter_text.body_html("We, {{ signatory_count }} groups, write.", VALUES)
     assert '<span data-placeholder="signatory_count">71</span>' in html
 
 
 def test_placeholder_values_are_escaped():
     values = {**VALUES, "lead_organisation": "<b>X</b> & Co"}
-    html = render.body_html("From {{ lead_organisation }}.", values)
+    html = letter_text.body_html("From {{ lead_organisation }}.", values)
     assert "&lt;b&gt;X&lt;/b&gt; &amp; Co" in html and "<b>" not in html
 
 
 def test_raw_html_in_the_body_is_printed_as_text():
-    html = render.body_html("A <script>alert(1)</script> B", VALUES)
+    html = letter_text.body_html("A <script>alert(1)</script> B", VALUES)
     assert "<script>" not in html and "&lt;script&gt;" in html
 
 
 def test_a_blank_placeholder_value_stops_rendering():
     with pytest.raises(RenderError, match="has no value"):
-        render.body_html("To {{ recipient_title }}.", {**VALUES, "recipient_title": " "})
+        letter_text.body_html("To {{ recipient_title }}.", {**VALUES, "recipient_title": " "})
 
 
 def test_a_placeholder_inside_a_link_never_prints_literally():
     with pytest.raises(RenderError, match="still holds"):
-        render.body_html("[see](http://example.org/{{date}})", VALUES)
+        letter_text.body_html("[see](http://example.org/{{date}})", VALUES)
 
 
 def test_text_direction_follows_the_first_strong_character():
@@ -122,13 +123,18 @@ def test_chinese_and_uyghur_names_are_covered_by_installed_fonts():
 
 def test_an_override_can_extend_the_default_it_replaces(tmp_path: Path):
     campaign = tmp_path / "letters" / "x"
-    (campaign / "templates").mkdir(parents=True)
-    (campaign / "templates" / "greeting.html").write_text(
-        '{% extends "default:letter.html" %}', "utf-8"
+    (campaign / "templates" / "web").mkdir(parents=True)
+    (campaign / "templates" / "web" / "base.html").write_text(
+        '{% extends "default:web/base.html" %}'
+        "{% block title %}Campaign {{ super() }}{% endblock %}"
+        "{% block main %}<p>{{ who }}</p>{% endblock %}",
+        "utf-8",
     )
     environment = render.make_environment(None, campaign)
-    assert environment.get_template("greeting.html") is not None
-    assert environment.loader.get_source(environment, "default:letter.html")
+    page = environment.get_template("web/base.html").render(who="<b>A</b> & Co")
+    assert "<title>Campaign Sign-on</title>" in page  # the override's block around the default's
+    assert '<link rel="stylesheet" href="/static/web.css">' in page  # the rest is the default's
+    assert "<p>&lt;b&gt;A&lt;/b&gt; &amp; Co</p>" in page  # autoescape stays on
 
 
 def test_a_private_use_character_is_reported_missing():

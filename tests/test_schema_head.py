@@ -26,42 +26,29 @@ def _migrations(tmp_path: Path, monkeypatch, files: dict[str, str]) -> None:
     monkeypatch.setattr(db, "MIGRATIONS_DIR", tmp_path)
 
 
-def test_a_branched_chain_is_left_to_alembic(tmp_path: Path, monkeypatch) -> None:
-    _migrations(
-        tmp_path,
-        monkeypatch,
+@pytest.mark.parametrize(
+    "files",
+    [
         {
             "a.py": 'revision = "a"\ndown_revision = None\n',
             "b.py": 'revision = "b"\ndown_revision = "a"\n',
             "c.py": 'revision = "c"\ndown_revision = "a"\n',
         },
-    )
-    assert db._plain_chain_head() is None
-
-
-def test_a_merge_revision_is_left_to_alembic(tmp_path: Path, monkeypatch) -> None:
-    _migrations(
-        tmp_path,
-        monkeypatch,
         {
             "a.py": 'revision = "a"\ndown_revision = None\n',
             "m.py": 'revision = "m"\ndown_revision = ("a", "b")\n',
         },
-    )
-    assert db._plain_chain_head() is None
-
-
-def test_a_file_assigning_its_revision_twice_is_left_to_alembic(
-    tmp_path: Path, monkeypatch
-) -> None:
-    _migrations(
-        tmp_path,
-        monkeypatch,
         {
             "a.py": 'revision = "a"\ndown_revision = None\n',
             "b.py": 'revision = "b"\ndown_revision = "a"\nrevision = "c"\n',
         },
-    )
+    ],
+    ids=["branched-chain", "merge-revision", "revision-assigned-twice"],
+)
+def test_a_chain_that_is_not_plain_is_left_to_alembic(
+    tmp_path: Path, monkeypatch, files: dict[str, str]
+) -> None:
+    _migrations(tmp_path, monkeypatch, files)
     assert db._plain_chain_head() is None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import func, select
 
@@ -55,37 +56,24 @@ def test_staff_record_a_confirmation_under_their_name(
     assert event.actor == "staff: Test Coordinator"
 
 
-def test_a_staff_confirmation_without_signer_is_refused_and_changes_nothing(
-    signon_workspace: SignOnWorkspace, invoke
+@pytest.mark.parametrize(
+    ("organisation", "answer", "message"),
+    [
+        (FIRST, ["--confirm"], "--signer NAME and --title TITLE"),
+        (None, ["--decline"], "No organisation has the id, slug or name 'no-such-org'"),
+        (FIRST, [], "--confirm, --decline or --withdraw"),
+        (FIRST, ["--withdraw"], "Cannot withdraw an invitation that is not invited"),
+    ],
+    ids=["confirm-without-signer", "unknown-organisation", "no-answer", "withdraw-unconfirmed"],
+)
+def test_a_refused_sign_says_why_and_changes_nothing(
+    signon_workspace: SignOnWorkspace, invoke, organisation: str | None, answer, message: str
 ) -> None:
-    result = invoke("sign", SLUG, _org(signon_workspace), "--confirm")
+    who = _org(signon_workspace, organisation) if organisation else "no-such-org"
+    result = invoke("sign", SLUG, who, *answer)
     assert result.exit_code != 0
-    assert "--signer NAME and --title TITLE" in result.output
+    assert message in result.output
     assert _states(signon_workspace) == {}
-    assert _events(signon_workspace) == 0
-
-
-def test_signing_for_an_unknown_organisation_is_refused(
-    signon_workspace: SignOnWorkspace, invoke
-) -> None:
-    result = invoke("sign", SLUG, "no-such-org", "--decline")
-    assert result.exit_code != 0
-    assert "No organisation has the id, slug or name 'no-such-org'" in result.output
-    assert _states(signon_workspace) == {}
-
-
-def test_sign_needs_an_answer(signon_workspace: SignOnWorkspace, invoke) -> None:
-    result = invoke("sign", SLUG, _org(signon_workspace))
-    assert result.exit_code != 0
-    assert "--confirm, --decline or --withdraw" in result.output
-
-
-def test_withdrawing_what_was_never_confirmed_is_refused(
-    signon_workspace: SignOnWorkspace, invoke
-) -> None:
-    result = invoke("sign", SLUG, _org(signon_workspace), "--withdraw")
-    assert result.exit_code != 0
-    assert "Cannot withdraw an invitation that is not invited" in result.output
     assert _events(signon_workspace) == 0
 
 

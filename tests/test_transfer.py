@@ -13,7 +13,7 @@ from sqlalchemy.engine import make_url
 from coalitionletter import events
 from coalitionletter.cli import cli
 from coalitionletter.db import Database, upgrade
-from coalitionletter.errors import DatabaseError
+from coalitionletter.errors import DatabaseError, TransferError
 from coalitionletter.models import (
     AppSecret,
     Campaign,
@@ -169,7 +169,7 @@ def test_a_target_holding_data_is_refused_and_left_unchanged(
     upgrade(target)
     with target.writing() as session:
         session.add(Organisation(slug="kept", name="Kept", name_key="kept", sort_name="kept"))
-    with pytest.raises(transfer.TransferError, match=r"already holds data \(organisations: 1 "):
+    with pytest.raises(TransferError, match=r"already holds data \(organisations: 1 "):
         transfer.copy_all(source, target)
     assert [row["slug"] for row in _rows(target, Organisation.__table__)] == ["kept"]
     assert _counts(target)["events"] == 0
@@ -194,7 +194,7 @@ def test_a_missing_source_file_is_refused_and_not_created(tmp_path: Path, target
 
 def test_copying_a_database_onto_itself_is_refused(source: Database) -> None:
     before = _counts(source)
-    with pytest.raises(transfer.TransferError, match="are the same database"):
+    with pytest.raises(TransferError, match="are the same database"):
         transfer.copy_all(source, Database(source.url))
     assert _counts(source) == before
 
@@ -237,7 +237,7 @@ def test_a_name_too_long_for_postgresql_is_refused_naming_the_table(
     with source.writing() as session:  # SQLite does not enforce column lengths
         session.execute(update(Organisation).where(Organisation.id == 5).values(name="x" * 400))
     target = Database(pg_url)
-    with pytest.raises(transfer.TransferError, match="Copying table organisations failed"):
+    with pytest.raises(TransferError, match="Copying table organisations failed"):
         transfer.copy_all(source, target)
     assert set(_counts(target).values()) == {0}
     target.dispose()

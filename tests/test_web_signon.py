@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from urllib.parse import urlsplit
+
 import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import func, select
 
 from coalitionletter.models import Event, Invitation
-from coalitionletter.signon import consent
+from fixtures_letters import LEAD_NAME
 from fixtures_signon import (
     BROWSER_AGENT,
     ORGANISATIONS,
@@ -47,6 +50,23 @@ def _confirm(client, token: str, **overrides: str | None):
     return client.post(f"/s/{token}", data=_confirm_form(client, token, **overrides))
 
 
+# How the page writes the founding letter's placeholders, spelled out here rather than
+# taken from the code under test.
+PAGE_WORDS = {
+    "{{ signatory_count_words }}": "[number of signatories, in words]",
+    "{{ signatory_count }}": "[number of signatories]",
+    "{{ lead_organisation }}": LEAD_NAME,
+}
+
+
+def _expected_paragraphs(body_md: Path) -> list[str]:
+    text = body_md.read_text("utf-8")
+    for placeholder, words in PAGE_WORDS.items():
+        text = text.replace(placeholder, words)
+    assert "{{" not in text, "the founding body uses a placeholder PAGE_WORDS does not spell"
+    return [" ".join(block.split()) for block in text.split("\n\n") if block.strip()]
+
+
 def test_the_page_shows_the_whole_letter_the_listed_name_and_the_form(
     signon_workspace: SignOnWorkspace, web_client, token: str
 ) -> None:
@@ -56,9 +76,9 @@ def test_the_page_shows_the_whole_letter_the_listed_name_and_the_form(
     letter = page.find("article", class_="letter").get_text(" ", strip=True)
     definition = signon_workspace.definition
     assert definition.title in letter
-    version = consent.current(definition)
-    body = BeautifulSoup(str(consent.body_html(version)), "html.parser").get_text(" ", strip=True)
-    assert " ".join(body.split()) in " ".join(letter.split())
+    shown = [" ".join(p.get_text().split()) for p in page.find("article", class_="letter")("p")]
+    for paragraph in _expected_paragraphs(definition.directory / "body.md"):
+        assert paragraph in shown
     assert "{{" not in letter
     assert definition.closing in letter
     assert page.find(class_="listed-as").get_text(strip=True) == NAME
@@ -96,26 +116,27 @@ def test_once_confirmed_the_same_link_shows_the_status_and_a_withdraw_button(
     assert actions == ["withdraw"]
 
 
-def test_an_organisation_can_withdraw_and_confirm_again(
-    signon_workspace: SignOnWorkspace, web_client, token: str
+@pytest.mark.parametrize(
+    ("confirmed_first", "answer", "kept"),
+    [
+        (True, {"action": "withdraw"}, {"state": "withdrawn"}),
+        (
+            False,
+            {"action": "decline", "reason": "Board has not met"},
+            {"state": "declined", "decline_reason": "Board has not met"},
+        ),
+    ],
+    ids=["withdraw", "decline-with-reason"],
+)
+def test_an_organisation_can_change_its_answer_and_confirm_later(  # noqa: PLR0917 - fixtures
+    signon_workspace: SignOnWorkspace, web_client, token: str, confirmed_first, answer, kept
 ) -> None:
-    _confirm(web_client, token)
-    csrf = csrf_of(web_client, token)
-    assert (
-        web_client.post(f"/s/{token}", data={"csrf": csrf, "action": "withdraw"}).status_code == 303
-    )
-    assert _state(signon_workspace).state == "withdrawn"
-    _confirm(web_client, token)
-    assert _state(signon_workspace).state == "confirmed"
-
-
-def test_declining_keeps_the_optional_reason_and_confirming_later_is_possible(
-    signon_workspace: SignOnWorkspace, web_client, token: str
-) -> None:
-    csrf = csrf_of(web_client, token)
-    data = {"csrf": csrf, "action": "decline", "reason": "Board has not met"}
+    if confirmed_first:
+        _confirm(web_client, token)
+    data = {"csrf": csrf_of(web_client, token), **answer}
     assert web_client.post(f"/s/{token}", data=data).status_code == 303
-    assert _state(signon_workspace).decline_reason == "Board has not met"
+    invitation = _state(signon_workspace)
+    assert {field: getattr(invitation, field) for field in kept} == kept
     _confirm(web_client, token)
     assert _state(signon_workspace).state == "confirmed"
 
@@ -150,22 +171,32 @@ def test_an_incomplete_confirmation_is_refused_and_changes_nothing(
     assert _event_count(signon_workspace) == events_before
 
 
-def test_a_post_without_the_form_token_is_refused_and_changes_nothing(
-    signon_workspace: SignOnWorkspace, web_client, token: str
-) -> None:
-    response = web_client.post(f"/s/{token}", data={"action": "decline"})
-    assert response.status_code == 400
-    assert "Reload the page" in response.text
-    assert _state(signon_workspace).state == "invited"
+def _without_form_token(client, token: str) -> dict[str, str]:
+    return {"action": "decline"}
 
 
-def test_a_confirmation_of_a_text_that_changed_meanwhile_is_refused(
-    signon_workspace: SignOnWorkspace, web_client, token: str
+def _for_a_changed_text(client, token: str) -> dict[str, str]:
+    return _confirm_form(client, token, text_hash="0" * 64)
+
+
+@pytest.mark.parametrize(
+    ("form", "status", "message"),
+    [
+        (_without_form_token, 400, "Reload the page"),
+        (_for_a_changed_text, 409, "changed while you were reading"),
+    ],
+    ids=["no-form-token", "text-changed-meanwhile"],
+)
+def test_a_stale_or_forged_post_is_refused_and_changes_nothing(  # noqa: PLR0917 - fixtures
+    signon_workspace: SignOnWorkspace, web_client, token: str, form, status: int, message: str
 ) -> None:
-    response = _confirm(web_client, token, text_hash="0" * 64)
-    assert response.status_code == 409
-    assert "changed while you were reading" in response.text
+    data = form(web_client, token)
+    events_before = _event_count(signon_workspace)
+    response = web_client.post(f"/s/{token}", data=data)
+    assert response.status_code == status
+    assert message in response.text
     assert _state(signon_workspace).state == "invited"
+    assert _event_count(signon_workspace) == events_before
 
 
 def test_a_double_click_confirms_once_without_an_error_page(
@@ -191,14 +222,30 @@ def test_a_decline_from_a_page_opened_before_a_colleague_confirmed_shows_the_sta
     assert _state(signon_workspace).state == "confirmed"
 
 
+def _urls(html: str) -> list[str]:
+    page = BeautifulSoup(html, "html.parser")
+    return [
+        tag[attribute]
+        for tag in page.find_all(True)
+        for attribute in ("href", "action", "src")
+        if tag.has_attr(attribute)
+    ]
+
+
 def test_links_are_made_from_the_configured_base_url_never_the_host_header(
     signon_workspace: SignOnWorkspace, web_client, token: str
 ) -> None:
-    response = web_client.get(f"/s/{token}", headers={**HUMAN, "Host": "attacker.example"})
+    forged = {**HUMAN, "Host": "attacker.example"}
+    response = web_client.get(f"/s/{token}", headers=forged)
+    assert response.status_code == 200
+    urls = _urls(response.text)
+    assert "/static/web.css" in urls  # positive control: the page's links are seen
+    assert [url for url in urls if urlsplit(url).netloc] == []
     assert "attacker.example" not in response.text
-    posted = _confirm(web_client, token)
-    assert "attacker.example" not in posted.headers["Location"]
-    assert posted.headers["Location"].startswith("/s/")
+    form = _confirm_form(web_client, token)
+    posted = web_client.post(f"/s/{token}", data=form, headers=forged)
+    assert posted.status_code == 303
+    assert posted.headers["Location"] == f"/s/{token}"
 
 
 def test_the_stylesheet_is_served(web_client) -> None:

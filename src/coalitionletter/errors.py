@@ -4,6 +4,18 @@ Every message says what is wrong, where, and what to do next, because the
 person reading it is campaign staff, not a developer.
 """
 
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+
+class _Problem(Protocol):
+    """One refused value, worded for staff (registry.fields.FieldProblem)."""
+
+    @property
+    def message(self) -> str: ...
+
 
 class CoalitionError(Exception):
     """Base of every error the core raises on purpose."""
@@ -25,8 +37,28 @@ class SchemaBehindError(DatabaseError):
     """The database's schema is older than this version of the program."""
 
 
+class TransferError(DatabaseError):
+    """A data migration was refused, or its result did not match the source."""
+
+
 class RegistryError(CoalitionError):
     """A registry operation was refused (bad value, duplicate, unknown organisation)."""
+
+
+class TextError(RegistryError):
+    """A value holds a character that must not be printed, or is otherwise unusable."""
+
+
+class CountryError(RegistryError):
+    """A value that is neither an ISO 3166-1 code nor an English country name."""
+
+
+class FieldsError(RegistryError):
+    """Values for add or edit were refused; every problem is in the message."""
+
+    def __init__(self, problems: Sequence[_Problem]) -> None:
+        self.problems = list(problems)
+        super().__init__(" ".join(problem.message for problem in problems))
 
 
 class ImportFileError(RegistryError):
@@ -43,8 +75,20 @@ class CampaignError(CoalitionError):
     """A campaign definition (letter.toml, body.md) is missing or invalid."""
 
 
+class StaleConsentError(CampaignError):
+    """Some confirmations were given to an earlier text of the letter."""
+
+    def __init__(self, message: str, names: list[str]) -> None:
+        super().__init__(message)
+        self.names = names
+
+
 class RenderError(CoalitionError):
     """A letter or sheet could not be rendered (template, glyphs, blocked resource)."""
+
+
+class OutputPathError(RenderError):
+    """An output file name would leave the output folder."""
 
 
 class SignOnError(CoalitionError):
@@ -53,3 +97,7 @@ class SignOnError(CoalitionError):
 
 class MailError(CoalitionError):
     """Email could not be built or delivered."""
+
+
+class ReportError(CoalitionError):
+    """A count was refused (unknown breakdown) or the data does not add up."""

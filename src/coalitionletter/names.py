@@ -20,7 +20,7 @@ import unicodedata
 
 from anyascii import anyascii
 
-from coalitionletter.errors import RegistryError
+from coalitionletter.errors import TextError
 
 ZWNJ = "\u200c"
 ZWJ = "\u200d"
@@ -39,10 +39,6 @@ BIDI_CONTROLS = frozenset(
 LEADING_ARTICLES = ("the ", "a ", "an ")
 SLUG_MAX = 80
 APOSTROPHES = frozenset("'\u2019\u02bc")
-
-
-class TextError(RegistryError):
-    """A value holds a character that must not be printed, or is otherwise unusable."""
 
 
 def character_label(char: str) -> str:

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from coalitionletter.errors import RenderError
 
@@ -135,7 +135,7 @@ def make_environment(
     return environment
 
 
-# --- words, dates and the letter body -------------------------------------------------
+# --- words and dates -------------------------------------------------
 
 _ONES = [
     "zero",
@@ -208,36 +208,6 @@ def text_direction(text: str) -> str:
         if kind == "L":
             return "ltr"
     return "ltr"
-
-
-_PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
-_LEFTOVER = re.compile(r"\{\{|\}\}|%7B%7B|%7D%7D", re.IGNORECASE)
-
-
-def body_html(source: str, values: Mapping[str, str]) -> Markup:
-    """The Markdown body as HTML (CommonMark, raw HTML off) with placeholders filled in."""
-    from markdown_it import MarkdownIt
-
-    html = MarkdownIt("commonmark", {"html": False}).render(source)
-
-    def fill(match: re.Match[str]) -> str:
-        name = match.group(1)
-        value = values.get(name)
-        if value is None or not str(value).strip():
-            raise RenderError(
-                f"The placeholder {{{{ {name} }}}} has no value to print; a letter never "
-                "goes out with a blank."
-            )
-        return f'<span data-placeholder="{name}">{escape(value)}</span>'
-
-    filled = _PLACEHOLDER.sub(fill, html)
-    leftover = _LEFTOVER.search(filled)
-    if leftover:
-        raise RenderError(
-            f"The body still holds {leftover.group(0)!r} after filling the placeholders "
-            "(a placeholder inside a link or image is not supported); rewrite that passage."
-        )
-    return Markup(filled)  # noqa: S704 - markdown-it escaped the source; values escaped above
 
 
 # --- references: nothing reaches outside ---------------------------------------------

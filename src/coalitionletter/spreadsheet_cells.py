@@ -5,6 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+# A cell starting with one of these is a formula to a spreadsheet (OWASP's list); the
+# export, the signatory list, the count CSV and the registry export all guard with it.
+FORMULA_STARTS = frozenset("=+-@\t\r")
+
 
 def safe_cell(value: Any) -> str:
     """A CSV cell that a spreadsheet will not run as a formula (OWASP's leading quote)."""
@@ -14,9 +18,6 @@ def safe_cell(value: Any) -> str:
     if text and text[0] in FORMULA_STARTS:
         return "'" + text
     return text
-
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def safe_row(values: Sequence[Any]) -> list[str]:

@@ -7,6 +7,7 @@ from typing import Any
 
 from coalitionletter.build.output_files import PUBLIC
 from coalitionletter.campaigns.definition import CampaignDefinition, Recipient
+from coalitionletter.campaigns.letter_text import body_html
 from coalitionletter.campaigns.roster import Roster
 from coalitionletter.errors import RenderError
 
@@ -43,7 +44,7 @@ def letter_context(
     created: str,
 ) -> dict[str, Any]:
     """What letter.html is rendered with, for one recipient and one variant."""
-    from coalitionletter.render import body_html, format_letter_date, text_direction
+    from coalitionletter.render import format_letter_date, text_direction
 
     delivered = variant != PUBLIC
     values = placeholder_values(definition, recipient, names, letter_date)

@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 from coalitionletter.campaigns.definition import CampaignDefinition
-from coalitionletter.errors import RenderError
+from coalitionletter.errors import OutputPathError
 from coalitionletter.private_files import naming, tighten, write_private
 
 OUT_DIR = "out"
@@ -21,10 +21,6 @@ PUBLIC = "public"
 ALL = "all"  # the single variant when nobody is withheld
 LIST_NAME = "signatories"
 SAFE_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{0,150}$")
-
-
-class OutputPathError(RenderError):
-    """An output file name would leave the output folder."""
 
 
 def safe_join(base: Path, name: str) -> Path:

@@ -17,10 +17,15 @@ import hashlib
 import json
 import re
 import unicodedata
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from coalitionletter.errors import CampaignError
+from coalitionletter.errors import CampaignError, RenderError
 from coalitionletter.settings import DEFAULT_MAX_BODY_BYTES
+
+if TYPE_CHECKING:
+    from markupsafe import Markup
 
 BODY_FILE = "body.md"
 
@@ -39,6 +44,8 @@ PLACEHOLDER_PATTERN = re.compile(r"\{\{(.*?)\}\}")
 PLACEHOLDER_NAME = re.compile(r"^\s*([a-z_]+)\s*$")
 # Jinja-like syntax body.md does not support, caught so it never prints literally.
 STRAY_SYNTAX = re.compile(r"\{\{|\}\}|\{%|%\}|\{#|#\}")
+# What a placeholder left in rendered HTML looks like (Markdown percent-encodes it in a URL).
+_LEFTOVER = re.compile(r"\{\{|\}\}|%7B%7B|%7D%7D", re.IGNORECASE)
 
 
 def normalise_text(text: str) -> str:
@@ -109,3 +116,54 @@ def read_body(directory: Path, *, max_bytes: int = DEFAULT_MAX_BODY_BYTES) -> st
         raise CampaignError(f"{path}: the body is empty. Write the letter's text there.")
     check_body(path, body)
     return body
+
+
+def _placeholder_key(match: re.Match[str]) -> str | None:
+    name = PLACEHOLDER_NAME.match(match.group(1))
+    return name.group(1) if name else None
+
+
+def fill_text(body: str, values: Mapping[str, str]) -> str:
+    """The body as plain text with each placeholder that has a value replaced by it."""
+
+    def fill(match: re.Match[str]) -> str:
+        key = _placeholder_key(match)
+        return values.get(key, match.group(0)) if key else match.group(0)
+
+    return PLACEHOLDER_PATTERN.sub(fill, body)
+
+
+def body_html(body: str, values: Mapping[str, str]) -> Markup:
+    """The Markdown body as HTML (CommonMark, raw HTML off) with placeholders filled in.
+
+    The letter and the sign-on page both render through here, so an organisation
+    reads the words it agrees to exactly as they are printed. Markdown is rendered
+    before the values go in: a value (the lead's name, say) is printed as written,
+    escaped, never read as Markdown.
+    """
+    # Imported here: reading a campaign (every command does) needs neither.
+    from markdown_it import MarkdownIt
+    from markupsafe import Markup, escape
+
+    html = MarkdownIt("commonmark", {"html": False}).render(body)
+
+    def fill(match: re.Match[str]) -> str:
+        key = _placeholder_key(match)
+        if key is None:
+            return match.group(0)  # reported below as left over
+        value = values.get(key)
+        if value is None or not str(value).strip():
+            raise RenderError(
+                f"The placeholder {{{{ {key} }}}} has no value to print; a letter never "
+                "goes out with a blank."
+            )
+        return f'<span data-placeholder="{key}">{escape(value)}</span>'
+
+    filled = PLACEHOLDER_PATTERN.sub(fill, html)
+    leftover = _LEFTOVER.search(filled)
+    if leftover:
+        raise RenderError(
+            f"The body still holds {leftover.group(0)!r} after filling the placeholders "
+            "(a placeholder inside a link or image is not supported); rewrite that passage."
+        )
+    return Markup(filled)  # noqa: S704 - markdown-it escaped the source; values escaped above

@@ -27,21 +27,13 @@ from sqlalchemy.orm import Session
 
 from coalitionletter.campaigns.catalogue import not_registered
 from coalitionletter.campaigns.definition import CampaignDefinition
-from coalitionletter.errors import CampaignError
+from coalitionletter.errors import StaleConsentError
 from coalitionletter.models import InvitationState, Listing, UtcDateTime
 from coalitionletter.names import default_sort_name, name_key
 
 PUBLIC = Listing.PUBLIC.value
 GOVERNMENTS_ONLY = Listing.GOVERNMENTS_ONLY.value
 UNKNOWN_GROUP = "Other"
-
-
-class StaleConsentError(CampaignError):
-    """Some confirmations were given to an earlier text of the letter."""
-
-    def __init__(self, message: str, names: list[str]) -> None:
-        super().__init__(message)
-        self.names = names
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from functools import cache, lru_cache
 
 import pycountry
 
-from coalitionletter.errors import RegistryError
+from coalitionletter.errors import CountryError
 
 # Names in common use that ISO 3166-1 spells otherwise, or codes it reserves.
 ALIASES: dict[str, str] = {
@@ -50,10 +50,6 @@ ALIASES: dict[str, str] = {
 # Codes ISO 3166-1 leaves user-assigned but that institutions use for a country
 # (XK: the European Commission, the World Bank, SWIFT); name and alpha-3 as they use them.
 USER_ASSIGNED: dict[str, tuple[str, str]] = {"XK": ("Kosovo", "XKX")}
-
-
-class CountryError(RegistryError):
-    """A value that is neither an ISO 3166-1 code nor an English country name."""
 
 
 def _fold(text: str) -> str:

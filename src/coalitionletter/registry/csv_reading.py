@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 
 from coalitionletter.errors import ImportFileError
 from coalitionletter.registry import fields as registry_fields
+from coalitionletter.spreadsheet_cells import FORMULA_STARTS
 
 # Canonical field -> header names that mean it, folded (lowercase, letters and digits only).
 HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -47,8 +48,6 @@ HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
 HEADER_TO_FIELD = {alias: key for key, aliases in HEADER_SYNONYMS.items() for alias in aliases}
 DELIMITERS = (",", ";", "\t")
 _HEADER_PREFIX = 64 * 1024
-# A cell starting with one of these is a formula to a spreadsheet.
-FORMULA_STARTS = frozenset("=+-@\t\r")
 ESCAPED_STARTS = FORMULA_STARTS | {"'"}
 
 

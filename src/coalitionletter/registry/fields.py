@@ -16,7 +16,7 @@ from functools import cache, lru_cache
 from urllib.parse import SplitResult, urlsplit
 
 from coalitionletter import names
-from coalitionletter.errors import RegistryError
+from coalitionletter.errors import FieldsError, RegistryError
 from coalitionletter.models import EMAIL_MAX, NAME_MAX, NOTES_MAX, URL_MAX, Listing
 from coalitionletter.registry import countries
 
@@ -87,14 +87,6 @@ class FieldProblem:
 
     field: str
     message: str
-
-
-class FieldsError(RegistryError):
-    """Values for add or edit were refused; every problem is in the message."""
-
-    def __init__(self, problems: list[FieldProblem]) -> None:
-        self.problems = problems
-        super().__init__(" ".join(problem.message for problem in problems))
 
 
 def website_key(parts: SplitResult) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 
-from coalitionletter.errors import CampaignError
+from coalitionletter.errors import CampaignError, ReportError
 from coalitionletter.models import (
     Campaign,
     Invitation,
@@ -24,7 +24,7 @@ from coalitionletter.models import (
     OutboxMessage,
     utcnow,
 )
-from coalitionletter.reports.count_values import CampaignInfo, ReportError, StateCounts, days_left
+from coalitionletter.reports.count_values import CampaignInfo, StateCounts, days_left
 
 
 def _campaign_info(campaign: Any, now: datetime) -> CampaignInfo:

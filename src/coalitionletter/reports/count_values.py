@@ -8,8 +8,6 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from datetime import datetime
 
-from coalitionletter.errors import CoalitionError
-
 BREAKDOWNS = ("status", "country", "type")
 # The breakdown by status: the leaves of the sums above, in the order they are shown.
 STATUS_ROWS = ("confirmed", "declined", "withdrawn", "viewed", "not_viewed", "email_failed")
@@ -27,10 +25,6 @@ STATUS_LABELS = {
 }
 NO_COUNTRY = "(no country given)"
 NO_TYPE = "(no type given)"
-
-
-class ReportError(CoalitionError):
-    """A count was refused (unknown breakdown) or the data does not add up."""
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from coalitionletter.errors import ReportError
 from coalitionletter.models import Organisation, utcnow
 from coalitionletter.private_files import write_private
 from coalitionletter.reports import count_queries
@@ -61,7 +62,6 @@ from coalitionletter.reports.count_values import (
     CampaignCounts,
     CampaignInfo,
     Overview,
-    ReportError,
     Row,
     StateCounts,
 )

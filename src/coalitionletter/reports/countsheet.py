@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from coalitionletter import render
 from coalitionletter.campaigns import catalogue as campaigns
 from coalitionletter.campaigns import roster
+from coalitionletter.errors import ReportError
 from coalitionletter.models import Contact, Invitation, InvitationState, Organisation
 from coalitionletter.registry.countries import country_name
 from coalitionletter.reports import counts as reports
@@ -30,7 +31,6 @@ from coalitionletter.reports.count_values import (
     STATUS_LABELS,
     STATUS_ROWS,
     CampaignCounts,
-    ReportError,
     StateCounts,
     percent_of,
 )

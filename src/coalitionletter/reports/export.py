@@ -13,55 +13,16 @@ import csv
 import io
 import json
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from coalitionletter.campaigns import roster
 from coalitionletter.campaigns.definition import CampaignDefinition
-from coalitionletter.registry.countries import country_name
+from coalitionletter.campaigns.signatory_rows import COLUMNS, list_rows
 from coalitionletter.spreadsheet_cells import safe_row
 
 JSON_FORMAT = "coalitionletter.signatories/1"
-CSV_COLUMNS = (
-    "name",
-    "country",
-    "country_code",
-    "type",
-    "signer_name",
-    "signer_title",
-    "confirmed_on",
-    "listing",
-)
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One organisation as the export lists it."""
-
-    name: str
-    country: str
-    country_code: str
-    org_type: str
-    signer_name: str
-    signer_title: str
-    confirmed_on: date | None
-    listing: str
-
-    def values(self) -> list[Any]:
-        """The entry's values in CSV_COLUMNS order."""
-        confirmed = self.confirmed_on.isoformat() if self.confirmed_on else ""
-        return [
-            self.name,
-            self.country,
-            self.country_code,
-            self.org_type,
-            self.signer_name,
-            self.signer_title,
-            confirmed,
-            self.listing,
-        ]
 
 
 @dataclass(frozen=True)
@@ -72,22 +33,9 @@ class SignatoryList:
     campaign_title: str
     delivered: bool
     signatory_count: int
-    entries: tuple[Entry, ...]
+    rows: tuple[dict[str, Any], ...]
     left_out: int
     stale_included: int
-
-
-def _entry(signatory: roster.Signatory) -> Entry:
-    return Entry(
-        name=signatory.name,
-        country=country_name(signatory.country),
-        country_code=signatory.country or "",
-        org_type=signatory.org_type or "",
-        signer_name=signatory.signer_name or "",
-        signer_title=signatory.signer_title or "",
-        confirmed_on=signatory.confirmed_at.date() if signatory.confirmed_at else None,
-        listing=signatory.listing,
-    )
 
 
 def signatory_list(
@@ -104,7 +52,7 @@ def signatory_list(
         campaign_title=definition.title,
         delivered=delivered,
         signatory_count=named.count,
-        entries=tuple(_entry(s) for s in named.named(delivered=delivered)),
+        rows=tuple(list_rows(named, delivered=delivered)),
         left_out=named.withheld_count(delivered=delivered),
         stale_included=len(named.stale),
     )
@@ -114,8 +62,8 @@ def as_csv(listing: SignatoryList) -> str:
     """The list as CSV with a header row; every text cell is formula-safe."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    writer.writerows(safe_row(entry.values()) for entry in listing.entries)
+    writer.writerow(COLUMNS)
+    writer.writerows(safe_row([row[column] for column in COLUMNS]) for row in listing.rows)
     return buffer.getvalue()
 
 
@@ -126,18 +74,16 @@ def as_json(listing: SignatoryList) -> str:
         "campaign": {"slug": listing.campaign_slug, "title": listing.campaign_title},
         "list": "delivered" if listing.delivered else "public",
         "signatory_count": listing.signatory_count,
-        "named_count": len(listing.entries),
+        "named_count": len(listing.rows),
         "left_out_governments_only": listing.left_out,
-        "signatories": [
-            dict(zip(CSV_COLUMNS, entry.values(), strict=True)) for entry in listing.entries
-        ],
+        "signatories": list(listing.rows),
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
 def summary(listing: SignatoryList) -> str:
     """What the export holds, in words, for the person who ran it."""
-    named = len(listing.entries)
+    named = len(listing.rows)
     lines = [
         f"{named} of {listing.signatory_count} signatories of {listing.campaign_slug} listed "
         f"({'delivered' if listing.delivered else 'public'} list)."

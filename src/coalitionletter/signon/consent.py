@@ -16,8 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from coalitionletter.campaigns import letter_text
 from coalitionletter.campaigns.definition import CampaignDefinition
-from coalitionletter.campaigns.letter_text import PLACEHOLDER_NAME, PLACEHOLDER_PATTERN
 from coalitionletter.models import LetterText
 
 # How placeholders read on the sign-on page, where no single recipient or count applies.
@@ -47,34 +47,25 @@ class LetterVersion:
         return f"{self.title}\n\n{self.body.strip()}\n\n{self.closing}\n{self.lead}\n"
 
 
+def page_values(lead: str) -> dict[str, str]:
+    """What each placeholder reads as on the sign-on page and in the kept copies."""
+    return {**PLACEHOLDER_WORDS, "lead_organisation": lead}
+
+
 def current(definition: CampaignDefinition) -> LetterVersion:
     """The version of the letter the campaign's files hold now."""
     return LetterVersion(
         text_hash=definition.text_hash,
         title=definition.title,
-        body=_fill_placeholders(definition.body_source, definition.lead.name),
+        body=letter_text.fill_text(definition.body_source, page_values(definition.lead.name)),
         closing=definition.closing,
         lead=definition.lead.name,
     )
 
 
-def _fill_placeholders(body: str, lead: str) -> str:
-    def word(match) -> str:  # type: ignore[no-untyped-def]
-        name = PLACEHOLDER_NAME.match(match.group(1))
-        key = name.group(1) if name else ""
-        if key == "lead_organisation":
-            return lead
-        return PLACEHOLDER_WORDS.get(key, match.group(0))
-
-    return PLACEHOLDER_PATTERN.sub(word, body)
-
-
-def body_html(version: LetterVersion) -> Markup:
-    """The body rendered from Markdown, with any raw HTML in it escaped, never passed through."""
-    from markdown_it import MarkdownIt
-
-    renderer = MarkdownIt("commonmark", {"html": False})
-    return Markup(renderer.render(version.body))  # noqa: S704 - markdown-it escapes html=False input
+def body_html(definition: CampaignDefinition) -> Markup:
+    """The body as the sign-on page shows it: rendered exactly as the letter renders it."""
+    return letter_text.body_html(definition.body_source, page_values(definition.lead.name))
 
 
 def remember(session: Session, campaign_id: int, version: LetterVersion) -> None:

@@ -8,8 +8,8 @@ from urllib.parse import parse_qsl
 
 from flask import request
 
+from coalitionletter.errors import TextError
 from coalitionletter.models import Listing
-from coalitionletter.names import TextError
 
 FIELD_MAX = 300
 REASON_MAX = 2000

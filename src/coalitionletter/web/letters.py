@@ -62,7 +62,7 @@ class Letters:
             return cached
         definition = campaigns.load(self.settings, slug)
         version = consent.current(definition)
-        letter = Letter(stamp or (), definition, version, consent.body_html(version))
+        letter = Letter(stamp or (), definition, version, consent.body_html(definition))
         if stamp is not None:
             self._letters[slug] = letter
         return letter

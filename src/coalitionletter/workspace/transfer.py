@@ -20,16 +20,12 @@ from sqlalchemy.orm import Session
 
 from coalitionletter import db, events
 from coalitionletter.db import Database
-from coalitionletter.errors import DatabaseError
+from coalitionletter.errors import TransferError
 from coalitionletter.models import Base, Event, EventChain
 
 BATCH_ROWS = 1000
 # Alembic's own bookkeeping: each side keeps its own, written by its migrations.
 NOT_COPIED = frozenset({"alembic_version"})
-
-
-class TransferError(DatabaseError):
-    """A data migration was refused, or its result did not match the source."""
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,63 @@
+"""The signatory list's one description: its columns, and one row per organisation named.
+
+The build's `signatories.csv`/`.json` beside the letters and `export` both write
+these rows, so the two lists have the same columns, in the same order, with the
+same values, and both follow the letter's print order (headings included).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from coalitionletter.campaigns.roster import Roster, Signatory
+
+# The columns of every signatory list, in order (the README lists them).
+COLUMNS: tuple[str, ...] = (
+    "position",
+    "name",
+    "group",
+    "country",
+    "country_code",
+    "type",
+    "signer_name",
+    "signer_title",
+    "confirmed_on",
+    "listing",
+)
+
+CountryNamer = Callable[[str | None], str]
+
+
+def _row(
+    position: int,
+    heading: str | None,
+    signatory: Signatory,
+    country_name: Callable[[str | None], str],
+) -> dict[str, Any]:
+    confirmed = signatory.confirmed_at
+    row = {
+        "position": position,
+        "name": signatory.name,
+        "group": heading or "",
+        "country": country_name(signatory.country),
+        "country_code": signatory.country or "",
+        "type": signatory.org_type or "",
+        "signer_name": signatory.signer_name or "",
+        "signer_title": signatory.signer_title or "",
+        "confirmed_on": confirmed.date().isoformat() if confirmed else "",
+        "listing": signatory.listing,
+    }
+    return {column: row[column] for column in COLUMNS}
+
+
+def list_rows(names: Roster, *, delivered: bool) -> list[dict[str, Any]]:
+    """The organisations a delivered (all) or public copy names, as rows in print order."""
+    # Imported here: pycountry's tables load only when a list is actually written.
+    from coalitionletter.registry.countries import country_name
+
+    rows: list[dict[str, Any]] = []
+    for group in names.groups(delivered=delivered):
+        for signatory in group.signatories:
+            rows.append(_row(len(rows) + 1, group.heading, signatory, country_name))
+    return rows
