@@ -15,7 +15,7 @@ from coalitionletter.spreadsheet_cells import safe_cell
 
 def list_csv(names: Roster, *, variant: str) -> bytes:
     """The signatories a variant names, as CSV, every cell safe from spreadsheet formulas."""
-    rows = list_rows(names, delivered=variant != PUBLIC)
+    rows = list_rows(names, delivered=variant != PUBLIC, signers=False)
     buffer = io.StringIO(newline="")
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\r\n")
     writer.writeheader()
@@ -34,6 +34,6 @@ def list_json(names: Roster, definition: CampaignDefinition, *, variant: str) ->
         "count": names.count,
         "withheld": names.withheld_count(delivered=delivered),
         "includes_stale_consent": names.includes_stale,
-        "signatories": list_rows(names, delivered=delivered),
+        "signatories": list_rows(names, delivered=delivered, signers=False),
     }
     return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")

@@ -34,6 +34,7 @@ def _row(
     heading: str | None,
     signatory: Signatory,
     country_name: Callable[[str | None], str],
+    signers: bool,
 ) -> dict[str, Any]:
     confirmed = signatory.confirmed_at
     row = {
@@ -43,21 +44,27 @@ def _row(
         "country": country_name(signatory.country),
         "country_code": signatory.country or "",
         "type": signatory.org_type or "",
-        "signer_name": signatory.signer_name or "",
-        "signer_title": signatory.signer_title or "",
+        "signer_name": (signatory.signer_name or "") if signers else "",
+        "signer_title": (signatory.signer_title or "") if signers else "",
         "confirmed_on": confirmed.date().isoformat() if confirmed else "",
         "listing": signatory.listing,
     }
     return {column: row[column] for column in COLUMNS}
 
 
-def list_rows(names: Roster, *, delivered: bool) -> list[dict[str, Any]]:
-    """The organisations a delivered (all) or public copy names, as rows in print order."""
+def list_rows(names: Roster, *, delivered: bool, signers: bool) -> list[dict[str, Any]]:
+    """The organisations a delivered (all) or public copy names, as rows in print order.
+
+    The signer's name and title are people's names at organisations some of
+    which are at risk, and nobody has been asked whether they may be
+    published: they are filled in only where `signers` says so (the delivered
+    export for staff), and left empty elsewhere.
+    """
     # Imported here: pycountry's tables load only when a list is actually written.
     from coalitionletter.registry.countries import country_name
 
     rows: list[dict[str, Any]] = []
     for group in names.groups(delivered=delivered):
         for signatory in group.signatories:
-            rows.append(_row(len(rows) + 1, group.heading, signatory, country_name))
+            rows.append(_row(len(rows) + 1, group.heading, signatory, country_name, signers))
     return rows

@@ -52,7 +52,7 @@ def signatory_list(
         campaign_title=definition.title,
         delivered=delivered,
         signatory_count=named.count,
-        rows=tuple(list_rows(named, delivered=delivered)),
+        rows=tuple(list_rows(named, delivered=delivered, signers=delivered)),
         left_out=named.withheld_count(delivered=delivered),
         stale_included=len(named.stale),
     )
