@@ -63,6 +63,7 @@ from coalitionletter.campaigns.definition import CampaignDefinition, Recipient
 from coalitionletter.campaigns.roster import Roster
 from coalitionletter.errors import RenderError
 from coalitionletter.settings import Settings
+from coalitionletter.signon.audit import require_intact
 
 FORMATS = ("html", "pdf")
 
@@ -176,6 +177,8 @@ def plan(
         locale=recipients[0].locale,
         ordered=False,  # ordered only if something is rendered
     )
+    # A signature the trail does not back (a row changed by hand) must never be printed.
+    require_intact(session, definition.slug)
     letter_date, created = _dates(definition, options)
     out_dir = output_dir(definition, options.out_dir)
     common = common_key(layers, definition, names, [letter_date.isoformat(), created])

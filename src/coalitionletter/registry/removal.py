@@ -18,6 +18,7 @@ from coalitionletter.errors import RegistryError
 from coalitionletter.models import Campaign, Invitation, InvitationState, Organisation, utcnow
 from coalitionletter.registry.duplicates import label
 from coalitionletter.registry.organisations import find_organisation
+from coalitionletter.signon.states import REMOVED_OUTCOME, outcome_of
 
 
 def _record_change(
@@ -94,6 +95,7 @@ def remove(session: Session, ref: str, *, force: bool, actor: str) -> str:
             organisation_id=organisation.id,
             invitation_id=invitation.id,
             detail={"state": invitation.state, "reason": "organisation removed from registry"},
+            outcome=REMOVED_OUTCOME,
         )
     session.execute(delete(Invitation).where(Invitation.organisation_id == organisation.id))
     session.execute(
@@ -185,6 +187,13 @@ def merge(session: Session, keep_ref: str, other_ref: str, *, actor: str) -> Mer
             organisation_id=kept.id,
             invitation_id=invitation.id,
             detail={"from_organisation_id": other.id, "reason": "organisations merged"},
+            outcome=outcome_of(
+                kept.id,
+                invitation.state,
+                invitation.listing,
+                invitation.text_hash,
+                invitation.version,
+            ),
         )
     other.merged_into_id = kept.id
     other.updated_at = kept.updated_at = utcnow()

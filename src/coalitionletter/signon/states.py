@@ -64,11 +64,16 @@ class Current(NamedTuple):
     state: str
     version: int
     text_hash: str | None
+    listing: str
 
 
 _CURRENT = prepared.hot(
     select(
-        _INVITATIONS.c.id, _INVITATIONS.c.state, _INVITATIONS.c.version, _INVITATIONS.c.text_hash
+        _INVITATIONS.c.id,
+        _INVITATIONS.c.state,
+        _INVITATIONS.c.version,
+        _INVITATIONS.c.text_hash,
+        _INVITATIONS.c.listing,
     ).where(
         _INVITATIONS.c.campaign_id == bindparam("campaign_id"),
         _INVITATIONS.c.organisation_id == bindparam("organisation_id"),
@@ -95,6 +100,28 @@ class Outcome:
     state: str
     event: str | None
     changed: bool
+
+
+def outcome_of(
+    organisation_id: int, state: str, listing: str, text_hash: str | None, version: int
+) -> dict[str, Any]:
+    """What an event binds of the invitation it changed: the fields as the change left them.
+
+    `audit --verify`, `build` and `export` replay these and compare them with the row,
+    so a state, listing, agreed text or organisation changed behind the program's back
+    is caught; `version` (bumped by each transition) shows a change missing between two.
+    """
+    return {
+        "organisation_id": organisation_id,
+        "state": state,
+        "listing": listing,
+        "text_hash": text_hash,
+        "version": version,
+    }
+
+
+# The outcome of an event that deletes its invitation: no row may remain.
+REMOVED_OUTCOME: dict[str, Any] = {"state": None}
 
 
 def is_open(campaign: Campaign | CampaignRef, now: datetime | None = None) -> bool:
@@ -151,6 +178,7 @@ def _insert(
         "campaign_id": campaign.id,
         "organisation_id": organisation_id,
         "listing": values.pop("listing", Listing.PUBLIC.value),
+        "version": 0,
         **values,
     }
     try:
@@ -220,6 +248,13 @@ def transition(
             if inserted is None:
                 continue
             invitation_id = inserted
+            outcome = outcome_of(
+                organisation_id,
+                values["state"],
+                values.get("listing", Listing.PUBLIC.value),
+                values.get("text_hash"),
+                0,
+            )
         else:
             result = connection.execute(
                 _CONDITIONAL_UPDATE, {**values, "if_id": current.id, "if_version": current.version}
@@ -227,6 +262,13 @@ def transition(
             if result.rowcount != 1:
                 continue  # lost a race; read the new state and decide again
             invitation_id = current.id
+            outcome = outcome_of(
+                organisation_id,
+                values["state"],
+                values.get("listing", current.listing),
+                values.get("text_hash", current.text_hash),
+                current.version + 1,
+            )
         entry = events.Entry(
             kind,
             actor,
@@ -236,6 +278,7 @@ def transition(
             ip,
             text_hash if action == "confirm" else None,
             {**{k: v for k, v in fields.items() if v is not None}, **(detail or {})},
+            outcome,
         )
         events.append(connection, events.campaign_chain(campaign.slug), entry)
         return Outcome(invitation_id, values["state"], kind, changed=True)
@@ -285,7 +328,15 @@ def invite_many(
     )
     ids = {organisation_id: id_ for organisation_id, id_ in session.execute(query)}
     entries = [
-        events.Entry("invited", actor, campaign.id, oid, ids[oid], detail={})
+        events.Entry(
+            "invited",
+            actor,
+            campaign.id,
+            oid,
+            ids[oid],
+            detail={},
+            outcome=outcome_of(oid, InvitationState.INVITED.value, Listing.PUBLIC.value, None, 0),
+        )
         for oid in organisation_ids
     ]
     events.record_many(
