@@ -170,6 +170,8 @@ def plan(
         if kind not in FORMATS:
             raise RenderError(f"Unknown format {kind!r}; use html or pdf.")
     recipients = _selected_recipients(definition, options.recipient)
+    # A signature the trail does not back (a row changed by hand) must never be printed.
+    require_intact(session, definition.slug)
     names = roster.read_roster(
         session,
         definition,
@@ -177,8 +179,6 @@ def plan(
         locale=recipients[0].locale,
         ordered=False,  # ordered only if something is rendered
     )
-    # A signature the trail does not back (a row changed by hand) must never be printed.
-    require_intact(session, definition.slug)
     letter_date, created = _dates(definition, options)
     out_dir = output_dir(definition, options.out_dir)
     common = common_key(layers, definition, names, [letter_date.isoformat(), created])

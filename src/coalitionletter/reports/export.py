@@ -50,8 +50,8 @@ def signatory_list(
 
     Refused (TrailError) when a row disagrees with the campaign's trail.
     """
-    named = roster.read_roster(session, definition, allow_stale=allow_stale)
     require_intact(session, definition.slug)
+    named = roster.read_roster(session, definition, allow_stale=allow_stale)
     return SignatoryList(
         campaign_slug=definition.slug,
         campaign_title=definition.title,

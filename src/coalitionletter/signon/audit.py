@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coalitionletter import events
+from coalitionletter.campaigns.catalogue import not_registered
 from coalitionletter.errors import CampaignError, SignOnError, TrailError
 from coalitionletter.models import Campaign, Event, Invitation, Organisation
 
@@ -269,6 +270,8 @@ def check(session: Session, slug: str, expect: events.Head | None = None) -> Tra
 
 def require_intact(session: Session, slug: str) -> events.Head:
     """The campaign's trail head; a TrailError naming what disagrees if anything does."""
+    if session.scalar(select(Campaign.id).where(Campaign.slug == slug)) is None:
+        raise not_registered(slug)  # its folder exists (build, export): say to run init
     found = check(session, slug)
     if found.intact:
         return found.head
