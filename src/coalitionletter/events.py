@@ -87,7 +87,7 @@ HASHED = (
 OUTCOME = "outcome"
 
 
-def _digest(values: Mapping[str, Any], stamp: str) -> str:
+def _digest(values: Mapping[Any, Any], stamp: str) -> str:
     """SHA-256 of an entry's HASHED fields (`stamp`: its created_at as text) and its outcome."""
     payload = {key: values[key] for key in HASHED}
     payload["created_at"] = stamp
@@ -152,9 +152,10 @@ def append(
     values = _entry_values(
         chain, _locked_head(connection, chain), entry, created, _timestamp(created)
     )
-    (event_id,) = connection.execute(_INSERT_EVENT, values).inserted_primary_key
+    key = connection.execute(_INSERT_EVENT, values).inserted_primary_key
+    assert key is not None  # an INSERT into a table with a primary key always returns one
     _move_head(connection, chain, values["seq"], values["hash"])
-    return {"id": event_id, **values}
+    return {"id": key[0], **values}
 
 
 def record(

@@ -132,7 +132,7 @@ def _short(value: Any) -> str:
     return text[:12] if len(text) == 64 else text
 
 
-def _row_mismatch(row: Mapping[str, Any], seq: int, trail: Mapping[str, Any]) -> str | None:
+def _row_mismatch(row: Mapping[Any, Any], seq: int, trail: Mapping[str, Any]) -> str | None:
     if trail.get("state") is None:
         return (
             f"the trail (entry {seq}) says its invitation was removed, but the database "

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from coalitionletter import bulk_sql, events, prepared
 from coalitionletter.errors import SignOnError
 from coalitionletter.models import (
+    Base,
     Campaign,
     Invitation,
     InvitationState,
@@ -41,7 +42,7 @@ TRANSITIONS: dict[str, tuple[frozenset[str | None], str]] = {
     "withdraw": (frozenset({CONFIRMED, WITHDRAWN}), WITHDRAWN),
 }
 # The table, for the Core statements of the answering path (no ORM loading or flushing).
-_INVITATIONS = Invitation.__table__
+_INVITATIONS = Base.metadata.tables[Invitation.__tablename__]
 # Fields an action may set on the invitation besides its state.
 DECISION_FIELDS = frozenset(
     {"signer_name", "signer_title", "display_name", "listing", "decline_reason"}
@@ -184,7 +185,9 @@ def _insert(
     try:
         if not isinstance(session, Session):
             with session.begin_nested():
-                return session.execute(insert(_INVITATIONS), row).inserted_primary_key[0]
+                key = session.execute(insert(_INVITATIONS), row).inserted_primary_key
+                assert key is not None  # the table has a primary key
+                return key[0]
         with session.begin_nested():
             invitation = Invitation(**row)
             session.add(invitation)
@@ -229,9 +232,10 @@ def transition(
     connection = events.core_connection(session)
     for attempt in range(3):
         if current is None or attempt:
-            current = connection.execute(
+            row = connection.execute(
                 _CURRENT, {"campaign_id": campaign.id, "organisation_id": organisation_id}
             ).one_or_none()
+            current = None if row is None else Current(*row)
         before = current.state if current else None
         if before not in allowed:
             starts = ", ".join(sorted(state or "not invited" for state in allowed))
@@ -317,7 +321,7 @@ def invite_many(
     ]
     constants = {"invited_at": now, "created_at": now, "updated_at": now}
     try:
-        bulk_sql.insert_rows(session, Invitation.__table__, _NEW_INVITATION_KEYS, rows, constants)
+        bulk_sql.insert_rows(session, _INVITATIONS, _NEW_INVITATION_KEYS, rows, constants)
     except IntegrityError as exc:
         raise SignOnError(
             "Another process invited or recorded an answer for one of these organisations "
