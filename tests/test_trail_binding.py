@@ -149,6 +149,7 @@ def test_an_untouched_campaign_verifies_builds_and_exports(
     built = invoke("build", SLUG, "--format", "html", "--quiet")
     assert built.exit_code == 0, built.output
     assert _out_files(history)
+    assert f"The trail of {SLUG} verified; its anchor: {_anchor(invoke)}" in built.output
     target = tmp_path / "list.csv"
     exported = invoke("export", SLUG, "--output", str(target), "--delivered")
     assert exported.exit_code == 0, exported.output
@@ -197,6 +198,26 @@ def test_an_invitation_added_by_sql_fails_verify_build_and_export(
         )
     _assert_refused(history, invoke, NOT_INVITED, tmp_path)
     assert "no entry of the trail made or changed it" in invoke("audit", SLUG, "--verify").output
+
+
+def test_a_confirmation_moved_to_another_organisation_by_sql_is_caught(
+    history: SignOnWorkspace, invoke, tmp_path: Path
+) -> None:
+    _set(history, CONFIRMED, organisation_id=history.organisations[NOT_INVITED])
+    _assert_refused(history, invoke, NOT_INVITED, tmp_path)
+    output = invoke("audit", SLUG, "--verify").output
+    assert f"organisation #{history.organisations[NOT_INVITED]} (trail: #" in output
+
+
+def test_an_invitation_deleted_by_sql_is_caught(history: SignOnWorkspace, invoke) -> None:
+    with history.database.writing() as session:
+        session.execute(
+            delete(Invitation).where(Invitation.organisation_id == history.organisations[DECLINED])
+        )
+    result = invoke("audit", SLUG, "--verify")
+    assert result.exit_code != 0
+    assert f"Disagrees with the trail: {DECLINED}" in result.output
+    assert "says it is declined, but its invitation is missing from the database" in result.output
 
 
 def test_deleting_the_last_entry_and_rewinding_the_head_fails_verify_build_and_export(
