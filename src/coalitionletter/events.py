@@ -56,8 +56,12 @@ def campaign_chain(slug: str) -> str:
     return f"campaign:{slug}"
 
 
+# One encoder for every entry: json.dumps with these options would build a new one per call.
+_ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
 def _canonical(payload: Mapping[str, Any]) -> str:
-    return json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return _ENCODER.encode(payload)
 
 
 def _utc(value: datetime | None) -> datetime:
@@ -332,7 +336,8 @@ def _fields(outcome: str) -> dict[str, Any]:
     return fields if isinstance(fields, dict) else {}
 
 
-_COLUMNS = [_EVENTS.c[key] for key in (*HASHED, OUTCOME, "hash")]
+_COLUMN_KEYS = (*HASHED, OUTCOME, "hash")
+_COLUMNS = [_EVENTS.c[key] for key in _COLUMN_KEYS]
 
 
 def read_chain(session: Session | AnyConnection, chain: str) -> ChainReading:
@@ -344,7 +349,8 @@ def read_chain(session: Session | AnyConnection, chain: str) -> ChainReading:
     previous = GENESIS
     expected_seq = 1
     query = select(*_COLUMNS).where(_EVENTS.c.chain == chain).order_by(_EVENTS.c.seq)
-    for row in connection.execute(query).mappings():
+    for raw in connection.execute(query):
+        row = dict(zip(_COLUMN_KEYS, raw, strict=True))  # plain values: read once each
         seq = row["seq"]
         if seq != expected_seq:
             problems.append(ChainProblem(seq, f"entry {expected_seq} is missing"))
