@@ -325,3 +325,29 @@ def test_confirmations_through_the_web_page_are_bound_to_the_trail(
     result = invoke("audit", SLUG, "--verify")
     assert result.exit_code != 0
     assert "listing public (trail: governments_only)" in result.output
+
+
+def test_an_organisation_merged_or_removed_through_the_program_still_verifies(
+    history: SignOnWorkspace, invoke
+) -> None:
+    ids = history.organisations
+    merged = invoke("org", "merge", str(ids[NOT_INVITED]), str(ids[CONFIRMED]), "--yes")
+    assert merged.exit_code == 0, merged.output
+    removed = invoke("org", "remove", str(ids[DECLINED]), "--yes")
+    assert removed.exit_code == 0, removed.output
+    kinds = [line.split()[4] for line in invoke("audit", SLUG).output.splitlines()]
+    assert "invitation_moved" in kinds and "invitation_removed" in kinds
+    result = invoke("audit", SLUG, "--verify")
+    assert result.exit_code == 0, result.output
+    _set(history, NOT_INVITED, state="withdrawn")  # the moved invitation is still bound
+    assert invoke("audit", SLUG, "--verify").exit_code != 0
+
+
+def test_the_seed_signatories_init_loads_verify_and_build(founding_home: Path, invoke) -> None:
+    assert invoke("init").exit_code == 0
+    result = invoke("audit", SLUG, "--verify")
+    assert result.exit_code == 0, result.output
+    kinds = [line.split()[4] for line in result.output.splitlines()[:-3]]
+    assert kinds and set(kinds) == {"confirmed"}
+    built = invoke("build", SLUG, "--format", "html", "--quiet")
+    assert built.exit_code == 0, built.output
