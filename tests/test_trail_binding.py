@@ -257,6 +257,18 @@ def test_a_change_missing_between_two_entries_is_named_by_organisation(
     assert "is missing from the trail" in output
 
 
+def test_a_row_changed_by_sql_stays_caught_after_a_later_legitimate_change(
+    history: SignOnWorkspace, invoke, mailbox: CaptureHandler, tmp_path: Path
+) -> None:
+    _set(history, DECLINED, state="confirmed", text_hash=history.definition.text_hash)
+    result = invoke("sign", SLUG, str(history.organisations[DECLINED]), "--withdraw")
+    assert result.exit_code == 0, result.output
+    _assert_refused(history, invoke, DECLINED, tmp_path)
+    output = invoke("audit", SLUG, "--verify").output
+    assert "found state confirmed (trail: declined)" in output
+    assert "changed behind the program's back" in output
+
+
 def test_a_whole_rewind_passes_inside_the_database_but_fails_against_the_kept_anchor(
     history: SignOnWorkspace, invoke
 ) -> None:

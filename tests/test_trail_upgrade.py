@@ -18,6 +18,7 @@ from coalitionletter import db, events
 from coalitionletter.db import Database
 from coalitionletter.models import Event, Invitation, UtcDateTime
 from coalitionletter.signon import audit
+from coalitionletter.signon import states as signon
 
 BEFORE_OUTCOMES = "0003"
 SLUG = "founding"
@@ -129,3 +130,19 @@ def test_a_row_changed_after_the_upgrade_is_caught_from_the_snapshot_on(
         "Uyghur Rights Advocacy Network (#2): the database has listing public "
         "(trail: governments_only); last entry for it: 4"
     ]
+
+
+def test_a_change_after_the_upgrade_follows_on_from_the_snapshot(
+    tmp_path: Path, db_url: str | None
+) -> None:
+    database = _database_before_outcomes(tmp_path, db_url)
+    db.upgrade(database)
+    with database.writing() as session:
+        campaign = audit.campaign_id(session, SLUG)
+        reference = signon.CampaignRef(campaign, SLUG, None, None)
+        signon.transition(session, reference, 2, "decline", actor="staff: New Coordinator")
+    with database.reading() as session:
+        found = audit.check(session, SLUG)
+    database.dispose()
+    assert found.intact, found.descriptions()
+    assert found.head.length == 5

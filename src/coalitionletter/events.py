@@ -306,7 +306,7 @@ class Head:
         return f"{self.length}:{self.hash}"
 
 
-class Outcome(NamedTuple):
+class BoundOutcome(NamedTuple):
     """One entry's outcome for an invitation, as the chain holds it."""
 
     seq: int
@@ -321,7 +321,7 @@ class ChainReading:
     problems: list[ChainProblem] = field(default_factory=list)
     head: Head = Head(0, GENESIS)
     hashes: dict[int, str] = field(default_factory=dict)
-    outcomes: list[Outcome] = field(default_factory=list)
+    outcomes: list[BoundOutcome] = field(default_factory=list)
 
     def holds(self, anchor: Head) -> bool:
         """True if the entry an anchor names is still in the chain, unchanged."""
@@ -359,7 +359,7 @@ def read_chain(session: Session | AnyConnection, chain: str) -> ChainReading:
         if _digest(row, _timestamp(row["created_at"])) != row["hash"]:
             problems.append(ChainProblem(seq, "was changed after it was written"))
         if row[OUTCOME] is not None and row["invitation_id"] is not None:
-            reading.outcomes.append(Outcome(seq, row["invitation_id"], _fields(row[OUTCOME])))
+            reading.outcomes.append(BoundOutcome(seq, row["invitation_id"], _fields(row[OUTCOME])))
         previous = row["hash"]
         reading.hashes[seq] = previous
         expected_seq = seq + 1

@@ -132,45 +132,54 @@ def _short(value: Any) -> str:
     return text[:12] if len(text) == 64 else text
 
 
+def _differences(actual: Mapping[Any, Any], trail: Mapping[str, Any]) -> list[str]:
+    """How an invitation's bound fields differ from the trail's, in words."""
+    differences = [
+        f"{label} {_short(actual.get(key))} (trail: {_short(trail.get(key))})"
+        for key, label in _BOUND
+        if actual.get(key) != trail.get(key)
+    ]
+    if actual.get("organisation_id") != trail.get("organisation_id"):
+        differences.append(
+            f"organisation #{actual.get('organisation_id')} "
+            f"(trail: #{trail.get('organisation_id')})"
+        )
+    if not differences and actual.get("version") != trail.get("version"):
+        differences.append(f"version {actual.get('version')} (trail: {trail.get('version')})")
+    return differences
+
+
 def _row_mismatch(row: Mapping[Any, Any], seq: int, trail: Mapping[str, Any]) -> str | None:
     if trail.get("state") is None:
         return (
             f"the trail (entry {seq}) says its invitation was removed, but the database "
             f"still has it, {row['state']}"
         )
-    differences = [
-        f"{label} {_short(row[key])} (trail: {_short(trail.get(key))})"
-        for key, label in _BOUND
-        if row[key] != trail.get(key)
-    ]
-    if row["organisation_id"] != trail.get("organisation_id"):
-        differences.append(
-            f"organisation #{row['organisation_id']} (trail: #{trail.get('organisation_id')})"
-        )
-    if not differences and row["version"] != trail.get("version"):
-        differences.append(f"version {row['version']} (trail: {trail.get('version')})")
+    differences = _differences(row, trail)
     if not differences:
         return None
     return f"the database has {', '.join(differences)}; last entry for it: {seq}"
 
 
 def _replay(
-    outcomes: Iterable[events.Outcome],
-) -> tuple[dict[int, events.Outcome], list[tuple[int, str]]]:
-    """The last outcome per invitation, and (organisation id, reason) for skipped versions."""
-    last: dict[int, events.Outcome] = {}
+    outcomes: Iterable[events.BoundOutcome],
+) -> tuple[dict[int, events.BoundOutcome], list[tuple[int, str]]]:
+    """The last outcome per invitation, and (organisation id, reason) for every entry that
+    found its invitation otherwise than the entry before it had left it."""
+    last: dict[int, events.BoundOutcome] = {}
     gaps: list[tuple[int, str]] = []
     for outcome in outcomes:
         before = last.get(outcome.invitation_id)
-        version = outcome.fields.get("version")
-        if before is not None and isinstance(version, int):
-            previous = before.fields.get("version")
-            if isinstance(previous, int) and version > previous + 1:
+        found = outcome.fields.get("found")
+        if before is not None and isinstance(found, dict):
+            differences = _differences(found, before.fields)
+            if differences:
                 gaps.append(
                     (
-                        outcome.fields.get("organisation_id") or 0,
-                        f"a change to its answer between entries {before.seq} and "
-                        f"{outcome.seq} is missing from the trail",
+                        found.get("organisation_id") or 0,
+                        f"entry {outcome.seq} found {', '.join(differences)} as left by "
+                        f"entry {before.seq}: it was changed behind the program's back "
+                        "in between, or a change is missing from the trail",
                     )
                 )
         last[outcome.invitation_id] = outcome
@@ -182,7 +191,9 @@ def _names(session: Session, ids: set[int]) -> dict[int, str]:
     return {i: _visible(f"{found[i]} (#{i})" if i in found else f"organisation #{i}") for i in ids}
 
 
-def _mismatches(session: Session, campaign: int, outcomes: list[events.Outcome]) -> list[Mismatch]:
+def _mismatches(
+    session: Session, campaign: int, outcomes: list[events.BoundOutcome]
+) -> list[Mismatch]:
     last, gaps = _replay(outcomes)
     columns = (
         Invitation.id,

@@ -104,25 +104,37 @@ class Outcome:
 
 
 def outcome_of(
-    organisation_id: int, state: str, listing: str, text_hash: str | None, version: int
+    organisation_id: int,
+    state: str,
+    listing: str,
+    text_hash: str | None,
+    version: int,
+    *,
+    found: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """What an event binds of the invitation it changed: the fields as the change left them.
 
-    `audit --verify`, `build` and `export` replay these and compare them with the row,
+    `audit --verify`, `build` and `export` replay these and compare the last with the row,
     so a state, listing, agreed text or organisation changed behind the program's back
-    is caught; `version` (bumped by each transition) shows a change missing between two.
+    is caught. `found` is the invitation as the change read it (an `outcome_of` itself);
+    it must equal the previous outcome, so a change made by hand between two entries,
+    or an entry removed from between them, is caught too, even after a later change.
     """
-    return {
+    outcome: dict[str, Any] = {
         "organisation_id": organisation_id,
         "state": state,
         "listing": listing,
         "text_hash": text_hash,
         "version": version,
     }
+    if found is not None:
+        outcome["found"] = dict(found)
+    return outcome
 
 
-# The outcome of an event that deletes its invitation: no row may remain.
-REMOVED_OUTCOME: dict[str, Any] = {"state": None}
+def removed_outcome(found: Mapping[str, Any]) -> dict[str, Any]:
+    """The outcome of an event that deletes its invitation: no row may remain."""
+    return {"state": None, "found": dict(found)}
 
 
 def is_open(campaign: Campaign | CampaignRef, now: datetime | None = None) -> bool:
@@ -266,12 +278,16 @@ def transition(
             if result.rowcount != 1:
                 continue  # lost a race; read the new state and decide again
             invitation_id = current.id
+            found = outcome_of(
+                organisation_id, current.state, current.listing, current.text_hash, current.version
+            )
             outcome = outcome_of(
                 organisation_id,
                 values["state"],
                 values.get("listing", current.listing),
                 values.get("text_hash", current.text_hash),
                 current.version + 1,
+                found=found,
             )
         entry = events.Entry(
             kind,
