@@ -324,8 +324,8 @@ class ChainReading:
     outcomes: list[BoundOutcome] = field(default_factory=list)
 
     def holds(self, anchor: Head) -> bool:
-        """True if the entry an anchor names is still in the chain, unchanged."""
-        return self.hashes.get(anchor.length) == anchor.hash
+        """True if the entry an anchor names (its hash whole or a prefix) is still in the chain."""
+        return self.hashes.get(anchor.length, "").startswith(anchor.hash)
 
 
 def _fields(outcome: str) -> dict[str, Any]:

@@ -258,7 +258,7 @@ def _anchor_break(reading: events.ChainReading, anchor: events.Head) -> list[eve
                 f"({anchor}): entries were removed and the chain rewound",
             )
         ]
-    if not reading.hashes.get(anchor.length, "").startswith(anchor.hash):
+    if not reading.holds(anchor):
         return [
             events.ChainProblem(
                 anchor.length,
