@@ -213,8 +213,30 @@ def test_a_chain_broken_in_the_source_is_copied_as_it_is_with_a_warning(
     with source.writing() as session:
         session.execute(update(Event).where(Event.seq == 2).values(actor="someone else"))
     report = transfer.copy_all(source, target)
-    assert any("was already broken in the source (entry 2" in line for line in report.lines())
+    assert any(
+        "was already broken in the source (Broken at entry 2" in line for line in report.lines()
+    )
     assert _rows(target, Event.__table__) == _rows(source, Event.__table__)
+
+
+def test_a_row_that_disagrees_with_its_trail_in_the_source_is_named_in_a_warning(
+    source: Database, target: Database
+) -> None:
+    with source.writing() as session:
+        session.execute(
+            update(Invitation)
+            .where(
+                Invitation.organisation_id
+                == select(Organisation.id).where(Organisation.slug == "org-22").scalar_subquery()
+            )
+            .values(state="confirmed")
+        )
+    report = transfer.copy_all(source, target)
+    warnings = [line for line in report.lines() if "was already broken in the source" in line]
+    assert len(warnings) == 1
+    assert "Disagrees with the trail: Uyghur Human Rights Group 22" in warnings[0]
+    assert "state confirmed (trail: declined)" in warnings[0]
+    assert _rows(target, Invitation.__table__) == _rows(source, Invitation.__table__)
 
 
 @pytest.mark.postgres

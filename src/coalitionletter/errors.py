@@ -101,3 +101,7 @@ class MailError(CoalitionError):
 
 class ReportError(CoalitionError):
     """A count was refused (unknown breakdown) or the data does not add up."""
+
+
+class TrailError(SignOnError):
+    """A campaign's records disagree with its chained trail (changed behind the program's back)."""

@@ -280,6 +280,9 @@ class Event(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # Added by 0005: canonical JSON of the invitation's fields as this event left them
+    # (state, listing, text hash, organisation, version); NULL for events that change none.
+    outcome: Mapped[str | None] = mapped_column(Text)
 
 
 class AppSecret(Base):

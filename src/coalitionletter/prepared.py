@@ -17,7 +17,7 @@ import threading
 from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
 from operator import itemgetter
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Insert, Select
 from sqlalchemy.engine import Dialect
@@ -26,9 +26,10 @@ from sqlalchemy.sql import ClauseElement
 
 _HOT: set[int] = set()
 _HOT_STATEMENTS: list[ClauseElement] = []  # kept alive: their ids are the keys above
+Statement = TypeVar("Statement", bound=ClauseElement)
 
 
-def hot(statement: ClauseElement) -> ClauseElement:
+def hot(statement: Statement) -> Statement:
     """Mark a module-level Core statement as one `DirectConnection` runs on the cursor."""
     _HOT.add(id(statement))
     _HOT_STATEMENTS.append(statement)

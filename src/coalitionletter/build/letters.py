@@ -63,6 +63,7 @@ from coalitionletter.campaigns.definition import CampaignDefinition, Recipient
 from coalitionletter.campaigns.roster import Roster
 from coalitionletter.errors import RenderError
 from coalitionletter.settings import Settings
+from coalitionletter.signon.audit import require_intact
 
 FORMATS = ("html", "pdf")
 
@@ -100,6 +101,7 @@ class Plan:
     outputs: list[Output]
     stale_outputs: list[str]
     manifest: dict[str, Any]
+    trail_head: str = ""  # the anchor of the campaign's trail, verified when planning
 
     def due(self) -> list[Output]:
         """The outputs to (re)write: changed since the last build, missing, or forced."""
@@ -120,6 +122,7 @@ class BuildReport:
     warnings: list[str] = field(default_factory=list)
     count: int = 0
     withheld: int = 0
+    trail_head: str = ""
 
 
 def _source_date(source_date_epoch: str | None) -> datetime | None:
@@ -169,6 +172,8 @@ def plan(
         if kind not in FORMATS:
             raise RenderError(f"Unknown format {kind!r}; use html or pdf.")
     recipients = _selected_recipients(definition, options.recipient)
+    # A signature the trail does not back (a row changed by hand) must never be printed.
+    trail_head = require_intact(session, definition.slug)
     names = roster.read_roster(
         session,
         definition,
@@ -216,6 +221,7 @@ def plan(
         outputs=outputs,
         stale_outputs=stale_outputs,
         manifest=manifest,
+        trail_head=str(trail_head),
     )
 
 
@@ -249,6 +255,7 @@ def execute(build: Plan, progress: Progress | None = None) -> BuildReport:
     report = BuildReport(
         out_dir=build.out_dir,
         count=build.roster.count,
+        trail_head=build.trail_head,
         withheld=build.roster.withheld_count(delivered=False),
     )
     report.warnings.extend(_roster_warnings(build))

@@ -102,6 +102,7 @@ def _summary(report: BuildReport, slug: str) -> None:
     named = f"{report.count} signatories"
     if report.withheld:
         named += f" ({report.withheld} named only in the delivered copies)"
+    click.echo(f"The trail of {slug} verified; its anchor: {report.trail_head}")
     if not report.written:
         click.echo(f"Nothing changed for {slug}; the files in {report.out_dir} are current.")
         return

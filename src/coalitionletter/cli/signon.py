@@ -366,35 +366,65 @@ def sign(
 
 @click.command()
 @click.argument("campaign")
-@click.option("--verify", is_flag=True, help="Check the hash chain; exit non-zero if it is broken.")
+@click.option(
+    "--verify",
+    is_flag=True,
+    help="Check the hash chain and that every invitation matches it; exit non-zero if not.",
+)
+@click.option(
+    "--expect",
+    metavar="SEQ:HASH",
+    help="With --verify: an anchor an earlier run printed; fail unless the trail holds it.",
+)
 @pass_app
-def audit(app: AppContext, campaign: str, verify: bool) -> None:
+def audit(app: AppContext, campaign: str, verify: bool, expect: str | None) -> None:
     """Print a campaign's trail: who did what, when, from where, to which text.
+
+    With --verify, recompute the chain and compare each invitation's state,
+    listing and agreed text with its trail, then print the trail's head as an
+    anchor. Keep the anchor outside the database (an email, a notebook): a
+    later `--verify --expect ANCHOR` fails if the trail was rewound or
+    rewritten past it, which no check inside the database can see.
 
     \b
     Example:
       coalitionletter audit ilp-magnitsky-2020
       coalitionletter audit ilp-magnitsky-2020 --verify
+      coalitionletter audit ilp-magnitsky-2020 --verify --expect 12:3fa94c0d5e6b7a81
     """
     from coalitionletter.signon import audit as trail
 
+    if expect and not verify:
+        raise click.UsageError("--expect checks an anchor while verifying; add --verify.")
     with core_errors(), app.database.reading() as session:
+        anchor = trail.parse_anchor(expect) if expect else None
         lines = trail.lines(session, campaign)
-        problems = trail.problems(session, campaign) if verify else []
+        found = trail.check(session, campaign, anchor) if verify else None
     if not lines:
         click.echo(f"The trail of {campaign} has no entries yet.")
     for line in lines:
         click.echo(line)
-    if not verify:
+    if found is None:
         return
-    if problems:
+    if not found.intact:
+        problems = found.descriptions()
         for problem in problems:
-            click.echo(f"Broken at entry {problem.seq}: {problem.reason}", err=True)
+            click.echo(problem, err=True)
         raise click.ClickException(
-            f"The trail of {campaign} has been altered ({len(problems)} problem(s) above). "
-            "Restore the database from a backup and compare."
+            f"The trail of {campaign} has been altered, or its records changed behind the "
+            f"program's back ({len(problems)} problem(s) above). Restore the database from a "
+            "backup and compare."
         )
-    click.echo(f"Verified: the chain of {len(lines)} entries is unbroken.")
+    click.echo(
+        f"Verified: the chain of {len(lines)} entries is unbroken and every invitation "
+        "matches its trail."
+    )
+    if anchor is not None:
+        click.echo(f"The trail still holds the anchor {anchor}.")
+    click.echo(
+        f"Anchor: {found.head}\nKeep it outside the database; "
+        f"`coalitionletter audit {campaign} --verify --expect {found.head}` checks it later."
+    )
 
 
 @click.command()

@@ -18,6 +18,7 @@ from coalitionletter.errors import RegistryError
 from coalitionletter.models import Campaign, Invitation, InvitationState, Organisation, utcnow
 from coalitionletter.registry.duplicates import label
 from coalitionletter.registry.organisations import find_organisation
+from coalitionletter.signon.states import outcome_of, removed_outcome
 
 
 def _record_change(
@@ -30,6 +31,17 @@ def _record_change(
         actor=actor,
         organisation_id=organisation.id,
         detail={"name": organisation.name, **detail},
+    )
+
+
+def _as_found(invitation: Invitation) -> dict[str, Any]:
+    """The invitation as a change found it, for its event's outcome."""
+    return outcome_of(
+        invitation.organisation_id,
+        invitation.state,
+        invitation.listing,
+        invitation.text_hash,
+        invitation.version,
     )
 
 
@@ -94,6 +106,7 @@ def remove(session: Session, ref: str, *, force: bool, actor: str) -> str:
             organisation_id=organisation.id,
             invitation_id=invitation.id,
             detail={"state": invitation.state, "reason": "organisation removed from registry"},
+            outcome=removed_outcome(_as_found(invitation)),
         )
     session.execute(delete(Invitation).where(Invitation.organisation_id == organisation.id))
     session.execute(
@@ -174,6 +187,7 @@ def merge(session: Session, keep_ref: str, other_ref: str, *, actor: str) -> Mer
         if campaign_id in kept_answers:
             result.invitations_left.append(f"{slug} ({invitation.state})")
             continue
+        found = _as_found(invitation)
         invitation.organisation_id = kept.id
         result.invitations_moved.append(f"{slug} ({invitation.state})")
         events.record(
@@ -185,6 +199,14 @@ def merge(session: Session, keep_ref: str, other_ref: str, *, actor: str) -> Mer
             organisation_id=kept.id,
             invitation_id=invitation.id,
             detail={"from_organisation_id": other.id, "reason": "organisations merged"},
+            outcome=outcome_of(
+                kept.id,
+                invitation.state,
+                invitation.listing,
+                invitation.text_hash,
+                invitation.version,
+                found=found,
+            ),
         )
     other.merged_into_id = kept.id
     other.updated_at = kept.updated_at = utcnow()

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from coalitionletter.campaigns import roster
 from coalitionletter.campaigns.definition import CampaignDefinition
 from coalitionletter.campaigns.signatory_rows import COLUMNS, list_rows
+from coalitionletter.signon.audit import require_intact
 from coalitionletter.spreadsheet_cells import safe_row
 
 JSON_FORMAT = "coalitionletter.signatories/1"
@@ -45,7 +46,11 @@ def signatory_list(
     delivered: bool = False,
     allow_stale: bool = False,
 ) -> SignatoryList:
-    """The organisations named in the public (default) or delivered letter, in print order."""
+    """The organisations named in the public (default) or delivered letter, in print order.
+
+    Refused (TrailError) when a row disagrees with the campaign's trail.
+    """
+    require_intact(session, definition.slug)
     named = roster.read_roster(session, definition, allow_stale=allow_stale)
     return SignatoryList(
         campaign_slug=definition.slug,

@@ -146,6 +146,7 @@ _ANSWER_QUERY = prepared.hot(
         _INVITATIONS.c.state,
         _INVITATIONS.c.version,
         _INVITATIONS.c.text_hash,
+        _INVITATIONS.c.listing,
     )
     .select_from(_TOKENS)
     .join(_INVITATIONS, _INVITATIONS.c.id == _TOKENS.c.invitation_id)
@@ -172,7 +173,7 @@ def link_for_answer(
         campaign=campaign,
         organisation_id=row[4],
         organisation_name=row[5],
-        invitation=Current(*row[6:10]),
+        invitation=Current(*row[6:11]),
         expired=not is_open(campaign, now),
     )
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from coalitionletter import bulk_sql, events, prepared
 from coalitionletter.errors import SignOnError
 from coalitionletter.models import (
+    Base,
     Campaign,
     Invitation,
     InvitationState,
@@ -41,7 +42,7 @@ TRANSITIONS: dict[str, tuple[frozenset[str | None], str]] = {
     "withdraw": (frozenset({CONFIRMED, WITHDRAWN}), WITHDRAWN),
 }
 # The table, for the Core statements of the answering path (no ORM loading or flushing).
-_INVITATIONS = Invitation.__table__
+_INVITATIONS = Base.metadata.tables[Invitation.__tablename__]
 # Fields an action may set on the invitation besides its state.
 DECISION_FIELDS = frozenset(
     {"signer_name", "signer_title", "display_name", "listing", "decline_reason"}
@@ -64,11 +65,16 @@ class Current(NamedTuple):
     state: str
     version: int
     text_hash: str | None
+    listing: str
 
 
 _CURRENT = prepared.hot(
     select(
-        _INVITATIONS.c.id, _INVITATIONS.c.state, _INVITATIONS.c.version, _INVITATIONS.c.text_hash
+        _INVITATIONS.c.id,
+        _INVITATIONS.c.state,
+        _INVITATIONS.c.version,
+        _INVITATIONS.c.text_hash,
+        _INVITATIONS.c.listing,
     ).where(
         _INVITATIONS.c.campaign_id == bindparam("campaign_id"),
         _INVITATIONS.c.organisation_id == bindparam("organisation_id"),
@@ -95,6 +101,40 @@ class Outcome:
     state: str
     event: str | None
     changed: bool
+
+
+def outcome_of(
+    organisation_id: int,
+    state: str,
+    listing: str,
+    text_hash: str | None,
+    version: int,
+    *,
+    found: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """What an event binds of the invitation it changed: the fields as the change left them.
+
+    `audit --verify`, `build` and `export` replay these and compare the last with the row,
+    so a state, listing, agreed text or organisation changed behind the program's back
+    is caught. `found` is the invitation as the change read it (an `outcome_of` itself);
+    it must equal the previous outcome, so a change made by hand between two entries,
+    or an entry removed from between them, is caught too, even after a later change.
+    """
+    outcome: dict[str, Any] = {
+        "organisation_id": organisation_id,
+        "state": state,
+        "listing": listing,
+        "text_hash": text_hash,
+        "version": version,
+    }
+    if found is not None:
+        outcome["found"] = dict(found)
+    return outcome
+
+
+def removed_outcome(found: Mapping[str, Any]) -> dict[str, Any]:
+    """The outcome of an event that deletes its invitation: no row may remain."""
+    return {"state": None, "found": dict(found)}
 
 
 def is_open(campaign: Campaign | CampaignRef, now: datetime | None = None) -> bool:
@@ -151,12 +191,15 @@ def _insert(
         "campaign_id": campaign.id,
         "organisation_id": organisation_id,
         "listing": values.pop("listing", Listing.PUBLIC.value),
+        "version": 0,
         **values,
     }
     try:
         if not isinstance(session, Session):
             with session.begin_nested():
-                return session.execute(insert(_INVITATIONS), row).inserted_primary_key[0]
+                key = session.execute(insert(_INVITATIONS), row).inserted_primary_key
+                assert key is not None  # the table has a primary key
+                return key[0]
         with session.begin_nested():
             invitation = Invitation(**row)
             session.add(invitation)
@@ -201,9 +244,10 @@ def transition(
     connection = events.core_connection(session)
     for attempt in range(3):
         if current is None or attempt:
-            current = connection.execute(
+            row = connection.execute(
                 _CURRENT, {"campaign_id": campaign.id, "organisation_id": organisation_id}
             ).one_or_none()
+            current = None if row is None else Current(*row)
         before = current.state if current else None
         if before not in allowed:
             starts = ", ".join(sorted(state or "not invited" for state in allowed))
@@ -220,6 +264,13 @@ def transition(
             if inserted is None:
                 continue
             invitation_id = inserted
+            outcome = outcome_of(
+                organisation_id,
+                values["state"],
+                values.get("listing", Listing.PUBLIC.value),
+                values.get("text_hash"),
+                0,
+            )
         else:
             result = connection.execute(
                 _CONDITIONAL_UPDATE, {**values, "if_id": current.id, "if_version": current.version}
@@ -227,6 +278,17 @@ def transition(
             if result.rowcount != 1:
                 continue  # lost a race; read the new state and decide again
             invitation_id = current.id
+            found = outcome_of(
+                organisation_id, current.state, current.listing, current.text_hash, current.version
+            )
+            outcome = outcome_of(
+                organisation_id,
+                values["state"],
+                values.get("listing", current.listing),
+                values.get("text_hash", current.text_hash),
+                current.version + 1,
+                found=found,
+            )
         entry = events.Entry(
             kind,
             actor,
@@ -236,6 +298,7 @@ def transition(
             ip,
             text_hash if action == "confirm" else None,
             {**{k: v for k, v in fields.items() if v is not None}, **(detail or {})},
+            outcome,
         )
         events.append(connection, events.campaign_chain(campaign.slug), entry)
         return Outcome(invitation_id, values["state"], kind, changed=True)
@@ -274,7 +337,7 @@ def invite_many(
     ]
     constants = {"invited_at": now, "created_at": now, "updated_at": now}
     try:
-        bulk_sql.insert_rows(session, Invitation.__table__, _NEW_INVITATION_KEYS, rows, constants)
+        bulk_sql.insert_rows(session, _INVITATIONS, _NEW_INVITATION_KEYS, rows, constants)
     except IntegrityError as exc:
         raise SignOnError(
             "Another process invited or recorded an answer for one of these organisations "
@@ -285,7 +348,15 @@ def invite_many(
     )
     ids = {organisation_id: id_ for organisation_id, id_ in session.execute(query)}
     entries = [
-        events.Entry("invited", actor, campaign.id, oid, ids[oid], detail={})
+        events.Entry(
+            "invited",
+            actor,
+            campaign.id,
+            oid,
+            ids[oid],
+            detail={},
+            outcome=outcome_of(oid, InvitationState.INVITED.value, Listing.PUBLIC.value, None, 0),
+        )
         for oid in organisation_ids
     ]
     events.record_many(

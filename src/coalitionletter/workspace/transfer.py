@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session
 from coalitionletter import db, events
 from coalitionletter.db import Database
 from coalitionletter.errors import TransferError
-from coalitionletter.models import Base, Event, EventChain
+from coalitionletter.models import Base, Campaign, Event, EventChain
+from coalitionletter.signon import audit
 
 BATCH_ROWS = 1000
 # Alembic's own bookkeeping: each side keeps its own, written by its migrations.
@@ -200,22 +201,30 @@ def _chain_names(session: Session) -> list[str]:
     return sorted(names)
 
 
+def _trail_problems(session: Session, name: str) -> list[str]:
+    """A chain's breaks and, for a campaign still registered, its rows that disagree with it."""
+    slug = name.removeprefix("campaign:") if name.startswith("campaign:") else None
+    if slug is not None and session.scalar(select(Campaign.id).where(Campaign.slug == slug)):
+        return audit.check(session, slug).descriptions()
+    return [f"Broken at entry {p.seq}: {p.reason}" for p in events.verify(session, name)]
+
+
 def _compare_chains(reader: Session, writer: Session) -> tuple[int, list[str]]:
     names = _chain_names(reader)
     warnings = []
     for name in names:
-        before = events.verify(reader, name)
-        after = events.verify(writer, name)
+        before = _trail_problems(reader, name)
+        after = _trail_problems(writer, name)
         if after != before:
-            first = after[0] if after else before[0]
+            first = (after or before)[0]
             raise TransferError(
                 f"The event chain {name} does not verify on the target as on the source "
-                f"(entry {first.seq}: {first.reason}); nothing was written. "
-                "Report this: the copy changed an event."
+                f"({first}); nothing was written. Report this: the copy changed an event "
+                "or a row it binds."
             )
         if before:
             warnings.append(
                 f"Warning: the event chain {name} was already broken in the source "
-                f"(entry {before[0].seq}: {before[0].reason}); it was copied as it is."
+                f"({before[0]}); it was copied as it is."
             )
     return len(names), warnings
