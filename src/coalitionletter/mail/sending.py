@@ -168,7 +168,7 @@ class _Batch:
         self.transport.begin(self.sender, queued.recipients, len(upcoming.message))
         with self.writing() as session:  # while the server answers MAIL FROM
             self._settle_taken(session, taken)
-            claimed = outbox.claim(session, queued, upcoming.token)
+            claimed = outbox.claim(session, self.campaign, queued, upcoming.token)
         if taken is not None:
             self._show(taken, "sent")
         if not claimed:
