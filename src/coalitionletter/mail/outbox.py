@@ -158,11 +158,10 @@ def queue_many(
 
 def drop_queued(session: Session, invitation_id: int) -> int:
     """Remove an invitation's messages not yet sent (a new link replaces them)."""
-    return session.execute(
-        delete(OutboxMessage)
-        .where(OutboxMessage.invitation_id == invitation_id, OutboxMessage.state == QUEUED)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    unsent = delete(_OUTBOX).where(
+        _OUTBOX.c.invitation_id == invitation_id, _OUTBOX.c.state == QUEUED
+    )
+    return events.core_connection(session).execute(unsent).rowcount
 
 
 def invited_already(session: Session, campaign: Campaign) -> set[int]:
@@ -322,9 +321,9 @@ def read_ahead(database: Database, campaign: Campaign, pending: list[int]) -> It
                     differences[(row[8], row[4])] = _changes(session, campaign, row[8], row[4])
         by_id = {row[0]: row for row in rows}
         for number, outbox_id in enumerate(ids, start=start + 1):
-            row = by_id.get(outbox_id)
-            if row is not None:  # another sender may have taken it meanwhile
-                yield _queued(number, row, names.get(row[6], {}), differences)
+            found = by_id.get(outbox_id)
+            if found is not None:  # another sender may have taken it meanwhile
+                yield _queued(number, found, names.get(found[6], {}), differences)
 
 
 def _changes(

@@ -144,6 +144,7 @@ class _Batch:
             elif not self.transport.alive():
                 self.report.stopped = "the mail server stopped answering"
                 return
+            assert upcoming is not None  # with nothing in flight, the loop's condition says so
             in_flight = self._next(in_flight, upcoming)
             if self.report.stopped:
                 return
