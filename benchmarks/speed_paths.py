@@ -8,6 +8,7 @@ quotes these figures; a path is kept only where the ordinary way is far slower.
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
 import tempfile
 import time
@@ -78,13 +79,100 @@ def bulk_insert(rows: int, repeats: int) -> str:
     )
 
 
+def answer_path(answers: int) -> str:
+    """CPU per confirmation POST against per trivial POST, in-process (Flask's test client).
+
+    The in-process core of B8: what a `serve` worker spends per request, without the
+    server loop and the scheduler, so that it can be compared on a busy machine.
+    """
+    from urllib.parse import urlencode
+
+    from benchmarks.cases.signon import (
+        FORM_TYPE,
+        TRIVIAL_BODY,
+        _form,
+        _issue_tokens,
+        free_port,
+        write_config,
+    )
+    from benchmarks.workspaces import founding_workspace
+    from coalitionletter.settings import load_settings
+    from coalitionletter.web.app import create_app
+
+    home = founding_workspace()
+    write_config(home, smtp_port=free_port(), base_url="http://127.0.0.1:8000")
+    tokens = list(_issue_tokens(home, answers))
+    client = create_app(load_settings(home, environ={})).test_client()
+    agent = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0"}
+    forms = [urlencode(_form(client.get(f"/s/{t}", headers=agent).data)) for t in tokens]
+    for _ in range(50):  # warm-up of the trivial side; the answers warm up on their first few
+        client.post("/healthz", data=TRIVIAL_BODY, headers=FORM_TYPE)
+    start = time.process_time()
+    for token, body in zip(tokens, forms, strict=True):
+        answered = client.post(f"/s/{token}", data=body, headers={**FORM_TYPE, **agent})
+        if answered.status_code != 303:
+            raise RuntimeError(f"a confirmation was answered {answered.status_code}")
+    ours = (time.process_time() - start) / answers
+    start = time.process_time()
+    for _ in range(answers):
+        client.post("/healthz", data=TRIVIAL_BODY, headers=FORM_TYPE)
+    trivial = (time.process_time() - start) / answers
+    shutil.rmtree(home)
+    return (
+        f"answering path, {answers} confirmations in-process (CPU): {ours * 1000:.3f} ms per "
+        f"confirmation POST, {trivial * 1000:.3f} ms per trivial POST, "
+        f"trivial / confirmation {trivial / ours:.3f}"
+    )
+
+
+def sending(count: int, repeats: int) -> str:
+    """CPU of `invite CAMPAIGN --all` in-process per message, to aiosmtpd in its own process.
+
+    The in-process side of B7, in CPU time so that it can be compared on a busy machine.
+    """
+    from benchmarks.cases.signon import start_sink, write_config
+    from benchmarks.workspaces import FOUNDING, founding_workspace, in_process
+
+    work = Path(tempfile.mkdtemp(prefix="coalitionletter-bench-"))
+    sink = start_sink(work)
+    template = founding_workspace(invited_only=count)
+    write_config(template, smtp_port=sink.port, base_url="https://sign.example.org")
+    times = []
+    try:
+        for number in range(repeats + 1):  # the first round is the warm-up
+            home = work / f"run-{number}"
+            shutil.copytree(template, home)
+            start = time.process_time()
+            in_process(home, "invite", FOUNDING, "--all")
+            spent = time.process_time() - start
+            if len(sink.take()) != count:
+                raise RuntimeError("not every message reached the server")
+            shutil.rmtree(home)
+            if number:
+                times.append(spent)
+    finally:
+        sink.process.communicate(timeout=10)  # closing stdin ends it
+        shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(template, ignore_errors=True)
+    per_message = statistics.median(times) / count
+    return f"sending {count} messages in-process (CPU): {per_message * 1000:.3f} ms per message"
+
+
 def main(argv: list[str] | None = None) -> None:
     """Print each path's figures."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.speed_paths", description=__doc__)
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--answers", type=int, default=1_000)
+    parser.add_argument("--messages", type=int, default=1_000)
+    parser.add_argument("--only", choices=("bulk", "answer", "sending"), help="one path only")
     args = parser.parse_args(argv)
-    print(bulk_insert(args.rows, args.repeats))
+    if args.only in (None, "bulk"):
+        print(bulk_insert(args.rows, args.repeats), flush=True)
+    if args.only in (None, "answer"):
+        print(answer_path(args.answers), flush=True)
+    if args.only in (None, "sending"):
+        print(sending(args.messages, args.repeats), flush=True)
 
 
 if __name__ == "__main__":
