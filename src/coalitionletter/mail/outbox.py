@@ -26,9 +26,8 @@ from email.utils import make_msgid
 from functools import cache
 from typing import Protocol
 
-from sqlalchemy import Connection, bindparam, delete, insert, or_, select, update
+from sqlalchemy import Connection, Update, bindparam, delete, insert, or_, select, update
 from sqlalchemy.orm import Session, aliased
-from sqlalchemy.sql import ClauseElement
 
 from coalitionletter import bulk_sql, events, prepared
 from coalitionletter.db import Database
@@ -63,7 +62,7 @@ _ISSUE_LINK = prepared.hot(insert(InvitationToken.__table__))
 
 
 @cache
-def _move_from(states: tuple[str, ...]) -> ClauseElement:
+def _move_from(states: tuple[str, ...]) -> Update:
     """The UPDATE moving a message found in one of `states` (built once per set of states)."""
     return prepared.hot(
         update(_OUTBOX)
