@@ -82,8 +82,10 @@ B8_FINDING = (
     "SQLite's sleeping busy wait between serve --workers processes (a flock beside the "
     "database); earlier, ORM loads and flushes, waitress 3 sending each write at once, and "
     "re-rendering the letter per request. Before these changes: 0.17 (409 against 2,396 "
-    "POSTs/s, 2.4 ms of CPU per confirmation); since, BEGIN goes straight to the driver "
-    "(about 35 us). Left: Flask's request handling for this one route (about 70 us) and "
+    "POSTs/s, 2.4 ms of CPU per confirmation); BEGIN goes through "
+    "Connection.exec_driver_sql as SQLAlchemy documents it (going straight to the driver "
+    "saved no measurable CPU in-process). Left: Flask's request handling for this one "
+    "route (about 70 us) and "
     "the chained trail entry, which together are far from the 0.8 ms needed; the rest "
     "would mean leaving Flask or the trail"
 )
