@@ -41,10 +41,10 @@ def settle(session, campaign, queued, state, *args, **kwargs):
 outbox.settle = settle
 
 real_claim = outbox.claim
-def claim(session, queued, token):
+def claim(session, campaign, queued, token):
     if point == "before the claim commits" and queued.number == at:
         die()
-    return real_claim(session, queued, token)
+    return real_claim(session, campaign, queued, token)
 outbox.claim = claim
 
 def counted(name, real):

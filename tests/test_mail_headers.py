@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from email import message_from_bytes, message_from_string
 from email.header import decode_header, make_header
 from email.message import EmailMessage
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from coalitionletter.campaigns import catalogue as campaigns
-from coalitionletter.mail.message import Addressee, Letterhead, build_message
+from coalitionletter.mail.message import Addressee, Letterhead, build_message, subject_for
 from coalitionletter.settings import load_settings
 
 SLUG = "ilp-magnitsky-2020"
@@ -110,3 +111,70 @@ def test_an_address_with_non_ascii_characters_is_written_for_an_smtputf8_server(
     (to,) = message["To"].addresses
     assert to.addr_spec == "gülnar@örg.example"
     assert to.display_name == "Gülnar"
+
+
+@pytest.mark.parametrize("kind", ["invite", "remind", "reconfirm"])
+def test_every_header_written_reads_back_as_the_email_package_reads_it(
+    letterhead: Letterhead, kind: str
+) -> None:
+    sent_at = datetime(2026, 12, 3, 9, 30, 5, tzinfo=UTC)
+    raw = build_message(
+        letterhead,
+        Addressee("Org", (("Li Wei", "li@org.example"),)),
+        kind=kind,
+        token=TOKEN,
+        message_id="<42.abc@sign.example.org>",
+        now=sent_at,
+    )
+    message = _parsed(raw)
+    definition = letterhead.definition
+    written = [line.split(b":", 1)[0].decode() for line in _header_lines(raw) if line[:1] != b" "]
+    assert written == [
+        "Subject", "From", "Reply-To", "To", "Message-ID", "Date", "Auto-Submitted",
+        "MIME-Version", "Content-Type",
+    ]  # fmt: skip
+    assert message["Subject"] == subject_for(kind, definition)
+    (sender,) = message["From"].addresses
+    assert (sender.display_name, sender.addr_spec) == (
+        "International Lawyers Project",
+        "campaigns@example.org",
+    )
+    assert message["Reply-To"].addresses[0].addr_spec == "campaigns@example.org"
+    assert [(a.display_name, a.addr_spec) for a in message["To"].addresses] == [
+        ("Li Wei", "li@org.example")
+    ]
+    assert message["Message-ID"] == "<42.abc@sign.example.org>"
+    assert message["Date"].datetime == sent_at
+    assert message["Auto-Submitted"] == "auto-generated"
+    assert message["MIME-Version"] == "1.0"
+    assert message.get_content_type() == "multipart/alternative"
+    parts = list(message.iter_parts())
+    assert [p.get_content_type() for p in parts] == ["text/plain", "text/html"]
+    assert all(p.get_content_charset() == "utf-8" for p in parts)
+    assert {p["Content-Transfer-Encoding"] for p in parts} <= {"7bit", "quoted-printable"}
+    assert not message.defects and not any(p.defects for p in parts)
+
+
+def test_a_message_id_that_is_not_plain_is_written_by_the_email_package_on_one_header(
+    letterhead: Letterhead,
+) -> None:
+    raw = build_message(
+        letterhead,
+        Addressee("Org", ((None, "x@org.example"),)),
+        kind="invite",
+        token=TOKEN,
+        message_id="<odd id\r\nBcc: victim@evil.example@x>",
+    )
+    message = _parsed(raw)
+    assert message.get_all("Bcc") is None
+    assert len(message.get_all("Message-ID")) == 1
+
+
+def test_a_non_ascii_part_is_quoted_printable_and_decodes_to_the_text(
+    letterhead: Letterhead,
+) -> None:
+    organisation = "ئۇيغۇر ئاياللار بىرلىكى"
+    raw = _built(letterhead, organisation, (None, "x@y.example"))
+    plain = _parsed(raw).get_body(preferencelist=("plain",))
+    assert plain["Content-Transfer-Encoding"] == "quoted-printable"
+    assert organisation in plain.get_content()

@@ -1,10 +1,9 @@
-"""The schema check every command makes: read without importing Alembic, same answer as it."""
+"""The schema check every command makes: the database's revision against Alembic's head."""
 
 from pathlib import Path
 
 import pytest
 from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
 from coalitionletter import db
@@ -12,56 +11,11 @@ from coalitionletter.db import Database
 from coalitionletter.errors import SchemaBehindError
 
 
-def test_head_read_from_the_migration_files_is_alembics_head() -> None:
-    script = ScriptDirectory.from_config(db._alembic_config("sqlite://"))
-    assert db._plain_chain_head() == script.get_current_head()
-
-
-def _migrations(tmp_path: Path, monkeypatch, files: dict[str, str]) -> None:
-    """A migrations folder holding `files` (name -> text), in place of the package's."""
-    versions = tmp_path / "versions"
-    versions.mkdir()
-    for name, content in files.items():
-        (versions / name).write_text(content)
-    monkeypatch.setattr(db, "MIGRATIONS_DIR", tmp_path)
-
-
-@pytest.mark.parametrize(
-    "files",
-    [
-        {
-            "a.py": 'revision = "a"\ndown_revision = None\n',
-            "b.py": 'revision = "b"\ndown_revision = "a"\n',
-            "c.py": 'revision = "c"\ndown_revision = "a"\n',
-        },
-        {
-            "a.py": 'revision = "a"\ndown_revision = None\n',
-            "m.py": 'revision = "m"\ndown_revision = ("a", "b")\n',
-        },
-        {
-            "a.py": 'revision = "a"\ndown_revision = None\n',
-            "b.py": 'revision = "b"\ndown_revision = "a"\nrevision = "c"\n',
-        },
-    ],
-    ids=["branched-chain", "merge-revision", "revision-assigned-twice"],
-)
-def test_a_chain_that_is_not_plain_is_left_to_alembic(
-    tmp_path: Path, monkeypatch, files: dict[str, str]
-) -> None:
-    _migrations(tmp_path, monkeypatch, files)
-    assert db._plain_chain_head() is None
-
-
-def test_a_straight_chain_gives_its_last_revision(tmp_path: Path, monkeypatch) -> None:
-    _migrations(
-        tmp_path,
-        monkeypatch,
-        {
-            "a.py": "revision = 'a'\ndown_revision = None\n",
-            "b.py": 'revision: str = "b"\ndown_revision: str | None = "a"\n',
-        },
+def test_the_programs_head_is_the_last_migration_in_the_versions_folder() -> None:
+    newest = max(
+        path.name.split("_", 1)[0] for path in (db.MIGRATIONS_DIR / "versions").glob("[0-9]*_*.py")
     )
-    assert db._plain_chain_head() == "b"
+    assert db.head_revision() == newest
 
 
 def test_current_revision_is_what_alembic_reads(database: Database) -> None:

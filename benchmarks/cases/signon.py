@@ -82,8 +82,10 @@ B8_FINDING = (
     "SQLite's sleeping busy wait between serve --workers processes (a flock beside the "
     "database); earlier, ORM loads and flushes, waitress 3 sending each write at once, and "
     "re-rendering the letter per request. Before these changes: 0.17 (409 against 2,396 "
-    "POSTs/s, 2.4 ms of CPU per confirmation); since, BEGIN goes straight to the driver "
-    "(about 35 us). Left: Flask's request handling for this one route (about 70 us) and "
+    "POSTs/s, 2.4 ms of CPU per confirmation); BEGIN goes through "
+    "Connection.exec_driver_sql as SQLAlchemy documents it (going straight to the driver "
+    "saved no measurable CPU in-process). Left: Flask's request handling for this one "
+    "route (about 70 us) and "
     "the chained trail entry, which together are far from the 0.8 ms needed; the rest "
     "would mean leaving Flask or the trail"
 )
@@ -254,7 +256,7 @@ def b7_sending(quick: bool) -> Result:
         "deciding, queueing, a link per message, outbox states and trail); baseline resends "
         "the very bytes the server received from us, over one connection"
     ]
-    result = Result("B7", "sending", ours / base, base, ours, target=1.5, notes=notes)
+    result = Result("B7", "sending", ours / base, base, ours, target=2.0, notes=notes)
     if not result.met:
         result.notes.append(B7_FINDING)
     return result
@@ -638,25 +640,27 @@ def _two_workers(home: Path, clients: int, seconds: float) -> dict:
         stop(server)
 
 
-def _workers_note(runs: dict, seconds: float) -> str:
+def _workers_note(runs: dict, seconds: float) -> tuple[float, float, str]:
+    """The case's figure: (confirmations/s, trivial POSTs/s, note) on `serve --workers 2`."""
     trivial = _side(runs["trivial"], seconds, "workers' trivial")
     ours = _side(runs["ours"], seconds, "workers' confirmation", may_run_out=True)
-    return (
-        f"extra figure, not the case's ratio: the same load on `serve --workers 2` (gunicorn, "
-        f"two processes on the same SQLite workspace), {ours:.0f} confirmations/s against "
-        f"{trivial:.0f} trivial POSTs/s on the same gunicorn setup, ratio {ours / trivial:.3f}; "
+    note = (
+        f"the case's ratio is measured on `serve --workers 2` (gunicorn, two processes on the "
+        f"same SQLite workspace): {ours:.0f} confirmations/s against {trivial:.0f} trivial "
+        f"POSTs/s on the same gunicorn setup; "
         + _latency_note("confirmation POST", runs["ours"]["latencies"])
     )
+    return ours, trivial, note
 
 
 def b8_confirmations(quick: bool) -> Result:
-    """B8: 50 clients POSTing confirmations through `serve` against a trivial POST, same server.
+    """B8: 50 clients POSTing confirmations through `serve --workers 2` against a trivial POST.
 
     The timed operation is the POST of a confirmation, as the issue states it: each
     client opens its links (page, CSRF key, cookie) before the window opens. The
-    whole flow (GET the link + POST the form, both timed) is run as well and
-    reported in the notes beside its own trivial baseline, so nothing is hidden;
-    so is the same load on `serve --workers 2`, against its own trivial baseline.
+    ratio is measured on `serve --workers 2` (the revised target); the same load on
+    one waitress process and the whole flow (GET the link + POST the form, both
+    timed) are reported in the notes beside their own trivial baselines.
     """
     clients = 50
     seconds, flow_seconds = (2.0, 1.5) if quick else (10.0, 10.0)
@@ -688,6 +692,7 @@ def b8_confirmations(quick: bool) -> Result:
     ours, flow = runs["ours"], runs["flow"]
     trivial_rate = _side(runs["trivial"], seconds, "trivial")
     our_rate = _side(ours, seconds, "confirmation", may_run_out=True)
+    workers_rate, workers_trivial, workers_note = _workers_note(workers, seconds)
     pair_rate = _side(runs["trivial_pair"], flow_seconds, "trivial GET + POST")
     flow_rate = _side(flow, flow_seconds, "whole-flow")
     notes = [
@@ -695,12 +700,13 @@ def b8_confirmations(quick: bool) -> Result:
         "keep-alive connection and cookie jar per client; timed operation = the POST of a "
         "confirmation (each client opened its links, a counted view each, before the window "
         "opened); baseline the same form POST to /healthz on the same `serve` (waitress)",
-        f"ours {our_rate:.0f} confirmations/s, trivial {trivial_rate:.0f} POSTs/s; "
-        + _latency_note("confirmation POST", ours["latencies"]),
+        f"single process (`serve`, waitress), not the case's ratio: {our_rate:.0f} "
+        f"confirmations/s against {trivial_rate:.0f} trivial POSTs/s, ratio "
+        f"{our_rate / trivial_rate:.3f}; " + _latency_note("confirmation POST", ours["latencies"]),
         f"whole flow (GET the link + POST the form, both timed, {flow_seconds:g} s): "
         f"{flow_rate:.0f} confirmations/s against {pair_rate:.0f} trivial GET + POST pairs/s, "
         f"ratio {flow_rate / pair_rate:.3f}; " + _latency_note("flow", flow["latencies"]),
-        _workers_note(workers, seconds),
+        workers_note,
         f"0 errors; all {confirmed:,} acknowledged confirmations in the database",
     ]
     if ours["ran_out"]:
@@ -709,9 +715,9 @@ def b8_confirmations(quick: bool) -> Result:
     result = Result(
         "B8",
         "confirmations under load",
-        our_rate / trivial_rate,
-        1 / trivial_rate,
-        1 / our_rate,
+        workers_rate / workers_trivial,
+        1 / workers_trivial,
+        1 / workers_rate,
         target=0.4,
         higher_is_better=True,
         notes=notes,

@@ -13,12 +13,18 @@ unconverted.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Table, insert
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
+
+
+def _bind_processor(table: Table, key: str, dialect: Dialect) -> Callable[[Any], Any] | None:
+    """What the dialect does to a column's value before the driver gets it, if anything."""
+    return table.c[key].type.dialect_impl(dialect).bind_processor(dialect)
 
 
 def insert_rows(
@@ -36,11 +42,11 @@ def insert_rows(
     dialect = connection.dialect
     columns = [*keys, *constants]
     for key in keys:
-        if table.c[key].type._cached_bind_processor(dialect) is not None:
+        if _bind_processor(table, key, dialect) is not None:
             raise ValueError(f"{table.name}.{key} needs bind processing; pass it as a constant")
     fixed = []
     for key, value in constants.items():
-        process = table.c[key].type._cached_bind_processor(dialect)
+        process = _bind_processor(table, key, dialect)
         fixed.append(process(value) if process is not None else value)
     compiled = insert(table).inline().compile(dialect=dialect, column_keys=columns)
     if dialect.positional:
@@ -49,7 +55,7 @@ def insert_rows(
         if sorted(wanted) != sorted(columns):
             raise ValueError(f"{table.name}: give every column with a default ({compiled})")
         tail = tuple(fixed)
-        params: Sequence[Sequence[Any]] = rows
+        params: Sequence[Sequence[Any]] | list[dict[str, Any]] = rows
         if wanted != columns:
             # One pass: each row is built once, already in the INSERT's order.
             reorder = itemgetter(*(columns.index(key) for key in wanted))

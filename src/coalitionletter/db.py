@@ -24,12 +24,12 @@ PostgreSQL (psycopg 3) is set up for several web workers:
 from __future__ import annotations
 
 import logging
-import re
 import weakref
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     Connection,
@@ -52,6 +52,9 @@ from coalitionletter.errors import DatabaseError, SchemaBehindError
 from coalitionletter.faults import explain
 from coalitionletter.private_files import create_private_file, tighten
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -65,7 +68,7 @@ _VERSION_TABLE = sql_table("alembic_version", sql_column("version_num"))
 
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy's "begin" event below issue BEGIN, not the driver.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -76,12 +79,9 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(connection):  # type: ignore[no-untyped-def]
+    def _on_begin(connection: Connection) -> None:
         read_only = connection.get_execution_options().get("read_only")
-        # Straight to the driver: SQLAlchemy's execute path cost ~35 us on every
-        # transaction, a twentieth of a confirmation's time under load.
-        driver = connection.connection.driver_connection
-        driver.execute("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
+        connection.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
 
 
 # Page cache for one large write (KiB): an import of 100,000 organisations touches
@@ -97,7 +97,7 @@ def bulk_write(session: Session) -> Iterator[None]:
     if connection.dialect.name != "sqlite":
         yield
         return
-    before = connection.exec_driver_sql("PRAGMA cache_size").scalar()
+    before = connection.exec_driver_sql("PRAGMA cache_size").scalar_one()
     connection.exec_driver_sql(f"PRAGMA cache_size = -{BULK_WRITE_CACHE_KIB:d}")
     try:
         yield
@@ -108,7 +108,7 @@ def bulk_write(session: Session) -> Iterator[None]:
 
 def _configure_postgres(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
-    def _on_begin(connection):  # type: ignore[no-untyped-def]
+    def _on_begin(connection: Connection) -> None:
         if connection.get_execution_options().get("read_only"):
             connection.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
 
@@ -260,7 +260,7 @@ class Database:
         self.engine.dispose()
 
 
-def _alembic_config(url: str):  # type: ignore[no-untyped-def]
+def _alembic_config(url: str) -> Config:
     from alembic.config import Config
 
     config = Config()
@@ -271,53 +271,10 @@ def _alembic_config(url: str):  # type: ignore[no-untyped-def]
 
 @cache
 def head_revision() -> str:
-    """The newest schema revision this program knows."""
-    plain = _plain_chain_head()
-    if plain is not None:
-        return plain
+    """The newest schema revision this program knows, as Alembic reads its migrations."""
     from alembic.script import ScriptDirectory
 
     return ScriptDirectory.from_config(_alembic_config("sqlite://")).get_current_head() or ""
-
-
-# `revision = "0003"` / `down_revision = None` at the start of a line, optionally annotated.
-_REVISION_LINE = re.compile(
-    r"^(revision|down_revision)[ \t]*(?::[^=\n]*)?=[ \t]*"
-    r"(?:\"([^\"\n]*)\"|'([^'\n]*)'|(None))[ \t]*(?:#.*)?$",
-    re.MULTILINE,
-)
-
-
-def _plain_chain_head() -> str | None:
-    """The head of the migrations when they form one straight chain, read from their files.
-
-    Importing Alembic to ask it costs every command ~0.15 s of start-up. Each
-    migration names its revision and the one it revises; when those make one
-    unbranched chain from a single root, its last revision is Alembic's head.
-    Anything else (a merge, a branch, an assignment this cannot read) gives None,
-    and Alembic answers instead.
-    """
-    parents: dict[str, str | None] = {}
-    for path in sorted((MIGRATIONS_DIR / "versions").glob("*.py")):
-        if path.name.startswith("__"):
-            continue
-        assignments = _REVISION_LINE.findall(path.read_text("utf-8"))
-        found = {key: double or single or None for key, double, single, _none in assignments}
-        if len(assignments) != 2 or set(found) != {"revision", "down_revision"}:
-            return None  # one of each, exactly, or it is not the simple case
-        if not found["revision"]:
-            return None
-        revision = found["revision"]
-        if revision in parents:
-            return None
-        parents[revision] = found["down_revision"]
-    children = [parent for parent in parents.values() if parent is not None]
-    roots = [revision for revision, parent in parents.items() if parent is None]
-    heads = [revision for revision in parents if revision not in children]
-    straight = len(set(children)) == len(children) and set(children) <= set(parents)
-    if len(roots) != 1 or len(heads) != 1 or not straight:
-        return None
-    return heads[0]
 
 
 def current_revision(database: Database) -> str | None:

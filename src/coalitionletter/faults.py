@@ -127,6 +127,6 @@ def explain(exc: BaseException, database: str | None) -> StorageError | None:
         )
         return StorageError(message)
     if isinstance(exc, OSError):
-        message = _file_fault(exc)
-        return StorageError(message) if message else None
+        fault = _file_fault(exc)
+        return StorageError(fault) if fault else None
     return None

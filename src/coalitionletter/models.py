@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, datetime
+from typing import ClassVar
 
 from sqlalchemy import (
     DateTime,
@@ -16,6 +17,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     TypeDecorator,
     UniqueConstraint,
@@ -69,6 +71,9 @@ class Base(DeclarativeBase):
     """Declarative base with the shared naming convention."""
 
     metadata = MetaData(naming_convention=NAMING)
+    # Every model here is mapped to one Table (none to a join or a select), so Core
+    # statements and bulk inserts may take `Model.__table__` as the Table it is.
+    __table__: ClassVar[Table]
 
 
 class InvitationState(enum.StrEnum):

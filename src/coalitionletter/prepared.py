@@ -1,14 +1,17 @@
 """Core statements compiled once per process and run straight on the driver's cursor.
 
-The answering path under load spent most of its database time in SQLAlchemy's
-per-statement machinery (execution context, result set-up, events), not in the
-database. `DirectConnection` wraps a SQLAlchemy Connection that is already in a
-transaction: the statements registered with `hot` are compiled once per dialect
-(SQLite and PostgreSQL alike, with their bind and result type processing) and run
-on its DBAPI cursor; every other statement, and savepoints, go through the
-Connection as usual. The SQL is SQLAlchemy's own compilation of a fixed Core
-statement, never text built from input, and the transaction stays SQLAlchemy's:
-begun, committed and rolled back by the Connection.
+A speed path (CONTRIBUTING.md, "Speed paths"): the answering path spent about a
+quarter of a confirmation's CPU in SQLAlchemy's per-statement machinery (execution
+context, result set-up, events), not in the database. `DirectConnection` wraps a
+SQLAlchemy Connection that is already in a transaction: the statements registered
+with `hot` are compiled once per dialect (SQLite and PostgreSQL alike, with their
+bind and result type processing) and run on its DBAPI cursor; every other
+statement, and savepoints, go through the Connection as usual. The SQL is
+SQLAlchemy's own compilation of a fixed Core statement, never text built from
+input, and the transaction stays SQLAlchemy's: begun, committed and rolled back by
+the Connection. Only documented APIs are used: `compile()`, the compiler's
+`string`, `params`, `positiontup`, `binds` and `insert_prefetch`/`update_prefetch`,
+and each type's `dialect_impl()`, `bind_processor()` and `result_processor()`.
 """
 
 from __future__ import annotations
@@ -19,10 +22,10 @@ from collections.abc import Callable, Mapping, Sequence
 from operator import itemgetter
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Insert, Select
+from sqlalchemy import Connection, Insert, Select, Table, exc
 from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
 
 _HOT: set[int] = set()
 _HOT_STATEMENTS: list[ClauseElement] = []  # kept alive: their ids are the keys above
@@ -47,15 +50,17 @@ class _Compiled:
     ) -> None:
         if isinstance(statement, Insert):
             # The new row's key, the same way on both databases (SQLite >= 3.35 has RETURNING).
-            statement = statement.returning(*statement.table.primary_key.columns)
+            statement = statement.returning(*_table(statement).primary_key.columns)
         compiled = statement.compile(dialect=dialect, column_keys=list(given))
+        if not isinstance(compiled, SQLCompiler):
+            raise TypeError(f"a hot statement must be a SQL statement, not {statement!r}")
         if compiled.insert_prefetch or compiled.update_prefetch:
             missing = [c.key for c in (*compiled.insert_prefetch, *compiled.update_prefetch)]
             raise ValueError(f"a hot statement must be given every column: {missing}")
         self.sql = compiled.string
         # Every bind with its value when none is given (a literal's value, such as the 1 of
         # version + 1), so a call only lays the given values over a copy.
-        self.defaults = compiled.construct_params(dict(given))
+        self.defaults = dict(compiled.params)
         self.order = _positional(compiled.positiontup) if dialect.positional else None
         processors = (
             (name, bind.type.dialect_impl(dialect).bind_processor(dialect))
@@ -71,15 +76,15 @@ class _Compiled:
     def _results(self, statement: Any, dialect: Dialect) -> None:
         if isinstance(statement, Select):
             columns = list(statement.selected_columns)
-            keys = list(statement.selected_columns.keys())
+            keys = list(map(str, statement.selected_columns.keys()))
         else:
-            columns = list(statement.table.primary_key.columns)
-            keys = [column.key for column in columns]
+            columns = list(_table(statement).primary_key.columns)
+            keys = [str(column.key) for column in columns]
         self.results = [
             column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns
         ]
         if len(set(keys)) == len(keys):
-            self.row = namedtuple("Row", keys)._make  # type: ignore[misc]
+            self.row = _row_type(keys)._make
 
     def parameters(self, given: Mapping[str, Any]) -> Any:
         """The driver's parameters: every bind, type-processed, in the driver's style."""
@@ -101,6 +106,32 @@ class _Compiled:
                 for process, value in zip(self.results, raw, strict=True)
             ]
         )
+
+
+def _row_type(keys: list[str]) -> Any:
+    """A named tuple class for a statement's rows (its fields are known once it is compiled)."""
+    return namedtuple("Row", keys)
+
+
+def _table(statement: Any) -> Table:
+    """The table an INSERT writes to (every model here maps one Table)."""
+    table = statement.table
+    if not isinstance(table, Table):
+        raise TypeError(f"a hot INSERT must write to a Table, not {table!r}")
+    return table
+
+
+def _wrapped(error: Exception, sql: str, parameters: Any) -> exc.DBAPIError:
+    """The driver's error as SQLAlchemy raises it: the class of the same name in sqlalchemy.exc.
+
+    SQLAlchemy's documented rule for DBAPI errors (IntegrityError for a unique
+    violation, OperationalError for a lock, ...), applied along the error's bases.
+    """
+    for base in type(error).__mro__:
+        wrapper = getattr(exc, base.__name__, None)
+        if isinstance(wrapper, type) and issubclass(wrapper, exc.DBAPIError):
+            return wrapper(sql, parameters, error)
+    return exc.DBAPIError(sql, parameters, error)
 
 
 def _positional(names: Sequence[str] | None) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
@@ -176,10 +207,8 @@ class DirectConnection:
         try:
             cursor.execute(compiled.sql, driver_parameters)
             rows = [compiled.row_of(raw) for raw in cursor.fetchall()] if compiled.returns else []
-        except self.dialect.loaded_dbapi.Error as exc:
-            raise DBAPIError.instance(
-                compiled.sql, driver_parameters, exc, self.dialect.loaded_dbapi.Error
-            ) from exc
+        except self.dialect.loaded_dbapi.Error as error:
+            raise _wrapped(error, compiled.sql, driver_parameters) from error
         return DirectResult(rows, cursor.rowcount)
 
     def begin_nested(self) -> Any:

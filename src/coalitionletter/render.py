@@ -327,11 +327,11 @@ def installed_coverage() -> tuple[tuple[int, ...], tuple[int, ...]]:
         except ValueError:
             continue  # an unreadable range covers nothing we can count on
     merged: list[list[int]] = []
-    for start, end in sorted(ranges):
-        if merged and start <= merged[-1][1] + 1:
-            merged[-1][1] = max(merged[-1][1], end)
+    for low, high in sorted(ranges):
+        if merged and low <= merged[-1][1] + 1:
+            merged[-1][1] = max(merged[-1][1], high)
         else:
-            merged.append([start, end])
+            merged.append([low, high])
     return tuple(r[0] for r in merged), tuple(r[1] for r in merged)
 
 

@@ -92,7 +92,7 @@ def _letter_template_files(folder: Path) -> list[tuple[str, ...]]:
     The other faces' folders are not walked at all: an unchanged build spends its
     time here.
     """
-    files = []
+    files: list[tuple[str, ...]] = []
     for root, subfolders, names in os.walk(folder):
         parts = Path(root).relative_to(folder).parts
         if not parts:

@@ -136,7 +136,7 @@ def _heading_function(group_by: str) -> Callable[[Signatory], str]:
 
 
 @cache
-def _collator():  # type: ignore[no-untyped-def]
+def _collator() -> Any:
     import pyuca
 
     return pyuca.Collator()

@@ -84,12 +84,11 @@ class core_errors:
 
     def __exit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, _tb: Any
-    ) -> bool:
+    ) -> None:
         from coalitionletter.errors import CoalitionError
 
         if exc is not None and isinstance(exc, CoalitionError):
             raise click.ClickException(str(exc)) from exc
-        return False
 
 
 pass_app = click.make_pass_decorator(AppContext)

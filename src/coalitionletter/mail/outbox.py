@@ -8,24 +8,26 @@ crash sends each remaining message exactly once; a message found still
 `sending` may or may not have reached the server, so it becomes `unknown` and
 is reported to staff, never resent blindly.
 
-The statements of the sending loop are Core statements built once and run on
-the driver's cursor (`prepared.DirectConnection`, in the session's own
-transaction): a batch runs them for every message, and SQLAlchemy's execution
-layer around them cost more than the statements themselves.
+Every change of a message's state goes through `move`: one conditional UPDATE
+(from the states it may leave, so two senders cannot both move it) and, for an
+outcome, its entry in the campaign's trail. Its statements run on the driver's
+cursor (`prepared.DirectConnection`, a speed path: the sending loop runs them for
+every message, and SQLAlchemy's execution layer cost a third of our CPU per message).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import make_msgid
+from functools import cache
+from typing import Protocol
 
-from sqlalchemy import Connection, bindparam, delete, insert, or_, select, update
+from sqlalchemy import Connection, Update, bindparam, delete, insert, or_, select, update
 from sqlalchemy.orm import Session, aliased
-from sqlalchemy.sql import ClauseElement
 
 from coalitionletter import bulk_sql, events, prepared
 from coalitionletter.db import Database
@@ -57,29 +59,24 @@ _INVITATIONS = Invitation.__table__
 _ORGANISATIONS = Organisation.__table__
 _CONTACTS = Contact.__table__
 _ISSUE_LINK = prepared.hot(insert(InvitationToken.__table__))
-_CLAIM = prepared.hot(
-    update(_OUTBOX)
-    .where(_OUTBOX.c.id == bindparam("message"), _OUTBOX.c.state == QUEUED)
-    .values(state=SENDING, attempts=_OUTBOX.c.attempts + 1, updated_at=bindparam("now"))
-)
 
 
-def _settle_from(*states: str) -> ClauseElement:
-    """The UPDATE recording an outcome, for a message found in one of `states`."""
+@cache
+def _move_from(states: tuple[str, ...]) -> Update:
+    """The UPDATE moving a message found in one of `states` (built once per set of states)."""
     return prepared.hot(
         update(_OUTBOX)
         .where(_OUTBOX.c.id == bindparam("message"), or_(*(_OUTBOX.c.state == s for s in states)))
         .values(
             state=bindparam("to_state"),
             error=bindparam("reason"),
+            attempts=_OUTBOX.c.attempts + bindparam("attempt"),
             updated_at=bindparam("now"),
             sent_at=bindparam("sent"),
         )
     )
 
 
-# Built once each, with plain comparisons: an IN list is rendered again on every execution.
-_SETTLE = {(SENDING, UNKNOWN): _settle_from(SENDING, UNKNOWN), (QUEUED,): _settle_from(QUEUED)}
 _QUEUED_WITH_ADDRESSEES = (
     select(
         _OUTBOX.c.id,
@@ -164,11 +161,10 @@ def queue_many(
 
 def drop_queued(session: Session, invitation_id: int) -> int:
     """Remove an invitation's messages not yet sent (a new link replaces them)."""
-    return session.execute(
-        delete(OutboxMessage)
-        .where(OutboxMessage.invitation_id == invitation_id, OutboxMessage.state == QUEUED)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    unsent = delete(_OUTBOX).where(
+        _OUTBOX.c.invitation_id == invitation_id, _OUTBOX.c.state == QUEUED
+    )
+    return events.core_connection(session).execute(unsent).rowcount
 
 
 def invited_already(session: Session, campaign: Campaign) -> set[int]:
@@ -206,63 +202,55 @@ def pending_ids(session: Session, campaign: Campaign) -> list[int]:
 
 def mark_unknown(session: Session, campaign: Campaign) -> None:
     """Messages left `sending` by a stopped process: the server may have them, so say so."""
-    stuck = session.scalars(
-        select(OutboxMessage).where(
-            OutboxMessage.campaign_id == campaign.id, OutboxMessage.state == SENDING
-        )
-    ).all()
-    for outbox in stuck:
-        outbox.state = UNKNOWN
-        outbox.error = (
-            "The sending process stopped while handing this message over; the server may "
-            "have accepted it."
-        )
-        invitation = session.get(Invitation, outbox.invitation_id)
-        events.record_for(
+    for message in _messages(session, campaign, SENDING):
+        move(
             session,
             campaign,
-            kind=EVENT_KINDS[UNKNOWN],
-            actor="mail",
-            organisation_id=invitation.organisation_id if invitation else None,
-            invitation_id=outbox.invitation_id,
-            detail={"message": outbox.kind, "outbox_id": outbox.id},
+            message,
+            UNKNOWN,
+            from_states=(SENDING,),
+            error="The sending process stopped while handing this message over; the server "
+            "may have accepted it.",
         )
-    session.flush()
 
 
 def settle_received(
     session: Session, campaign: Campaign, organisation_id: int, *, actor: str
 ) -> list[str]:
     """Mark an organisation's messages of unknown outcome sent, on its word; return their kinds."""
-    unknown = session.scalars(
-        select(OutboxMessage)
+    settled = []
+    for message in _messages(session, campaign, UNKNOWN, organisation_id=organisation_id):
+        detail = {"settled": "the organisation said it arrived"}
+        if move(
+            session, campaign, message, SENT, from_states=(UNKNOWN,), actor=actor, detail=detail
+        ):
+            settled.append(message.kind)
+    return settled
+
+
+@dataclass(frozen=True)
+class _Message:
+    """A message in the outbox, as `move` needs it."""
+
+    outbox_id: int
+    kind: str
+    organisation_id: int
+    invitation_id: int
+
+
+def _messages(
+    session: Session, campaign: Campaign, state: str, *, organisation_id: int | None = None
+) -> list[_Message]:
+    """The campaign's messages in a state (of one organisation, if given), oldest first."""
+    query = (
+        select(OutboxMessage.id, OutboxMessage.kind, Invitation.organisation_id, Invitation.id)
         .join(Invitation, Invitation.id == OutboxMessage.invitation_id)
-        .where(
-            OutboxMessage.campaign_id == campaign.id,
-            OutboxMessage.state == UNKNOWN,
-            Invitation.organisation_id == organisation_id,
-        )
+        .where(OutboxMessage.campaign_id == campaign.id, OutboxMessage.state == state)
         .order_by(OutboxMessage.id)
-    ).all()
-    now = utcnow()
-    for message in unknown:
-        message.state, message.sent_at, message.updated_at = SENT, now, now
-        message.error = None
-        events.record_for(
-            session,
-            campaign,
-            kind=EVENT_KINDS[SENT],
-            actor=actor,
-            organisation_id=organisation_id,
-            invitation_id=message.invitation_id,
-            detail={
-                "message": message.kind,
-                "outbox_id": message.id,
-                "settled": "the organisation said it arrived",
-            },
-        )
-    session.flush()
-    return [message.kind for message in unknown]
+    )
+    if organisation_id is not None:
+        query = query.where(Invitation.organisation_id == organisation_id)
+    return [_Message(*row) for row in session.execute(query)]
 
 
 def unknown_labels(session: Session, campaign: Campaign) -> list[str]:
@@ -336,9 +324,9 @@ def read_ahead(database: Database, campaign: Campaign, pending: list[int]) -> It
                     differences[(row[8], row[4])] = _changes(session, campaign, row[8], row[4])
         by_id = {row[0]: row for row in rows}
         for number, outbox_id in enumerate(ids, start=start + 1):
-            row = by_id.get(outbox_id)
-            if row is not None:  # another sender may have taken it meanwhile
-                yield _queued(number, row, names.get(row[6], {}), differences)
+            found = by_id.get(outbox_id)
+            if found is not None:  # another sender may have taken it meanwhile
+                yield _queued(number, found, names.get(found[6], {}), differences)
 
 
 def _changes(
@@ -375,11 +363,68 @@ def _queued(
     )
 
 
-def claim(session: Session | Connection, queued: Queued, token: str) -> bool:
+class MessageRef(Protocol):
+    """What `move` needs to know of a message: a `Queued` or a row read for staff."""
+
+    @property
+    def outbox_id(self) -> int: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def organisation_id(self) -> int: ...
+    @property
+    def invitation_id(self) -> int: ...
+
+
+def move(
+    session: Session | Connection | prepared.DirectConnection,
+    campaign: Campaign,
+    message: MessageRef,
+    state: str,
+    *,
+    from_states: tuple[str, ...],
+    error: str | None = None,
+    actor: str = "mail",
+    detail: Mapping[str, str] | None = None,
+    now: datetime | None = None,
+) -> bool:
+    """Move a message to `state` if it is in one of `from_states`, logging an outcome.
+
+    The one way a message's state changes. False, with nothing changed, when the
+    message was not in `from_states` (another sender or run moved it first).
+    """
+    with _direct(session) as connection:
+        now = now or utcnow()
+        values = {
+            "message": message.outbox_id,
+            "to_state": state,
+            "reason": error,
+            "attempt": 1 if state == SENDING else 0,
+            "now": now,
+            "sent": now if state == SENT else None,
+        }
+        if not connection.execute(_move_from(from_states), values).rowcount:
+            return False
+        if state in EVENT_KINDS:
+            entry = events.Entry(
+                kind=EVENT_KINDS[state],
+                actor=actor,
+                campaign_id=campaign.id,
+                organisation_id=message.organisation_id,
+                invitation_id=message.invitation_id,
+                detail={"message": message.kind, "outbox_id": message.outbox_id}
+                | dict(detail or {})
+                | ({"error": error} if error else {}),
+            )
+            events.append(connection, events.campaign_chain(campaign.slug), entry, now)
+        return True
+
+
+def claim(session: Session | Connection, campaign: Campaign, queued: Queued, token: str) -> bool:
     """Move a message to `sending` and make its link from `token`; False if it was taken."""
     with _direct(session) as connection:
         now = utcnow()
-        if not connection.execute(_CLAIM, {"message": queued.outbox_id, "now": now}).rowcount:
+        if not move(connection, campaign, queued, SENDING, from_states=(QUEUED,), now=now):
             return False  # another sender took it
         # Only the hash is kept; the raw token is in the message about to be handed over.
         link = {
@@ -403,34 +448,20 @@ def settle(
     from_states: tuple[str, ...] = (SENDING, UNKNOWN),
 ) -> None:
     """Record a message's outcome (sent, failed, unknown, or back to queued) and log it."""
-    with _direct(session) as connection:
-        now = utcnow()
-        outcome = {
-            "message": queued.outbox_id,
-            "to_state": state,
-            "reason": error,
-            "now": now,
-            "sent": now if state == SENT else None,
-        }
-        connection.execute(_SETTLE[from_states], outcome)
-        if state == QUEUED:
-            return
-        detail = {"message": queued.kind, "outbox_id": queued.outbox_id}
-        entry = events.Entry(
-            kind=EVENT_KINDS[state],
-            actor="mail",
-            campaign_id=campaign.id,
-            organisation_id=queued.organisation_id,
-            invitation_id=queued.invitation_id,
-            detail=detail | ({"error": error} if error else {}),
-        )
-        events.append(connection, events.campaign_chain(campaign.slug), entry, now)
+    move(session, campaign, queued, state, from_states=from_states, error=error)
 
 
 @contextmanager
-def _direct(session: Session | Connection) -> Iterator[prepared.DirectConnection]:
+def _direct(
+    session: Session | Connection | prepared.DirectConnection,
+) -> Iterator[prepared.DirectConnection]:
     """The session's connection, its hot statements run on the driver's cursor."""
-    connection = prepared.DirectConnection(events.core_connection(session))
+    if isinstance(session, prepared.DirectConnection):
+        yield session  # the caller's, closed by the caller
+        return
+    core = events.core_connection(session)
+    assert isinstance(core, Connection)  # a Session's or a Connection, never a DirectConnection
+    connection = prepared.DirectConnection(core)
     try:
         yield connection
     finally:

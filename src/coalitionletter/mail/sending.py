@@ -144,6 +144,7 @@ class _Batch:
             elif not self.transport.alive():
                 self.report.stopped = "the mail server stopped answering"
                 return
+            assert upcoming is not None  # with nothing in flight, the loop's condition says so
             in_flight = self._next(in_flight, upcoming)
             if self.report.stopped:
                 return
@@ -168,7 +169,7 @@ class _Batch:
         self.transport.begin(self.sender, queued.recipients, len(upcoming.message))
         with self.writing() as session:  # while the server answers MAIL FROM
             self._settle_taken(session, taken)
-            claimed = outbox.claim(session, queued, upcoming.token)
+            claimed = outbox.claim(session, self.campaign, queued, upcoming.token)
         if taken is not None:
             self._show(taken, "sent")
         if not claimed:

@@ -1,7 +1,7 @@
 """Alembic environment: runs on the connection handed in by coalitionletter.db."""
 
 from alembic import context
-from sqlalchemy import create_engine
+from sqlalchemy import Connection, create_engine
 
 from coalitionletter.models import Base
 
@@ -15,12 +15,15 @@ def run_migrations() -> None:
     if connection is not None:
         _run(connection)
         return
-    engine = create_engine(config.get_main_option("sqlalchemy.url"))
+    url = config.get_main_option("sqlalchemy.url")
+    if not url:
+        raise RuntimeError("The migrations were run with neither a connection nor a URL.")
+    engine = create_engine(url)
     with engine.begin() as own_connection:
         _run(own_connection)
 
 
-def _run(connection) -> None:  # type: ignore[no-untyped-def]
+def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

@@ -86,6 +86,7 @@ class RegistryIndex:
             .order_by(Contact.id)
         )
         for organisation_id, key, email in contacts:
+            assert key is not None  # the query takes only contacts with a key
             known = index.by_id[organisation_id]
             known.emails.append((key, email))
             index._enter_email(known, key)

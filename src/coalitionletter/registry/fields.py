@@ -286,7 +286,7 @@ def _text(
 
 
 def _slug(value: str | None) -> str | None:
-    return names.check_slug(value) if (value or "").strip() else None
+    return names.check_slug(value) if value and value.strip() else None
 
 
 CLEANERS: dict[str, Cleaner] = {

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from coalitionletter import db, events, names
 from coalitionletter.errors import ImportFileError
-from coalitionletter.models import Organisation
+from coalitionletter.models import Contact, Organisation
 from coalitionletter.registry import duplicates as registry_duplicates
 from coalitionletter.registry import fields as registry_fields
 from coalitionletter.registry import organisations as registry
@@ -130,7 +130,7 @@ class Group:
         if len(self.cleaned) == 1:  # the usual group: one line
             key = self.cleaned[0][1].get("email_key")
             return (key,) if key else ()
-        return tuple(c["email_key"] for _, c in self.cleaned if c.get("email_key"))
+        return tuple(key for _, c in self.cleaned if (key := c.get("email_key")))
 
 
 def _group_lines(table: Table, problems: list[str]) -> list[Group]:
@@ -467,7 +467,7 @@ def export_rows(organisations: Iterable[Organisation]) -> list[dict[str, str]]:
             "website": organisation.website or "",
             "notes": organisation.notes or "",
         }
-        contacts = organisation.contacts or [None]
+        contacts: list[Contact | None] = [*organisation.contacts] or [None]
         for contact in contacts:
             row = dict(base)
             row["contact_name"] = (contact.name if contact else None) or ""

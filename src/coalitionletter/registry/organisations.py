@@ -80,7 +80,8 @@ def _by_exact_name(session: Session, text: str) -> Organisation | None:
     ).all()
     matches = [o for o in candidates if unicodedata.normalize("NFC", o.name) == wanted]
     active = [o for o in matches if o.merged_into_id is None]
-    return (active or matches or [None])[0]
+    found = active or matches
+    return found[0] if found else None
 
 
 # --- add, list, show ------------------------------------------------------------------------

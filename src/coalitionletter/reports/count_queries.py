@@ -100,7 +100,7 @@ def _count_columns() -> list[ColumnElement[int]]:
     # COUNT(id): an outer-joined campaign with no invitation counts 0, not 1. The
     # filtered ones count rows (a NULL row never passes a filter), which SQLite
     # does without reading a column.
-    columns = [func.count(Invitation.id).label("invited")]
+    columns: list[ColumnElement[int]] = [func.count(Invitation.id).label("invited")]
     columns += [func.count().filter(condition).label(key) for key, condition in conditions.items()]
     return columns
 

@@ -20,10 +20,11 @@ URLENCODED = "application/x-www-form-urlencoded"
 def posted_form() -> Mapping[str, str] | None:
     """The POSTed form's fields (the first value of each), or None when they are not UTF-8.
 
-    A browser's urlencoded form is read here with the standard library, as
-    werkzeug's parser does it but without its MultiDict and stream layers, which
-    took a sixth of a confirmation. `get_data` still refuses a body over
-    MAX_CONTENT_LENGTH (413); other kinds of body go to werkzeug's parser.
+    A browser's urlencoded form is read here with the standard library because
+    werkzeug's parser keeps a percent-escape that is not UTF-8 as literal text in
+    the field (its speed made no measurable difference: CONTRIBUTING.md, "Speed
+    paths"). `get_data` still refuses a body over MAX_CONTENT_LENGTH (413); other
+    kinds of body go to werkzeug's parser.
     """
     if request.mimetype != URLENCODED:
         return request.form

@@ -60,7 +60,7 @@ def shared_secret(settings: Settings, database: Database) -> bytes:
                     row = AppSecret(name="csrf", value=secrets.token_hex(32))
                     session.add(row)
             except IntegrityError:
-                row = session.get(AppSecret, "csrf", populate_existing=True)
+                row = session.get_one(AppSecret, "csrf", populate_existing=True)
         return row.value.encode("utf-8")
 
 

@@ -76,12 +76,12 @@ def waitress_options() -> dict[str, Any]:
 def _channel_class(headers: dict[str, str]) -> type[HTTPChannel]:
     """Waitress's connection class, whose own error responses carry `headers`."""
 
-    class HeadedErrorTask(ErrorTask):  # type: ignore[misc]
+    class HeadedErrorTask(ErrorTask):
         def execute(self) -> None:
             self.response_headers.extend(headers.items())
             super().execute()
 
-    class HeadedChannel(HTTPChannel):  # type: ignore[misc]
+    class HeadedChannel(HTTPChannel):
         error_task_class = HeadedErrorTask
 
     return HeadedChannel
@@ -106,7 +106,7 @@ def _listeners(server: Any) -> list[BaseWSGIServer]:
     return [each for each in list(server.map.values()) if isinstance(each, BaseWSGIServer)]
 
 
-class WaitressWorker(Worker):  # type: ignore[misc]
+class WaitressWorker(Worker):
     """A gunicorn worker process that serves with waitress on gunicorn's listening socket."""
 
     def run(self) -> None:
@@ -163,7 +163,7 @@ def run(settings: Settings, *, host: str, port: int, workers: int = 1) -> None:
         serve_waitress(settings, host=host, port=port)
         return
 
-    class _Gunicorn(BaseApplication):  # type: ignore[misc]
+    class _Gunicorn(BaseApplication):
         def load_config(self) -> None:
             self.settings = settings  # for the workers' own error responses' headers
             self.cfg.set("bind", f"{host}:{port}")

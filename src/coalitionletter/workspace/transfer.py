@@ -172,7 +172,9 @@ def _detach(row: dict[str, Any], linked: Iterable[str], table: Table) -> list[di
 
 def _relink(target: Connection, table: Table, links: list[dict[str, Any]]) -> None:
     match = [column == bindparam(f"key_{column.name}") for column in table.primary_key.columns]
-    kept = {c.name: bindparam(f"keep_{c.name}") for c in table.columns if c.onupdate is not None}
+    kept: dict[str, Any] = {
+        c.name: bindparam(f"keep_{c.name}") for c in table.columns if c.onupdate is not None
+    }
     for name in {link["column"] for link in links}:
         statement = update(table).where(*match).values({name: bindparam("value"), **kept})
         rows = [
