@@ -15,6 +15,7 @@ from coalitionletter.signon import links
 from fixtures_signon import ORGANISATIONS, CaptureHandler, SignOnWorkspace, clean_env
 
 SLUG = "ilp-magnitsky-2020"
+FIRST = ORGANISATIONS[0][0]
 
 
 def _kill_while_sending(workspace: SignOnWorkspace, mailbox: CaptureHandler, *args: str) -> None:
@@ -178,3 +179,32 @@ def test_a_message_another_sender_claimed_first_is_left_to_it_and_the_rest_are_s
     with signon_workspace.database.reading() as session:
         states = list(session.scalars(select(OutboxMessage.state).order_by(OutboxMessage.id)))
     assert states == ["sent", "sending", "sent", "sent", "sent"]
+
+
+def test_resending_one_link_sends_only_that_message_and_leaves_the_rest_queued(
+    signon_workspace: SignOnWorkspace, mailbox: CaptureHandler, invoke
+) -> None:
+    mailbox.fail_data_at = 3  # two go out, the rest stay queued
+    invoke("invite", SLUG, "--all")
+    mailbox.fail_data_at = None
+    before = _messages_per_address(signon_workspace, mailbox)
+
+    result = invoke("invite", SLUG, "--resend", str(signon_workspace.organisations[FIRST]))
+
+    assert result.exit_code == 0, result.output
+    assert "Sent 1 message." in result.output
+    assert "other message(s) are still queued from an earlier run" in result.output
+    after = _messages_per_address(signon_workspace, mailbox)
+    assert after == [before[0] + 1, *before[1:]]
+
+
+def test_the_messages_left_queued_by_a_resend_go_on_the_next_invite(
+    signon_workspace: SignOnWorkspace, mailbox: CaptureHandler, invoke
+) -> None:
+    mailbox.fail_data_at = 3
+    invoke("invite", SLUG, "--all")
+    mailbox.fail_data_at = None
+    invoke("invite", SLUG, "--resend", str(signon_workspace.organisations[FIRST]))
+    rerun = invoke("invite", SLUG, "--all")
+    assert rerun.exit_code == 0, rerun.output
+    assert all(count >= 1 for count in _messages_per_address(signon_workspace, mailbox))

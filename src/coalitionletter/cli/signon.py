@@ -9,7 +9,7 @@ import click
 from coalitionletter.cli import AppContext, ask_or_abort, core_errors, pass_app
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Collection
 
     from coalitionletter.mail.sending import DeliveryReport
     from coalitionletter.mail.transport import Transport
@@ -81,11 +81,20 @@ def _progress(number: int, total: int, name: str, outcome: str) -> None:
     click.echo(f"[{number}/{total}] {outcome}: {name}")
 
 
-def _deliver(app: AppContext, definition: Any, transport: Transport, slug: str) -> None:
+def _deliver(
+    app: AppContext,
+    definition: Any,
+    transport: Transport,
+    slug: str,
+    *,
+    only: Collection[int] | None = None,
+) -> None:
     from coalitionletter.mail import sending
 
     with core_errors():
-        report = sending.deliver(app.database, app.settings, definition, transport, _progress)
+        report = sending.deliver(
+            app.database, app.settings, definition, transport, _progress, only=only
+        )
     _print_delivery(report, slug)
     if not report.ok:
         raise click.exceptions.Exit(1)
@@ -116,6 +125,11 @@ def _print_delivery(report: DeliveryReport, slug: str) -> None:
             f"{report.remaining} message(s) are still queued{reason}. "
             "Run the same command again to send them; nothing is sent twice."
         )
+    if report.left_for_later:
+        click.echo(
+            f"{report.left_for_later} other message(s) are still queued from an earlier run; "
+            f"coalitionletter invite {slug} --all sends them (nothing is sent twice)."
+        )
 
 
 def _queue_and_send(
@@ -124,14 +138,21 @@ def _queue_and_send(
     outbox: str | None,
     what: str,
     decide: Callable[[Any, Any], QueueReport],
+    *,
+    only_these: bool = False,
 ) -> None:
-    """Decide and queue in one transaction, then send everything queued for the campaign."""
+    """Decide and queue in one transaction, then send what is queued for the campaign.
+
+    Everything queued goes (a rerun finishes an earlier run's work), unless
+    `only_these`: then only the messages this call queued.
+    """
     transport = _transport(app, outbox)
     definition = _definition(app, campaign)
     with core_errors(), app.database.writing() as session:
         report = decide(session, definition)
     _print_queue(report, what)
-    _deliver(app, definition, transport, campaign)
+    only = report.invitation_ids if only_these else None
+    _deliver(app, definition, transport, campaign, only=only)
 
 
 def _record_received(app: AppContext, slug: str, refs: list[str]) -> None:
@@ -220,9 +241,12 @@ def invite(
             again = invitations.resend(session, definition, list(resend), actor=actor)
             report.queued += again.queued
             report.no_address += again.no_address
+            report.invitation_ids += again.invitation_ids
         return report
 
-    _queue_and_send(app, campaign, outbox, "invitation(s)", decide)
+    # A new link for one organisation sends that message alone, not the run's leftovers.
+    only_resent = bool(resend) and not (orgs or everyone)
+    _queue_and_send(app, campaign, outbox, "invitation(s)", decide, only_these=only_resent)
 
 
 @click.command()

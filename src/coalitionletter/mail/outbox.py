@@ -18,7 +18,7 @@ every message, and SQLAlchemy's execution layer cost a third of our CPU per mess
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -192,11 +192,15 @@ def contact_times(session: Session, campaign: Campaign) -> dict[int, datetime]:
 # --- before and after a batch ---------------------------------------------------------
 
 
-def pending_ids(session: Session, campaign: Campaign) -> list[int]:
-    """The campaign's queued messages, in the order they are sent."""
+def pending_ids(
+    session: Session, campaign: Campaign, invitation_ids: Collection[int] | None = None
+) -> list[int]:
+    """The campaign's queued messages (or only those of some invitations), in sending order."""
     query = select(OutboxMessage.id).where(
         OutboxMessage.campaign_id == campaign.id, OutboxMessage.state == QUEUED
     )
+    if invitation_ids is not None:
+        query = query.where(OutboxMessage.invitation_id.in_(invitation_ids))
     return list(session.scalars(query.order_by(OutboxMessage.id)))
 
 
@@ -281,9 +285,11 @@ def unknown_labels(session: Session, campaign: Campaign) -> list[str]:
     ]
 
 
-def remaining(session: Session, campaign: Campaign) -> int:
-    """How many of the campaign's messages are still queued."""
-    return len(pending_ids(session, campaign))
+def remaining(
+    session: Session, campaign: Campaign, invitation_ids: Collection[int] | None = None
+) -> int:
+    """How many of the campaign's messages (or of some invitations') are still queued."""
+    return len(pending_ids(session, campaign, invitation_ids))
 
 
 # --- the sending loop's steps ---------------------------------------------------------

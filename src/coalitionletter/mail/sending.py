@@ -24,7 +24,7 @@ claimed first is dropped with RSET and left to it.
 from __future__ import annotations
 
 import smtplib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -55,6 +55,7 @@ class DeliveryReport:
     failed: list[str] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)
     remaining: int = 0
+    left_for_later: int = 0  # queued messages this run was not asked to send
     stopped: str | None = None
 
     @property
@@ -69,8 +70,13 @@ def deliver(
     definition: CampaignDefinition,
     transport: Transport,
     progress: Progress | None = None,
+    *,
+    only: Collection[int] | None = None,
 ) -> DeliveryReport:
-    """Send every queued message of a campaign once, over one connection; report by organisation."""
+    """Send every queued message of a campaign once, over one connection; report by organisation.
+
+    With `only`, just the messages of those invitations go; the rest stay queued.
+    """
     from coalitionletter.campaigns.catalogue import campaign_row
 
     letterhead = Letterhead.for_campaign(settings, definition)
@@ -78,7 +84,7 @@ def deliver(
     with database.writing() as session:
         campaign = campaign_row(session, definition.slug)
         outbox.mark_unknown(session, campaign)
-        pending = outbox.pending_ids(session, campaign)
+        pending = outbox.pending_ids(session, campaign, only)
     batch = _Batch(database, campaign, letterhead, sender, transport, progress, len(pending))
     if pending:
         transport.open()
@@ -92,7 +98,9 @@ def deliver(
     report = batch.report
     with database.reading() as session:
         report.unknown = outbox.unknown_labels(session, campaign)
-        report.remaining = outbox.remaining(session, campaign)
+        report.remaining = outbox.remaining(session, campaign, only)
+        if only is not None:
+            report.left_for_later = outbox.remaining(session, campaign) - report.remaining
     return report
 
 

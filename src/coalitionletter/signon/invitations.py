@@ -42,6 +42,7 @@ class QueueReport:
     skipped: list[str] = field(default_factory=list)  # "Org: why"
     no_address: list[str] = field(default_factory=list)
     why_none: str | None = None  # when nothing was queued and nobody was skipped: why
+    invitation_ids: list[int] = field(default_factory=list)  # whose messages were queued
 
 
 def _addresses(organisation: Organisation) -> list[str]:
@@ -100,6 +101,7 @@ class _Outgoing:
             sender_domain=self.domain,
         )
         self.report.queued.append(organisation.name)
+        self.report.invitation_ids.append(invitation.id)
 
 
 class _Target(NamedTuple):
