@@ -136,9 +136,22 @@ def test_the_csv_list_cannot_run_spreadsheet_formulas(
 ):
     add_signatories(founding, [LEAD_NAME, '=HYPERLINK("http://x")', "@Rights"])
     build_html(invoke)
-    with (out_dir(founding_home) / "signatories.csv").open(encoding="utf-8", newline="") as f:
+    with (out_dir(founding_home) / "signatories.csv").open(encoding="utf-8-sig", newline="") as f:
         names = [row["name"] for row in csv.DictReader(f)]
     assert sorted(names) == sorted([LEAD_NAME, '\'=HYPERLINK("http://x")', "'@Rights"])
+
+
+def test_the_csv_list_starts_with_a_byte_order_mark_and_the_json_does_not(
+    invoke, founding, add_signatories, founding_home
+):
+    add_signatories(founding, [LEAD_NAME, "加拿大香港之友"])
+    assert build_html(invoke).exit_code == 0
+    assert (
+        (out_dir(founding_home) / "signatories.csv")
+        .read_bytes()
+        .startswith(b"\xef\xbb\xbfposition,name,")
+    )
+    assert (out_dir(founding_home) / "signatories.json").read_bytes().startswith(b"{")
 
 
 def test_public_copies_never_contain_names_withheld_for_safety(
