@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from email import message_from_bytes, message_from_string
 from email.header import decode_header, make_header
 from email.message import EmailMessage
 from email.policy import default as default_policy
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
