@@ -132,8 +132,8 @@ def _structure_types(element) -> list[str]:
     """The /S types of a structure tree, depth first."""
     found = []
     kids = element.get("/K")
-    for kid in kids if isinstance(kids, list) else [kids]:
-        kid = kid.get_object() if hasattr(kid, "get_object") else kid
+    for reference in kids if isinstance(kids, list) else [kids]:
+        kid = reference.get_object() if hasattr(reference, "get_object") else reference
         if isinstance(kid, dict) and "/S" in kid:
             found.append(str(kid["/S"]))
             found.extend(_structure_types(kid))
