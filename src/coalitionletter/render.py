@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from coalitionletter.errors import RenderError
 
