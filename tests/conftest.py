@@ -20,6 +20,7 @@ pytest_plugins = [
     "fixtures_signon",
     "fixtures_counts",
     "fixtures_postgres",
+    "fixtures_browser",
 ]
 
 REPO = Path(__file__).resolve().parent.parent

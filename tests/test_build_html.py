@@ -136,9 +136,22 @@ def test_the_csv_list_cannot_run_spreadsheet_formulas(
 ):
     add_signatories(founding, [LEAD_NAME, '=HYPERLINK("http://x")', "@Rights"])
     build_html(invoke)
-    with (out_dir(founding_home) / "signatories.csv").open(encoding="utf-8", newline="") as f:
+    with (out_dir(founding_home) / "signatories.csv").open(encoding="utf-8-sig", newline="") as f:
         names = [row["name"] for row in csv.DictReader(f)]
     assert sorted(names) == sorted([LEAD_NAME, '\'=HYPERLINK("http://x")', "'@Rights"])
+
+
+def test_the_csv_list_starts_with_a_byte_order_mark_and_the_json_does_not(
+    invoke, founding, add_signatories, founding_home
+):
+    add_signatories(founding, [LEAD_NAME, "加拿大香港之友"])
+    assert build_html(invoke).exit_code == 0
+    assert (
+        (out_dir(founding_home) / "signatories.csv")
+        .read_bytes()
+        .startswith(b"\xef\xbb\xbfposition,name,")
+    )
+    assert (out_dir(founding_home) / "signatories.json").read_bytes().startswith(b"{")
 
 
 def test_public_copies_never_contain_names_withheld_for_safety(
@@ -447,3 +460,48 @@ def test_a_letter_edited_on_disk_is_written_over_by_the_next_build(
     result = build_html(invoke)
     assert "uk.html" in result.output
     assert letter.read_bytes() == built
+
+
+def test_the_letter_page_has_a_viewport_one_h1_and_a_main(invoke, signed_founding, founding_home):
+    assert build_html(invoke).exit_code == 0
+    page = soup(out_dir(founding_home) / "uk.html")
+    viewport = page.select_one('head meta[name="viewport"]')
+    assert viewport is not None and "width=device-width" in viewport["content"]
+    [heading] = page.select("h1")
+    assert heading.get_text() == f"Re: {signed_founding.title}"
+    [main] = page.select("main")
+    assert main.select_one("article.letter .signatories") is not None
+
+
+def test_each_chinese_run_in_a_name_is_one_unbreakable_span_with_its_language(
+    invoke, founding, add_signatories, founding_home
+):
+    add_signatories(
+        founding,
+        [
+            LEAD_NAME,
+            Org("Hong Kong Democracy Council (香港民主委員會)", country="US"),
+            Org("世界维吾尔代表大会", country="DE"),
+            Org("加拿大香港之友", country="HK"),
+            Org("Plain Latin Group", country="GB"),
+        ],
+    )
+    assert build_html(invoke).exit_code == 0
+    page = soup(out_dir(founding_home) / "uk.html")
+    spans = {span.get_text(): span["lang"] for span in page.select("ul.names li span.han")}
+    assert spans == {
+        "香港民主委員會": "zh-Hant",
+        "世界维吾尔代表大会": "zh-Hans",
+        "加拿大香港之友": "zh-Hant",
+    }
+    assert "Hong Kong Democracy Council (香港民主委員會)" in listed_names(page)
+    assert ".han { white-space: nowrap; }" in page.select_one("style").get_text()
+
+
+@pytest.mark.browser
+def test_the_letter_page_has_no_serious_accessibility_violation(
+    invoke, signed_founding, founding_home, browser_page, axe
+):
+    assert build_html(invoke).exit_code == 0
+    browser_page.set_content((out_dir(founding_home) / "uk.html").read_text("utf-8"))
+    assert axe(browser_page) == []

@@ -128,6 +128,42 @@ def test_the_pdf_carries_its_metadata_and_the_text_hash(built, tmp_path):
     assert info["/CreationDate"].startswith("D:20200818000000")
 
 
+def _structure_types(element) -> list[str]:
+    """The /S types of a structure tree, depth first."""
+    found = []
+    kids = element.get("/K")
+    for reference in kids if isinstance(kids, list) else [kids]:
+        kid = reference.get_object() if hasattr(reference, "get_object") else reference
+        if isinstance(kid, dict) and "/S" in kid:
+            found.append(str(kid["/S"]))
+            found.extend(_structure_types(kid))
+    return found
+
+
+def test_the_letter_is_a_tagged_pdf_ua_1_with_a_structure_tree(built):
+    root = PdfReader(built / "uk.pdf").trailer["/Root"]
+    assert root["/MarkInfo"]["/Marked"] == True  # noqa: E712 - a pypdf BooleanObject
+    types = _structure_types(root["/StructTreeRoot"].get_object())
+    assert types.count("/H1") == 1
+    assert {"/Document", "/P", "/L", "/LI"} <= set(types)
+    assert root["/ViewerPreferences"]["/DisplayDocTitle"] == True  # noqa: E712
+    assert root["/Lang"] == "en-GB"
+
+
+def test_the_letter_carries_xmp_metadata_saying_pdf_ua_1(built):
+    root = PdfReader(built / "uk.pdf").trailer["/Root"]
+    xmp = root["/Metadata"].get_object().get_data().decode("utf-8")
+    assert 'pdfuaid:part="1"' in xmp
+    assert "Coordinated Magnitsky sanctions" in xmp  # dc:title
+
+
+def test_the_letter_has_a_document_id_that_a_rebuild_keeps(built):
+    trailer = PdfReader(built / "uk.pdf").trailer
+    first, second = trailer["/ID"]
+    assert len(first) >= 16 and len(second) >= 16
+    assert PdfReader(built / "canada.pdf").trailer["/ID"][0] != first
+
+
 def test_a_rebuild_is_byte_identical(built, tmp_path):
     again = tmp_path / "again"
     home = built.parent.parent.parent
@@ -183,3 +219,35 @@ def test_weasyprint_fetches_nothing_from_outside(tmp_path, http_server):
     assert "no PDF was written" in result.output
     assert requests == []
     assert not (home / "letters" / FOUNDING / "out" / "uk.pdf").exists()
+
+
+LONG_HAN_NAME = (
+    "Hong Kong Democracy Council of the United Kingdom and Ireland (香港民主委員會英國及愛爾蘭分會)"
+)
+HAN_RUN = "香港民主委員會英國及愛爾蘭分會"
+
+
+@pytest.fixture(scope="module")
+def built_long_list(tmp_path_factory) -> Path:
+    """The UK letter as PDF with a two-column list holding a long bilingual name."""
+    orgs = [*SIGNED, Org(LONG_HAN_NAME, country="GB"), "Another Group", "Third Group"]
+    home = make_workspace(tmp_path_factory.mktemp("han"), orgs)
+    result = run_build(home, "--recipient", "uk", "--format", "pdf")
+    assert result.exit_code == 0, result.output
+    return home / "letters" / FOUNDING / "out" / "uk.pdf"
+
+
+def test_a_chinese_run_is_never_broken_across_lines(built_long_list):
+    lines = [line.strip() for line in text_of(built_long_list).splitlines()]
+    assert any(HAN_RUN in line for line in lines)
+    assert "Hong Kong Democracy Council" in " ".join(lines)  # the Latin words still wrap
+
+
+def test_traditional_chinese_is_set_in_the_traditional_face(built_long_list):
+    fonts = {
+        str(font.get_object()["/BaseFont"]).split("+")[-1]
+        for page in PdfReader(built_long_list).pages
+        for font in page["/Resources"]["/Font"].values()
+    }
+    assert "Noto-Sans-CJK-TC" in fonts
+    assert "Noto-Sans-CJK-SC" in fonts  # 加拿大香港之友, whose country says nothing

@@ -70,9 +70,22 @@ def test_org_list_json_is_a_list_of_objects_with_names(database: Database, invok
 
 def test_org_list_csv_has_the_columns_import_reads(database: Database, invoke: Invoke) -> None:
     _ok(invoke("org", "add", "PEN America", "--country", "US"))
-    rows = list(csv.reader(io.StringIO(_ok(invoke("org", "list", "--format", "csv")))))
+    text = _ok(invoke("org", "list", "--format", "csv")).removeprefix("\ufeff")
+    rows = list(csv.reader(io.StringIO(text)))
     assert rows[0][:4] == ["Name", "Sort name", "Slug", "Country"]
     assert rows[1][:4] == ["PEN America", "PEN America", "pen-america", "US"]
+
+
+def test_org_list_csv_starts_with_a_byte_order_mark_and_keeps_a_leading_plus_readable(
+    database: Database, invoke: Invoke
+) -> None:
+    _ok(invoke("org", "add", "+972 Magazine", "--country", "IL"))
+    text = _ok(invoke("org", "list", "--format", "csv"))
+    assert text.startswith("\ufeffName,")
+    rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
+    assert rows[1][0] == '="+972 Magazine"'
+    assert _ok(invoke("org", "export", "-")).startswith("\ufeffName,")
+    assert _ok(invoke("org", "export", "-", "--format", "json")).startswith("[")
 
 
 def test_org_list_filters_by_country(database: Database, invoke: Invoke) -> None:

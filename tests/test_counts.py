@@ -20,7 +20,6 @@ from coalitionletter.reports.count_values import (
     StateCounts,
     days_left,
 )
-from coalitionletter.spreadsheet_cells import safe_row
 from fixtures_counts import COUNTS_SLUG, DAYS_LEFT, SECOND_SLUG, CountsWorld, act, add_org
 
 EXPECTED_TOTALS = {
@@ -279,22 +278,6 @@ def test_an_unknown_state_stops_the_count_rather_than_misadding(
 def _counts_of(database: Database, slug: str) -> CampaignCounts:
     with database.reading() as session:
         return reports.campaign_counts(session, slug)
-
-
-def test_formula_cells_get_a_leading_quote():
-    cells = ["=SUM(A1)", "+1", "-1", "@cmd", "\tx", "\rx", "plain", 7, -3, None]
-    assert safe_row(cells) == [
-        "'=SUM(A1)",
-        "'+1",
-        "'-1",
-        "'@cmd",
-        "'\tx",
-        "'\rx",
-        "plain",
-        "7",
-        "-3",
-        "",
-    ]
 
 
 def test_days_left_is_none_without_a_deadline():

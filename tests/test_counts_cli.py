@@ -111,10 +111,19 @@ def test_the_json_breakdown_rows_have_key_label_share_counts_percent(
 
 def test_the_csv_has_a_row_per_breakdown_row_and_a_total(counts_world: CountsWorld, invoke):
     result = invoke("counts", COUNTS_SLUG, "--by", "type", "--format", "csv")
-    rows = list(csv.DictReader(io.StringIO(result.output)))
+    rows = list(csv.DictReader(io.StringIO(result.output.removeprefix("\ufeff"))))
     assert [row["label"] for row in rows] == ["diaspora", "legal", "NGO", NO_TYPE, "Total"]
     assert rows[-1]["invited"] == "10"
     assert sum(int(row["confirmed"]) for row in rows[:-1]) == int(rows[-1]["confirmed"])
+
+
+def test_the_counts_csv_starts_with_a_byte_order_mark(counts_world: CountsWorld, invoke):
+    result = invoke("counts", COUNTS_SLUG, "--format", "csv")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("\ufeffkey,label,")
+    overview = invoke("counts", "--format", "csv")
+    assert overview.exit_code == 0, overview.output
+    assert overview.output.startswith("\ufeffcampaign,title,")
 
 
 def test_a_formula_in_an_organisation_type_is_neutralised_in_the_csv(
@@ -128,7 +137,8 @@ def test_a_formula_in_an_organisation_type_is_neutralised_in_the_csv(
         organisation = add_org(session, "Spreadsheet Trap", "FR", '=HYPERLINK("http://x")')
         act(session, campaign, organisation.id, "invite", "")
     result = invoke("counts", COUNTS_SLUG, "--by", "type", "--format", "csv")
-    labels = [row["label"] for row in csv.DictReader(io.StringIO(result.output))]
+    text = result.output.removeprefix("\ufeff")
+    labels = [row["label"] for row in csv.DictReader(io.StringIO(text))]
     assert '\'=HYPERLINK("http://x")' in labels
 
 

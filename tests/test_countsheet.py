@@ -334,3 +334,20 @@ def test_a_sheet_marks_confirmations_of_an_earlier_text(
     stale = [li for li in soup.select("#confirmed li") if "‡" in li.get_text()]
     assert len(stale) == 4
     assert "ask them to reconfirm" in soup.select_one(".signed .note").get_text()
+
+
+def test_a_chinese_name_is_kept_on_one_line_and_carries_its_language(sheet_files: SheetFiles):
+    item = next(
+        li for li in _soup(sheet_files.html).select("#confirmed li") if "加拿大" in li.get_text()
+    )
+    run = item.select_one("span.han")
+    assert (run.get_text(), run["lang"]) == ("加拿大香港之友", "zh")
+    assert ".han { white-space: nowrap; }" in sheet_files.html
+
+
+@pytest.mark.browser
+def test_the_sheet_has_no_serious_accessibility_violation(
+    sheet_files: SheetFiles, browser_page, axe
+):
+    browser_page.set_content(sheet_files.html)
+    assert axe(browser_page) == []

@@ -145,9 +145,9 @@ def test_formulas_in_names_and_titles_are_neutralised(
     trap = next(row for row in rows if "HYPERLINK" in row["name"])
     assert trap["name"] == '\'=HYPERLINK("http://evil","click")'
     assert (trap["type"], trap["signer_name"], trap["signer_title"]) == (
-        "'+NGO",
+        '="+NGO"',
         "'@admin",
-        "'-Director",
+        '="-Director"',
     )
 
 
@@ -187,6 +187,31 @@ def test_the_export_writes_a_file_when_asked(counts_world: CountsWorld, invoke, 
     result = _export(invoke, COUNTS_SLUG, "--output", str(target))
     assert result.stdout == ""
     assert [row["name"] for row in _rows(target.read_text("utf-8"))] == PUBLIC_NAMES
+
+
+def test_the_csv_starts_with_a_byte_order_mark_so_excel_reads_utf8(
+    counts_world: CountsWorld, invoke, home: Path
+):
+    target = home / "signatories.csv"
+    assert invoke("export", COUNTS_SLUG, "--output", str(target)).exit_code == 0
+    assert target.read_bytes().startswith(b"\xef\xbb\xbfposition,name,")
+    assert invoke("export", COUNTS_SLUG).stdout.startswith("\ufeffposition,name,")
+    assert not invoke("export", COUNTS_SLUG, "--format", "json").stdout.startswith("\ufeff")
+
+
+def test_a_name_starting_with_plus_is_written_as_text_without_a_visible_quote(
+    counts_world: CountsWorld, invoke, database: Database
+):
+    with database.writing() as session:
+        campaign = session.query(Campaign).filter_by(slug=COUNTS_SLUG).one()
+        organisation = add_org(session, "+972 Magazine", "IL")
+        act(session, campaign, organisation.id, "confirm", counts_world.definition.text_hash)
+    text = invoke("export", COUNTS_SLUG).stdout
+    assert '"=""+972 Magazine"""' in text
+    assert [row["country"] for row in _rows(text) if row["name"] == '="+972 Magazine"'] == [
+        "Israel"
+    ]
+    assert "'+972" not in text
 
 
 def test_an_unknown_campaign_is_refused_and_nothing_is_written(

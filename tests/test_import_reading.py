@@ -1,5 +1,6 @@
 """Shortcuts a large import takes give exactly the long way's answer, and leave nothing behind."""
 
+import csv
 from pathlib import Path
 
 import pytest
@@ -39,6 +40,18 @@ def test_a_cell_escaped_by_an_export_is_read_back_even_when_other_cells_have_no_
     path.write_text("Name,Notes\nPlain Group,plain\nEscaped Group,'=1+1\n", encoding="utf-8")
     lines = read_table(path).lines
     assert [line.values["notes"] for line in lines] == ["plain", "=1+1"]
+
+
+def test_a_name_the_export_wrote_as_a_text_literal_is_read_back_as_the_name(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "orgs.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(
+            [["Name", "Notes"], ['="+972 Magazine"', "a"], ['="-a ""b"""', "b"], ['="Typed"', "c"]]
+        )
+    lines = read_table(path).lines
+    assert [line.values["name"] for line in lines] == ["+972 Magazine", '-a "b"', '="Typed"']
 
 
 @pytest.mark.sqlite_only

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from email import message_from_bytes, message_from_string
 from email.header import decode_header, make_header
@@ -178,3 +179,55 @@ def test_a_non_ascii_part_is_quoted_printable_and_decodes_to_the_text(
     plain = _parsed(raw).get_body(preferencelist=("plain",))
     assert plain["Content-Transfer-Encoding"] == "quoted-printable"
     assert organisation in plain.get_content()
+
+
+def _with_subject(letterhead: Letterhead, subject: str) -> Letterhead:
+    definition = letterhead.definition
+    changed = replace(definition, email=replace(definition.email, subject=subject))
+    return Letterhead(changed, letterhead.environment, letterhead.base_url)
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "ئۇيغۇر / 维吾尔族",
+        "ئۇيغۇر / 维吾尔族 维吾尔族 维吾尔族",
+        "word word word word word word word word word word word word ئۇيغۇر / 维吾尔族",
+        "Joint letter on Magnitsky sanctions: ئۇيغۇر ئاياللار بىرلىكى / 维吾尔族 / Уйгуры",
+    ],
+)
+@pytest.mark.parametrize(("kind", "prefix"), [("invite", ""), ("reconfirm", "Please reconfirm: ")])
+def test_a_non_ascii_subject_decodes_with_every_space_kept(
+    letterhead: Letterhead, subject: str, kind: str, prefix: str
+) -> None:
+    addressee = Addressee("Org", (("Li Wei", "li@org.example"),))
+    raw = build_message(
+        _with_subject(letterhead, subject),
+        addressee,
+        kind=kind,
+        token=TOKEN,
+        message_id="<1@x.org>",
+    )
+    assert max(len(line) for line in _header_lines(raw)) <= 78
+    assert _parsed(raw)["Subject"] == prefix + subject
+    headers = raw.split(b"\r\n\r\n", 1)[0].decode("ascii").replace("\r\n ", " ")
+    (value,) = [line[9:] for line in headers.split("\r\n") if line.startswith("Subject: ")]
+    assert str(make_header(decode_header(value))) == prefix + subject
+
+
+def test_an_ascii_subject_is_written_as_plain_text(letterhead: Letterhead) -> None:
+    raw = _built(letterhead, "Org", (None, "x@y.example"))
+    subject = letterhead.definition.email.subject
+    assert _parsed(raw)["Subject"] == subject
+    assert b"=?utf-8?" not in raw.split(b"\r\n\r\n", 1)[0]
+
+
+def test_the_organisation_and_lead_are_isolated_in_the_html_email(
+    letterhead: Letterhead,
+) -> None:
+    name = "ئۇيغۇر ئاياللار بىرلىكى"
+    html = _parsed(_built(letterhead, name, (None, "x@y.example")))
+    body = html.get_body(preferencelist=("html",)).get_content()
+    assert f"<bdi>{name}</bdi>" in body
+    assert f"<bdi>{letterhead.definition.lead.name}</bdi>" in body
+    assert name not in body.replace(f"<bdi>{name}</bdi>", "")

@@ -10,6 +10,7 @@ import pytest
 from coalitionletter import render
 from coalitionletter.campaigns import letter_text
 from coalitionletter.errors import RenderError
+from coalitionletter.render import han_language, han_runs
 
 VALUES = {
     "signatory_count": "71",
@@ -143,3 +144,30 @@ def test_a_private_use_character_is_reported_missing():
 
 def test_spaces_and_joiners_need_no_glyph():
     assert render.missing_glyphs({"ug": "ئۇيغۇر\u200cئاياللار\u00a0بىرلىكى\n"}) == {}
+
+
+@pytest.mark.parametrize(
+    ("name", "country", "language"),
+    [
+        ("香港民主委員會", None, "zh-Hant"),  # 會 and 員 are Traditional only
+        ("世界维吾尔代表大会", None, "zh-Hans"),  # 维 and 会 are Simplified only
+        ("加拿大香港之友", "HK", "zh-Hant"),  # common to both: the country decides
+        ("加拿大香港之友", "CN", "zh-Hans"),
+        ("Canadian Friends of Hong Kong (加拿大香港之友)", "CA", "zh"),
+        ("日本ウイグル協会", "JP", "ja"),
+        ("Uyghur Human Rights Project", "US", None),
+    ],
+)
+def test_the_language_of_a_names_chinese_characters(
+    name: str, country: str | None, language: str | None
+) -> None:
+    assert han_language(name, country) == language
+
+
+def test_han_runs_wraps_each_run_and_escapes_the_rest() -> None:
+    html = han_runs("<b>A</b> 香港 & 台灣 B", "zh-Hant")
+    assert str(html) == (
+        '&lt;b&gt;A&lt;/b&gt; <span class="han" lang="zh-Hant">香港</span> &amp; '
+        '<span class="han" lang="zh-Hant">台灣</span> B'
+    )
+    assert str(han_runs("<b>Latin</b>", None)) == "&lt;b&gt;Latin&lt;/b&gt;"

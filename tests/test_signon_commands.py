@@ -195,8 +195,22 @@ def test_reconfirm_emails_only_those_who_agreed_to_another_text_with_the_changes
     assert message.message["Subject"].startswith("Please reconfirm: ")
     text = message.text()
     assert f"[-{before}-] {{+{after}+}}" in text
-    assert "Paragraph " in text
     assert "/s/" in text
+
+
+def test_reconfirm_names_the_changed_paragraph_as_counted_in_the_body(
+    signon_workspace: SignOnWorkspace, invoke, mailbox: CaptureHandler
+) -> None:
+    invoke("invite", SLUG, "--all")
+    invoke("sign", SLUG, _org(signon_workspace), "--confirm", "--signer", "A", "--title", "B")
+    body = (signon_workspace.home / "letters" / SLUG / "body.md").read_text(encoding="utf-8")
+    paragraphs = [p for p in body.split("\n\n") if p.strip()]
+    number = 1 + next(i for i, p in enumerate(paragraphs) if len(p) > 80 and "{{" not in p)
+    _change_the_text(signon_workspace)
+    assert invoke("reconfirm", SLUG).exit_code == 0
+    text = mailbox.received[-1].text()
+    assert f"Paragraph {number}, changed:" in text
+    assert f"Paragraph {number + 1}, changed:" not in text
 
 
 def test_reconfirm_asks_each_organisation_once_per_text(

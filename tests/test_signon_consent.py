@@ -10,22 +10,41 @@ from coalitionletter.campaigns.definition import CampaignDefinition
 from coalitionletter.campaigns.letter_text import consent_hash
 from coalitionletter.db import Database
 from coalitionletter.signon import consent
-from coalitionletter.signon.consent import changes
+from coalitionletter.signon.consent import LetterVersion, changes
+
+
+def _stored(*paragraphs: str, title: str = "Title", closing: str = "Yours sincerely,") -> str:
+    """A version as it is kept and compared: title, body paragraphs, closing and lead."""
+    version = LetterVersion("hash", title, "\n\n".join(paragraphs), closing, "Lead Org")
+    return version.as_text()
 
 
 def test_a_changed_word_is_marked_inside_its_paragraph() -> None:
-    shown = changes("Title\n\nWe ask the UK to act.\n", "Title\n\nWe ask Canada to act.\n")
-    assert shown == "Paragraph 2, changed:\nWe ask [-the UK-] {+Canada+} to act."
+    shown = changes(_stored("We ask the UK to act."), _stored("We ask Canada to act."))
+    assert shown == "Paragraph 1, changed:\nWe ask [-the UK-] {+Canada+} to act."
+
+
+def test_paragraphs_are_counted_in_the_body_not_from_the_title() -> None:
+    shown = changes(_stored("One.", "Two.", "Three."), _stored("One.", "Two.", "Three!"))
+    assert shown.startswith("Paragraph 3, changed:")
 
 
 def test_an_added_paragraph_is_shown_whole() -> None:
-    shown = changes("Title\n\nOne.\n", "Title\n\nOne.\n\nTwo more.\n")
-    assert shown == "Paragraph 3, added:\n{+Two more.+}"
+    shown = changes(_stored("One."), _stored("One.", "Two more."))
+    assert shown == "Paragraph 2, added:\n{+Two more.+}"
 
 
 def test_a_removed_paragraph_is_shown_whole() -> None:
-    shown = changes("Title\n\nOne.\n\nGone.\n", "Title\n\nOne.\n")
-    assert shown == "Paragraph 3 of the text you confirmed, removed:\n[-Gone.-]"
+    shown = changes(_stored("One.", "Gone."), _stored("One."))
+    assert shown == "Paragraph 2 of the text you confirmed, removed:\n[-Gone.-]"
+
+
+def test_a_changed_title_and_closing_are_named_not_counted() -> None:
+    shown = changes(_stored("One.", title="Old"), _stored("One.", title="New", closing="Yours,"))
+    assert shown == (
+        "Title, changed:\n[-Old-] {+New+}\n\n"
+        "Closing, changed:\n[-Yours sincerely,-] {+Yours,+} Lead Org"
+    )
 
 
 def test_the_same_text_has_no_changes() -> None:

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from coalitionletter.errors import RenderError
 
@@ -132,6 +132,7 @@ def make_environment(
         return f"data:{kind};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
 
     environment.globals.update(inline_css=inline_css, asset_uri=asset_uri)
+    environment.filters["han_runs"] = han_runs
     return environment
 
 
@@ -208,6 +209,71 @@ def text_direction(text: str) -> str:
         if kind == "L":
             return "ltr"
     return "ltr"
+
+
+# --- Chinese (Han) runs in names ------------------------------------------------------
+
+# Ideographs (with radicals, strokes, iteration marks, extensions B-G) and the CJK and
+# full-width punctuation that sits between them; the ideographic space is a break.
+_HAN_RUN = re.compile(
+    "[\u2e80-\u2fdf\u3001-\u303f\u3100-\u312f\u31a0-\u31ef\u3400-\u4dbf"
+    "\u4e00-\u9fff\uf900-\ufaff\uff01-\uff60\U00020000-\U0003134f]+"
+)
+# Where the characters fit both scripts, the organisation's country decides.
+_COUNTRY_HAN_LANGUAGE = {
+    "TW": "zh-Hant",
+    "HK": "zh-Hant",
+    "MO": "zh-Hant",
+    "CN": "zh-Hans",
+    "SG": "zh-Hans",
+    "MY": "zh-Hans",
+    "JP": "ja",
+    "KR": "ko",
+}
+
+
+def han_language(name: str, country: str | None = None) -> str | None:
+    """The language tag of a name's Han characters (zh-Hant, zh-Hans, zh, ja, ko), or None.
+
+    Japanese and Korean organisations' Han are kanji and hanja (their country says
+    so). Otherwise the characters decide: any found only in Traditional Chinese
+    make zh-Hant, only in Simplified zh-Hans (hanzidentifier's tables). Characters
+    common to both (加拿大香港之友) take the country's script (Taiwan, Hong Kong,
+    Macao: Traditional; mainland China, Singapore, Malaysia: Simplified), and
+    plain "zh" when the country says nothing.
+    """
+    han = "".join(_HAN_RUN.findall(name))
+    if not han:
+        return None
+    hint = _COUNTRY_HAN_LANGUAGE.get((country or "").upper())
+    if hint in ("ja", "ko"):
+        return hint
+    import hanzidentifier
+
+    kind = hanzidentifier.identify(han)
+    if kind == hanzidentifier.TRADITIONAL:
+        return "zh-Hant"
+    if kind == hanzidentifier.SIMPLIFIED:
+        return "zh-Hans"
+    return hint or "zh"
+
+
+def han_runs(name: str, language: str | None) -> Markup:
+    """The name as HTML, each Han run in a `<span class="han" lang=...>` kept on one line.
+
+    A line may break between Latin words but never inside a Chinese name, and the
+    language picks the Traditional or Simplified face in the stylesheets.
+    """
+    if not language:
+        return escape(name)
+    parts: list[str] = []
+    end = 0
+    for match in _HAN_RUN.finditer(name):
+        parts.append(str(escape(name[end : match.start()])))
+        parts.append(f'<span class="han" lang="{language}">{escape(match.group(0))}</span>')
+        end = match.end()
+    parts.append(str(escape(name[end:])))
+    return Markup("".join(parts))  # noqa: S704 - every piece of the name escaped above
 
 
 # --- references: nothing reaches outside ---------------------------------------------
@@ -400,13 +466,29 @@ def _restricted_fetcher(roots: list[Path]) -> Any:
     return RestrictedURLFetcher()
 
 
+# Letters are PDF/UA-1 (ISO 14289-1): tagged (a structure tree from the HTML's
+# headings, lists and paragraphs), marked, with the language and the title shown
+# as the window title, and XMP metadata saying pdfuaid:part=1. WeasyPrint writes
+# all of that for this variant; it does not validate the result.
+LETTER_PDF_VARIANT = "pdf/ua-1"
+
+
 def write_pdf(
-    html: str, *, base_url: str, roots: list[Path], what: str, references_checked: bool = False
+    html: str,
+    *,
+    base_url: str,
+    roots: list[Path],
+    what: str,
+    references_checked: bool = False,
+    pdf_variant: str | None = None,
 ) -> bytes:
-    """Render one HTML letter to PDF bytes, loading nothing from outside `roots`.
+    """Render one HTML page to PDF bytes, loading nothing from outside `roots`.
 
     `references_checked` skips the up-front scan when the caller has just run
     `check_references` on this very HTML; the restricted fetcher guards either way.
+    `pdf_variant` is a WeasyPrint variant such as LETTER_PDF_VARIANT. Every PDF has
+    a document ID (the trailer's /ID): a hash of its content, so that a rebuild of
+    the same letter gives the same bytes.
     """
     if not base_url.startswith("file:"):
         raise RenderError("A PDF is rendered only with a file: base URL inside the templates.")
@@ -416,7 +498,7 @@ def write_pdf(
 
     fetcher = _restricted_fetcher(roots)
     document = weasyprint.HTML(string=html, base_url=base_url, url_fetcher=fetcher)
-    pdf = document.write_pdf(custom_metadata=True, pdf_identifier=False)
+    pdf = document.write_pdf(custom_metadata=True, pdf_identifier=True, pdf_variant=pdf_variant)
     if fetcher.refused:
         raise RenderError(
             f"{what} asked for {', '.join(sorted(set(fetcher.refused)))}, outside the "

@@ -44,7 +44,7 @@ def letter_context(
     created: str,
 ) -> dict[str, Any]:
     """What letter.html is rendered with, for one recipient and one variant."""
-    from coalitionletter.render import format_letter_date, text_direction
+    from coalitionletter.render import format_letter_date, han_language, text_direction
 
     delivered = variant != PUBLIC
     values = placeholder_values(definition, recipient, names, letter_date)
@@ -52,7 +52,12 @@ def letter_context(
         {
             "heading": group.heading,
             "entries": [
-                {"name": s.name, "dir": text_direction(s.name), "website": s.website or ""}
+                {
+                    "name": s.name,
+                    "dir": text_direction(s.name),
+                    "han": han_language(s.name, s.country),
+                    "website": s.website or "",
+                }
                 for s in group.signatories
             ],
         }

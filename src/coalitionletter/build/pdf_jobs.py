@@ -14,7 +14,7 @@ from pathlib import Path
 
 def _pdf_job(html: str, base_url: str, roots: list[str], what: str) -> bytes:
     """Render one PDF (runs in a worker process; plain arguments only)."""
-    from coalitionletter.render import write_pdf
+    from coalitionletter.render import LETTER_PDF_VARIANT, write_pdf
 
     # The build ran check_references on this HTML before queueing it.
     return write_pdf(
@@ -23,6 +23,7 @@ def _pdf_job(html: str, base_url: str, roots: list[str], what: str) -> bytes:
         roots=[Path(r) for r in roots],
         what=what,
         references_checked=True,
+        pdf_variant=LETTER_PDF_VARIANT,
     )
 
 

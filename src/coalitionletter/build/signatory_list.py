@@ -10,18 +10,18 @@ from coalitionletter.build.output_files import PUBLIC
 from coalitionletter.campaigns.definition import CampaignDefinition
 from coalitionletter.campaigns.roster import Roster
 from coalitionletter.campaigns.signatory_rows import COLUMNS, list_rows
-from coalitionletter.spreadsheet_cells import safe_cell
+from coalitionletter.spreadsheet_cells import safe_cell, spreadsheet_csv
 
 
 def list_csv(names: Roster, *, variant: str) -> bytes:
-    """The signatories a variant names, as CSV, every cell safe from spreadsheet formulas."""
+    """The signatories a variant names, as CSV for spreadsheets (BOM, formula-safe cells)."""
     rows = list_rows(names, delivered=variant != PUBLIC, signers=False)
     buffer = io.StringIO(newline="")
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\r\n")
     writer.writeheader()
     for row in rows:
         writer.writerow({k: safe_cell(str(v)) for k, v in row.items()})
-    return buffer.getvalue().encode("utf-8")
+    return spreadsheet_csv(buffer.getvalue()).encode("utf-8")
 
 
 def list_json(names: Roster, definition: CampaignDefinition, *, variant: str) -> bytes:

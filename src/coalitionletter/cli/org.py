@@ -132,6 +132,7 @@ def list_(
     from coalitionletter.registry import countries
     from coalitionletter.registry import importing as registry_import
     from coalitionletter.registry import organisations as registry
+    from coalitionletter.spreadsheet_cells import SPREADSHEET_BOM
 
     filters = registry.Filters(country, org_type, search, include_merged)
     with core_errors(), app.database.reading() as session:
@@ -140,6 +141,7 @@ def list_(
             registry_import.write_json(found, sys.stdout)
             return
         if output == "csv":
+            sys.stdout.write(SPREADSHEET_BOM)
             registry_import.write_csv(found, sys.stdout)
             return
         rows = [["ID", "NAME", "COUNTRY", "TYPE", "CONTACTS", "SLUG"]]
@@ -412,6 +414,7 @@ def export(app: AppContext, destination: str, output: str, force: bool) -> None:
     from coalitionletter.private_files import replacing_text
     from coalitionletter.registry import importing as registry_import
     from coalitionletter.registry import organisations as registry
+    from coalitionletter.spreadsheet_cells import SPREADSHEET_BOM
 
     write = registry_import.write_json if output == "json" else registry_import.write_csv
     path = Path(destination)
@@ -420,6 +423,8 @@ def export(app: AppContext, destination: str, output: str, force: bool) -> None:
     with core_errors(), app.database.reading() as session:
         found = registry.list_organisations(session)
         if destination == "-":
+            if output == "csv":
+                sys.stdout.write(SPREADSHEET_BOM)
             count = write(found, sys.stdout)
         else:
             encoding = "utf-8-sig" if output == "csv" else "utf-8"

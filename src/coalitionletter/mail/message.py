@@ -77,6 +77,22 @@ def _folded(name: str, value: Any, policy: Any = SMTP) -> str:
     return policy.header_factory(name, value).fold(policy=policy)
 
 
+def subject_header(subject: str) -> str:
+    """The Subject header, every space kept: non-ASCII text as RFC 2047 words written here.
+
+    Python 3.11's folder drops or doubles a space where it folds between encoded
+    words ("ئۇيغۇر / 维吾尔族 维吾尔族" arrived as "... 维吾尔族维吾尔族 ..."), so a
+    subject that needs encoding is encoded whole, its spaces inside the encoded
+    words, and folded between them, where a reader ignores the folding space (as
+    the To header's names are).
+    """
+    subject = header_text(subject)
+    if subject.isascii():
+        return _folded("Subject", subject)
+    words = Header(subject, "utf-8", maxlinelen=MAX_LINE, header_name="Subject")
+    return f"Subject: {words.encode(linesep=CRLF)}{CRLF}"
+
+
 @dataclass(frozen=True)
 class Letterhead:
     """What every message of a campaign shares: its words, who sends them, fixed headers."""
@@ -109,7 +125,7 @@ class Letterhead:
         if kind not in self._headers:
             definition = self.definition
             sender_name, sender = sender_address(definition)
-            headers = _folded("Subject", subject_for(kind, definition))
+            headers = subject_header(subject_for(kind, definition))
             headers += _folded("From", _address(sender_name, sender))
             reply_to = parseaddr(header_text(definition.email.reply_to))[1]
             if reply_to and "@" in reply_to:

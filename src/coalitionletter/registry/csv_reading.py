@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 
 from coalitionletter.errors import ImportFileError
 from coalitionletter.registry import fields as registry_fields
-from coalitionletter.spreadsheet_cells import FORMULA_STARTS
+from coalitionletter.spreadsheet_cells import FORMULA_STARTS, read_cell, safe_cell
 
 # Canonical field -> header names that mean it, folded (lowercase, letters and digits only).
 HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -48,7 +48,6 @@ HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
 HEADER_TO_FIELD = {alias: key for key, aliases in HEADER_SYNONYMS.items() for alias in aliases}
 DELIMITERS = (",", ";", "\t")
 _HEADER_PREFIX = 64 * 1024
-ESCAPED_STARTS = FORMULA_STARTS | {"'"}
 
 
 # What a file without a byte-order mark is read as when it is not UTF-8: a guess.
@@ -122,17 +121,22 @@ def column_letter(index: int) -> str:
 
 
 def neutralise(value: str) -> str:
-    """Prefix `'` to a cell a spreadsheet would run as a formula (and to one already escaped)."""
-    if value[:1] in FORMULA_STARTS or (value[:1] == "'" and value[1:2] in FORMULA_STARTS | {"'"}):
+    """The cell a spreadsheet shows as `value` without running it (see spreadsheet_cells).
+
+    A value that itself starts with `'` before a formula character or another `'`
+    gets one more, so that importing the export gives back exactly that value.
+    """
+    if value[:1] == "'" and (value[1:2] in FORMULA_STARTS or value[1:2] == "'"):
         return "'" + value
-    return value
+    return safe_cell(value)
 
 
 def unneutralise(value: str) -> str:
     """Undo `neutralise`, so that importing an export gives back the same values."""
-    if value[:1] == "'" and value[1:2] in ESCAPED_STARTS:
+    if value[:2] == "''":
         return value[1:]
-    return value
+    original = read_cell(value)
+    return value if original is None else original
 
 
 @dataclass(frozen=True)
@@ -255,8 +259,9 @@ def read_table(path: Path, display: str | None = None) -> Table:
                     f"{delimiter!r}."
                 )
         padded = cells if len(cells) >= needed else cells + [""] * (needed - len(cells))
-        # Only a cell starting with ' can be an escaped one.
-        picked = map(unneutralise, pick(padded)) if "'" in joined else pick(padded)
+        # Only a cell starting with ' or =" can be an escaped one.
+        escaped = "'" in joined or '="' in joined
+        picked = map(unneutralise, pick(padded)) if escaped else pick(padded)
         values = dict(zip(fields, picked, strict=True))
         lines.append(Line(number, values))
     if problems:

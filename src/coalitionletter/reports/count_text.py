@@ -18,7 +18,7 @@ from coalitionletter.reports.count_values import (
     iso_time,
     percent_of,
 )
-from coalitionletter.spreadsheet_cells import safe_row
+from coalitionletter.spreadsheet_cells import safe_row, spreadsheet_csv
 
 
 def deadline_phrase(info: CampaignInfo) -> str:
@@ -161,7 +161,7 @@ def _csv_text(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(header)
     writer.writerows(safe_row(row) for row in rows)
-    return buffer.getvalue()
+    return spreadsheet_csv(buffer.getvalue())
 
 
 def counts_csv(counts: CampaignCounts) -> str:

@@ -114,6 +114,7 @@ class Signed:
 
     name: str
     direction: str
+    han: str | None  # the language of its Chinese characters (render.han_language)
     country: str
     country_code: str
     governments_only: bool
@@ -126,9 +127,11 @@ class ToChase:
 
     name: str
     direction: str
+    han: str | None
     country: str
     country_code: str
     contact_name: str
+    contact_han: str | None
     contact_email: str
     status: str  # one of CHASE_ORDER
     status_text: str
@@ -175,6 +178,7 @@ def _signed(named: roster.Roster) -> tuple[Signed, ...]:
         Signed(
             name=s.name,
             direction=render.text_direction(s.name),
+            han=render.han_language(s.name, s.country),
             country=country_name(s.country),
             country_code=s.country or "",
             governments_only=not s.is_public,
@@ -224,9 +228,11 @@ def not_answered(session: Session, campaign_id: int) -> tuple[ToChase, ...]:
         entry = ToChase(
             name=row.name,
             direction=render.text_direction(row.name),
+            han=render.han_language(row.name, row.country),
             country=country_name(row.country),
             country_code=row.country or "",
             contact_name=row.contact_name or "",
+            contact_han=render.han_language(row.contact_name or "", row.country),
             contact_email=row.contact_email or "",
             status=status,
             status_text=text,

@@ -21,7 +21,7 @@ from coalitionletter.campaigns import roster
 from coalitionletter.campaigns.definition import CampaignDefinition
 from coalitionletter.campaigns.signatory_rows import COLUMNS, list_rows
 from coalitionletter.signon.audit import require_intact
-from coalitionletter.spreadsheet_cells import safe_row
+from coalitionletter.spreadsheet_cells import safe_row, spreadsheet_csv
 
 JSON_FORMAT = "coalitionletter.signatories/1"
 
@@ -64,12 +64,12 @@ def signatory_list(
 
 
 def as_csv(listing: SignatoryList) -> str:
-    """The list as CSV with a header row; every text cell is formula-safe."""
+    """The list as CSV for spreadsheets: a BOM, a header row, every text cell formula-safe."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     writer.writerows(safe_row([row[column] for column in COLUMNS]) for row in listing.rows)
-    return buffer.getvalue()
+    return spreadsheet_csv(buffer.getvalue())
 
 
 def as_json(listing: SignatoryList) -> str:

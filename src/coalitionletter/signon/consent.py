@@ -118,8 +118,25 @@ def _word_changes(earlier: str, now: str) -> str:
     return " ".join(words)
 
 
+def _label(index: int, blocks: list[str]) -> str:
+    """What a reader calls a block of `LetterVersion.as_text`: Title, Paragraph N, Closing.
+
+    The body's paragraphs are numbered from 1 as the reader counts them on the
+    page; the title before them and the closing (with the lead's name) after them
+    are named, not counted.
+    """
+    if index == 0:
+        return "Title"
+    if index == len(blocks) - 1:
+        return "Closing"
+    return f"Paragraph {index}"
+
+
 def changes(earlier: str, now: str) -> str:
-    """What changed, paragraph by paragraph: removed words [-like this-], added {+like this+}."""
+    """What changed, block by block: removed words [-like this-], added {+like this+}.
+
+    Both texts are stored versions (`LetterVersion.as_text`): title, body, closing.
+    """
     old, new = _paragraphs(earlier), _paragraphs(now)
     parts: list[str] = []
     matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
@@ -129,11 +146,11 @@ def changes(earlier: str, now: str) -> str:
         if tag == "replace" and i2 - i1 == j2 - j1:
             for offset in range(i2 - i1):
                 changed = _word_changes(old[i1 + offset], new[j1 + offset])
-                parts.append(f"Paragraph {j1 + offset + 1}, changed:\n{changed}")
+                parts.append(f"{_label(j1 + offset, new)}, changed:\n{changed}")
             continue
         parts.extend(
-            f"Paragraph {k + 1} of the text you confirmed, removed:\n[-{old[k]}-]"
+            f"{_label(k, old)} of the text you confirmed, removed:\n[-{old[k]}-]"
             for k in range(i1, i2)
         )
-        parts.extend(f"Paragraph {k + 1}, added:\n{{+{new[k]}+}}" for k in range(j1, j2))
+        parts.extend(f"{_label(k, new)}, added:\n{{+{new[k]}+}}" for k in range(j1, j2))
     return "\n\n".join(parts)

@@ -1,0 +1,87 @@
+"""Fixtures for pages looked at in a real browser: Debian's Chromium driven by Playwright,
+and axe-core (from tests/support/, installed by script/bootstrap) to check accessibility.
+
+    def test_x(browser_page, axe):
+        browser_page.set_content(html)
+        assert axe(browser_page) == []   # no serious or critical violation
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+AXE_JS = Path(__file__).resolve().parent / "support" / "node_modules" / "axe-core" / "axe.min.js"
+# The impacts a page must not have; "moderate" and "minor" are reported, not failed.
+BLOCKING_IMPACTS = ("serious", "critical")
+
+Axe = Callable[..., list[dict[str, Any]]]
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """One headless Chromium for the session (Debian's; Playwright downloads none)."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def browser_page(chromium: Any) -> Iterator[Any]:
+    """A fresh page (its own context) at a desktop width; set_viewport_size to change it."""
+    context = chromium.new_context(viewport={"width": 1000, "height": 900})
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def _blocking(results: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": violation["id"],
+            "impact": violation["impact"],
+            "help": violation["help"],
+            "targets": [node["target"] for node in violation["nodes"]],
+        }
+        for violation in results["violations"]
+        if violation["impact"] in BLOCKING_IMPACTS
+    ]
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    """axe.min.js, or a failure that says how to install it (a missing tool is not a pass)."""
+    if not AXE_JS.is_file():
+        pytest.fail(f"{AXE_JS} is missing: run script/bootstrap (npm install in tests/support).")
+    return AXE_JS.read_text("utf-8")
+
+
+@pytest.fixture
+def axe(axe_source: str) -> Axe:
+    """Run axe-core on a page; return its serious and critical violations (WCAG 2 A/AA rules)."""
+
+    def run(page: Any, tags: tuple[str, ...] = ("wcag2a", "wcag2aa", "wcag21aa")) -> list:
+        page.add_script_tag(content=axe_source)
+        results = page.evaluate(
+            "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", list(tags)
+        )
+        return _blocking(results)
+
+    return run
