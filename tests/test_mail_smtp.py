@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from coalitionletter.models import Invitation, OutboxMessage
+from coalitionletter.models import Event, Invitation, OutboxMessage
 from coalitionletter.signon import links
 from fixtures_signon import (
     ORGANISATIONS,
@@ -137,6 +137,36 @@ def test_outbox_writes_one_eml_file_per_organisation_and_sends_nothing(
     parsed = message_from_bytes(files[0].read_bytes(), policy=default_policy)
     assert "/s/" in parsed.get_body(preferencelist=("plain",)).get_content()
     assert _outbox_states(signon_workspace) == ["sent"] * len(ORGANISATIONS)
+
+
+def test_outbox_says_it_wrote_the_messages_and_where(
+    signon_workspace: SignOnWorkspace, mailbox: CaptureHandler, invoke, tmp_path: Path
+) -> None:
+    folder = tmp_path / "outbox"
+    result = invoke("invite", SLUG, "--all", "--outbox", str(folder))
+    assert result.exit_code == 0, result.output
+    assert f"Wrote {len(ORGANISATIONS)} messages to {folder}." in result.output
+    assert "Sent " not in result.output
+    assert "written: " in result.output  # the progress lines too
+
+
+def test_the_trail_records_outbox_messages_as_written_not_sent(
+    signon_workspace: SignOnWorkspace, mailbox: CaptureHandler, invoke, tmp_path: Path
+) -> None:
+    invoke("invite", SLUG, "--all", "--outbox", str(tmp_path / "outbox"))
+    with signon_workspace.database.reading() as session:
+        kinds = list(session.scalars(select(Event.kind)))
+    assert kinds.count("written to outbox file") == len(ORGANISATIONS)
+    assert "sent" not in kinds
+
+
+def test_the_trail_records_mail_handed_to_the_server_as_sent(
+    signon_workspace: SignOnWorkspace, mailbox: CaptureHandler, invoke
+) -> None:
+    invoke("invite", SLUG, "--all")
+    with signon_workspace.database.reading() as session:
+        kinds = list(session.scalars(select(Event.kind)))
+    assert kinds.count("sent") == len(ORGANISATIONS)
 
 
 def test_a_refused_recipient_is_named_by_organisation_and_the_command_fails(

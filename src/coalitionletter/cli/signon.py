@@ -95,13 +95,23 @@ def _deliver(
         report = sending.deliver(
             app.database, app.settings, definition, transport, _progress, only=only
         )
-    _print_delivery(report, slug)
+    _print_delivery(report, slug, _handed_over(transport, len(report.sent)))
     if not report.ok:
         raise click.exceptions.Exit(1)
 
 
-def _print_delivery(report: DeliveryReport, slug: str) -> None:
-    click.echo(f"Sent {len(report.sent)} message{'s' if len(report.sent) != 1 else ''}.")
+def _handed_over(transport: Transport, count: int) -> str:
+    """'Sent 3 messages.', or for a folder, 'Wrote 3 messages to outbox/.'"""
+    from coalitionletter.mail.transport import FolderTransport
+
+    messages = f"{count} message{'s' if count != 1 else ''}"
+    if isinstance(transport, FolderTransport):
+        return f"Wrote {messages} to {transport.folder}."
+    return f"Sent {messages}."
+
+
+def _print_delivery(report: DeliveryReport, slug: str, handed_over: str) -> None:
+    click.echo(handed_over)
     if report.refused:
         click.echo("The mail server refused these recipients (fix the address, then resend):")
         for line in report.refused:

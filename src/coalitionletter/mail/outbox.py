@@ -393,6 +393,7 @@ def move(
     actor: str = "mail",
     detail: Mapping[str, str] | None = None,
     now: datetime | None = None,
+    kind: str | None = None,
 ) -> bool:
     """Move a message to `state` if it is in one of `from_states`, logging an outcome.
 
@@ -413,7 +414,7 @@ def move(
             return False
         if state in EVENT_KINDS:
             entry = events.Entry(
-                kind=EVENT_KINDS[state],
+                kind=kind or EVENT_KINDS[state],
                 actor=actor,
                 campaign_id=campaign.id,
                 organisation_id=message.organisation_id,
@@ -452,9 +453,13 @@ def settle(
     error: str | None = None,
     *,
     from_states: tuple[str, ...] = (SENDING, UNKNOWN),
+    kind: str | None = None,
 ) -> None:
-    """Record a message's outcome (sent, failed, unknown, or back to queued) and log it."""
-    move(session, campaign, queued, state, from_states=from_states, error=error)
+    """Record a message's outcome (sent, failed, unknown, or back to queued) and log it.
+
+    `kind` names the trail entry when it is not the state's usual one (a file written).
+    """
+    move(session, campaign, queued, state, from_states=from_states, error=error, kind=kind)
 
 
 @contextmanager

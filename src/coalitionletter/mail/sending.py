@@ -144,7 +144,7 @@ class _Batch:
                 taken = self._taken(in_flight)
                 if not taken or upcoming is None:
                     if taken:
-                        self._finish(in_flight, SENT, None, "sent")  # the last, on its own
+                        self._finish(in_flight, SENT, None)  # the last, on its own
                     in_flight = None
                     if self.report.stopped:
                         return
@@ -169,7 +169,7 @@ class _Batch:
                 self._settle_taken(session, taken)
                 self._unbuildable(session, upcoming)
             if taken is not None:
-                self._show(taken, "sent")
+                self._show(taken, self.transport.shown)
             self._show(upcoming, "failed")
             return None
         assert upcoming.message is not None
@@ -179,7 +179,7 @@ class _Batch:
             self._settle_taken(session, taken)
             claimed = outbox.claim(session, self.campaign, queued, upcoming.token)
         if taken is not None:
-            self._show(taken, "sent")
+            self._show(taken, self.transport.shown)
         if not claimed:
             self.transport.cancel()  # another sender took it: it is theirs to send
             return None
@@ -201,7 +201,9 @@ class _Batch:
 
     def _settle_taken(self, session: Connection, taken: _Prepared | None) -> None:
         if taken is not None:
-            outbox.settle(session, self.campaign, taken.queued, SENT)
+            outbox.settle(
+                session, self.campaign, taken.queued, SENT, kind=self.transport.trail_kind
+            )
 
     def _prepare(self, queued: Queued | None) -> _Prepared | None:
         if queued is None:
@@ -262,10 +264,15 @@ class _Batch:
             self.report.refused.append(f"{name}: {address} ({code} {_text(reason)})")
         return True
 
-    def _finish(self, prepared: _Prepared, state: str, error: str | None, shown: str) -> None:
+    def _finish(
+        self, prepared: _Prepared, state: str, error: str | None, shown: str | None = None
+    ) -> None:
+        """Settle a message; a message handed over is named as the transport names it."""
+        handed_over = state == SENT
+        kind = self.transport.trail_kind if handed_over else None
         with self.writing() as session:
-            outbox.settle(session, self.campaign, prepared.queued, state, error)
-        self._show(prepared, shown)
+            outbox.settle(session, self.campaign, prepared.queued, state, error, kind=kind)
+        self._show(prepared, self.transport.shown if handed_over else shown or state)
 
     def _answered(self, prepared: _Prepared, exc: smtplib.SMTPResponseException) -> None:
         name = prepared.queued.addressee.organisation_name

@@ -39,6 +39,10 @@ class NotHandedOver(MailError):
 class Transport(Protocol):
     """Somewhere messages are handed over: an SMTP server or a folder of .eml files."""
 
+    # What handing a message over is called, on screen ("sent", "written") and in the trail.
+    shown: str
+    trail_kind: str
+
     def open(self) -> None: ...
     def alive(self) -> bool: ...
     def begin(self, sender: str, recipients: list[str], size: int) -> None: ...
@@ -51,6 +55,9 @@ class Transport(Protocol):
 
 class SmtpTransport:
     """One SMTP connection for a whole batch, with a timeout on every step."""
+
+    shown = "sent"
+    trail_kind = "sent"
 
     def __init__(self, smtp: SmtpSettings) -> None:
         if not smtp.host:
@@ -318,6 +325,10 @@ def _close_quietly(connection: smtplib.SMTP | None) -> None:
 
 class FolderTransport:
     """Writes each message as an .eml file, for staff who send by hand."""
+
+    # Nothing was mailed: the trail must not say so (staff send the files themselves).
+    shown = "written"
+    trail_kind = "written to outbox file"
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
