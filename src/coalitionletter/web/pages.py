@@ -157,9 +157,11 @@ class SignOnApp:
         access = links.find_by_token(session, raw)
         if access is None:
             return self.neutral(404)
-        if access.expired:
-            return self.neutral(410)
         campaign = access.campaign or session.get(Campaign, access.campaign_id)
+        invitation = access.invitation or session.get(Invitation, access.invitation_id)
+        organisation = access.organisation or session.get(Organisation, access.organisation_id)
+        if access.expired:
+            return self.closed(campaign, invitation, organisation)
         try:
             letter = self.letters.current(campaign.slug)
         except CampaignError:
@@ -167,10 +169,44 @@ class SignOnApp:
             return self.problem(503, "The letter cannot be shown right now. Please try later.")
         deadline = letter.definition.deadline
         if deadline is not None and utcnow() >= deadline:
-            return self.neutral(410)  # the files' deadline counts even before a sync
-        invitation = access.invitation or session.get(Invitation, access.invitation_id)
-        organisation = access.organisation or session.get(Organisation, access.organisation_id)
+            # The files' deadline counts even before a sync.
+            return self.closed(campaign, invitation, organisation, letter)
         return _Page(campaign, letter, invitation, organisation, access, tokens.token_hash(raw))
+
+    def closed(
+        self,
+        campaign: Campaign,
+        invitation: Invitation,
+        organisation: Organisation,
+        letter: Letter | None = None,
+    ) -> Response:
+        """The page of a link whose sign-on has closed: when, and what the organisation answered.
+
+        Only the link's holder sees it, as it saw the open page; it shows no form.
+        """
+        if letter is None:
+            try:
+                letter = self.letters.current(campaign.slug)
+            except CampaignError:
+                letter = None  # the answer is still shown; only its text's currency is unknown
+        now = utcnow()
+        deadline = letter.definition.deadline if letter is not None else campaign.deadline
+        ends = [t for t in (campaign.closed_at, campaign.deadline, deadline) if t and t <= now]
+        stale = (
+            invitation.state == signon.CONFIRMED
+            and letter is not None
+            and invitation.text_hash != letter.version.text_hash
+        )
+        return self.html(
+            "closed.html",
+            status=410,
+            organisation=organisation.name,
+            listed_as=invitation.display_name or organisation.name,
+            invitation=invitation,
+            state=invitation.state,
+            stale=stale,
+            closed_on=min(ends) if ends else None,
+        )
 
     def render_page(
         self,
@@ -303,7 +339,7 @@ class SignOnApp:
         if link is None:
             return self.neutral(404)
         if link.expired:
-            return self.neutral(410)
+            return self._page_again(connection, token)  # the closed page: what it answered
         return self._answer(connection, token, link, action, form)
 
     def _answer(
@@ -322,7 +358,7 @@ class SignOnApp:
             return self.problem(503, "The letter cannot be shown right now. Please try later.")
         deadline = letter.definition.deadline
         if deadline is not None and utcnow() >= deadline:
-            return self.neutral(410)  # the files' deadline counts even before a sync
+            return self._page_again(connection, token)  # the files' deadline counts before a sync
         version = letter.version
         if action == "confirm" and form.get("text_hash") != version.text_hash:
             return self._page_again(
