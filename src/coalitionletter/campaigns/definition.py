@@ -85,6 +85,11 @@ class CampaignDefinition:
     group_by: str = "none"
 
     @property
+    def current_hashes(self) -> frozenset[str]:
+        """The consent hashes a confirmation may carry and still count for the current text."""
+        return frozenset({self.text_hash})
+
+    @property
     def lead_organisation(self) -> str:
         """The lead organisation's name."""
         return self.lead.name

@@ -95,13 +95,16 @@ def counts(
                 reports.check_output_path(Path(target))
     database = app.database
     sheet = None
+    current = _current_texts(app, campaign)
     with core_errors(), database.reading() as session:
         if campaign is None:
-            text = reports.overview_text(reports.overview(session), output_format)
+            summary = reports.overview(session, current=current)
+            text = reports.overview_text(summary, output_format)
         else:
-            text = reports.counts_text(
-                reports.campaign_counts(session, campaign, by=by), output_format
+            counted = reports.campaign_counts(
+                session, campaign, by=by, current=current.get(campaign, ())
             )
+            text = reports.counts_text(counted, output_format)
             if pdf_path or html_path:
                 from coalitionletter.reports import countsheet
 
@@ -110,6 +113,30 @@ def counts(
     if sheet is not None:
         _write_sheet(sheet, pdf_path, html_path)
     click.echo(text, nl=False)
+
+
+def _current_texts(app: AppContext, slug: str | None) -> dict[str, frozenset[str]]:
+    """The current text's hashes of the named campaign, or of every one in letters/.
+
+    A campaign whose files cannot be read is left out, and said so: none of its
+    confirmations can be counted as stale.
+    """
+    from coalitionletter.campaigns import catalogue as campaigns
+    from coalitionletter.errors import CampaignError
+
+    with core_errors():
+        slugs = [slug] if slug is not None else campaigns.discover(app.settings)
+    found: dict[str, frozenset[str]] = {}
+    for name in slugs:
+        try:
+            found[name] = campaigns.load(app.settings, name).current_hashes
+        except CampaignError as problem:
+            click.echo(
+                f"Warning: the letter of {name} cannot be read, so its confirmations are not "
+                f"checked against the current text (none is counted as stale): {problem}",
+                err=True,
+            )
+    return found
 
 
 def _write_sheet(sheet: Sheet, pdf_path: str | None, html_path: str | None) -> None:

@@ -20,6 +20,8 @@ STATUS_LABELS = {
     "confirmed": "Confirmed",
     "confirmed_public": "named publicly",
     "confirmed_governments_only": "named to governments only",
+    "confirmed_current": "to the current text (printed)",
+    "confirmed_stale": "to an earlier text (stale: not printed until reconfirmed)",
     "declined": "Declined",
     "withdrawn": "Withdrawn",
 }
@@ -39,6 +41,8 @@ class StateCounts:
     confirmed: int = 0
     confirmed_public: int = 0
     confirmed_governments_only: int = 0
+    confirmed_current: int = 0
+    confirmed_stale: int = 0
     declined: int = 0
     withdrawn: int = 0
 
@@ -59,6 +63,7 @@ class StateCounts:
             ("invited", ("not_answered", "confirmed", "declined", "withdrawn")),
             ("not_answered", ("viewed", "email_failed", "not_viewed")),
             ("confirmed", ("confirmed_public", "confirmed_governments_only")),
+            ("confirmed", ("confirmed_current", "confirmed_stale")),
         ]
         found = []
         for whole, parts in checks:

@@ -255,8 +255,10 @@ def build_sheet(
         raise ReportError(
             f"Paper {paper!r} is not one of {', '.join(PAGE_SIZES)}; choose one with --paper."
         )
-    counts = reports.campaign_counts(session, slug, by="country", now=now)
     definition = campaigns.load(settings, slug)
+    counts = reports.campaign_counts(
+        session, slug, by="country", now=now, current=definition.current_hashes
+    )
     # The sheet lists stale confirmations too, marked, so the coordinator can chase them.
     named = roster.read_roster(session, definition, allow_stale=True)
     return Sheet(
