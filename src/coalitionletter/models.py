@@ -160,6 +160,9 @@ class Campaign(Base):
     deadline: Mapped[datetime | None] = mapped_column(UtcDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    # Added by 0006: a deadline staff set with `reopen --until`; while set, it is the deadline
+    # (`deadline` above then holds it too, and letter.toml's is not used).
+    extended_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class Invitation(Base):

@@ -88,8 +88,10 @@ def sync(session: Session, definition: CampaignDefinition) -> Campaign:
         return row
     if row.title != definition.title:
         row.title = definition.title
-    if row.deadline != definition.deadline:
-        row.deadline = definition.deadline
+    # An extension staff set (`reopen --until`) is the deadline while it is set.
+    deadline = row.extended_until if row.extended_until is not None else definition.deadline
+    if row.deadline != deadline:
+        row.deadline = deadline
     session.flush()
     return row
 

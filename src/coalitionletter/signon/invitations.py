@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import NamedTuple
 
 from sqlalchemy import select
@@ -318,6 +319,8 @@ class StaffAnswer:
     display_name: str | None = None
     listing: str = Listing.PUBLIC.value
     reason: str | None = None
+    # When the written answer arrived (`--received-on`); it may then be taken after closing.
+    received_at: datetime | None = None
 
 
 def record_staff_answer(
@@ -353,5 +356,6 @@ def record_staff_answer(
         text_hash=definition.text_hash if answer.action == "confirm" else None,
         fields={k: v for k, v in fields.items() if v is not None},
         detail={"via": "staff"},
+        answered_at=answer.received_at,
     )
     return organisation.name, outcome

@@ -167,7 +167,7 @@ class SignOnApp:
         except CampaignError:
             log.exception("The letter of campaign %s cannot be read", campaign.slug)
             return self.problem(503, "The letter cannot be shown right now. Please try later.")
-        deadline = letter.definition.deadline
+        deadline = signon.effective_deadline(letter.definition.deadline, campaign.extended_until)
         if deadline is not None and utcnow() >= deadline:
             # The files' deadline counts even before a sync.
             return self.closed(campaign, invitation, organisation, letter)
@@ -190,7 +190,11 @@ class SignOnApp:
             except CampaignError:
                 letter = None  # the answer is still shown; only its text's currency is unknown
         now = utcnow()
-        deadline = letter.definition.deadline if letter is not None else campaign.deadline
+        deadline = campaign.deadline
+        if letter is not None:
+            deadline = signon.effective_deadline(
+                letter.definition.deadline, campaign.extended_until
+            )
         ends = [t for t in (campaign.closed_at, campaign.deadline, deadline) if t and t <= now]
         stale = (
             invitation.state == signon.CONFIRMED
@@ -233,7 +237,9 @@ class SignOnApp:
             "stale": invitation.state == signon.CONFIRMED
             and invitation.text_hash != version.text_hash,
             "governments_only": invitation.listing == Listing.GOVERNMENTS_ONLY.value,
-            "deadline": page.campaign.deadline,
+            "deadline": signon.effective_deadline(
+                page.definition.deadline, page.campaign.extended_until
+            ),
             "csrf": self.csrf(page.token_hash),
             "notice": notice,
             "errors": errors or {},
@@ -356,7 +362,9 @@ class SignOnApp:
         except CampaignError:
             log.exception("The letter of campaign %s cannot be read", link.campaign.slug)
             return self.problem(503, "The letter cannot be shown right now. Please try later.")
-        deadline = letter.definition.deadline
+        deadline = signon.effective_deadline(
+            letter.definition.deadline, link.campaign.extended_until
+        )
         if deadline is not None and utcnow() >= deadline:
             return self._page_again(connection, token)  # the files' deadline counts before a sync
         version = letter.version
