@@ -83,11 +83,17 @@ class CampaignDefinition:
     email: EmailSettings
     lead_first: bool = True
     group_by: str = "none"
+    # The same words' hash as made before whitespace was normalised (see letter_text).
+    legacy_text_hash: str = ""
 
     @property
     def current_hashes(self) -> frozenset[str]:
-        """The consent hashes a confirmation may carry and still count for the current text."""
-        return frozenset({self.text_hash})
+        """The consent hashes a confirmation may carry and still count for the current text.
+
+        The hash, and the hash the same files made before whitespace was normalised.
+        `signon.consent.current_hashes` adds earlier texts differing only in whitespace.
+        """
+        return frozenset(h for h in (self.text_hash, self.legacy_text_hash) if h)
 
     @property
     def lead_organisation(self) -> str:

@@ -15,7 +15,12 @@ from coalitionletter.campaigns.definition import (
     LeadOrganisation,
     Recipient,
 )
-from coalitionletter.campaigns.letter_text import consent_hash, normalise_text, read_body
+from coalitionletter.campaigns.letter_text import (
+    consent_hash,
+    legacy_consent_hash,
+    normalise_text,
+    read_body,
+)
 from coalitionletter.errors import CampaignError
 from coalitionletter.names import character_label, refused_character
 from coalitionletter.settings import DEFAULT_MAX_BODY_BYTES
@@ -419,6 +424,7 @@ def read_definition(
         closing=closing,
         body_source=body,
         text_hash=consent_hash(body, title, closing, lead.name),
+        legacy_text_hash=legacy_consent_hash(body, title, closing, lead.name),
         seed_path=_seed(reader, directory),
         email=_email(reader, title),
         lead_first=lead_first,

@@ -189,20 +189,29 @@ _SIGNATORIES = text(
 
 
 def _signatories(session: Session, definition: CampaignDefinition, slug: str) -> list[Signatory]:
+    from coalitionletter.signon.consent import current_hashes
+
     rows = session.connection().execute(
         _SIGNATORIES, {"slug": slug, "confirmed": InvitationState.CONFIRMED.value}
     )
     signatories, registered = [], False
+    agreed: frozenset[str] | None = None
     for row in rows:
         registered = True
-        if row[0] is not None:
-            signatories.append(_signatory(definition, row))
+        if row[0] is None:
+            continue
+        if agreed is None and row[-1] not in definition.current_hashes:
+            # Only when some hash is not plainly current: earlier whitespace-only versions.
+            agreed = current_hashes(session, definition)
+        signatories.append(_signatory(definition, row, agreed or definition.current_hashes))
     if not registered:
         raise not_registered(slug)
     return signatories
 
 
-def _signatory(definition: CampaignDefinition, row: Sequence[Any]) -> Signatory:
+def _signatory(
+    definition: CampaignDefinition, row: Sequence[Any], agreed: frozenset[str]
+) -> Signatory:
     # Unpacked by position: a plain tuple is read faster than a Row's named fields.
     (
         organisation_id,
@@ -234,7 +243,7 @@ def _signatory(definition: CampaignDefinition, row: Sequence[Any]) -> Signatory:
         listing=listing or PUBLIC,
         confirmed_at=decided_at,
         is_lead=_is_lead(definition, registered, name),
-        stale=text_hash not in definition.current_hashes,
+        stale=text_hash not in agreed,
         sort_name=sort_name,
     )
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -95,8 +95,9 @@ def counts(
                 reports.check_output_path(Path(target))
     database = app.database
     sheet = None
-    current = _current_texts(app, campaign)
+    definitions = _definitions(app, campaign)
     with core_errors(), database.reading() as session:
+        current = _current_texts(session, definitions)
         if campaign is None:
             summary = reports.overview(session, current=current)
             text = reports.overview_text(summary, output_format)
@@ -115,8 +116,8 @@ def counts(
     click.echo(text, nl=False)
 
 
-def _current_texts(app: AppContext, slug: str | None) -> dict[str, frozenset[str]]:
-    """The current text's hashes of the named campaign, or of every one in letters/.
+def _definitions(app: AppContext, slug: str | None) -> list[Any]:
+    """The named campaign's definition, or every readable one in letters/.
 
     A campaign whose files cannot be read is left out, and said so: none of its
     confirmations can be counted as stale.
@@ -126,10 +127,10 @@ def _current_texts(app: AppContext, slug: str | None) -> dict[str, frozenset[str
 
     with core_errors():
         slugs = [slug] if slug is not None else campaigns.discover(app.settings)
-    found: dict[str, frozenset[str]] = {}
+    found = []
     for name in slugs:
         try:
-            found[name] = campaigns.load(app.settings, name).current_hashes
+            found.append(campaigns.load(app.settings, name))
         except CampaignError as problem:
             click.echo(
                 f"Warning: the letter of {name} cannot be read, so its confirmations are not "
@@ -137,6 +138,13 @@ def _current_texts(app: AppContext, slug: str | None) -> dict[str, frozenset[str
                 err=True,
             )
     return found
+
+
+def _current_texts(session: Any, definitions: list[Any]) -> dict[str, frozenset[str]]:
+    """The hashes that count as each campaign's current text, by slug."""
+    from coalitionletter.signon.consent import current_hashes
+
+    return {d.slug: current_hashes(session, d) for d in definitions}
 
 
 def _write_sheet(sheet: Sheet, pdf_path: str | None, html_path: str | None) -> None:

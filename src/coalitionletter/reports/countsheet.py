@@ -35,6 +35,7 @@ from coalitionletter.reports.count_values import (
     percent_of,
 )
 from coalitionletter.settings import Settings
+from coalitionletter.signon.consent import current_hashes
 
 SHEET_TEMPLATE = "counts/sheet.html"
 PAGE_SIZES = {"a4": "A4", "letter": "letter"}
@@ -257,7 +258,7 @@ def build_sheet(
         )
     definition = campaigns.load(settings, slug)
     counts = reports.campaign_counts(
-        session, slug, by="country", now=now, current=definition.current_hashes
+        session, slug, by="country", now=now, current=current_hashes(session, definition)
     )
     # The sheet lists stale confirmations too, marked, so the coordinator can chase them.
     named = roster.read_roster(session, definition, allow_stale=True)

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from coalitionletter.campaigns import letter_text
 from coalitionletter.campaigns.definition import CampaignDefinition
-from coalitionletter.models import LetterText
+from coalitionletter.campaigns.letter_text import normalise_words
+from coalitionletter.models import Campaign, LetterText
 
 # How placeholders read on the sign-on page, where no single recipient or count applies.
 PLACEHOLDER_WORDS = {
@@ -86,6 +87,25 @@ def remember(session: Session, campaign_id: int, version: LetterVersion) -> None
             )
     except IntegrityError:
         return  # another writer kept it first
+
+
+def current_hashes(session: Session, definition: CampaignDefinition) -> frozenset[str]:
+    """Every consent hash that counts as agreement to the campaign's current words.
+
+    The current hash, the hash the same files made before whitespace was
+    normalised, and the hash of every kept version whose words differ from the
+    current ones only in whitespace: a confirmation given before the hash
+    ignored whitespace, or before a whitespace-only edit, stays current.
+    """
+    hashes = set(definition.current_hashes)
+    words = normalise_words(current(definition).as_text())
+    kept = session.execute(
+        select(LetterText.text_hash, LetterText.body)
+        .join(Campaign, Campaign.id == LetterText.campaign_id)
+        .where(Campaign.slug == definition.slug)
+    )
+    hashes.update(text_hash for text_hash, body in kept if normalise_words(body) == words)
+    return frozenset(hashes)
 
 
 def recalled(session: Session, campaign_id: int, text_hash: str | None) -> str | None:

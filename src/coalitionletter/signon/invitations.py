@@ -299,7 +299,8 @@ def _why_no_reminder(
 def reconfirm(session: Session, definition: CampaignDefinition) -> QueueReport:
     """Queue a message with the changes to each organisation that confirmed another text."""
     out = _Outgoing(session, definition)
-    for invitation in signon.stale_confirmations(session, out.campaign, definition.text_hash):
+    current = consent.current_hashes(session, definition)
+    for invitation in signon.stale_confirmations(session, out.campaign, current):
         organisation = session.get(Organisation, invitation.organisation_id)
         if _has_message(session, invitation.id, "reconfirm", definition.text_hash):
             out.report.skipped.append(f"{organisation.name}: already asked to reconfirm this text")

@@ -9,7 +9,7 @@ PostgreSQL's READ COMMITTED alike.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -496,12 +496,14 @@ def invitations_of(session: Session, campaign: Campaign) -> dict[int, Invitation
     return {invitation.organisation_id: invitation for invitation in rows}
 
 
-def stale_confirmations(session: Session, campaign: Campaign, text_hash: str) -> list[Invitation]:
-    """Confirmed invitations whose agreed text is not the current one."""
+def stale_confirmations(
+    session: Session, campaign: Campaign, current: Collection[str]
+) -> list[Invitation]:
+    """Confirmed invitations whose agreed text is not the current one (`current`: its hashes)."""
     query = select(Invitation).where(
         Invitation.campaign_id == campaign.id,
         Invitation.state == CONFIRMED,
-        (Invitation.text_hash != text_hash) | Invitation.text_hash.is_(None),
+        Invitation.text_hash.not_in(sorted(current)) | Invitation.text_hash.is_(None),
     )
     return list(session.scalars(query.order_by(Invitation.id)))
 

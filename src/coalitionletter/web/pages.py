@@ -89,6 +89,7 @@ class _Page:
     organisation: Organisation
     access: links.LinkAccess
     token_hash: str
+    stale: bool = False
 
     @property
     def definition(self) -> CampaignDefinition:
@@ -161,7 +162,7 @@ class SignOnApp:
         invitation = access.invitation or session.get(Invitation, access.invitation_id)
         organisation = access.organisation or session.get(Organisation, access.organisation_id)
         if access.expired:
-            return self.closed(campaign, invitation, organisation)
+            return self.closed(session, campaign, invitation, organisation)
         try:
             letter = self.letters.current(campaign.slug)
         except CampaignError:
@@ -170,11 +171,24 @@ class SignOnApp:
         deadline = signon.effective_deadline(letter.definition.deadline, campaign.extended_until)
         if deadline is not None and utcnow() >= deadline:
             # The files' deadline counts even before a sync.
-            return self.closed(campaign, invitation, organisation, letter)
-        return _Page(campaign, letter, invitation, organisation, access, tokens.token_hash(raw))
+            return self.closed(session, campaign, invitation, organisation, letter)
+        stale = self._stale(session, invitation, letter)
+        return _Page(
+            campaign, letter, invitation, organisation, access, tokens.token_hash(raw), stale
+        )
+
+    @staticmethod
+    def _stale(session: Any, invitation: Invitation, letter: Letter | None) -> bool:
+        """True for a confirmation of words other than the current ones (whitespace aside)."""
+        if invitation.state != signon.CONFIRMED or letter is None:
+            return False
+        if invitation.text_hash in letter.definition.current_hashes:
+            return False
+        return invitation.text_hash not in consent.current_hashes(session, letter.definition)
 
     def closed(
         self,
+        session: Any,
         campaign: Campaign,
         invitation: Invitation,
         organisation: Organisation,
@@ -196,11 +210,7 @@ class SignOnApp:
                 letter.definition.deadline, campaign.extended_until
             )
         ends = [t for t in (campaign.closed_at, campaign.deadline, deadline) if t and t <= now]
-        stale = (
-            invitation.state == signon.CONFIRMED
-            and letter is not None
-            and invitation.text_hash != letter.version.text_hash
-        )
+        stale = self._stale(session, invitation, letter)
         return self.html(
             "closed.html",
             status=410,
@@ -234,8 +244,7 @@ class SignOnApp:
             "listed_as": listed_as,
             "invitation": invitation,
             "state": invitation.state,
-            "stale": invitation.state == signon.CONFIRMED
-            and invitation.text_hash != version.text_hash,
+            "stale": page.stale,
             "governments_only": invitation.listing == Listing.GOVERNMENTS_ONLY.value,
             "deadline": signon.effective_deadline(
                 page.definition.deadline, page.campaign.extended_until
