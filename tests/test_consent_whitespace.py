@@ -14,6 +14,7 @@ from coalitionletter.campaigns.letter_text import consent_hash, legacy_consent_h
 from coalitionletter.db import Database
 from coalitionletter.models import LetterText
 from coalitionletter.reports import counts as reports
+from coalitionletter.reports.count_values import LetterNow
 from coalitionletter.settings import Settings
 from coalitionletter.signon import consent
 from fixtures_letters import LEAD_NAME
@@ -98,9 +99,8 @@ def test_a_confirmation_stored_with_the_old_hash_of_the_same_text_is_current(
     add_signatories(founding, ["Old Hash Rights"], text_hash=old)
     with database.reading() as session:
         names = roster.read_roster(session, founding)
-        counted = reports.campaign_counts(
-            session, SLUG, current=consent.current_hashes(session, founding)
-        )
+        letter = LetterNow("t", None, consent.current_hashes(session, founding))
+        counted = reports.campaign_counts(session, SLUG, letter=letter)
     assert [s.name for s in names.signatories] == ["Old Hash Rights"]
     assert (counted.totals.confirmed_current, counted.totals.confirmed_stale) == (1, 0)
 
@@ -166,7 +166,7 @@ def test_confirmations_in_a_database_from_before_the_change_stay_valid_after_upg
     with database.reading() as session:
         names = roster.read_roster(session, definition)
         current = consent.current_hashes(session, definition)
-        counted = reports.campaign_counts(session, SLUG, current=current)
+        counted = reports.campaign_counts(session, SLUG, letter=LetterNow("t", None, current))
     assert [s.name for s in names.signatories] == ["PEN Example"]
     assert counted.totals.confirmed_stale == 0
     database.dispose()

@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import pytest
 from bs4 import BeautifulSoup
-from sqlalchemy import inspect, select, text, update
+from sqlalchemy import inspect, select, text
 
-from coalitionletter.models import Campaign, Invitation, InvitationToken, utcnow
+from coalitionletter.models import Invitation, InvitationToken, utcnow
 from coalitionletter.signon import links, tokens
 from fixtures_signon import (
     BROWSER_AGENT,
@@ -108,8 +108,10 @@ def test_after_the_deadline_every_post_is_refused_and_nothing_changes(
     signon_workspace: SignOnWorkspace, web_client, token: str
 ) -> None:
     data = confirm_form(web_client, token, **SIGNER)
-    with signon_workspace.database.writing() as session:
-        session.execute(update(Campaign).values(deadline=utcnow() - timedelta(minutes=1)))
+    # The deadline in force is letter.toml's (the row's copy is synced by commands).
+    letter = signon_workspace.home / "letters" / SLUG / "letter.toml"
+    passed = (utcnow() - timedelta(minutes=1)).isoformat(timespec="seconds")
+    letter.write_text(f"deadline = {passed}\n" + letter.read_text("utf-8"), encoding="utf-8")
     for action in ("confirm", "decline", "withdraw"):
         response = web_client.post(f"/s/{token}", data={**data, "action": action})
         assert response.status_code == 410

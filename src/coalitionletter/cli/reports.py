@@ -10,6 +10,7 @@ import click
 from coalitionletter.cli import AppContext, core_errors, pass_app
 
 if TYPE_CHECKING:
+    from coalitionletter.reports.count_values import LetterNow
     from coalitionletter.reports.countsheet import Sheet
 
 BY_CHOICES = ("status", "country", "type")
@@ -97,13 +98,13 @@ def counts(
     sheet = None
     definitions = _definitions(app, campaign)
     with core_errors(), database.reading() as session:
-        current = _current_texts(session, definitions)
+        letters = _letters_now(session, definitions)
         if campaign is None:
-            summary = reports.overview(session, current=current)
+            summary = reports.overview(session, letters=letters)
             text = reports.overview_text(summary, output_format)
         else:
             counted = reports.campaign_counts(
-                session, campaign, by=by, current=current.get(campaign, ())
+                session, campaign, by=by, letter=letters.get(campaign)
             )
             text = reports.counts_text(counted, output_format)
             if pdf_path or html_path:
@@ -120,7 +121,8 @@ def _definitions(app: AppContext, slug: str | None) -> list[Any]:
     """The named campaign's definition, or every readable one in letters/.
 
     A campaign whose files cannot be read is left out, and said so: none of its
-    confirmations can be counted as stale.
+    confirmations can be counted as stale, and its title and deadline are the
+    database's copy.
     """
     from coalitionletter.campaigns import catalogue as campaigns
     from coalitionletter.errors import CampaignError
@@ -140,11 +142,12 @@ def _definitions(app: AppContext, slug: str | None) -> list[Any]:
     return found
 
 
-def _current_texts(session: Any, definitions: list[Any]) -> dict[str, frozenset[str]]:
-    """The hashes that count as each campaign's current text, by slug."""
+def _letters_now(session: Any, definitions: list[Any]) -> dict[str, LetterNow]:
+    """What each campaign's files say now (title, deadline, current text), by slug."""
+    from coalitionletter.reports.count_values import LetterNow
     from coalitionletter.signon.consent import current_hashes
 
-    return {d.slug: current_hashes(session, d) for d in definitions}
+    return {d.slug: LetterNow(d.title, d.deadline, current_hashes(session, d)) for d in definitions}
 
 
 def _write_sheet(sheet: Sheet, pdf_path: str | None, html_path: str | None) -> None:

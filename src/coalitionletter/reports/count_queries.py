@@ -25,19 +25,27 @@ from coalitionletter.models import (
     OutboxMessage,
     utcnow,
 )
-from coalitionletter.reports.count_values import CampaignInfo, StateCounts, days_left
+from coalitionletter.reports.count_values import CampaignInfo, LetterNow, StateCounts, days_left
 
 
-def _campaign_info(campaign: Any, now: datetime) -> CampaignInfo:
-    """What a count says about a campaign, from its row or any object with its columns."""
+def _campaign_info(campaign: Any, now: datetime, letter: LetterNow | None = None) -> CampaignInfo:
+    """What a count says about a campaign, from its row (or any object with its columns).
+
+    With `letter`, the title and deadline are the files' as they are now: an edit to
+    letter.toml counts without a sync. A deadline staff extended still wins.
+    """
+    title, deadline = campaign.title, campaign.deadline
+    if letter is not None:
+        title = letter.title
+        deadline = campaign.extended_until if campaign.extended_until else letter.deadline
     closed = campaign.closed_at is not None and campaign.closed_at <= now
-    passed = campaign.deadline is not None and campaign.deadline <= now
+    passed = deadline is not None and deadline <= now
     return CampaignInfo(
         id=campaign.id,
         slug=campaign.slug,
-        title=campaign.title,
-        deadline=campaign.deadline,
-        days_left=days_left(campaign.deadline, now),
+        title=title,
+        deadline=deadline,
+        days_left=days_left(deadline, now),
         is_open=not (closed or passed),
     )
 
@@ -49,14 +57,17 @@ _CAMPAIGN_COLUMNS = (
     Campaign.title,
     Campaign.deadline,
     Campaign.closed_at,
+    Campaign.extended_until,
 )
 
 
-def find_campaign(session: Session, slug: str, now: datetime | None = None) -> CampaignInfo:
+def find_campaign(
+    session: Session, slug: str, now: datetime | None = None, letter: LetterNow | None = None
+) -> CampaignInfo:
     """The campaign registered under `slug`, or a CampaignError naming those that exist."""
     row = session.execute(select(*_CAMPAIGN_COLUMNS).where(Campaign.slug == slug)).one_or_none()
     if row is not None:
-        return _campaign_info(row, now or utcnow())
+        return _campaign_info(row, now or utcnow(), letter)
     known = session.scalars(select(Campaign.slug).order_by(Campaign.slug)).all()
     listing = ", ".join(known) if known else "none yet"
     raise CampaignError(
@@ -181,14 +192,14 @@ def grouped(
 
 
 def per_campaign(
-    session: Session, now: datetime, current: Mapping[str, Collection[str]]
+    session: Session, now: datetime, letters: Mapping[str, LetterNow]
 ) -> list[tuple[CampaignInfo, StateCounts]]:
     """Every campaign with its totals, by slug, from one grouped query.
 
-    `current`: the hashes of each campaign's current text, by slug.
+    `letters`: what each campaign's files say now, by slug (see `LetterNow`).
     """
     ids = {slug: id_ for slug, id_ in session.execute(select(Campaign.slug, Campaign.id))}
-    by_id = {ids[slug]: hashes for slug, hashes in current.items() if slug in ids}
+    by_id = {ids[slug]: letter.hashes for slug, letter in letters.items() if slug in ids}
     query = (
         select(*_CAMPAIGN_COLUMNS, *_count_columns(by_id))
         .select_from(Campaign)
@@ -197,6 +208,6 @@ def per_campaign(
         .order_by(Campaign.slug)
     )
     return [
-        (_campaign_info(row, now), checked(_state_counts(row), row.slug))
+        (_campaign_info(row, now, letters.get(row.slug)), checked(_state_counts(row), row.slug))
         for row in session.execute(query)
     ]

@@ -93,6 +93,19 @@ class Row:
 
 
 @dataclass(frozen=True)
+class LetterNow:
+    """What a campaign's files say now, which the database's copy may not yet.
+
+    Its title, its deadline (letter.toml's) and the consent hashes that count as
+    its current text; counts use them in place of the row `init` last synced.
+    """
+
+    title: str
+    deadline: datetime | None
+    hashes: frozenset[str]
+
+
+@dataclass(frozen=True)
 class CampaignInfo:
     """What a count sheet says about the campaign itself."""
 

@@ -66,6 +66,7 @@ from coalitionletter.reports.count_values import (
     STATUS_ROWS,
     CampaignCounts,
     CampaignInfo,
+    LetterNow,
     Overview,
     Row,
     StateCounts,
@@ -123,20 +124,22 @@ def campaign_counts(
     by: str | None = None,
     now: datetime | None = None,
     *,
-    current: Collection[str] = (),
+    letter: LetterNow | None = None,
 ) -> CampaignCounts:
     """Count one campaign's invitations by state, optionally broken down (status, country, type).
 
-    `current` holds the hashes of the letter text organisations sign now (see
-    `campaigns.catalogue.current_texts`); confirmations of any other text count as stale.
-    Without it none is counted stale.
+    `letter` is what the campaign's files say now: its title and deadline, and the
+    hashes of the text organisations sign now; confirmations of any other text count
+    as stale. Without it the database's copy of the title and deadline is shown and
+    none is counted stale.
     """
+    current = letter.hashes if letter is not None else frozenset()
     if by is not None and by not in BREAKDOWNS:
         raise ReportError(
             f"Cannot break the counts down by {by!r}; use one of: {', '.join(BREAKDOWNS)}."
         )
     now = now or utcnow()
-    info = find_campaign(session, slug, now)
+    info = find_campaign(session, slug, now, letter)
     if by in {"country", "type"}:
         rows = _breakdown(session, info, by, current)
         totals = count_queries.checked(sum((row.counts for row in rows), StateCounts()), slug)
@@ -150,11 +153,11 @@ def overview(
     session: Session,
     now: datetime | None = None,
     *,
-    current: Mapping[str, Collection[str]] | None = None,
+    letters: Mapping[str, LetterNow] | None = None,
 ) -> Overview:
-    """One line of counts per campaign, from one grouped query (`current`: text hashes by slug)."""
+    """One line of counts per campaign, from one grouped query (`letters`: see campaign_counts)."""
     now = now or utcnow()
-    lines = count_queries.per_campaign(session, now, current or {})
+    lines = count_queries.per_campaign(session, now, letters or {})
     return Overview(as_of=now, lines=tuple(lines))
 
 

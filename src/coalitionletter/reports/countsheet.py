@@ -31,6 +31,7 @@ from coalitionletter.reports.count_values import (
     STATUS_LABELS,
     STATUS_ROWS,
     CampaignCounts,
+    LetterNow,
     StateCounts,
     percent_of,
 )
@@ -257,9 +258,8 @@ def build_sheet(
             f"Paper {paper!r} is not one of {', '.join(PAGE_SIZES)}; choose one with --paper."
         )
     definition = campaigns.load(settings, slug)
-    counts = reports.campaign_counts(
-        session, slug, by="country", now=now, current=current_hashes(session, definition)
-    )
+    letter = LetterNow(definition.title, definition.deadline, current_hashes(session, definition))
+    counts = reports.campaign_counts(session, slug, by="country", now=now, letter=letter)
     # The sheet lists stale confirmations too, marked, so the coordinator can chase them.
     named = roster.read_roster(session, definition, allow_stale=True)
     return Sheet(

@@ -146,6 +146,11 @@ def is_open(campaign: Campaign | CampaignRef, now: datetime | None = None) -> bo
     return campaign.deadline is None or now < campaign.deadline
 
 
+def closed_by_staff(campaign: Campaign | CampaignRef, now: datetime | None = None) -> bool:
+    """True once staff have closed the sign-on (`close`), whatever the deadline."""
+    return campaign.closed_at is not None and campaign.closed_at <= (now or utcnow())
+
+
 def effective_deadline(
     file_deadline: datetime | None, extended_until: datetime | None
 ) -> datetime | None:

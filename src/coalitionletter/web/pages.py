@@ -161,16 +161,19 @@ class SignOnApp:
         campaign = access.campaign or session.get(Campaign, access.campaign_id)
         invitation = access.invitation or session.get(Invitation, access.invitation_id)
         organisation = access.organisation or session.get(Organisation, access.organisation_id)
-        if access.expired:
+        now = utcnow()
+        if signon.closed_by_staff(campaign, now):
             return self.closed(session, campaign, invitation, organisation)
         try:
             letter = self.letters.current(campaign.slug)
         except CampaignError:
+            if access.expired:
+                return self.closed(session, campaign, invitation, organisation)
             log.exception("The letter of campaign %s cannot be read", campaign.slug)
             return self.problem(503, "The letter cannot be shown right now. Please try later.")
         deadline = signon.effective_deadline(letter.definition.deadline, campaign.extended_until)
-        if deadline is not None and utcnow() >= deadline:
-            # The files' deadline counts even before a sync.
+        if deadline is not None and now >= deadline:
+            # The files' deadline is the one in force, whether or not a command synced it.
             return self.closed(session, campaign, invitation, organisation, letter)
         stale = self._stale(session, invitation, letter)
         return _Page(
@@ -353,7 +356,7 @@ class SignOnApp:
         link = links.link_for_answer(connection, tokens.token_hash(token))
         if link is None:
             return self.neutral(404)
-        if link.expired:
+        if signon.closed_by_staff(link.campaign, utcnow()):
             return self._page_again(connection, token)  # the closed page: what it answered
         return self._answer(connection, token, link, action, form)
 
@@ -375,7 +378,9 @@ class SignOnApp:
             letter.definition.deadline, link.campaign.extended_until
         )
         if deadline is not None and utcnow() >= deadline:
-            return self._page_again(connection, token)  # the files' deadline counts before a sync
+            return self._page_again(connection, token)  # the files' deadline, synced or not
+        # The deadline in force is the files' (or an extension), not the row's last sync.
+        campaign = link.campaign._replace(deadline=deadline)
         version = letter.version
         if action == "confirm" and form.get("text_hash") != version.text_hash:
             return self._page_again(
@@ -400,7 +405,7 @@ class SignOnApp:
         try:
             signon.transition(
                 connection,
-                link.campaign,
+                campaign,
                 link.organisation_id,
                 action,
                 actor="token holder",
