@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from coalitionletter.campaigns.catalogue import not_registered
 from coalitionletter.campaigns.definition import CampaignDefinition
-from coalitionletter.errors import StaleConsentError
+from coalitionletter.errors import CampaignError, StaleConsentError
 from coalitionletter.models import InvitationState, Listing, UtcDateTime
 from coalitionletter.names import default_sort_name, name_key
 

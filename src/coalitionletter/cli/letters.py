@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -98,15 +98,40 @@ def build(
         source_date_epoch=app.environ.get("SOURCE_DATE_EPOCH"),
     )
     with core_errors():
-        definition = campaigns.resolve(app.settings, campaign)
+        slug = campaigns.resolve_slug(app.settings, campaign)
         with app.database.reading() as session:
+            definition = campaigns.load_current(app.settings, session, slug)
             plan = builder.plan(session, app.settings, definition, options)
+        _say_if_draft_differs(app, definition)
         progress = None if quiet else (lambda line: click.echo(line, err=True))
         report = builder.execute(plan, progress)
     for warning in report.warnings:
         click.secho(f"Warning: {warning}", fg="yellow", err=True)
     _left_out(report)
     _summary(report, definition.slug)
+
+
+def _say_if_draft_differs(app: AppContext, definition: Any) -> None:
+    """Tell staff when body.md holds edits the build does not print (they are not published)."""
+    from coalitionletter.campaigns import catalogue as campaigns
+    from coalitionletter.errors import CampaignError
+
+    if not definition.published:
+        return
+    try:
+        draft = campaigns.load(app.settings, definition.slug)
+    except CampaignError as problem:
+        click.echo(
+            f"Note: the draft in letters/{definition.slug}/ has an error: {problem}", err=True
+        )
+        return
+    if draft.text_hash != definition.text_hash:
+        click.echo(
+            f"Note: letters/{definition.slug}/ holds changes to the text that are not published; "
+            "this build prints the published text. See them with: coalitionletter publish "
+            f"{definition.slug} --diff",
+            err=True,
+        )
 
 
 def _left_out(report: BuildReport) -> None:

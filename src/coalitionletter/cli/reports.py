@@ -96,9 +96,8 @@ def counts(
                 reports.check_output_path(Path(target))
     database = app.database
     sheet = None
-    definitions = _definitions(app, campaign)
     with core_errors(), database.reading() as session:
-        letters = _letters_now(session, definitions)
+        letters = _letters_now(session, _definitions(app, session, campaign))
         if campaign is None:
             summary = reports.overview(session, letters=letters)
             text = reports.overview_text(summary, output_format)
@@ -117,7 +116,7 @@ def counts(
     click.echo(text, nl=False)
 
 
-def _definitions(app: AppContext, slug: str | None) -> list[Any]:
+def _definitions(app: AppContext, session: Any, slug: str | None) -> list[Any]:
     """The named campaign's definition, or every readable one in letters/.
 
     A campaign whose files cannot be read is left out, and said so: none of its
@@ -132,7 +131,7 @@ def _definitions(app: AppContext, slug: str | None) -> list[Any]:
     found = []
     for name in slugs:
         try:
-            found.append(campaigns.load(app.settings, name))
+            found.append(campaigns.load_current(app.settings, session, name))
         except CampaignError as problem:
             click.echo(
                 f"Warning: the letter of {name} cannot be read, so its confirmations are not "
@@ -227,8 +226,8 @@ def export(
     with core_errors():
         if output != "-":
             check_output_path(Path(output), overwrite=force)
-        definition = campaigns.load(app.settings, campaign)
         with database.reading() as session:
+            definition = campaigns.load_current(app.settings, session, campaign)
             listing = exporting.signatory_list(
                 session, definition, delivered=delivered, allow_stale=allow_stale
             )

@@ -1,4 +1,4 @@
-"""Sign-on commands: invite, remind, reconfirm, close, reopen, sign, audit, serve."""
+"""Sign-on commands: invite, remind, reconfirm, close, reopen, sign, publish, audit, serve."""
 
 from __future__ import annotations
 
@@ -193,10 +193,11 @@ def _moment(value: str | None, option: str, *, day_end: bool) -> datetime | None
 
 
 def _definition(app: AppContext, slug: str) -> Any:
+    """The campaign as organisations see it: its files, with the published text if any."""
     from coalitionletter.campaigns import catalogue as campaigns
 
-    with core_errors():
-        return campaigns.load(app.settings, slug)
+    with core_errors(), app.database.reading() as session:
+        return campaigns.load_current(app.settings, session, slug)
 
 
 @click.command()
@@ -473,6 +474,71 @@ def sign(
 
 @click.command()
 @click.argument("campaign")
+@click.option("--diff", "show_only", is_flag=True, help="Show what would change; publish nothing.")
+@pass_app
+def publish(app: AppContext, campaign: str, show_only: bool) -> None:
+    """Make body.md and letter.toml's words the text organisations see and sign.
+
+    Until a campaign is first published its files are live. After, editing
+    body.md (or the title, closing or lead in letter.toml) changes nothing for
+    organisations until it is published again: a half-finished edit or a
+    syntax error never reaches them. --diff shows the changes first. Each
+    publication is in the trail; confirmations of the text before become stale.
+
+    \b
+    Example:
+      coalitionletter publish ilp-magnitsky-2020 --diff
+      coalitionletter publish ilp-magnitsky-2020
+    """
+    from coalitionletter.campaigns import catalogue as campaigns
+    from coalitionletter.signon import consent, publishing
+    from coalitionletter.signon import states as signon
+
+    with core_errors():
+        draft = campaigns.load(app.settings, campaign)  # the files now, checked
+        if show_only:
+            with app.database.reading() as session:
+                outcome = publishing.preview(session, draft)
+            _print_preview(campaign, outcome)
+            return
+        with app.database.writing() as session:
+            outcome = publishing.publish(session, draft, actor=app.actor)
+            row = campaigns.campaign_row(session, campaign)
+            stale = signon.stale_confirmations(session, row, consent.current_hashes(session, draft))
+    if not outcome.changed:
+        click.echo(f"The text of {campaign} is already published as is; nothing changed.")
+        return
+    if outcome.changes:
+        click.echo(outcome.changes)
+        click.echo("")
+    click.echo(
+        f"Published the text of {campaign} (version {outcome.text_hash[:12]}): organisations "
+        "now see and sign it; editing body.md changes nothing for them until you publish again."
+    )
+    if stale:
+        click.echo(
+            f"{len(stale)} confirmation(s) are of an earlier text; ask them to confirm this one: "
+            f"coalitionletter reconfirm {campaign}"
+        )
+
+
+def _print_preview(campaign: str, outcome: Any) -> None:
+    if not outcome.changed:
+        click.echo(f"The files of {campaign} hold the published text; nothing to publish.")
+        return
+    if outcome.previous_hash is None:
+        click.echo(
+            f"{campaign} has not been published yet: organisations see its files as they are. "
+            f"Publishing freezes this text (version {outcome.text_hash[:12]})."
+        )
+        return
+    click.echo(outcome.changes or "Only whitespace or placeholders differ.")
+    click.echo("")
+    click.echo(f"Not published (--diff). To publish: coalitionletter publish {campaign}")
+
+
+@click.command()
+@click.argument("campaign")
 @click.option(
     "--verify",
     is_flag=True,
@@ -573,4 +639,4 @@ def serve(app: AppContext, host: str | None, port: int | None, workers: int) -> 
         serving.run(settings, host=host, port=port, workers=workers)
 
 
-COMMANDS = [invite, remind, reconfirm, close, reopen, sign, audit, serve]
+COMMANDS = [invite, remind, reconfirm, close, reopen, sign, publish, audit, serve]

@@ -257,7 +257,7 @@ def build_sheet(
         raise ReportError(
             f"Paper {paper!r} is not one of {', '.join(PAGE_SIZES)}; choose one with --paper."
         )
-    definition = campaigns.load(settings, slug)
+    definition = campaigns.load_current(settings, session, slug)
     letter = LetterNow(definition.title, definition.deadline, current_hashes(session, definition))
     counts = reports.campaign_counts(session, slug, by="country", now=now, letter=letter)
     # The sheet lists stale confirmations too, marked, so the coordinator can chase them.

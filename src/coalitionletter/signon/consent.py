@@ -12,7 +12,7 @@ import difflib
 from dataclasses import dataclass
 
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -42,6 +42,8 @@ class LetterVersion:
     body: str
     closing: str
     lead: str
+    # The parts as written (LetterWords as JSON), kept so the version can be shown again.
+    source: str = ""
 
     def as_text(self) -> str:
         """The version as plain text, the form diffs and stored copies use."""
@@ -61,6 +63,7 @@ def current(definition: CampaignDefinition) -> LetterVersion:
         body=letter_text.fill_text(definition.body_source, page_values(definition.lead.name)),
         closing=definition.closing,
         lead=definition.lead.name,
+        source=definition.words.as_json(),
     )
 
 
@@ -71,18 +74,29 @@ def body_html(definition: CampaignDefinition) -> Markup:
 
 def remember(session: Session, campaign_id: int, version: LetterVersion) -> None:
     """Keep a copy of a version that was shown or agreed to (once per hash)."""
-    exists = session.scalar(
-        select(LetterText.id).where(
+    exists = session.execute(
+        select(LetterText.id, LetterText.source).where(
             LetterText.campaign_id == campaign_id, LetterText.text_hash == version.text_hash
         )
-    )
+    ).one_or_none()
     if exists is not None:
+        if exists.source is None and version.source:
+            # Kept before versions kept their parts: complete it, so it can be published.
+            session.execute(
+                update(LetterText)
+                .where(LetterText.id == exists.id, LetterText.source.is_(None))
+                .values(source=version.source)
+                .execution_options(synchronize_session=False)
+            )
         return
     try:
         with session.begin_nested():
             session.add(
                 LetterText(
-                    campaign_id=campaign_id, text_hash=version.text_hash, body=version.as_text()
+                    campaign_id=campaign_id,
+                    text_hash=version.text_hash,
+                    body=version.as_text(),
+                    source=version.source or None,
                 )
             )
     except IntegrityError:

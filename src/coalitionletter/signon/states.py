@@ -57,6 +57,7 @@ class CampaignRef(NamedTuple):
     deadline: datetime | None
     closed_at: datetime | None
     extended_until: datetime | None = None
+    published_hash: str | None = None
 
 
 class Current(NamedTuple):

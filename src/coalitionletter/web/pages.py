@@ -21,7 +21,8 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from coalitionletter import prepared
-from coalitionletter.campaigns.definition import CampaignDefinition
+from coalitionletter.campaigns import catalogue as campaigns
+from coalitionletter.campaigns.definition import CampaignDefinition, LetterWords
 from coalitionletter.db import Database
 from coalitionletter.errors import CampaignError, SignOnError
 from coalitionletter.models import AppSecret, Campaign, Invitation, Listing, Organisation, utcnow
@@ -114,6 +115,8 @@ class SignOnApp:
         self.environment = make_environment(settings.templates_dir)
         self.secure_cookie = settings.base_url.startswith("https://")
         self.letters = Letters(settings)
+        # Published words by (campaign id, hash): a published version never changes.
+        self.published: dict[tuple[int, str], LetterWords] = {}
         # Texts known to be kept in letter_texts, so a confirmation need not look again.
         self.kept_texts: set[tuple[int, str]] = set()
         self.writers = Writers(database)
@@ -144,6 +147,16 @@ class SignOnApp:
         """A plain error page (bad form, too large, server trouble)."""
         return self.html("problem.html", status=status, status_code=status, message=message)
 
+    def letter(self, session: Any, campaign: Campaign | signon.CampaignRef) -> Letter:
+        """The letter as organisations see it: its files, and its published words if any."""
+        words = None
+        if campaign.published_hash is not None:
+            key = (campaign.id, campaign.published_hash)
+            if key not in self.published:
+                self.published[key] = campaigns.words_of(session, *key)
+            words = self.published[key]
+        return self.letters.current(campaign.slug, words)
+
     def csrf(self, token_hash: str) -> str:
         """The form token: an HMAC binding the form to this one link (by its token's hash).
 
@@ -165,7 +178,7 @@ class SignOnApp:
         if signon.closed_by_staff(campaign, now):
             return self.closed(session, campaign, invitation, organisation)
         try:
-            letter = self.letters.current(campaign.slug)
+            letter = self.letter(session, campaign)
         except CampaignError:
             if access.expired:
                 return self.closed(session, campaign, invitation, organisation)
@@ -203,7 +216,7 @@ class SignOnApp:
         """
         if letter is None:
             try:
-                letter = self.letters.current(campaign.slug)
+                letter = self.letter(session, campaign)
             except CampaignError:
                 letter = None  # the answer is still shown; only its text's currency is unknown
         now = utcnow()
@@ -370,7 +383,11 @@ class SignOnApp:
     ) -> Response | tuple[int, str] | None:
         """Take one answer; a page when it cannot be taken, else the text newly kept, if any."""
         try:
-            letter = self.letters.current(link.campaign.slug)
+            if link.campaign.published_hash is None:
+                letter = self.letters.current(link.campaign.slug)
+            else:
+                with Session(bind=connection.connection) as session:
+                    letter = self.letter(session, link.campaign)
         except CampaignError:
             log.exception("The letter of campaign %s cannot be read", link.campaign.slug)
             return self.problem(503, "The letter cannot be shown right now. Please try later.")
