@@ -225,7 +225,7 @@ class SignOnApp:
             deadline = signon.effective_deadline(
                 letter.definition.deadline, campaign.extended_until
             )
-        ends = [t for t in (campaign.closed_at, campaign.deadline, deadline) if t and t <= now]
+        ends = [t for t in (campaign.closed_at, deadline) if t and t <= now]
         stale = self._stale(session, invitation, letter)
         return self.html(
             "closed.html",
