@@ -49,15 +49,20 @@ class Letters:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._letters: dict[str, tuple[LetterWords | None, Letter]] = {}
+        self._files: dict[tuple[str, bool], tuple[str, ...]] = {}
 
     def current(self, slug: str, words: LetterWords | None = None) -> Letter:
         """The letter of a campaign as organisations see it now (CampaignError if broken).
 
         `words`: its published words, or None while its files are live.
         """
-        directory = campaigns.campaign_dir(self.settings, slug)
-        names = (LETTER_FILE,) if words is not None else (LETTER_FILE, BODY_FILE)
-        stamp = _stamp(tuple(str(directory / name) for name in names))
+        files = self._files.get((slug, words is None))
+        if files is None:
+            directory = campaigns.campaign_dir(self.settings, slug)
+            names = (LETTER_FILE, BODY_FILE) if words is None else (LETTER_FILE,)
+            files = tuple(str(directory / name) for name in names)
+            self._files[(slug, words is None)] = files
+        stamp = _stamp(files)
         cached = self._letters.get(slug)
         if stamp is not None and cached is not None:
             cached_words, letter = cached
