@@ -12,6 +12,7 @@ from coalitionletter.campaigns import catalogue as campaigns
 from coalitionletter.campaigns import roster
 from coalitionletter.campaigns.letter_text import consent_hash, legacy_consent_hash
 from coalitionletter.db import Database
+from coalitionletter.errors import StaleConsentError
 from coalitionletter.models import LetterText
 from coalitionletter.reports import counts as reports
 from coalitionletter.reports.count_values import LetterNow
@@ -136,7 +137,7 @@ def test_an_old_hash_confirmation_is_stale_after_a_real_edit(
     add_signatories(founding, ["Old Hash Rights"], text_hash=_legacy_hash(settings))
     body = _body(founding_home)
     body.write_text(body.read_text("utf-8") + "\nA new paragraph.\n", "utf-8")
-    with database.reading() as session, pytest.raises(roster.StaleConsentError):
+    with database.reading() as session, pytest.raises(StaleConsentError):
         roster.read_roster(session, _reload(settings))
 
 

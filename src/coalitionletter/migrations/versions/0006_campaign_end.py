@@ -9,7 +9,7 @@ Existing campaigns have neither (their files stay live until first published)
 and existing letter_texts rows no source.
 
 Revision ID: 0006
-Revises: 0003
+Revises: 0005
 Create Date: 2026-12-03
 """
 
@@ -19,7 +19,7 @@ from alembic import op
 from coalitionletter.models import UtcDateTime
 
 revision = "0006"
-down_revision = "0003"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
