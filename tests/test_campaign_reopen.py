@@ -210,6 +210,7 @@ def test_after_closing_staff_record_an_answer_that_arrived_before_the_close(
     (event,) = _events(signon_workspace, "confirmed")
     assert '"received_on"' in event.detail and '"via":"staff"' in event.detail
     assert event.actor == "staff: Test Coordinator"
+    _ok(invoke("audit", SLUG, "--verify"))
 
 
 def test_after_closing_an_answer_without_received_on_is_refused_and_says_how(
