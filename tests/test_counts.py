@@ -31,6 +31,8 @@ EXPECTED_TOTALS = {
     "confirmed": 4,
     "confirmed_public": 3,
     "confirmed_governments_only": 1,
+    "confirmed_current": 4,
+    "confirmed_stale": 0,
     "declined": 1,
     "withdrawn": 1,
 }

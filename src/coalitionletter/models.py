@@ -160,6 +160,12 @@ class Campaign(Base):
     deadline: Mapped[datetime | None] = mapped_column(UtcDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    # Added by 0006: a deadline staff set with `reopen --until`; while set, it is the deadline
+    # (`deadline` above then holds it too, and letter.toml's is not used).
+    extended_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # Added by 0006: the hash of the text `publish` froze for organisations (None: the files
+    # are live, as before publishing was used). Its words are in letter_texts.source.
+    published_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class Invitation(Base):
@@ -251,6 +257,9 @@ class LetterText(Base):
     text_hash: Mapped[str] = mapped_column(String(64))
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    # Added by 0006: the version's parts (title, body.md, closing, lead) as JSON, so a
+    # published version can be shown and printed again; None for rows kept before.
+    source: Mapped[str | None] = mapped_column(Text)
 
 
 class EventChain(Base):

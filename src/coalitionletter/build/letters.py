@@ -79,6 +79,7 @@ class BuildOptions:
     formats: tuple[str, ...] = FORMATS
     force: bool = False
     allow_stale: bool = False
+    leave_out_stale: bool = False
     allow_missing_glyphs: bool = False
     jobs: int | None = None
     today: date | None = None
@@ -123,6 +124,8 @@ class BuildReport:
     count: int = 0
     withheld: int = 0
     trail_head: str = ""
+    # Stale confirmations left out (--leave-out-stale): named here, counted nowhere.
+    left_out: list[str] = field(default_factory=list)
 
 
 def _source_date(source_date_epoch: str | None) -> datetime | None:
@@ -178,6 +181,7 @@ def plan(
         session,
         definition,
         allow_stale=options.allow_stale,
+        leave_out_stale=options.leave_out_stale,
         locale=recipients[0].locale,
         ordered=False,  # ordered only if something is rendered
     )
@@ -257,6 +261,7 @@ def execute(build: Plan, progress: Progress | None = None) -> BuildReport:
         count=build.roster.count,
         trail_head=build.trail_head,
         withheld=build.roster.withheld_count(delivered=False),
+        left_out=sorted((s.name for s in build.roster.left_out), key=roster.collation_key),
     )
     report.warnings.extend(_roster_warnings(build))
     due = build.due()

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from coalitionletter.campaigns.definition import (
     SLUG_PATTERN,
     CampaignDefinition,
+    LetterWords,
 )
 from coalitionletter.campaigns.letter_text import (
     BODY_FILE,
@@ -27,7 +28,7 @@ from coalitionletter.campaigns.letter_toml import (
     read_definition,
 )
 from coalitionletter.errors import CampaignError
-from coalitionletter.models import Campaign
+from coalitionletter.models import Campaign, LetterText
 from coalitionletter.settings import Settings
 
 
@@ -52,22 +53,57 @@ def discover(settings: Settings) -> list[str]:
     )
 
 
-def load(settings: Settings, slug: str) -> CampaignDefinition:
-    """Read and validate one campaign's letter.toml and body.md."""
+def load(settings: Settings, slug: str, words: LetterWords | None = None) -> CampaignDefinition:
+    """Read and validate one campaign's letter.toml and body.md (or take `words` for its text)."""
     directory = campaign_dir(settings, slug)
     if not directory.is_dir():
         known = ", ".join(discover(settings)) or "none"
         raise CampaignError(f"There is no campaign folder {directory}. Campaigns found: {known}.")
-    return read_definition(slug, directory, max_body_bytes=settings.max_body_bytes)
+    return read_definition(slug, directory, words, max_body_bytes=settings.max_body_bytes)
 
 
-def resolve(settings: Settings, slug: str | None) -> CampaignDefinition:
-    """Load the named campaign, or the only one in letters/ when no name is given."""
+def published_words(session: Session, slug: str) -> LetterWords | None:
+    """The words `publish` froze for a campaign, or None while its files are live."""
+    row = session.execute(
+        select(Campaign.id, Campaign.published_hash).where(Campaign.slug == slug)
+    ).one_or_none()
+    if row is None or row.published_hash is None:
+        return None
+    return words_of(session, row.id, row.published_hash)
+
+
+def words_of(session: Session, campaign_id: int, text_hash: str) -> LetterWords:
+    """The words of a kept version of a campaign's letter (a CampaignError if not kept whole)."""
+    source = session.scalar(
+        select(LetterText.source).where(
+            LetterText.campaign_id == campaign_id, LetterText.text_hash == text_hash
+        )
+    )
+    if source is None:
+        raise CampaignError(
+            f"The published text {text_hash[:12]} of this campaign is not in the database. "
+            "Restore the database from a backup, or publish the text again with "
+            "`coalitionletter publish`."
+        )
+    return LetterWords.from_json(source)
+
+
+def load_current(settings: Settings, session: Session, slug: str) -> CampaignDefinition:
+    """The campaign as organisations see it: letter.toml, and the published words if any.
+
+    Once a campaign has been published, body.md is a draft: it is not read here.
+    """
+    return load(settings, slug, published_words(session, slug))
+
+
+def resolve_slug(settings: Settings, slug: str | None) -> str:
+    """The named campaign, or the only one in letters/ when no name is given."""
     if slug is not None:
-        return load(settings, slug)
+        campaign_dir(settings, slug)  # checks the name
+        return slug
     found = discover(settings)
     if len(found) == 1:
-        return load(settings, found[0])
+        return found[0]
     if not found:
         raise CampaignError(
             f"There is no campaign in {settings.letters_dir}. Create letters/<name>/ with "
@@ -76,6 +112,11 @@ def resolve(settings: Settings, slug: str | None) -> CampaignDefinition:
     raise CampaignError(
         f"There are {len(found)} campaigns ({', '.join(found)}); name the one you mean."
     )
+
+
+def resolve(settings: Settings, slug: str | None) -> CampaignDefinition:
+    """Load the named campaign, or the only one in letters/ when no name is given."""
+    return load(settings, resolve_slug(settings, slug))
 
 
 def sync(session: Session, definition: CampaignDefinition) -> Campaign:
@@ -88,8 +129,10 @@ def sync(session: Session, definition: CampaignDefinition) -> Campaign:
         return row
     if row.title != definition.title:
         row.title = definition.title
-    if row.deadline != definition.deadline:
-        row.deadline = definition.deadline
+    # An extension staff set (`reopen --until`) is the deadline while it is set.
+    deadline = row.extended_until if row.extended_until is not None else definition.deadline
+    if row.deadline != deadline:
+        row.deadline = deadline
     session.flush()
     return row
 

@@ -5,6 +5,7 @@ Plain frozen values, made by `campaigns.load` after every check has passed.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -66,6 +67,30 @@ class EmailSettings:
 
 
 @dataclass(frozen=True)
+class LetterWords:
+    """The words organisations consent to: the parts the consent hash covers."""
+
+    title: str
+    body: str  # body.md as read (placeholders not filled)
+    closing: str
+    lead: str  # the lead organisation's name
+
+    def as_json(self) -> str:
+        """The parts as canonical JSON, as letter_texts.source keeps them."""
+        return json.dumps(
+            {"title": self.title, "body": self.body, "closing": self.closing, "lead": self.lead},
+            ensure_ascii=False,
+            sort_keys=True,
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> LetterWords:
+        """The parts from letter_texts.source."""
+        values = json.loads(text)
+        return cls(values["title"], values["body"], values["closing"], values["lead"])
+
+
+@dataclass(frozen=True)
 class CampaignDefinition:
     """A campaign as its files define it, validated."""
 
@@ -83,6 +108,24 @@ class CampaignDefinition:
     email: EmailSettings
     lead_first: bool = True
     group_by: str = "none"
+    # The same words' hash as made before whitespace was normalised (see letter_text).
+    legacy_text_hash: str = ""
+    # True when the words are the published version, not body.md as it is now.
+    published: bool = False
+
+    @property
+    def words(self) -> LetterWords:
+        """The words organisations consent to, as this definition holds them."""
+        return LetterWords(self.title, self.body_source, self.closing, self.lead.name)
+
+    @property
+    def current_hashes(self) -> frozenset[str]:
+        """The consent hashes a confirmation may carry and still count for the current text.
+
+        The hash, and the hash the same files made before whitespace was normalised.
+        `signon.consent.current_hashes` adds earlier texts differing only in whitespace.
+        """
+        return frozenset(h for h in (self.text_hash, self.legacy_text_hash) if h)
 
     @property
     def lead_organisation(self) -> str:

@@ -1,7 +1,9 @@
 """The letter's words: body.md read and checked, its placeholders, and the consent hash.
 
 The consent hash (`text_hash`) binds an organisation's "yes" to the words it
-put its name under: the body (body.md, normalised to NFC and LF newlines), the
+put its name under: the body (body.md, normalised by `normalise_words`: NFC, LF
+newlines, no trailing spaces on a line, no blank lines at either end, one blank
+line between paragraphs, so a whitespace-only edit changes nothing), the
 title (printed as the letter's subject line), the closing and the lead
 organisation's name (whose letter it is). Those are hashed. Left out on
 purpose: the date, the recipients' names, addresses and salutations, paper,
@@ -54,20 +56,51 @@ def normalise_text(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
-def consent_hash(body: str, title: str, closing: str, lead_name: str) -> str:
-    """SHA-256 (hex) of the words an organisation consents to; see the module docstring."""
+_BLANK_RUN = re.compile(r"\n{3,}")
+
+
+def normalise_words(text: str) -> str:
+    """Text as consent sees it: `normalise_text`, then whitespace that changes no word dropped.
+
+    No trailing spaces or tabs on a line, no blank lines at either end, and one
+    blank line wherever there were several (Markdown renders them alike).
+    """
+    lines = [line.rstrip() for line in normalise_text(text).split("\n")]
+    return _BLANK_RUN.sub("\n\n", "\n".join(lines).strip("\n"))
+
+
+def _hash_parts(body: str, title: str, closing: str, lead_name: str) -> str:
     canonical = json.dumps(
-        {
-            "body": normalise_text(body),
-            "closing": normalise_text(closing),
-            "lead": normalise_text(lead_name),
-            "title": normalise_text(title),
-        },
+        {"body": body, "closing": closing, "lead": lead_name, "title": title},
         ensure_ascii=False,
         sort_keys=True,
         separators=(",", ":"),
     )
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def consent_hash(body: str, title: str, closing: str, lead_name: str) -> str:
+    """SHA-256 (hex) of the words an organisation consents to; see the module docstring."""
+    return _hash_parts(
+        normalise_words(body),
+        normalise_words(title),
+        normalise_words(closing),
+        normalise_words(lead_name),
+    )
+
+
+def legacy_consent_hash(body: str, title: str, closing: str, lead_name: str) -> str:
+    """The consent hash as versions before whitespace normalisation made it (NFC and LF only).
+
+    Confirmations stored before the change carry it; the same words still count as
+    current (`CampaignDefinition.current_hashes`, `signon.consent.current_hashes`).
+    """
+    return _hash_parts(
+        normalise_text(body),
+        normalise_text(title),
+        normalise_text(closing),
+        normalise_text(lead_name),
+    )
 
 
 def check_body(path: Path, body: str) -> None:

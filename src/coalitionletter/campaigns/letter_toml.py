@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -13,9 +14,15 @@ from coalitionletter.campaigns.definition import (
     CampaignDefinition,
     EmailSettings,
     LeadOrganisation,
+    LetterWords,
     Recipient,
 )
-from coalitionletter.campaigns.letter_text import consent_hash, normalise_text, read_body
+from coalitionletter.campaigns.letter_text import (
+    consent_hash,
+    legacy_consent_hash,
+    normalise_text,
+    read_body,
+)
 from coalitionletter.errors import CampaignError
 from coalitionletter.names import character_label, refused_character
 from coalitionletter.settings import DEFAULT_MAX_BODY_BYTES
@@ -395,9 +402,17 @@ def _seed(reader: _Reader, directory: Path) -> Path | None:
 
 
 def read_definition(
-    slug: str, directory: Path, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    slug: str,
+    directory: Path,
+    words: LetterWords | None = None,
+    *,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
 ) -> CampaignDefinition:
-    """The campaign defined by `directory`'s letter.toml and body.md, both checked."""
+    """The campaign defined by `directory`'s letter.toml and body.md, both checked.
+
+    With `words` (a published version), the title, closing, lead's name and body
+    are those words, and body.md is not read: a draft being edited cannot break it.
+    """
     path = directory / LETTER_FILE
     text, data = _parse_toml(path)
     reader = _Reader(path, text, data)
@@ -407,7 +422,11 @@ def read_definition(
     lead, lead_first = _lead(reader)
     letter_date, deadline = _letter_date(reader), _deadline(reader)
     recipients = _recipients(reader)
-    body = read_body(directory, max_bytes=max_body_bytes)
+    if words is None:
+        body = read_body(directory, max_bytes=max_body_bytes)
+    else:
+        title, closing, body = words.title, words.closing, words.body
+        lead = replace(lead, name=words.lead)
     return CampaignDefinition(
         slug=slug,
         directory=directory,
@@ -419,8 +438,10 @@ def read_definition(
         closing=closing,
         body_source=body,
         text_hash=consent_hash(body, title, closing, lead.name),
+        legacy_text_hash=legacy_consent_hash(body, title, closing, lead.name),
         seed_path=_seed(reader, directory),
         email=_email(reader, title),
         lead_first=lead_first,
         group_by=_group_by(reader),
+        published=words is not None,
     )

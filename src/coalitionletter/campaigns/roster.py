@@ -10,7 +10,9 @@ organisation first unless the campaign says otherwise.
 
 Consent is bound to the words: a confirmation given to another text (its hash
 differs from the campaign's current `text_hash`) is stale and refused, unless
-the caller explicitly allows stale consent, in which case the roster says so.
+the caller explicitly allows stale consent, in which case the roster says so,
+or leaves the stale ones out, in which case they are neither named nor counted
+and the roster names them to the caller (`left_out`).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from coalitionletter.campaigns.catalogue import not_registered
 from coalitionletter.campaigns.definition import CampaignDefinition
-from coalitionletter.errors import StaleConsentError
+from coalitionletter.errors import CampaignError, StaleConsentError
 from coalitionletter.models import InvitationState, Listing, UtcDateTime
 from coalitionletter.names import default_sort_name, name_key
 
@@ -76,6 +78,8 @@ class Roster:
     group_by: str
     signatories: tuple[Signatory, ...]
     stale: tuple[Signatory, ...] = field(default=())
+    # Stale confirmations left out of the list (and of every count), for the caller to name.
+    left_out: tuple[Signatory, ...] = field(default=())
 
     @property
     def count(self) -> int:
@@ -185,20 +189,29 @@ _SIGNATORIES = text(
 
 
 def _signatories(session: Session, definition: CampaignDefinition, slug: str) -> list[Signatory]:
+    from coalitionletter.signon.consent import current_hashes
+
     rows = session.connection().execute(
         _SIGNATORIES, {"slug": slug, "confirmed": InvitationState.CONFIRMED.value}
     )
     signatories, registered = [], False
+    agreed: frozenset[str] | None = None
     for row in rows:
         registered = True
-        if row[0] is not None:
-            signatories.append(_signatory(definition, row))
+        if row[0] is None:
+            continue
+        if agreed is None and row[-1] not in definition.current_hashes:
+            # Only when some hash is not plainly current: earlier whitespace-only versions.
+            agreed = current_hashes(session, definition)
+        signatories.append(_signatory(definition, row, agreed or definition.current_hashes))
     if not registered:
         raise not_registered(slug)
     return signatories
 
 
-def _signatory(definition: CampaignDefinition, row: Sequence[Any]) -> Signatory:
+def _signatory(
+    definition: CampaignDefinition, row: Sequence[Any], agreed: frozenset[str]
+) -> Signatory:
     # Unpacked by position: a plain tuple is read faster than a Row's named fields.
     (
         organisation_id,
@@ -230,7 +243,7 @@ def _signatory(definition: CampaignDefinition, row: Sequence[Any]) -> Signatory:
         listing=listing or PUBLIC,
         confirmed_at=decided_at,
         is_lead=_is_lead(definition, registered, name),
-        stale=text_hash != definition.text_hash,
+        stale=text_hash not in agreed,
         sort_name=sort_name,
     )
 
@@ -253,14 +266,15 @@ def in_print_order(names: Roster, definition: CampaignDefinition) -> Roster:
 
 
 def _stale_message(definition: CampaignDefinition, stale: list[Signatory]) -> str:
-    names = "; ".join(s.name for s in stale)
     count = len(stale)
+    names = "\n".join(f"  - {s.name}" for s in sorted(stale, key=lambda s: collation_key(s.name)))
     return (
         f"{count} confirmation{'s were' if count != 1 else ' was'} given to an earlier text of "
         f"the {definition.slug} letter, so {'they' if count != 1 else 'it'} cannot be printed "
-        f"under the current text: {names}. Ask them to reconfirm "
-        f"(coalitionletter reconfirm {definition.slug}), or pass --allow-stale to list them "
-        "anyway."
+        f"under the current text:\n{names}\n"
+        f"Ask them to reconfirm (coalitionletter reconfirm {definition.slug}); or pass "
+        "--leave-out-stale to print only those who agreed to this text, or --allow-stale to "
+        "list them anyway."
     )
 
 
@@ -269,11 +283,14 @@ def read_roster(
     definition: CampaignDefinition,
     *,
     allow_stale: bool = False,
+    leave_out_stale: bool = False,
     locale: str = "en",
     ordered: bool = True,
 ) -> Roster:
     """The confirmed signatories of the campaign (by slug) in print order; stale consent refused.
 
+    `allow_stale` lists stale confirmations (marked); `leave_out_stale` drops them from the
+    list and its counts and names them in `Roster.left_out`.
     Raises a CampaignError when the campaign is not in the database. With
     `ordered=False` they come by organisation id, skipping the collation (whose
     tables take a tenth of a second to load); `in_print_order` orders them later.
@@ -284,7 +301,20 @@ def read_roster(
     signatories = _signatories(session, definition, definition.slug)
     if ordered:
         signatories = _order(signatories, definition.lead_first)
+    if allow_stale and leave_out_stale:
+        raise CampaignError(
+            "--allow-stale lists confirmations of an earlier text and --leave-out-stale leaves "
+            "them out: choose one."
+        )
     stale = [s for s in signatories if s.stale]
+    if stale and leave_out_stale:
+        return Roster(
+            campaign_slug=definition.slug,
+            text_hash=definition.text_hash,
+            group_by=definition.group_by,
+            signatories=tuple(s for s in signatories if not s.stale),
+            left_out=tuple(stale),
+        )
     if stale and not allow_stale:
         raise StaleConsentError(_stale_message(definition, stale), [s.name for s in stale])
     return Roster(

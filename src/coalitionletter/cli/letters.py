@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -36,6 +36,11 @@ if TYPE_CHECKING:
     help="List organisations whose confirmation was given to an earlier text.",
 )
 @click.option(
+    "--leave-out-stale",
+    is_flag=True,
+    help="Leave out (name here, count nowhere) organisations that confirmed an earlier text.",
+)
+@click.option(
     "--allow-missing-glyphs",
     is_flag=True,
     help="Build even if some characters have no installed font (they print as boxes).",
@@ -52,6 +57,7 @@ def build(
     formats: tuple[str, ...],
     force: bool,
     allow_stale: bool,
+    leave_out_stale: bool,
     allow_missing_glyphs: bool,
     jobs: int | None,
     quiet: bool,
@@ -64,12 +70,15 @@ def build(
     names: send to the government, never publish) and RECIPIENT.public.* (those
     names left out and counted). CAMPAIGN may be left out when letters/ holds
     one campaign. Nothing changed since the last build: nothing is rebuilt.
+    Confirmations of an earlier text stop the build, naming them; after the
+    sign-on closes, --leave-out-stale prints only those who agreed to this text.
 
     \b
     Examples:
       coalitionletter build
       coalitionletter build ilp-magnitsky-2020 --recipient uk --format pdf
       coalitionletter build --out /tmp/letters --force
+      coalitionletter build ilp-magnitsky-2020 --leave-out-stale
     """
     from datetime import date
 
@@ -82,20 +91,59 @@ def build(
         formats=tuple(dict.fromkeys(formats)) or builder.FORMATS,
         force=force,
         allow_stale=allow_stale,
+        leave_out_stale=leave_out_stale,
         allow_missing_glyphs=allow_missing_glyphs,
         jobs=jobs,
         today=date.today(),
         source_date_epoch=app.environ.get("SOURCE_DATE_EPOCH"),
     )
     with core_errors():
-        definition = campaigns.resolve(app.settings, campaign)
+        slug = campaigns.resolve_slug(app.settings, campaign)
         with app.database.reading() as session:
+            definition = campaigns.load_current(app.settings, session, slug)
             plan = builder.plan(session, app.settings, definition, options)
+        _say_if_draft_differs(app, definition)
         progress = None if quiet else (lambda line: click.echo(line, err=True))
         report = builder.execute(plan, progress)
     for warning in report.warnings:
         click.secho(f"Warning: {warning}", fg="yellow", err=True)
+    _left_out(report)
     _summary(report, definition.slug)
+
+
+def _say_if_draft_differs(app: AppContext, definition: Any) -> None:
+    """Tell staff when body.md holds edits the build does not print (they are not published)."""
+    from coalitionletter.campaigns import catalogue as campaigns
+    from coalitionletter.errors import CampaignError
+
+    if not definition.published:
+        return
+    try:
+        draft = campaigns.load(app.settings, definition.slug)
+    except CampaignError as problem:
+        click.echo(
+            f"Note: the draft in letters/{definition.slug}/ has an error: {problem}", err=True
+        )
+        return
+    if draft.text_hash != definition.text_hash:
+        click.echo(
+            f"Note: letters/{definition.slug}/ holds changes to the text that are not published; "
+            "this build prints the published text. See them with: coalitionletter publish "
+            f"{definition.slug} --diff",
+            err=True,
+        )
+
+
+def _left_out(report: BuildReport) -> None:
+    if not report.left_out:
+        return
+    count = len(report.left_out)
+    click.echo(
+        f"Left out {count} organisation{'s' if count != 1 else ''} that confirmed an earlier "
+        "text and not this one (--leave-out-stale); not named and not counted in any file:"
+    )
+    for name in report.left_out:
+        click.echo(f"  - {name}")
 
 
 def _summary(report: BuildReport, slug: str) -> None:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from coalitionletter.cli import AppContext, core_errors, pass_app
 
 if TYPE_CHECKING:
+    from coalitionletter.reports.count_values import LetterNow
     from coalitionletter.reports.countsheet import Sheet
 
 BY_CHOICES = ("status", "country", "type")
@@ -96,12 +97,15 @@ def counts(
     database = app.database
     sheet = None
     with core_errors(), database.reading() as session:
+        letters = _letters_now(session, _definitions(app, session, campaign))
         if campaign is None:
-            text = reports.overview_text(reports.overview(session), output_format)
+            summary = reports.overview(session, letters=letters)
+            text = reports.overview_text(summary, output_format)
         else:
-            text = reports.counts_text(
-                reports.campaign_counts(session, campaign, by=by), output_format
+            counted = reports.campaign_counts(
+                session, campaign, by=by, letter=letters.get(campaign)
             )
+            text = reports.counts_text(counted, output_format)
             if pdf_path or html_path:
                 from coalitionletter.reports import countsheet
 
@@ -110,6 +114,39 @@ def counts(
     if sheet is not None:
         _write_sheet(sheet, pdf_path, html_path)
     click.echo(text, nl=False)
+
+
+def _definitions(app: AppContext, session: Any, slug: str | None) -> list[Any]:
+    """The named campaign's definition, or every readable one in letters/.
+
+    A campaign whose files cannot be read is left out, and said so: none of its
+    confirmations can be counted as stale, and its title and deadline are the
+    database's copy.
+    """
+    from coalitionletter.campaigns import catalogue as campaigns
+    from coalitionletter.errors import CampaignError
+
+    with core_errors():
+        slugs = [slug] if slug is not None else campaigns.discover(app.settings)
+    found = []
+    for name in slugs:
+        try:
+            found.append(campaigns.load_current(app.settings, session, name))
+        except CampaignError as problem:
+            click.echo(
+                f"Warning: the letter of {name} cannot be read, so its confirmations are not "
+                f"checked against the current text (none is counted as stale): {problem}",
+                err=True,
+            )
+    return found
+
+
+def _letters_now(session: Any, definitions: list[Any]) -> dict[str, LetterNow]:
+    """What each campaign's files say now (title, deadline, current text), by slug."""
+    from coalitionletter.reports.count_values import LetterNow
+    from coalitionletter.signon.consent import current_hashes
+
+    return {d.slug: LetterNow(d.title, d.deadline, current_hashes(session, d)) for d in definitions}
 
 
 def _write_sheet(sheet: Sheet, pdf_path: str | None, html_path: str | None) -> None:
@@ -189,8 +226,8 @@ def export(
     with core_errors():
         if output != "-":
             check_output_path(Path(output), overwrite=force)
-        definition = campaigns.load(app.settings, campaign)
         with database.reading() as session:
+            definition = campaigns.load_current(app.settings, session, campaign)
             listing = exporting.signatory_list(
                 session, definition, delivered=delivered, allow_stale=allow_stale
             )

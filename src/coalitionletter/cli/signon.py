@@ -1,7 +1,8 @@
-"""Sign-on commands: invite, remind, reconfirm, close, sign, audit, serve."""
+"""Sign-on commands: invite, remind, reconfirm, close, reopen, sign, publish, audit, serve."""
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -175,11 +176,38 @@ def _record_received(app: AppContext, slug: str, refs: list[str]) -> None:
         click.echo(f"Recorded as received: {line}.")
 
 
+def _moment(value: str | None, option: str, *, day_end: bool) -> datetime | None:
+    """A date and time with a zone, in UTC; a bare date is the start or end of that UTC day."""
+    if value is None:
+        return None
+    example = "2020-08-21T17:00:00+01:00"
+    try:
+        if len(value) == 10:
+            day = date.fromisoformat(value)
+            if not day_end:
+                raise ValueError(value)
+            return datetime.combine(day, time.max, UTC)
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        dates = "a date (2020-08-14) or " if day_end else ""
+        raise click.BadParameter(
+            f"{value!r} is not {dates}a date and time with a time zone like {example}.",
+            param_hint=option,
+        ) from exc
+    if moment.tzinfo is None:
+        raise click.BadParameter(
+            f"{value!r} has no time zone; write it like {example} (or end it with Z for UTC).",
+            param_hint=option,
+        )
+    return moment.astimezone(UTC)
+
+
 def _definition(app: AppContext, slug: str) -> Any:
+    """The campaign as organisations see it: its files, with the published text if any."""
     from coalitionletter.campaigns import catalogue as campaigns
 
-    with core_errors():
-        return campaigns.load(app.settings, slug)
+    with core_errors(), app.database.reading() as session:
+        return campaigns.load_current(app.settings, session, slug)
 
 
 @click.command()
@@ -335,6 +363,50 @@ def close(app: AppContext, campaign: str, yes: bool) -> None:
 
 @click.command()
 @click.argument("campaign")
+@click.option(
+    "--until",
+    metavar="DATETIME",
+    help="The new deadline (with a time zone); it replaces letter.toml's.",
+)
+@pass_app
+def reopen(app: AppContext, campaign: str, until: str | None) -> None:
+    """Take answers again after `close` or the deadline, or move the deadline.
+
+    Without --until the deadline stays what it was and must still be ahead;
+    with it, DATETIME is the new deadline (it replaces the one in letter.toml
+    until set again). Links work again; the trail records who reopened, and
+    the deadline before and after.
+
+    \b
+    Example:
+      coalitionletter reopen ilp-magnitsky-2020
+      coalitionletter reopen ilp-magnitsky-2020 --until 2020-08-21T17:00:00+01:00
+    """
+    from coalitionletter.campaigns import catalogue as campaigns
+    from coalitionletter.signon import states as signon
+
+    new_deadline = _moment(until, "--until", day_end=False)
+    definition = _definition(app, campaign)
+    with core_errors(), app.database.writing() as session:
+        row = campaigns.sync(session, definition)
+        done = signon.reopen_campaign(
+            session, row, actor=app.actor, file_deadline=definition.deadline, until=new_deadline
+        )
+    when = (
+        f"until {done.deadline.isoformat(timespec='minutes')}"
+        if done.deadline
+        else "until it is closed (no deadline)"
+    )
+    if done.event is None:
+        click.echo(f"The sign-on for {campaign} is open, {when}; nothing changed.")
+    elif done.event == "reopened":
+        click.echo(f"Reopened the sign-on for {campaign}: links take answers again, {when}.")
+    else:
+        click.echo(f"Moved the deadline of {campaign}: the sign-on is open {when}.")
+
+
+@click.command()
+@click.argument("campaign")
 @click.argument("org")
 @click.option("--confirm", "action", flag_value="confirm", help="The organisation agreed.")
 @click.option("--decline", "action", flag_value="decline", help="The organisation declined.")
@@ -350,6 +422,12 @@ def close(app: AppContext, campaign: str, yes: bool) -> None:
     help="Named publicly, or only in the copies delivered to governments.",
 )
 @click.option("--reason", help="Why it declined (optional).")
+@click.option(
+    "--received-on",
+    metavar="DATE",
+    help="When the written answer arrived: a date, or a date and time with a zone. "
+    "An answer that arrived before the deadline is taken after closing.",
+)
 @pass_app
 def sign(
     app: AppContext,
@@ -362,16 +440,21 @@ def sign(
     display_name: str | None,
     listing: str,
     reason: str | None,
+    received_on: str | None,
 ) -> None:
     """Record an answer received another way (an email reply, a call).
 
     ORG is an id, a slug or the exact name. The answer is logged under the
-    staff name from the configuration ([staff] name).
+    staff name from the configuration ([staff] name). After the sign-on has
+    closed, an answer is taken only with --received-on, and only if it arrived
+    while the sign-on was open (a bare date counts as the end of that day, UTC).
 
     \b
     Example:
       coalitionletter sign ilp-magnitsky-2020 pen-america --confirm \\
           --signer "Jane Doe" --title "Director"
+      coalitionletter sign ilp-magnitsky-2020 pen-america --withdraw \\
+          --received-on 2020-08-14T11:20:00+01:00
     """
     from coalitionletter.signon import invitations
 
@@ -387,6 +470,7 @@ def sign(
         display_name=display_name,
         listing=listing,
         reason=reason,
+        received_at=_moment(received_on, "--received-on", day_end=True),
     )
     with core_errors(), app.database.writing() as session:
         name, outcome = invitations.record_staff_answer(
@@ -396,6 +480,71 @@ def sign(
         click.echo(f"Recorded: {name} {outcome.event} (as {app.settings.staff_name}).")
     else:
         click.echo(f"{name} is already {outcome.state}; nothing changed.")
+
+
+@click.command()
+@click.argument("campaign")
+@click.option("--diff", "show_only", is_flag=True, help="Show what would change; publish nothing.")
+@pass_app
+def publish(app: AppContext, campaign: str, show_only: bool) -> None:
+    """Make body.md and letter.toml's words the text organisations see and sign.
+
+    Until a campaign is first published its files are live. After, editing
+    body.md (or the title, closing or lead in letter.toml) changes nothing for
+    organisations until it is published again: a half-finished edit or a
+    syntax error never reaches them. --diff shows the changes first. Each
+    publication is in the trail; confirmations of the text before become stale.
+
+    \b
+    Example:
+      coalitionletter publish ilp-magnitsky-2020 --diff
+      coalitionletter publish ilp-magnitsky-2020
+    """
+    from coalitionletter.campaigns import catalogue as campaigns
+    from coalitionletter.signon import consent, publishing
+    from coalitionletter.signon import states as signon
+
+    with core_errors():
+        draft = campaigns.load(app.settings, campaign)  # the files now, checked
+        if show_only:
+            with app.database.reading() as session:
+                outcome = publishing.preview(session, draft)
+            _print_preview(campaign, outcome)
+            return
+        with app.database.writing() as session:
+            outcome = publishing.publish(session, draft, actor=app.actor)
+            row = campaigns.campaign_row(session, campaign)
+            stale = signon.stale_confirmations(session, row, consent.current_hashes(session, draft))
+    if not outcome.changed:
+        click.echo(f"The text of {campaign} is already published as is; nothing changed.")
+        return
+    if outcome.changes:
+        click.echo(outcome.changes)
+        click.echo("")
+    click.echo(
+        f"Published the text of {campaign} (version {outcome.text_hash[:12]}): organisations "
+        "now see and sign it; editing body.md changes nothing for them until you publish again."
+    )
+    if stale:
+        click.echo(
+            f"{len(stale)} confirmation(s) are of an earlier text; ask them to confirm this one: "
+            f"coalitionletter reconfirm {campaign}"
+        )
+
+
+def _print_preview(campaign: str, outcome: Any) -> None:
+    if not outcome.changed:
+        click.echo(f"The files of {campaign} hold the published text; nothing to publish.")
+        return
+    if outcome.previous_hash is None:
+        click.echo(
+            f"{campaign} has not been published yet: organisations see its files as they are. "
+            f"Publishing freezes this text (version {outcome.text_hash[:12]})."
+        )
+        return
+    click.echo(outcome.changes or "Only whitespace or placeholders differ.")
+    click.echo("")
+    click.echo(f"Not published (--diff). To publish: coalitionletter publish {campaign}")
 
 
 @click.command()
@@ -500,4 +649,4 @@ def serve(app: AppContext, host: str | None, port: int | None, workers: int) -> 
         serving.run(settings, host=host, port=port, workers=workers)
 
 
-COMMANDS = [invite, remind, reconfirm, close, sign, audit, serve]
+COMMANDS = [invite, remind, reconfirm, close, reopen, sign, publish, audit, serve]

@@ -26,7 +26,7 @@ from __future__ import annotations
 import smtplib
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from coalitionletter.campaigns.definition import CampaignDefinition
@@ -79,12 +79,15 @@ def deliver(
     """
     from coalitionletter.campaigns.catalogue import campaign_row
 
-    letterhead = Letterhead.for_campaign(settings, definition)
     _, sender = sender_address(definition)
     with database.writing() as session:
         campaign = campaign_row(session, definition.slug)
         outbox.mark_unknown(session, campaign)
         pending = outbox.pending_ids(session, campaign, only)
+    if campaign.extended_until is not None:
+        # The emails name the deadline in force: one staff extended (`reopen --until`).
+        definition = replace(definition, deadline=campaign.extended_until)
+    letterhead = Letterhead.for_campaign(settings, definition)
     batch = _Batch(database, campaign, letterhead, sender, transport, progress, len(pending))
     if pending:
         transport.open()

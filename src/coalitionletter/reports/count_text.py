@@ -73,6 +73,8 @@ def _heading(counts: CampaignCounts) -> list[str]:
 TOTALS_LAYOUT = (
     ("invited", 0),
     ("confirmed", 1),
+    ("confirmed_current", 2),
+    ("confirmed_stale", 2),
     ("confirmed_public", 2),
     ("confirmed_governments_only", 2),
     ("declined", 1),
@@ -85,6 +87,7 @@ TOTALS_LAYOUT = (
 BREAKDOWN_COLUMNS = (
     "invited",
     "confirmed",
+    "confirmed_stale",
     "not_answered",
     "declined",
     "withdrawn",
@@ -93,6 +96,7 @@ BREAKDOWN_COLUMNS = (
 COLUMN_TITLES = {
     "invited": "Invited",
     "confirmed": "Confirmed",
+    "confirmed_stale": "of which stale",
     "not_answered": "Not answered",
     "declined": "Declined",
     "withdrawn": "Withdrawn",
@@ -120,14 +124,14 @@ def _breakdown_table(counts: CampaignCounts) -> str:
         rows.append(["Total invited", str(whole), f"{percent_of(whole, whole):.1f}%"])
         return text_table(["Status", "count", "of invited"], rows)
     headers = [BY_TITLES[counts.by or ""], *(COLUMN_TITLES[k] for k in BREAKDOWN_COLUMNS)]
-    headers.insert(3, "% confirmed")
+    headers.insert(4, "% confirmed")
     table_rows = []
     for label, row_counts in [
         *((r.label, r.counts) for r in counts.rows),
         ("Total", counts.totals),
     ]:
         cells = [label, *(str(getattr(row_counts, k)) for k in BREAKDOWN_COLUMNS)]
-        cells.insert(3, f"{row_counts.percent()['confirmed']:.1f}%")
+        cells.insert(4, f"{row_counts.percent()['confirmed']:.1f}%")
         table_rows.append(cells)
     return text_table(headers, table_rows)
 
@@ -143,7 +147,7 @@ def overview_table(summary: Overview) -> str:
     if not summary.lines:
         return "No campaigns yet. Run `coalitionletter init` to register those in letters/."
     headers = ["Campaign", "Deadline", "Days left", *(COLUMN_TITLES[k] for k in BREAKDOWN_COLUMNS)]
-    headers.insert(5, "% confirmed")
+    headers.insert(6, "% confirmed")
     rows = []
     for info, totals in summary.lines:
         deadline = f"{info.deadline:%Y-%m-%d}" if info.deadline else "none"
@@ -151,7 +155,7 @@ def overview_table(summary: Overview) -> str:
         if info.deadline is not None and not info.is_open:
             days = "closed"
         cells = [info.slug, deadline, days, *(str(getattr(totals, k)) for k in BREAKDOWN_COLUMNS)]
-        cells.insert(5, f"{totals.percent()['confirmed']:.1f}%")
+        cells.insert(6, f"{totals.percent()['confirmed']:.1f}%")
         rows.append(cells)
     return text_table(headers, rows)
 

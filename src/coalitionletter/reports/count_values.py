@@ -20,6 +20,8 @@ STATUS_LABELS = {
     "confirmed": "Confirmed",
     "confirmed_public": "named publicly",
     "confirmed_governments_only": "named to governments only",
+    "confirmed_current": "to the current text (printed)",
+    "confirmed_stale": "to an earlier text (stale: not printed until reconfirmed)",
     "declined": "Declined",
     "withdrawn": "Withdrawn",
 }
@@ -39,6 +41,8 @@ class StateCounts:
     confirmed: int = 0
     confirmed_public: int = 0
     confirmed_governments_only: int = 0
+    confirmed_current: int = 0
+    confirmed_stale: int = 0
     declined: int = 0
     withdrawn: int = 0
 
@@ -59,6 +63,7 @@ class StateCounts:
             ("invited", ("not_answered", "confirmed", "declined", "withdrawn")),
             ("not_answered", ("viewed", "email_failed", "not_viewed")),
             ("confirmed", ("confirmed_public", "confirmed_governments_only")),
+            ("confirmed", ("confirmed_current", "confirmed_stale")),
         ]
         found = []
         for whole, parts in checks:
@@ -85,6 +90,19 @@ class Row:
     key: str | None
     label: str
     counts: StateCounts
+
+
+@dataclass(frozen=True)
+class LetterNow:
+    """What a campaign's files say now, which the database's copy may not yet.
+
+    Its title, its deadline (letter.toml's) and the consent hashes that count as
+    its current text; counts use them in place of the row `init` last synced.
+    """
+
+    title: str
+    deadline: datetime | None
+    hashes: frozenset[str]
 
 
 @dataclass(frozen=True)

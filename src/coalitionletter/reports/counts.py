@@ -16,7 +16,10 @@ What the numbers mean (the README's counts section says the same):
   - not_viewed: the rest (not opened; no email known to have failed).
 - confirmed: said yes; split by how they asked to be named into
   confirmed_governments_only (named only in the copies delivered to governments)
-  and confirmed_public (all the others, as the letter's roster decides).
+  and confirmed_public (all the others, as the letter's roster decides); and
+  split again by the text they agreed to into confirmed_current (the current
+  text: what a build prints) and confirmed_stale (an earlier text: not printed
+  until they reconfirm).
 - declined, withdrawn: said no, or took a yes back.
 
 The sums always hold, for the totals and for every row of every breakdown:
@@ -24,6 +27,7 @@ The sums always hold, for the totals and for every row of every breakdown:
     invited      = not_answered + confirmed + declined + withdrawn
     not_answered = viewed + email_failed + not_viewed
     confirmed    = confirmed_public + confirmed_governments_only
+    confirmed    = confirmed_current + confirmed_stale
 
 and each breakdown's rows add up, key by key, to the totals. The totals of a
 breakdown are computed as the sum of its rows, so this holds even while
@@ -33,6 +37,7 @@ answers arrive during the count.
 from __future__ import annotations
 
 import json
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from pathlib import Path
 
@@ -61,6 +66,7 @@ from coalitionletter.reports.count_values import (
     STATUS_ROWS,
     CampaignCounts,
     CampaignInfo,
+    LetterNow,
     Overview,
     Row,
     StateCounts,
@@ -88,8 +94,13 @@ def _status_rows(totals: StateCounts) -> tuple[Row, ...]:
         if key in {"viewed", "not_viewed", "email_failed"}:
             parts["not_answered"] = value
         if key == "confirmed":
-            parts["confirmed_public"] = totals.confirmed_public
-            parts["confirmed_governments_only"] = totals.confirmed_governments_only
+            for part in (
+                "confirmed_public",
+                "confirmed_governments_only",
+                "confirmed_current",
+                "confirmed_stale",
+            ):
+                parts[part] = getattr(totals, part)
         label = STATUS_LABELS[key]
         if key in {"viewed", "not_viewed", "email_failed"}:
             label = f"Not yet answered, {label}"
@@ -97,37 +108,57 @@ def _status_rows(totals: StateCounts) -> tuple[Row, ...]:
     return tuple(rows)
 
 
-def _breakdown(session: Session, campaign: CampaignInfo, by: str) -> tuple[Row, ...]:
+def _breakdown(
+    session: Session, campaign: CampaignInfo, by: str, current: Collection[str]
+) -> tuple[Row, ...]:
     if by == "country":
-        grouped = count_queries.grouped(session, campaign, Organisation.country)
+        grouped = count_queries.grouped(session, campaign, Organisation.country, current)
         return _ordered([Row(key, _country_label(key), counts) for key, counts in grouped])
-    grouped = count_queries.grouped(session, campaign, Organisation.org_type)
+    grouped = count_queries.grouped(session, campaign, Organisation.org_type, current)
     return _ordered([Row(key, key if key else NO_TYPE, counts) for key, counts in grouped])
 
 
 def campaign_counts(
-    session: Session, slug: str, by: str | None = None, now: datetime | None = None
+    session: Session,
+    slug: str,
+    by: str | None = None,
+    now: datetime | None = None,
+    *,
+    letter: LetterNow | None = None,
 ) -> CampaignCounts:
-    """Count one campaign's invitations by state, optionally broken down (status, country, type)."""
+    """Count one campaign's invitations by state, optionally broken down (status, country, type).
+
+    `letter` is what the campaign's files say now: its title and deadline, and the
+    hashes of the text organisations sign now; confirmations of any other text count
+    as stale. Without it the database's copy of the title and deadline is shown and
+    none is counted stale.
+    """
+    current = letter.hashes if letter is not None else frozenset()
     if by is not None and by not in BREAKDOWNS:
         raise ReportError(
             f"Cannot break the counts down by {by!r}; use one of: {', '.join(BREAKDOWNS)}."
         )
     now = now or utcnow()
-    info = find_campaign(session, slug, now)
+    info = find_campaign(session, slug, now, letter)
     if by in {"country", "type"}:
-        rows = _breakdown(session, info, by)
+        rows = _breakdown(session, info, by, current)
         totals = count_queries.checked(sum((row.counts for row in rows), StateCounts()), slug)
     else:
-        totals = count_queries.totals(session, info)
+        totals = count_queries.totals(session, info, current)
         rows = _status_rows(totals) if by == "status" else ()
     return CampaignCounts(campaign=info, as_of=now, totals=totals, by=by, rows=rows)
 
 
-def overview(session: Session, now: datetime | None = None) -> Overview:
-    """One line of counts per campaign, from one grouped query."""
+def overview(
+    session: Session,
+    now: datetime | None = None,
+    *,
+    letters: Mapping[str, LetterNow] | None = None,
+) -> Overview:
+    """One line of counts per campaign, from one grouped query (`letters`: see campaign_counts)."""
     now = now or utcnow()
-    return Overview(as_of=now, lines=tuple(count_queries.per_campaign(session, now)))
+    lines = count_queries.per_campaign(session, now, letters or {})
+    return Overview(as_of=now, lines=tuple(lines))
 
 
 def counts_text(counts: CampaignCounts, output_format: str) -> str:

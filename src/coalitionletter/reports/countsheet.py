@@ -31,10 +31,12 @@ from coalitionletter.reports.count_values import (
     STATUS_LABELS,
     STATUS_ROWS,
     CampaignCounts,
+    LetterNow,
     StateCounts,
     percent_of,
 )
 from coalitionletter.settings import Settings
+from coalitionletter.signon.consent import current_hashes
 
 SHEET_TEMPLATE = "counts/sheet.html"
 PAGE_SIZES = {"a4": "A4", "letter": "letter"}
@@ -255,8 +257,9 @@ def build_sheet(
         raise ReportError(
             f"Paper {paper!r} is not one of {', '.join(PAGE_SIZES)}; choose one with --paper."
         )
-    counts = reports.campaign_counts(session, slug, by="country", now=now)
-    definition = campaigns.load(settings, slug)
+    definition = campaigns.load_current(settings, session, slug)
+    letter = LetterNow(definition.title, definition.deadline, current_hashes(session, definition))
+    counts = reports.campaign_counts(session, slug, by="country", now=now, letter=letter)
     # The sheet lists stale confirmations too, marked, so the coordinator can chase them.
     named = roster.read_roster(session, definition, allow_stale=True)
     return Sheet(

@@ -12,13 +12,14 @@ import difflib
 from dataclasses import dataclass
 
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from coalitionletter.campaigns import letter_text
 from coalitionletter.campaigns.definition import CampaignDefinition
-from coalitionletter.models import LetterText
+from coalitionletter.campaigns.letter_text import normalise_words
+from coalitionletter.models import Campaign, LetterText
 
 # How placeholders read on the sign-on page, where no single recipient or count applies.
 PLACEHOLDER_WORDS = {
@@ -41,6 +42,8 @@ class LetterVersion:
     body: str
     closing: str
     lead: str
+    # The parts as written (LetterWords as JSON), kept so the version can be shown again.
+    source: str = ""
 
     def as_text(self) -> str:
         """The version as plain text, the form diffs and stored copies use."""
@@ -60,6 +63,7 @@ def current(definition: CampaignDefinition) -> LetterVersion:
         body=letter_text.fill_text(definition.body_source, page_values(definition.lead.name)),
         closing=definition.closing,
         lead=definition.lead.name,
+        source=definition.words.as_json(),
     )
 
 
@@ -70,22 +74,52 @@ def body_html(definition: CampaignDefinition) -> Markup:
 
 def remember(session: Session, campaign_id: int, version: LetterVersion) -> None:
     """Keep a copy of a version that was shown or agreed to (once per hash)."""
-    exists = session.scalar(
-        select(LetterText.id).where(
+    exists = session.execute(
+        select(LetterText.id, LetterText.source).where(
             LetterText.campaign_id == campaign_id, LetterText.text_hash == version.text_hash
         )
-    )
+    ).one_or_none()
     if exists is not None:
+        if exists.source is None and version.source:
+            # Kept before versions kept their parts: complete it, so it can be published.
+            session.execute(
+                update(LetterText)
+                .where(LetterText.id == exists.id, LetterText.source.is_(None))
+                .values(source=version.source)
+                .execution_options(synchronize_session=False)
+            )
         return
     try:
         with session.begin_nested():
             session.add(
                 LetterText(
-                    campaign_id=campaign_id, text_hash=version.text_hash, body=version.as_text()
+                    campaign_id=campaign_id,
+                    text_hash=version.text_hash,
+                    body=version.as_text(),
+                    source=version.source or None,
                 )
             )
     except IntegrityError:
         return  # another writer kept it first
+
+
+def current_hashes(session: Session, definition: CampaignDefinition) -> frozenset[str]:
+    """Every consent hash that counts as agreement to the campaign's current words.
+
+    The current hash, the hash the same files made before whitespace was
+    normalised, and the hash of every kept version whose words differ from the
+    current ones only in whitespace: a confirmation given before the hash
+    ignored whitespace, or before a whitespace-only edit, stays current.
+    """
+    hashes = set(definition.current_hashes)
+    words = normalise_words(current(definition).as_text())
+    kept = session.execute(
+        select(LetterText.text_hash, LetterText.body)
+        .join(Campaign, Campaign.id == LetterText.campaign_id)
+        .where(Campaign.slug == definition.slug)
+    )
+    hashes.update(text_hash for text_hash, body in kept if normalise_words(body) == words)
+    return frozenset(hashes)
 
 
 def recalled(session: Session, campaign_id: int, text_hash: str | None) -> str | None:

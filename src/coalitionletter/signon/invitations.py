@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import NamedTuple
 
 from sqlalchemy import select
@@ -298,7 +299,8 @@ def _why_no_reminder(
 def reconfirm(session: Session, definition: CampaignDefinition) -> QueueReport:
     """Queue a message with the changes to each organisation that confirmed another text."""
     out = _Outgoing(session, definition)
-    for invitation in signon.stale_confirmations(session, out.campaign, definition.text_hash):
+    current = consent.current_hashes(session, definition)
+    for invitation in signon.stale_confirmations(session, out.campaign, current):
         organisation = session.get(Organisation, invitation.organisation_id)
         if _has_message(session, invitation.id, "reconfirm", definition.text_hash):
             out.report.skipped.append(f"{organisation.name}: already asked to reconfirm this text")
@@ -318,6 +320,8 @@ class StaffAnswer:
     display_name: str | None = None
     listing: str = Listing.PUBLIC.value
     reason: str | None = None
+    # When the written answer arrived (`--received-on`); it may then be taken after closing.
+    received_at: datetime | None = None
 
 
 def record_staff_answer(
@@ -353,5 +357,6 @@ def record_staff_answer(
         text_hash=definition.text_hash if answer.action == "confirm" else None,
         fields={k: v for k, v in fields.items() if v is not None},
         detail={"via": "staff"},
+        answered_at=answer.received_at,
     )
     return organisation.name, outcome

@@ -147,6 +147,8 @@ _ANSWER_QUERY = prepared.hot(
         _INVITATIONS.c.version,
         _INVITATIONS.c.text_hash,
         _INVITATIONS.c.listing,
+        _CAMPAIGNS.c.extended_until,
+        _CAMPAIGNS.c.published_hash,
     )
     .select_from(_TOKENS)
     .join(_INVITATIONS, _INVITATIONS.c.id == _TOKENS.c.invitation_id)
@@ -168,7 +170,7 @@ def link_for_answer(
     )
     if row is None:
         return None
-    campaign = CampaignRef(*row[0:4])
+    campaign = CampaignRef(*row[0:4], extended_until=row[11], published_hash=row[12])
     return AnswerLink(
         campaign=campaign,
         organisation_id=row[4],

@@ -9,7 +9,7 @@ PostgreSQL's READ COMMITTED alike.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -56,6 +56,8 @@ class CampaignRef(NamedTuple):
     slug: str
     deadline: datetime | None
     closed_at: datetime | None
+    extended_until: datetime | None = None
+    published_hash: str | None = None
 
 
 class Current(NamedTuple):
@@ -145,6 +147,44 @@ def is_open(campaign: Campaign | CampaignRef, now: datetime | None = None) -> bo
     return campaign.deadline is None or now < campaign.deadline
 
 
+def closed_by_staff(campaign: Campaign | CampaignRef, now: datetime | None = None) -> bool:
+    """True once staff have closed the sign-on (`close`), whatever the deadline."""
+    return campaign.closed_at is not None and campaign.closed_at <= (now or utcnow())
+
+
+def effective_deadline(
+    file_deadline: datetime | None, extended_until: datetime | None
+) -> datetime | None:
+    """The deadline in force: one staff set with `reopen --until`, else letter.toml's."""
+    return extended_until if extended_until is not None else file_deadline
+
+
+def _check_open(
+    campaign: Campaign | CampaignRef, now: datetime, answered_at: datetime | None
+) -> None:
+    """Refuse a decision once the sign-on has closed, unless it was given while it was open."""
+    if answered_at is not None and answered_at > now:
+        raise SignOnError(
+            f"The answer cannot have been received at {answered_at.isoformat(timespec='minutes')}"
+            ", which is in the future; nothing was recorded."
+        )
+    if is_open(campaign, now):
+        return
+    if answered_at is None:
+        raise SignOnError(
+            f"The sign-on for {campaign.slug} is closed; answers can no longer be changed. "
+            "If the organisation answered in writing before the deadline, record it with "
+            "--received-on DATE; or reopen the sign-on with `coalitionletter reopen`."
+        )
+    if not is_open(campaign, answered_at):
+        raise SignOnError(
+            f"The sign-on for {campaign.slug} was already closed at "
+            f"{answered_at.isoformat(timespec='minutes')}, when this answer was received; "
+            "nothing was recorded. If it arrived earlier, give that time; otherwise reopen the "
+            f"sign-on (coalitionletter reopen {campaign.slug} --until DATETIME)."
+        )
+
+
 def _event_kind(
     action: str, before: str | None, before_hash: str | None, text_hash: str | None
 ) -> str:
@@ -160,7 +200,12 @@ def _event_kind(
 
 
 def _values_for(
-    action: str, text_hash: str | None, fields: Mapping[str, Any], now: datetime
+    action: str,
+    text_hash: str | None,
+    fields: Mapping[str, Any],
+    now: datetime,
+    *,
+    decided_at: datetime | None = None,
 ) -> dict[str, Any]:
     unknown = set(fields) - DECISION_FIELDS
     if unknown:
@@ -169,7 +214,7 @@ def _values_for(
     if action == "invite":
         values["invited_at"] = now
         return values
-    values["decided_at"] = now
+    values["decided_at"] = decided_at or now  # an answer received earlier: when it was given
     if action == "confirm":
         values["text_hash"] = text_hash
         values["listing"] = fields.get("listing") or Listing.PUBLIC.value
@@ -221,8 +266,12 @@ def transition(
     detail: Mapping[str, Any] | None = None,
     now: datetime | None = None,
     current: Current | None = None,
+    answered_at: datetime | None = None,
 ) -> Outcome:
     """Apply one action to an organisation's invitation, atomically, and log it.
+
+    `answered_at` is when an answer staff record arrived (`sign --received-on`): one
+    received while the sign-on was open is taken after it closed, and the trail says when.
 
     `current` is the invitation as this transaction has just read it, if the
     caller has (the answering path reads it with the link); the conditional
@@ -233,10 +282,8 @@ def transition(
     if action not in TRANSITIONS:
         raise SignOnError(f"Unknown action {action!r}; use one of {', '.join(TRANSITIONS)}.")
     now = now or utcnow()
-    if action != "invite" and not is_open(campaign, now):
-        raise SignOnError(
-            f"The sign-on for {campaign.slug} is closed; answers can no longer be changed."
-        )
+    if action != "invite":
+        _check_open(campaign, now, answered_at)
     if action == "confirm" and not text_hash:
         raise SignOnError("A confirmation must name the letter text it agrees to.")
     allowed, _ = TRANSITIONS[action]
@@ -258,7 +305,7 @@ def transition(
         kind = _event_kind(action, before, current.text_hash if current else None, text_hash)
         if current is not None and not kind:
             return Outcome(current.id, before or "", None, changed=False)
-        values = _values_for(action, text_hash, fields, now)
+        values = _values_for(action, text_hash, fields, now, decided_at=answered_at)
         if current is None:
             inserted = _insert(session, campaign, organisation_id, dict(values))
             if inserted is None:
@@ -297,7 +344,11 @@ def transition(
             invitation_id,
             ip,
             text_hash if action == "confirm" else None,
-            {**{k: v for k, v in fields.items() if v is not None}, **(detail or {})},
+            {
+                **{k: v for k, v in fields.items() if v is not None},
+                **(detail or {}),
+                **({"received_on": answered_at.isoformat()} if answered_at else {}),
+            },
             outcome,
         )
         events.append(connection, events.campaign_chain(campaign.slug), entry)
@@ -383,18 +434,82 @@ def close_campaign(session: Session, campaign: Campaign, *, actor: str) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class Reopening:
+    """What `reopen_campaign` did: the event it logged (None: nothing to do) and the deadline."""
+
+    event: str | None
+    deadline: datetime | None
+
+
+def reopen_campaign(
+    session: Session,
+    campaign: Campaign,
+    *,
+    actor: str,
+    file_deadline: datetime | None,
+    until: datetime | None = None,
+    now: datetime | None = None,
+) -> Reopening:
+    """Take answers again after `close` or the deadline; `until` sets a new deadline.
+
+    Without `until`, the deadline stays what it was (letter.toml's, or an earlier
+    extension) and must still be ahead. Logged as "reopened", or as "deadline
+    extended" when the sign-on was open and only the deadline moved.
+    """
+    now = now or utcnow()
+    if until is not None and until <= now:
+        raise SignOnError(
+            f"--until {until.isoformat(timespec='minutes')} is not in the future; give the new "
+            "deadline as a date and time ahead, e.g. --until 2020-08-21T17:00:00+01:00. "
+            "Nothing was changed."
+        )
+    deadline = (
+        until if until is not None else effective_deadline(file_deadline, campaign.extended_until)
+    )
+    if deadline is not None and deadline <= now:
+        raise SignOnError(
+            f"The deadline of {campaign.slug} ({deadline.isoformat(timespec='minutes')}) has "
+            "passed, so reopening would close it again at once. Give a new deadline with "
+            "--until DATETIME. Nothing was changed."
+        )
+    was_open = is_open(campaign, now)
+    if was_open and until is None:
+        return Reopening(None, deadline)
+    previous = campaign.deadline
+    campaign.closed_at = None
+    if until is not None:
+        campaign.extended_until = until
+        campaign.deadline = until
+    session.flush()
+    kind = "deadline extended" if was_open else "reopened"
+    events.record_for(
+        session,
+        campaign,
+        kind=kind,
+        actor=actor,
+        detail={
+            "deadline": deadline.isoformat() if deadline else None,
+            "previous_deadline": previous.isoformat() if previous else None,
+        },
+    )
+    return Reopening(kind, deadline)
+
+
 def invitations_of(session: Session, campaign: Campaign) -> dict[int, Invitation]:
     """The campaign's invitations by organisation id."""
     rows = session.scalars(select(Invitation).where(Invitation.campaign_id == campaign.id))
     return {invitation.organisation_id: invitation for invitation in rows}
 
 
-def stale_confirmations(session: Session, campaign: Campaign, text_hash: str) -> list[Invitation]:
-    """Confirmed invitations whose agreed text is not the current one."""
+def stale_confirmations(
+    session: Session, campaign: Campaign, current: Collection[str]
+) -> list[Invitation]:
+    """Confirmed invitations whose agreed text is not the current one (`current`: its hashes)."""
     query = select(Invitation).where(
         Invitation.campaign_id == campaign.id,
         Invitation.state == CONFIRMED,
-        (Invitation.text_hash != text_hash) | Invitation.text_hash.is_(None),
+        Invitation.text_hash.not_in(sorted(current)) | Invitation.text_hash.is_(None),
     )
     return list(session.scalars(query.order_by(Invitation.id)))
 

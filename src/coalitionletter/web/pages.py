@@ -21,7 +21,8 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from coalitionletter import prepared
-from coalitionletter.campaigns.definition import CampaignDefinition
+from coalitionletter.campaigns import catalogue as campaigns
+from coalitionletter.campaigns.definition import CampaignDefinition, LetterWords
 from coalitionletter.db import Database
 from coalitionletter.errors import CampaignError, SignOnError
 from coalitionletter.models import AppSecret, Campaign, Invitation, Listing, Organisation, utcnow
@@ -89,6 +90,7 @@ class _Page:
     organisation: Organisation
     access: links.LinkAccess
     token_hash: str
+    stale: bool = False
 
     @property
     def definition(self) -> CampaignDefinition:
@@ -113,6 +115,8 @@ class SignOnApp:
         self.environment = make_environment(settings.templates_dir)
         self.secure_cookie = settings.base_url.startswith("https://")
         self.letters = Letters(settings)
+        # Published words by (campaign id, hash): a published version never changes.
+        self.published: dict[tuple[int, str], LetterWords] = {}
         # Texts known to be kept in letter_texts, so a confirmation need not look again.
         self.kept_texts: set[tuple[int, str]] = set()
         self.writers = Writers(database)
@@ -143,6 +147,16 @@ class SignOnApp:
         """A plain error page (bad form, too large, server trouble)."""
         return self.html("problem.html", status=status, status_code=status, message=message)
 
+    def letter(self, session: Any, campaign: Campaign | signon.CampaignRef) -> Letter:
+        """The letter as organisations see it: its files, and its published words if any."""
+        words = None
+        if campaign.published_hash is not None:
+            key = (campaign.id, campaign.published_hash)
+            if key not in self.published:
+                self.published[key] = campaigns.words_of(session, *key)
+            words = self.published[key]
+        return self.letters.current(campaign.slug, words)
+
     def csrf(self, token_hash: str) -> str:
         """The form token: an HMAC binding the form to this one link (by its token's hash).
 
@@ -157,20 +171,72 @@ class SignOnApp:
         access = links.find_by_token(session, raw)
         if access is None:
             return self.neutral(404)
-        if access.expired:
-            return self.neutral(410)
         campaign = access.campaign or session.get(Campaign, access.campaign_id)
-        try:
-            letter = self.letters.current(campaign.slug)
-        except CampaignError:
-            log.exception("The letter of campaign %s cannot be read", campaign.slug)
-            return self.problem(503, "The letter cannot be shown right now. Please try later.")
-        deadline = letter.definition.deadline
-        if deadline is not None and utcnow() >= deadline:
-            return self.neutral(410)  # the files' deadline counts even before a sync
         invitation = access.invitation or session.get(Invitation, access.invitation_id)
         organisation = access.organisation or session.get(Organisation, access.organisation_id)
-        return _Page(campaign, letter, invitation, organisation, access, tokens.token_hash(raw))
+        now = utcnow()
+        if signon.closed_by_staff(campaign, now):
+            return self.closed(session, campaign, invitation, organisation)
+        try:
+            letter = self.letter(session, campaign)
+        except CampaignError:
+            if access.expired:
+                return self.closed(session, campaign, invitation, organisation)
+            log.exception("The letter of campaign %s cannot be read", campaign.slug)
+            return self.problem(503, "The letter cannot be shown right now. Please try later.")
+        deadline = signon.effective_deadline(letter.definition.deadline, campaign.extended_until)
+        if deadline is not None and now >= deadline:
+            # The files' deadline is the one in force, whether or not a command synced it.
+            return self.closed(session, campaign, invitation, organisation, letter)
+        stale = self._stale(session, invitation, letter)
+        return _Page(
+            campaign, letter, invitation, organisation, access, tokens.token_hash(raw), stale
+        )
+
+    @staticmethod
+    def _stale(session: Any, invitation: Invitation, letter: Letter | None) -> bool:
+        """True for a confirmation of words other than the current ones (whitespace aside)."""
+        if invitation.state != signon.CONFIRMED or letter is None:
+            return False
+        if invitation.text_hash in letter.definition.current_hashes:
+            return False
+        return invitation.text_hash not in consent.current_hashes(session, letter.definition)
+
+    def closed(
+        self,
+        session: Any,
+        campaign: Campaign,
+        invitation: Invitation,
+        organisation: Organisation,
+        letter: Letter | None = None,
+    ) -> Response:
+        """The page of a link whose sign-on has closed: when, and what the organisation answered.
+
+        Only the link's holder sees it, as it saw the open page; it shows no form.
+        """
+        if letter is None:
+            try:
+                letter = self.letter(session, campaign)
+            except CampaignError:
+                letter = None  # the answer is still shown; only its text's currency is unknown
+        now = utcnow()
+        deadline = campaign.deadline
+        if letter is not None:
+            deadline = signon.effective_deadline(
+                letter.definition.deadline, campaign.extended_until
+            )
+        ends = [t for t in (campaign.closed_at, deadline) if t and t <= now]
+        stale = self._stale(session, invitation, letter)
+        return self.html(
+            "closed.html",
+            status=410,
+            organisation=organisation.name,
+            listed_as=invitation.display_name or organisation.name,
+            invitation=invitation,
+            state=invitation.state,
+            stale=stale,
+            closed_on=min(ends) if ends else None,
+        )
 
     def render_page(
         self,
@@ -194,10 +260,11 @@ class SignOnApp:
             "listed_as": listed_as,
             "invitation": invitation,
             "state": invitation.state,
-            "stale": invitation.state == signon.CONFIRMED
-            and invitation.text_hash != version.text_hash,
+            "stale": page.stale,
             "governments_only": invitation.listing == Listing.GOVERNMENTS_ONLY.value,
-            "deadline": page.campaign.deadline,
+            "deadline": signon.effective_deadline(
+                page.definition.deadline, page.campaign.extended_until
+            ),
             "csrf": self.csrf(page.token_hash),
             "notice": notice,
             "errors": errors or {},
@@ -302,8 +369,8 @@ class SignOnApp:
         link = links.link_for_answer(connection, tokens.token_hash(token))
         if link is None:
             return self.neutral(404)
-        if link.expired:
-            return self.neutral(410)
+        if signon.closed_by_staff(link.campaign, utcnow()):
+            return self._page_again(connection, token)  # the closed page: what it answered
         return self._answer(connection, token, link, action, form)
 
     def _answer(
@@ -316,13 +383,21 @@ class SignOnApp:
     ) -> Response | tuple[int, str] | None:
         """Take one answer; a page when it cannot be taken, else the text newly kept, if any."""
         try:
-            letter = self.letters.current(link.campaign.slug)
+            if link.campaign.published_hash is None:
+                letter = self.letters.current(link.campaign.slug)
+            else:
+                with Session(bind=connection.connection) as session:
+                    letter = self.letter(session, link.campaign)
         except CampaignError:
             log.exception("The letter of campaign %s cannot be read", link.campaign.slug)
             return self.problem(503, "The letter cannot be shown right now. Please try later.")
-        deadline = letter.definition.deadline
+        deadline = signon.effective_deadline(
+            letter.definition.deadline, link.campaign.extended_until
+        )
         if deadline is not None and utcnow() >= deadline:
-            return self.neutral(410)  # the files' deadline counts even before a sync
+            return self._page_again(connection, token)  # the files' deadline, synced or not
+        # The deadline in force is the files' (or an extension), not the row's last sync.
+        campaign = link.campaign._replace(deadline=deadline)
         version = letter.version
         if action == "confirm" and form.get("text_hash") != version.text_hash:
             return self._page_again(
@@ -347,7 +422,7 @@ class SignOnApp:
         try:
             signon.transition(
                 connection,
-                link.campaign,
+                campaign,
                 link.organisation_id,
                 action,
                 actor="token holder",
