@@ -80,3 +80,55 @@ def test_the_models_match_the_newest_migration(database: Database) -> None:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         differences = compare_metadata(context, Base.metadata)
     assert differences == []
+
+
+def _downgrade(database: Database, revision: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(db.MIGRATIONS_DIR))
+    with database.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+
+
+def _invitation_names(database: Database, columns: str) -> list[tuple]:
+    with database.engine.connect() as connection:
+        return [
+            tuple(row) for row in connection.execute(text(f"SELECT {columns} FROM invitations"))
+        ]
+
+
+def test_a_name_printed_unreviewed_before_0004_becomes_a_pending_proposal(tmp_path: Path) -> None:
+    database = _database(tmp_path)
+    db.upgrade(database, "0003")
+    with database.engine.begin() as connection:
+        for statement in ROWS_AT_FIRST_REVISION[:4]:
+            connection.execute(text(statement))
+        connection.execute(
+            text(
+                "INSERT INTO invitations (id, campaign_id, organisation_id, state, text_hash,"
+                " listing, signer_name, display_name, decided_at, created_at, updated_at,"
+                " view_count, reminders_sent, version) VALUES (1, 1, 1, 'confirmed', 'abc',"
+                " 'public', 'Li Wei', 'Another Org', '2020-08-02 10:00:00',"
+                " '2020-08-01 10:00:00', '2020-08-02 10:00:00', 0, 0, 1)"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO invitations (id, campaign_id, organisation_id, state, listing,"
+                " created_at, updated_at, view_count, reminders_sent, version) VALUES"
+                " (2, 1, 2, 'invited', 'public', '2020-08-01 10:00:00', '2020-08-01 10:00:00',"
+                " 0, 0, 0)"
+            )
+        )
+    db.upgrade(database)
+    columns = "id, display_name, proposed_name, proposed_by, proposed_at"
+    assert _invitation_names(database, columns) == [
+        (1, None, "Another Org", "Li Wei", "2020-08-02 10:00:00"),
+        (2, None, None, None, None),
+    ]
+    _downgrade(database, "0003")
+    assert _invitation_names(database, "id, display_name") == [(1, "Another Org"), (2, None)]
+    database.dispose()

@@ -1,0 +1,64 @@
+"""Corrected names are proposals: kept beside the invitation until staff approve them.
+
+A name typed on the sign-on form used to print as it was given. It is now kept
+as proposed (with who proposed it and when) and prints only once staff approve
+it; `display_name` holds approved names only. Names that earlier versions put in
+`display_name` straight from the form were never reviewed, so they move to the
+proposal columns: the registry name prints until staff approve them. Downgrading
+puts a pending proposal back in `display_name`, as the earlier version kept it.
+
+Revision ID: 0004
+Revises: 0003
+Create Date: 2026-12-03
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+from coalitionletter.models import UtcDateTime
+
+revision = "0004"
+down_revision = "0003"
+branch_labels = None
+depends_on = None
+
+_INVITATIONS = sa.table(
+    "invitations",
+    sa.column("display_name", sa.String(300)),
+    sa.column("signer_name", sa.String(300)),
+    sa.column("decided_at", UtcDateTime()),
+    sa.column("proposed_name", sa.String(300)),
+    sa.column("proposed_by", sa.String(300)),
+    sa.column("proposed_at", UtcDateTime()),
+)
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("invitations") as batch:
+        batch.add_column(sa.Column("proposed_name", sa.String(300), nullable=True))
+        batch.add_column(sa.Column("proposed_by", sa.String(300), nullable=True))
+        batch.add_column(sa.Column("proposed_at", UtcDateTime(), nullable=True))
+    table = _INVITATIONS
+    op.execute(
+        table.update()
+        .where(table.c.display_name.is_not(None))
+        .values(
+            proposed_name=table.c.display_name,
+            proposed_by=table.c.signer_name,
+            proposed_at=table.c.decided_at,
+            display_name=None,
+        )
+    )
+
+
+def downgrade() -> None:
+    table = _INVITATIONS
+    op.execute(
+        table.update()
+        .where(table.c.proposed_name.is_not(None))
+        .values(display_name=table.c.proposed_name)
+    )
+    with op.batch_alter_table("invitations") as batch:
+        batch.drop_column("proposed_at")
+        batch.drop_column("proposed_by")
+        batch.drop_column("proposed_name")
