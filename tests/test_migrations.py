@@ -2,12 +2,14 @@
 
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 
 from coalitionletter import db, events
 from coalitionletter.db import Database
+from coalitionletter.errors import RegistryError
 from coalitionletter.models import Base
 from coalitionletter.registry import organisations as registry
 
@@ -131,4 +133,30 @@ def test_a_name_printed_unreviewed_before_0004_becomes_a_pending_proposal(tmp_pa
     ]
     _downgrade(database, "0003")
     assert _invitation_names(database, "id, display_name") == [(1, "Another Org"), (2, None)]
+    database.dispose()
+
+
+def test_a_name_key_stored_with_an_invisible_mark_is_recomputed_without_it(
+    tmp_path: Path,
+) -> None:
+    database = _database(tmp_path)
+    db.upgrade(database, "0003")
+    with database.engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO organisations (id, slug, name, name_key, sort_name, created_at,"
+                " updated_at) VALUES (1, 'hrf', :name, :key, :name, '2020-08-01 10:00:00',"
+                " '2020-08-01 10:00:00')"
+            ),
+            {"name": "Human Rights First\u034f", "key": "humanrightsfirst\u034f"},
+        )
+    db.upgrade(database)
+    with database.engine.connect() as connection:
+        stored = connection.execute(text("SELECT name, name_key FROM organisations")).one()
+    assert tuple(stored) == ("Human Rights First\u034f", "humanrightsfirst")
+    with (
+        database.writing() as session,
+        pytest.raises(RegistryError, match="already in the registry"),
+    ):
+        registry.add(session, {"name": "Human Rights First"}, actor="test")
     database.dispose()

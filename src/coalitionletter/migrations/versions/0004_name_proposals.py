@@ -7,6 +7,11 @@ it; `display_name` holds approved names only. Names that earlier versions put in
 proposal columns: the registry name prints until staff approve them. Downgrading
 puts a pending proposal back in `display_name`, as the earlier version kept it.
 
+Default-ignorable code points (U+034F, variation selectors, Hangul fillers...)
+are now refused in names and left out of the duplicate key, so the keys of
+names stored with one before are recomputed the same way: such a name then
+matches the same name written plainly, and a new entry repeating it is refused.
+
 Revision ID: 0004
 Revises: 0003
 Create Date: 2026-12-03
@@ -22,6 +27,11 @@ down_revision = "0003"
 branch_labels = None
 depends_on = None
 
+_ORGANISATIONS = sa.table(
+    "organisations",
+    sa.column("id", sa.Integer()),
+    sa.column("name_key", sa.String(300)),
+)
 _INVITATIONS = sa.table(
     "invitations",
     sa.column("display_name", sa.String(300)),
@@ -49,6 +59,29 @@ def upgrade() -> None:
             display_name=None,
         )
     )
+    _drop_ignorables_from_name_keys()
+
+
+def _drop_ignorables_from_name_keys() -> None:
+    import regex
+
+    # The pattern names.py uses; a stored key is the folded name with P, Z and C
+    # characters dropped, so dropping these too gives the key names.py now computes.
+    ignorable = regex.compile(r"[\p{Default_Ignorable_Code_Point}--[\u200c\u200d]]", regex.V1)
+    table = _ORGANISATIONS
+    connection = op.get_bind()
+    changed = [
+        {"row_id": row.id, "new_key": ignorable.sub("", row.name_key)}
+        for row in connection.execute(sa.select(table.c.id, table.c.name_key))
+        if not row.name_key.isascii() and ignorable.search(row.name_key)
+    ]
+    if changed:
+        connection.execute(
+            table.update()
+            .where(table.c.id == sa.bindparam("row_id"))
+            .values(name_key=sa.bindparam("new_key")),
+            changed,
+        )
 
 
 def downgrade() -> None:
