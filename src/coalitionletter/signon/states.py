@@ -4,7 +4,9 @@ Every change goes through `transition`, which makes one atomic conditional
 UPDATE (the row changes only if it is still in a state the action may leave)
 and appends the event in the same transaction. Two decisions racing for one
 invitation therefore end in one state and one consistent log, on SQLite and on
-PostgreSQL's READ COMMITTED alike.
+PostgreSQL's READ COMMITTED alike. Staff settling a proposed name
+(`settle_proposed_name`) changes no state but is built the same way: one
+conditional UPDATE and its chained event, in one transaction.
 """
 
 from __future__ import annotations
