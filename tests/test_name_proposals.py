@@ -157,6 +157,23 @@ def test_names_lists_a_pending_proposal_beside_the_registry_name(
     assert f"proposed name: {CORRECTED}" in result.output
     assert "proposed by Li Wei on 20" in result.output
     assert SLUG_OF_NAME in result.output
+    assert f"as written:    {CORRECTED!a}" in result.output
+    assert "printed now" not in result.output  # positive control below
+
+
+def test_names_shows_the_name_printed_now_when_an_earlier_correction_was_approved(
+    signon_workspace: SignOnWorkspace, web_client, token: str, invoke
+) -> None:
+    _proposed(signon_workspace, web_client, token)
+    assert invoke("names", SLUG, "--approve", SLUG_OF_NAME, "--yes").exit_code == 0
+    withdraw = {"csrf": csrf_of(web_client, token), "action": "withdraw"}
+    assert web_client.post(f"/s/{token}", data=withdraw).status_code == 303
+    _proposed(signon_workspace, web_client, token, "CFHK")
+    result = invoke("names", SLUG)
+    assert result.exit_code == 0, result.output
+    assert f"printed now:   {CORRECTED}" in result.output
+    assert "proposed name: CFHK" in result.output
+    assert _invitation(signon_workspace).display_name == CORRECTED
 
 
 def test_names_says_when_nothing_is_pending(signon_workspace: SignOnWorkspace, invoke) -> None:
