@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from coalitionletter import events
 from coalitionletter.errors import SignOnError
 from coalitionletter.models import Campaign, Event, Invitation, Organisation
-from coalitionletter.names import name_key
+from coalitionletter.names import name_key, slugify
 from coalitionletter.signon import states as signon
 from fixtures_signon import (
     BROWSER_AGENT,
@@ -31,7 +31,7 @@ from fixtures_signon import (
 
 NAME = ORGANISATIONS[1][0]  # Canadian Friends of Hong Kong (加拿大香港之友)
 OTHER = ORGANISATIONS[0][0]  # Uyghur Rights Advocacy Network
-SLUG_OF_NAME = "canadian-friends-of-hong-kong"
+SLUG_OF_NAME = slugify(NAME)
 CORRECTED = "Canadian Friends of Hong Kong 加拿大香港之友"
 LEAD = "International Lawyers Project"
 HUMAN = {"User-Agent": BROWSER_AGENT}
