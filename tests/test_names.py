@@ -78,7 +78,7 @@ IGNORABLE = [
 
 @pytest.mark.parametrize(("char", "label"), IGNORABLE)
 def test_default_ignorable_characters_are_refused_as_invisible(char: str, label: str) -> None:
-    with pytest.raises(names.TextError) as refused:
+    with pytest.raises(TextError) as refused:
         names.clean_name(f"Human{char} Rights First", "Name", max_length=300)
     assert label in str(refused.value)
     assert "position 6" in str(refused.value)
@@ -89,7 +89,7 @@ def test_default_ignorable_characters_are_refused_as_invisible(char: str, label:
 def test_default_ignorable_characters_are_refused_in_any_one_line_value(
     char: str, label: str
 ) -> None:
-    with pytest.raises(names.TextError, match=label.split(maxsplit=1)[0].replace("+", "\\+")):
+    with pytest.raises(TextError, match=label.split(maxsplit=1)[0].replace("+", "\\+")):
         names.clean_text(f"Li{char} Wei", "Your name", max_length=300)
 
 
@@ -110,12 +110,12 @@ def test_ignorable_characters_are_dropped_from_the_duplicate_key() -> None:
 
 @pytest.mark.parametrize("only_marks", ["\u0301", "\u0301\u0308\u0327", "\u064b\u0652"])
 def test_a_name_of_combining_marks_only_is_refused(only_marks: str) -> None:
-    with pytest.raises(names.TextError, match="no letter or digit"):
+    with pytest.raises(TextError, match="no letter or digit"):
         names.clean_name(only_marks, "Name", max_length=300)
 
 
 def test_a_name_of_symbols_only_is_refused() -> None:
-    with pytest.raises(names.TextError, match="no letter or digit"):
+    with pytest.raises(TextError, match="no letter or digit"):
         names.clean_name("\u2665\u2605", "Name", max_length=300)
 
 

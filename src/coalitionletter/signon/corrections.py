@@ -19,18 +19,14 @@ from sqlalchemy.orm import Session
 
 from coalitionletter.campaigns import catalogue as campaigns
 from coalitionletter.campaigns.definition import CampaignDefinition
-from coalitionletter.errors import SignOnError
+from coalitionletter.errors import NameProposalError, SignOnError, TextError
 from coalitionletter.models import NAME_MAX, Invitation, Organisation
-from coalitionletter.names import TextError, clean_name_and_key, name_key
+from coalitionletter.names import clean_name_and_key, name_key
 from coalitionletter.registry.duplicates import find_duplicates
 from coalitionletter.registry.organisations import find_organisation
 from coalitionletter.signon import states
 
 FIELD = "Name as printed"
-
-
-class ProposalRefused(SignOnError):
-    """A proposed name that may not be printed for this organisation, whoever approves it."""
 
 
 def lead_keys(definition: CampaignDefinition) -> frozenset[str]:
@@ -49,19 +45,19 @@ def check_proposal(
     registry_name: str,
     proposed: str,
 ) -> str:
-    """The proposed name, checked to be printable for this organisation. Raises ProposalRefused."""
+    """The proposed name, checked as printable for this organisation (else NameProposalError)."""
     try:
         name, key = clean_name_and_key(proposed, FIELD, max_length=NAME_MAX)
     except TextError as exc:
-        raise ProposalRefused(str(exc)) from exc
+        raise NameProposalError(str(exc)) from exc
     leads = lead_keys(definition)
     if key in leads and name_key(registry_name) not in leads:
-        raise ProposalRefused(
+        raise NameProposalError(
             f"{FIELD}: {name!r} is the name of the organisation that leads this letter, so it "
             "cannot be printed for yours. Give your own organisation's name."
         )
     if find_duplicates(session, name_key=key, exclude_id=organisation_id):
-        raise ProposalRefused(
+        raise NameProposalError(
             f"{FIELD}: {name!r} is the name of another organisation on our list, so it cannot "
             "be printed for yours. Give your own organisation's name."
         )

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from coalitionletter import prepared
 from coalitionletter.campaigns.definition import CampaignDefinition
 from coalitionletter.db import Database
-from coalitionletter.errors import CampaignError, SignOnError
+from coalitionletter.errors import CampaignError, NameProposalError, SignOnError
 from coalitionletter.models import AppSecret, Campaign, Invitation, Listing, Organisation, utcnow
 from coalitionletter.settings import Settings
 from coalitionletter.signon import consent, corrections, links, tokens
@@ -389,7 +389,7 @@ class SignOnApp:
                     link.organisation_name,
                     fields["proposed_name"] or "",
                 )
-            except corrections.ProposalRefused as refused:
+            except NameProposalError as refused:
                 raise FormErrors({"display_name": str(refused)}) from refused
 
     def _page_again(
