@@ -373,7 +373,7 @@ def test_export_names_the_printed_name_and_tells_staff_it_differs_from_the_regis
     assert invoke("names", SLUG, "--approve", SLUG_OF_NAME, "--yes").exit_code == 0
     result = invoke("export", SLUG)
     assert result.exit_code == 0, result.output
-    assert f"\n{CORRECTED}," in result.output
+    assert f"\n1,{CORRECTED}," in result.output  # position 1, the name as printed
     assert "listed otherwise than the registry has them" in result.output
     assert f"{CORRECTED!r} for {NAME!r}" in result.output
 
