@@ -197,6 +197,8 @@ def test_approving_prints_the_name_from_then_on_and_is_in_the_trail(
     assert CORRECTED in approved.detail and NAME in approved.detail
     with signon_workspace.database.reading() as session:
         assert events.verify(session, events.campaign_chain(SLUG)) == []
+    verified = invoke("audit", SLUG, "--verify")  # each row still as its last entry left it
+    assert verified.exit_code == 0, verified.output
     assert _page(web_client, token).find(class_="listed-as").get_text(strip=True) == CORRECTED
     assert "No proposed names" in invoke("names", SLUG).output
 

@@ -376,7 +376,14 @@ def invite_many(
 
 # --- staff settle a proposed name -------------------------------------------------------
 
-_PROPOSAL = select(_INVITATIONS.c.id, _INVITATIONS.c.version, _INVITATIONS.c.proposed_name).where(
+_PROPOSAL = select(
+    _INVITATIONS.c.id,
+    _INVITATIONS.c.state,
+    _INVITATIONS.c.version,
+    _INVITATIONS.c.text_hash,
+    _INVITATIONS.c.listing,
+    _INVITATIONS.c.proposed_name,
+).where(
     _INVITATIONS.c.campaign_id == bindparam("campaign_id"),
     _INVITATIONS.c.organisation_id == bindparam("organisation_id"),
 )
@@ -426,6 +433,18 @@ def settle_proposed_name(
             "The invitation changed while this was saved (a new answer came in); nothing "
             "changed. Look at the proposal again."
         )
+    # The version moved, so the entry binds the invitation as it left it, as a transition's does.
+    found = outcome_of(
+        organisation_id, current.state, current.listing, current.text_hash, current.version
+    )
+    outcome = outcome_of(
+        organisation_id,
+        current.state,
+        current.listing,
+        current.text_hash,
+        current.version + 1,
+        found=found,
+    )
     entry = events.Entry(
         "name approved" if approve else "name rejected",
         actor,
@@ -433,6 +452,7 @@ def settle_proposed_name(
         organisation_id,
         current.id,
         detail={"proposed_name": expected, **(detail or {})},
+        outcome=outcome,
     )
     events.append(connection, events.campaign_chain(campaign.slug), entry)
 

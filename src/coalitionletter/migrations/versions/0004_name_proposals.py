@@ -13,7 +13,7 @@ names stored with one before are recomputed the same way: such a name then
 matches the same name written plainly, and a new entry repeating it is refused.
 
 Revision ID: 0004
-Revises: 0003
+Revises: 0005
 Create Date: 2026-12-03
 """
 
@@ -23,7 +23,7 @@ from alembic import op
 from coalitionletter.models import UtcDateTime
 
 revision = "0004"
-down_revision = "0003"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
