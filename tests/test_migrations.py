@@ -102,7 +102,7 @@ def _invitation_names(database: Database, columns: str) -> list[tuple]:
         ]
 
 
-def test_a_name_printed_unreviewed_before_0004_becomes_a_pending_proposal(tmp_path: Path) -> None:
+def test_a_name_printed_unreviewed_before_0006_becomes_a_pending_proposal(tmp_path: Path) -> None:
     database = _database(tmp_path)
     db.upgrade(database, "0003")
     with database.engine.begin() as connection:
@@ -131,7 +131,7 @@ def test_a_name_printed_unreviewed_before_0004_becomes_a_pending_proposal(tmp_pa
         (1, None, "Another Org", "Li Wei", "2020-08-02 10:00:00"),
         (2, None, None, None, None),
     ]
-    _downgrade(database, "0003")
+    _downgrade(database, "0005")
     assert _invitation_names(database, "id, display_name") == [(1, "Another Org"), (2, None)]
     database.dispose()
 

@@ -196,7 +196,7 @@ class Invitation(Base):
     last_reminded_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     # Bumped by every state change; conditional updates compare it.
     version: Mapped[int] = mapped_column(Integer, default=0)
-    # Added by 0004: a corrected name as the token holder proposed it, until staff
+    # Added by 0006: a corrected name as the token holder proposed it, until staff
     # approve it (it becomes display_name) or reject it.
     proposed_name: Mapped[str | None] = mapped_column(String(NAME_MAX))
     proposed_by: Mapped[str | None] = mapped_column(String(NAME_MAX))

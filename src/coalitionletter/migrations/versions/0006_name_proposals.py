@@ -12,7 +12,7 @@ are now refused in names and left out of the duplicate key, so the keys of
 names stored with one before are recomputed the same way: such a name then
 matches the same name written plainly, and a new entry repeating it is refused.
 
-Revision ID: 0004
+Revision ID: 0006
 Revises: 0005
 Create Date: 2026-12-03
 """
@@ -22,7 +22,7 @@ from alembic import op
 
 from coalitionletter.models import UtcDateTime
 
-revision = "0004"
+revision = "0006"
 down_revision = "0005"
 branch_labels = None
 depends_on = None
