@@ -201,3 +201,34 @@ def test_a_misspelt_field_is_refused_with_its_line(home, settings):
     with pytest.raises(CampaignError) as caught:
         campaigns.load(settings, "test-letter")
     assert str(caught.value).startswith(f"{folder / 'letter.toml'}:6: lead.list_frist: is not a")
+
+
+@pytest.mark.parametrize(
+    ("char", "label"),
+    [("\u200b", "U+200B ZERO WIDTH SPACE"), ("\u034f", "U+034F COMBINING GRAPHEME JOINER")],
+)
+def test_an_invisible_character_in_the_lead_name_is_refused_with_its_line(
+    home, settings, char, label
+):
+    toml = MINIMAL_TOML.replace(
+        'name = "International Lawyers Project"', f'name = "International{char} Lawyers Project"'
+    )
+    folder = write_campaign(home, toml=toml)
+    with pytest.raises(CampaignError) as caught:
+        campaigns.load(settings, "test-letter")
+    assert label in str(caught.value)
+    assert str(caught.value).startswith(f"{folder / 'letter.toml'}:6: lead.name")
+    assert "position 14" in str(caught.value)
+
+
+def test_a_hangul_filler_in_an_address_line_is_refused(home, settings):
+    toml = MINIMAL_TOML.replace('"London SW1A 2AH"', '"London\u3164SW1A 2AH"')
+    write_campaign(home, toml=toml)
+    with pytest.raises(CampaignError, match="U\\+3164 HANGUL FILLER"):
+        campaigns.load(settings, "test-letter")
+
+
+def test_a_persian_lead_name_with_its_zwnj_is_kept(home, settings):
+    name = "انجمن نمونه\u200cای حقوق بشر"
+    write_campaign(home, toml=MINIMAL_TOML.replace('"International Lawyers Project"', f'"{name}"'))
+    assert campaigns.load(settings, "test-letter").lead.name == name

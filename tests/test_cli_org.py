@@ -61,6 +61,30 @@ def test_org_add_of_a_name_with_a_bidi_override_says_which_character_where(
     assert snapshot(database) == before
 
 
+def test_org_add_of_a_known_name_with_an_invisible_mark_is_refused_and_changes_nothing(
+    database: Database, invoke: Invoke
+) -> None:
+    _ok(invoke("org", "add", "Human Rights First"))
+    before = snapshot(database)
+    _refused(
+        invoke("org", "add", "Human Rights First\u034f"),
+        "U+034F COMBINING GRAPHEME JOINER at position 19",
+        "look the same",
+    )
+    assert snapshot(database) == before
+
+
+def test_org_edit_to_a_name_with_a_hangul_filler_is_refused_and_changes_nothing(
+    database: Database, invoke: Invoke
+) -> None:
+    _ok(invoke("org", "add", "PEN America"))
+    before = snapshot(database)
+    _refused(invoke("org", "edit", "1", "--name", "PEN\u3164America"), "U+3164 HANGUL FILLER")
+    assert snapshot(database) == before
+    # Positive control: the same edit without the filler goes through.
+    _ok(invoke("org", "edit", "1", "--name", "PEN America Center"))
+
+
 def test_org_list_json_is_a_list_of_objects_with_names(database: Database, invoke: Invoke) -> None:
     _ok(invoke("org", "add", "ئاتلانتىس ئۇيغۇر ئاياللار بىرلىكى", "--country", "NL"))
     items = json.loads(_ok(invoke("org", "list", "--format", "json")))

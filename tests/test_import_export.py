@@ -153,6 +153,10 @@ def test_headers_in_any_case_and_their_synonyms_are_understood(
         (["PEN America", "Narnia", ""], "column B (Country)", "not an ISO 3166-1 country"),
         (["PEN\u202e America", "", ""], "column A (Organisation)", "U+202E RIGHT-TO-LEFT"),
         (["PEN\u200b America", "", ""], "column A (Organisation)", "U+200B ZERO WIDTH SPACE"),
+        (["PEN\u034f America", "", ""], "column A (Organisation)", "U+034F COMBINING GRAPHEME"),
+        (["PEN\ufe0f America", "", ""], "column A (Organisation)", "U+FE0F VARIATION SELECTOR"),
+        (["PEN\u3164America", "", ""], "column A (Organisation)", "U+3164 HANGUL FILLER"),
+        (["\u0301\u0308", "", ""], "column A (Organisation)", "no letter or digit"),
     ],
 )
 def test_a_bad_row_is_refused_with_file_line_column_and_reason_and_nothing_imported(
@@ -406,3 +410,13 @@ def test_names_from_a_utf8_file_need_no_check(database: Database, tmp_path: Path
     path = tmp_path / "utf8.csv"
     path.write_text("Organisation\nFondation Lumière\n", encoding="utf-8")
     assert _import(database, path).names_to_check() == []
+
+
+def test_a_known_name_with_an_invisible_mark_added_is_refused_not_imported_as_new(
+    database: Database, make_csv: MakeCsv
+) -> None:
+    _import(database, make_csv(HEADER, ["Human Rights First", "US", ""]))
+    path = make_csv(HEADER, ["Human Rights First\u034f", "US", ""])
+    [problem] = _refused(database, path)
+    assert "U+034F COMBINING GRAPHEME JOINER at position 19" in problem
+    assert [o.name for o in _organisations(database)] == ["Human Rights First"]

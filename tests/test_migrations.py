@@ -2,12 +2,14 @@
 
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 
 from coalitionletter import db, events
 from coalitionletter.db import Database
+from coalitionletter.errors import RegistryError
 from coalitionletter.models import Base
 from coalitionletter.registry import organisations as registry
 
@@ -80,3 +82,81 @@ def test_the_models_match_the_newest_migration(database: Database) -> None:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         differences = compare_metadata(context, Base.metadata)
     assert differences == []
+
+
+def _downgrade(database: Database, revision: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(db.MIGRATIONS_DIR))
+    with database.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+
+
+def _invitation_names(database: Database, columns: str) -> list[tuple]:
+    with database.engine.connect() as connection:
+        return [
+            tuple(row) for row in connection.execute(text(f"SELECT {columns} FROM invitations"))
+        ]
+
+
+def test_a_name_printed_unreviewed_before_0007_becomes_a_pending_proposal(tmp_path: Path) -> None:
+    database = _database(tmp_path)
+    db.upgrade(database, "0003")
+    with database.engine.begin() as connection:
+        for statement in ROWS_AT_FIRST_REVISION[:4]:
+            connection.execute(text(statement))
+        connection.execute(
+            text(
+                "INSERT INTO invitations (id, campaign_id, organisation_id, state, text_hash,"
+                " listing, signer_name, display_name, decided_at, created_at, updated_at,"
+                " view_count, reminders_sent, version) VALUES (1, 1, 1, 'confirmed', 'abc',"
+                " 'public', 'Li Wei', 'Another Org', '2020-08-02 10:00:00',"
+                " '2020-08-01 10:00:00', '2020-08-02 10:00:00', 0, 0, 1)"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO invitations (id, campaign_id, organisation_id, state, listing,"
+                " created_at, updated_at, view_count, reminders_sent, version) VALUES"
+                " (2, 1, 2, 'invited', 'public', '2020-08-01 10:00:00', '2020-08-01 10:00:00',"
+                " 0, 0, 0)"
+            )
+        )
+    db.upgrade(database)
+    columns = "id, display_name, proposed_name, proposed_by, proposed_at"
+    assert _invitation_names(database, columns) == [
+        (1, None, "Another Org", "Li Wei", "2020-08-02 10:00:00"),
+        (2, None, None, None, None),
+    ]
+    _downgrade(database, "0005")
+    assert _invitation_names(database, "id, display_name") == [(1, "Another Org"), (2, None)]
+    database.dispose()
+
+
+def test_a_name_key_stored_with_an_invisible_mark_is_recomputed_without_it(
+    tmp_path: Path,
+) -> None:
+    database = _database(tmp_path)
+    db.upgrade(database, "0003")
+    with database.engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO organisations (id, slug, name, name_key, sort_name, created_at,"
+                " updated_at) VALUES (1, 'hrf', :name, :key, :name, '2020-08-01 10:00:00',"
+                " '2020-08-01 10:00:00')"
+            ),
+            {"name": "Human Rights First\u034f", "key": "humanrightsfirst\u034f"},
+        )
+    db.upgrade(database)
+    with database.engine.connect() as connection:
+        stored = connection.execute(text("SELECT name, name_key FROM organisations")).one()
+    assert tuple(stored) == ("Human Rights First\u034f", "humanrightsfirst")
+    with (
+        database.writing() as session,
+        pytest.raises(RegistryError, match="already in the registry"),
+    ):
+        registry.add(session, {"name": "Human Rights First"}, actor="test")
+    database.dispose()

@@ -58,6 +58,67 @@ def test_invisible_and_control_characters_are_refused_naming_the_character_and_p
     assert "position 6" in str(refused.value)
 
 
+# Default-ignorable code points that are not format characters: marks and letters that
+# a font draws as nothing, so "Human Rights First" with one reads as the name without it.
+IGNORABLE = [
+    ("\u034f", "U+034F COMBINING GRAPHEME JOINER"),
+    ("\ufe00", "U+FE00 VARIATION SELECTOR-1"),
+    ("\ufe0f", "U+FE0F VARIATION SELECTOR-16"),
+    ("\U000e0100", "U+E0100 VARIATION SELECTOR-17"),
+    ("\u180b", "U+180B MONGOLIAN FREE VARIATION SELECTOR ONE"),
+    ("\u180f", "U+180F MONGOLIAN FREE VARIATION SELECTOR FOUR"),
+    ("\u17b4", "U+17B4 KHMER VOWEL INHERENT AQ"),
+    ("\u17b5", "U+17B5 KHMER VOWEL INHERENT AA"),
+    ("\u115f", "U+115F HANGUL CHOSEONG FILLER"),
+    ("\u1160", "U+1160 HANGUL JUNGSEONG FILLER"),
+    ("\u3164", "U+3164 HANGUL FILLER"),
+    ("\uffa0", "U+FFA0 HALFWIDTH HANGUL FILLER"),
+]
+
+
+@pytest.mark.parametrize(("char", "label"), IGNORABLE)
+def test_default_ignorable_characters_are_refused_as_invisible(char: str, label: str) -> None:
+    with pytest.raises(TextError) as refused:
+        names.clean_name(f"Human{char} Rights First", "Name", max_length=300)
+    assert label in str(refused.value)
+    assert "position 6" in str(refused.value)
+    assert "look the same" in str(refused.value)
+
+
+@pytest.mark.parametrize(("char", "label"), IGNORABLE)
+def test_default_ignorable_characters_are_refused_in_any_one_line_value(
+    char: str, label: str
+) -> None:
+    with pytest.raises(TextError, match=label.split(maxsplit=1)[0].replace("+", "\\+")):
+        names.clean_text(f"Li{char} Wei", "Your name", max_length=300)
+
+
+def test_the_ignorable_set_is_the_unicode_property_not_a_hand_list() -> None:
+    # U+2065 is an unassigned code point the property reserves; U+E0FFF is unassigned too.
+    found = [chr(c) for c in range(0x110000) if names.is_ignorable(chr(c))]
+    assert len(found) > 4000
+    assert "\u200c" not in found and "\u200d" not in found
+    assert all(char in found for char, _ in IGNORABLE)
+    assert "a" not in found and "\u0301" not in found  # positive controls: visible marks stay
+
+
+def test_ignorable_characters_are_dropped_from_the_duplicate_key() -> None:
+    # A name stored before the refusal still matches the same name written plainly.
+    assert names.name_key("Human Rights First\u034f") == names.name_key("Human Rights First")
+    assert names.name_key("Human\u3164Rights First") == names.name_key("HumanRights First")
+
+
+@pytest.mark.parametrize("only_marks", ["\u0301", "\u0301\u0308\u0327", "\u064b\u0652"])
+def test_a_name_of_combining_marks_only_is_refused(only_marks: str) -> None:
+    with pytest.raises(TextError, match="no letter or digit"):
+        names.clean_name(only_marks, "Name", max_length=300)
+
+
+def test_a_name_of_symbols_only_is_refused() -> None:
+    with pytest.raises(TextError, match="no letter or digit"):
+        names.clean_name("\u2665\u2605", "Name", max_length=300)
+
+
 def test_a_bidi_override_is_explained_as_making_a_name_read_as_another() -> None:
     with pytest.raises(TextError, match="read as another"):
         names.clean_name("PEN \u202eaciremA", "Name", max_length=300)

@@ -141,12 +141,14 @@ def test_an_organisation_can_change_its_answer_and_confirm_later(  # noqa: PLR09
     assert _state(signon_workspace).state == "confirmed"
 
 
-def test_a_corrected_name_and_the_governments_only_choice_are_kept(
+def test_a_corrected_name_is_kept_as_a_proposal_and_the_governments_only_choice_as_given(
     signon_workspace: SignOnWorkspace, web_client, token: str
 ) -> None:
     _confirm(web_client, token, display_name="Canadian Friends of HK", listing="governments_only")
     invitation = _state(signon_workspace)
-    assert invitation.display_name == "Canadian Friends of HK"
+    assert invitation.proposed_name == "Canadian Friends of HK"
+    assert invitation.proposed_by == "Li Wei"
+    assert invitation.display_name is None  # printed only once staff approve it
     assert invitation.listing == "governments_only"
 
 

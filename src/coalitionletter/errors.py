@@ -95,6 +95,10 @@ class SignOnError(CoalitionError):
     """A sign-on decision or invitation change was refused."""
 
 
+class NameProposalError(SignOnError):
+    """A proposed printed name that may not be printed for this organisation, whoever approves."""
+
+
 class MailError(CoalitionError):
     """Email could not be built or delivered."""
 

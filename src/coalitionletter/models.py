@@ -186,6 +186,7 @@ class Invitation(Base):
     text_hash: Mapped[str | None] = mapped_column(String(64))
     signer_name: Mapped[str | None] = mapped_column(String(NAME_MAX))
     signer_title: Mapped[str | None] = mapped_column(String(NAME_MAX))
+    # The name printed in place of the registry's: set only when staff approve a proposal.
     display_name: Mapped[str | None] = mapped_column(String(NAME_MAX))
     listing: Mapped[str] = mapped_column(String(20), default=Listing.PUBLIC.value)
     decline_reason: Mapped[str | None] = mapped_column(Text)
@@ -201,6 +202,11 @@ class Invitation(Base):
     last_reminded_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     # Bumped by every state change; conditional updates compare it.
     version: Mapped[int] = mapped_column(Integer, default=0)
+    # Added by 0006: a corrected name as the token holder proposed it, until staff
+    # approve it (it becomes display_name) or reject it.
+    proposed_name: Mapped[str | None] = mapped_column(String(NAME_MAX))
+    proposed_by: Mapped[str | None] = mapped_column(String(NAME_MAX))
+    proposed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
     organisation: Mapped[Organisation] = relationship()
     campaign: Mapped[Campaign] = relationship()

@@ -9,18 +9,27 @@ duplicate key is built from NFKC.
 
 What is refused is what can make a printed name read as another, invisibly:
 bidirectional controls, zero-width spaces and other format or control
-characters. The joiners ZWNJ (U+200C) and ZWJ (U+200D) are allowed, because
-Persian, Uyghur and Indic names need them.
+characters, and every other default-ignorable code point (the Unicode property
+Default_Ignorable_Code_Point: the combining grapheme joiner, variation
+selectors, Hangul fillers, Khmer inherent vowels...), which a font draws as
+nothing. The joiners ZWNJ (U+200C) and ZWJ (U+200D) are allowed, because
+Persian, Uyghur and Indic names need them. The property comes from the `regex`
+library's Unicode tables: Python's unicodedata does not expose it.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from functools import cache
+from typing import TYPE_CHECKING
 
 from anyascii import anyascii
 
 from coalitionletter.errors import TextError
+
+if TYPE_CHECKING:
+    import regex
 
 ZWNJ = "\u200c"
 ZWJ = "\u200d"
@@ -41,6 +50,19 @@ SLUG_MAX = 80
 APOSTROPHES = frozenset("'\u2019\u02bc")
 
 
+@cache
+def _ignorable() -> regex.Pattern[str]:
+    """Default-ignorable code points but the joiners (imported on first non-ASCII value)."""
+    import regex
+
+    return regex.compile(r"[\p{Default_Ignorable_Code_Point}--[\u200c\u200d]]", regex.V1)
+
+
+def is_ignorable(char: str) -> bool:
+    """True for a default-ignorable code point other than ZWNJ and ZWJ: drawn as nothing."""
+    return not char.isascii() and _ignorable().match(char) is not None
+
+
 def character_label(char: str) -> str:
     """`U+202E RIGHT-TO-LEFT OVERRIDE`: how a refused character is named to staff."""
     name = unicodedata.name(char, "")
@@ -55,7 +77,7 @@ def character_label(char: str) -> str:
 def _why(char: str) -> str:
     if char in BIDI_CONTROLS:
         return "an invisible bidirectional control can make a printed name read as another"
-    if unicodedata.category(char) == "Cf":
+    if unicodedata.category(char) == "Cf" or is_ignorable(char):
         return "an invisible character can make two different names look the same"
     return "control characters do not belong in a printed name"
 
@@ -63,13 +85,14 @@ def _why(char: str) -> str:
 def refused_character(value: str, *, multiline: bool = False) -> tuple[int, str] | None:
     """The first refused character in a value as (1-based position, character), or None."""
     # Python's "printable" excludes every C and Z category but the space, a superset
-    # of the refused ones, so a printable value has nothing refused (the fast path).
-    if value.isprintable():
+    # of the refused ones; the other default-ignorables (marks, Hangul fillers) are
+    # all outside ASCII. So a printable ASCII value has nothing refused (the fast path).
+    if value.isprintable() and (value.isascii() or _ignorable().search(value) is None):
         return None
     for index, char in enumerate(value):
         if char in ALLOWED_FORMAT or (multiline and char in MULTILINE_ALLOWED | {"\r"}):
             continue
-        if unicodedata.category(char) in REFUSED_CATEGORIES:
+        if unicodedata.category(char) in REFUSED_CATEGORIES or is_ignorable(char):
             return index + 1, char
     return None
 
@@ -88,8 +111,9 @@ def clean_text(
         if required:
             raise TextError(f"{field} is empty. Fill it in (it is required).")
         return None
-    # Printable text has nothing refused in it (see refused_character): most values.
-    found = None if text.isprintable() else refused_character(text, multiline=multiline)
+    # Printable ASCII has nothing refused in it (see refused_character): most values.
+    plain = text.isascii() and text.isprintable()
+    found = None if plain else refused_character(text, multiline=multiline)
     if found is not None:
         position, char = found
         raise TextError(
@@ -115,9 +139,16 @@ def clean_name_and_key(value: str | None, field: str, *, max_length: int) -> tup
     text = clean_text(value, field, max_length=max_length, required=True)
     assert text is not None
     key = name_key(text)
-    if not key:
+    if not has_letter_or_digit(key):
         raise TextError(f"{field} {text!r} has no letter or digit in it. Give the real name.")
     return text, key
+
+
+def has_letter_or_digit(text: str) -> bool:
+    """True when a text holds a letter or a digit (not only marks, symbols or punctuation)."""
+    if text.isalnum():
+        return True  # every character a letter or digit: nearly every key, at C speed
+    return any(unicodedata.category(char)[0] in "LN" for char in text)
 
 
 def name_key(name: str) -> str:
@@ -140,6 +171,9 @@ def name_key(name: str) -> str:
 def _folded(text: str) -> str:
     folded = unicodedata.normalize("NFKC", text).casefold()
     folded = unicodedata.normalize("NFKC", folded)
+    # Default-ignorables are dropped too, so a name stored before they were refused
+    # still shares its key with the same name written without them.
+    folded = _ignorable().sub("", folded)
     return "".join(char for char in folded if unicodedata.category(char)[0] not in "PZC")
 
 

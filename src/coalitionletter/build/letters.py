@@ -366,4 +366,24 @@ def _roster_warnings(build: Plan) -> list[str]:
         )
     if names.count == 0:
         warnings.append("No organisation has confirmed yet: the letters list no signatories.")
+    return warnings + name_warnings(names, build.definition.slug)
+
+
+def name_warnings(names: Roster, slug: str) -> list[str]:
+    """What staff must see before sending: names printed otherwise than the registry has them."""
+    warnings = []
+    renamed = names.renamed()
+    if renamed:
+        listed = "; ".join(f"{s.name!r} for {s.registry_name!r}" for s in renamed)
+        warnings.append(
+            f"{len(renamed)} organisation(s) are printed under a name other than the "
+            f"registry's (approved corrections): {listed}. Check them before sending."
+        )
+    pending = names.proposals_pending()
+    if pending:
+        listed = "; ".join(f"{s.proposed_name!r} for {s.name!r}" for s in pending)
+        warnings.append(
+            f"{len(pending)} proposed name(s) await approval and are NOT printed (the name "
+            f"shown now is): {listed}. Decide with `coalitionletter names {slug}`."
+        )
     return warnings

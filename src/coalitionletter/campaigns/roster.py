@@ -1,8 +1,10 @@
 """Who is named in a letter: the confirmed signatories, in the order a reader expects.
 
 A signatory is an organisation whose invitation to the campaign is confirmed.
-Its name is printed as the organisation asked (the invitation's corrected
-display name, else the registry name). The list is ordered by sort name with
+Its name is printed as the registry has it, or as staff approved the
+organisation's correction (the invitation's display name). A correction still
+awaiting approval is carried along (`proposed_name`) so that a build can say so,
+but it is not printed. The list is ordered by sort name with
 the Unicode Collation Algorithm (pyuca's DUCET, the CLDR root order, which is
 what English-language locales use: accents sort with their base letter, and
 names in other scripts follow Latin ones, grouped by script), the lead
@@ -54,11 +56,18 @@ class Signatory:
     is_lead: bool
     stale: bool
     sort_name: str
+    registry_name: str = ""
+    proposed_name: str | None = None  # awaiting staff; not printed
 
     @property
     def is_public(self) -> bool:
         """True when the organisation may be named in public copies."""
         return self.listing != GOVERNMENTS_ONLY
+
+    @property
+    def renamed(self) -> bool:
+        """True when the printed name is not the registry's (staff approved a correction)."""
+        return self.name != self.registry_name
 
 
 @dataclass(frozen=True)
@@ -105,6 +114,14 @@ class Roster:
     def withheld_count(self, *, delivered: bool) -> int:
         """How many signatories a copy counts without naming them."""
         return 0 if delivered else self.count - len(self.named(delivered=False))
+
+    def renamed(self) -> tuple[Signatory, ...]:
+        """The signatories printed under a name other than the registry's."""
+        return tuple(s for s in self.signatories if s.renamed)
+
+    def proposals_pending(self) -> tuple[Signatory, ...]:
+        """The signatories whose proposed name awaits staff (their registry name prints)."""
+        return tuple(s for s in self.signatories if s.proposed_name)
 
     def lead_listed(self) -> bool:
         """True when the lead organisation is among the signatories."""
@@ -178,7 +195,8 @@ def _is_lead(definition: CampaignDefinition, registered: str, printed: str) -> b
 _SIGNATORIES = text(
     """
     SELECT o.id, o.name, o.sort_name, o.country, o.org_type, o.website,
-           i.display_name, i.signer_name, i.signer_title, i.listing, i.decided_at, i.text_hash
+           i.display_name, i.signer_name, i.signer_title, i.listing, i.decided_at, i.text_hash,
+           i.proposed_name
     FROM campaigns AS c
     LEFT JOIN invitations AS i ON i.campaign_id = c.id AND i.state = :confirmed
     LEFT JOIN organisations AS o ON o.id = i.organisation_id
@@ -226,6 +244,7 @@ def _signatory(
         listing,
         decided_at,
         text_hash,
+        proposed_name,
     ) = row
     corrected = (display_name or "").strip()
     name = corrected or registered
@@ -245,6 +264,8 @@ def _signatory(
         is_lead=_is_lead(definition, registered, name),
         stale=text_hash not in agreed,
         sort_name=sort_name,
+        registry_name=registered,
+        proposed_name=proposed_name,
     )
 
 

@@ -121,6 +121,10 @@ class Signed:
     country_code: str
     governments_only: bool
     stale: bool
+    # Set only when the printed name is not the registry's (an approved correction).
+    registry_name: str = ""
+    # A correction awaiting staff; the name above prints until it is approved.
+    proposed_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -185,6 +189,8 @@ def _signed(named: roster.Roster) -> tuple[Signed, ...]:
             country_code=s.country or "",
             governments_only=not s.is_public,
             stale=s.stale,
+            registry_name=s.registry_name if s.renamed else "",
+            proposed_name=s.proposed_name or "",
         )
         for s in named.signatories
     )

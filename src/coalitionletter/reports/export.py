@@ -37,6 +37,10 @@ class SignatoryList:
     rows: tuple[dict[str, Any], ...]
     left_out: int
     stale_included: int
+    # (printed, registry) names of the listed organisations printed otherwise than the
+    # registry has them, and (proposed, printed) of those whose correction awaits staff.
+    renamed: tuple[tuple[str, str], ...] = ()
+    pending: tuple[tuple[str, str], ...] = ()
 
 
 def signatory_list(
@@ -52,6 +56,7 @@ def signatory_list(
     """
     require_intact(session, definition.slug)
     named = roster.read_roster(session, definition, allow_stale=allow_stale)
+    listed = named.named(delivered=delivered)
     return SignatoryList(
         campaign_slug=definition.slug,
         campaign_title=definition.title,
@@ -60,6 +65,8 @@ def signatory_list(
         rows=tuple(list_rows(named, delivered=delivered, signers=delivered)),
         left_out=named.withheld_count(delivered=delivered),
         stale_included=len(named.stale),
+        renamed=tuple((s.name, s.registry_name) for s in listed if s.renamed),
+        pending=tuple((s.proposed_name, s.name) for s in listed if s.proposed_name),
     )
 
 
@@ -110,4 +117,16 @@ def summary(listing: SignatoryList) -> str:
             f"{listing.stale_included} confirmation(s) given to an earlier text are included "
             "(--allow-stale)."
         )
+    if listing.renamed:
+        lines.append(
+            f"{len(listing.renamed)} name(s) are listed otherwise than the registry has them "
+            "(approved corrections); check them before sending:"
+        )
+        lines.extend(f"  {printed!r} for {registry!r}" for printed, registry in listing.renamed)
+    if listing.pending:
+        lines.append(
+            f"{len(listing.pending)} proposed name(s) await approval and are NOT listed (the "
+            f"name listed now is): decide with `coalitionletter names {listing.campaign_slug}`."
+        )
+        lines.extend(f"  {proposed!r} for {printed!r}" for proposed, printed in listing.pending)
     return "\n".join(lines)

@@ -343,7 +343,15 @@ def record_staff_answer(
             raise SignOnError(
                 "A confirmation needs the person who gave it: pass --signer NAME and --title TITLE."
             )
-        fields = {"listing": answer.listing, "display_name": answer.display_name}
+        fields = {"listing": answer.listing}
+        if answer.display_name:
+            from coalitionletter.signon.corrections import check_proposal
+
+            # Staff typed it, so it prints at once (the trail names who), once checked as
+            # an organisation's proposal is: never another's name or the lead's.
+            fields["display_name"] = check_proposal(
+                session, definition, organisation.id, organisation.name, answer.display_name
+            )
         consent.remember(session, campaign.id, consent.current(definition))
     if answer.action == "decline":
         fields = {"decline_reason": answer.reason}

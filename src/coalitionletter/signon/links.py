@@ -132,6 +132,8 @@ class AnswerLink:
     organisation_name: str
     invitation: Current
     expired: bool
+    # The name printed in place of the registry's, once staff approved it.
+    display_name: str | None = None
 
 
 _ANSWER_QUERY = prepared.hot(
@@ -149,6 +151,7 @@ _ANSWER_QUERY = prepared.hot(
         _INVITATIONS.c.listing,
         _CAMPAIGNS.c.extended_until,
         _CAMPAIGNS.c.published_hash,
+        _INVITATIONS.c.display_name,
     )
     .select_from(_TOKENS)
     .join(_INVITATIONS, _INVITATIONS.c.id == _TOKENS.c.invitation_id)
@@ -177,6 +180,7 @@ def link_for_answer(
         organisation_name=row[5],
         invitation=Current(*row[6:11]),
         expired=not is_open(campaign, now),
+        display_name=row[11],
     )
 
 

@@ -4,7 +4,9 @@ Every change goes through `transition`, which makes one atomic conditional
 UPDATE (the row changes only if it is still in a state the action may leave)
 and appends the event in the same transaction. Two decisions racing for one
 invitation therefore end in one state and one consistent log, on SQLite and on
-PostgreSQL's READ COMMITTED alike.
+PostgreSQL's READ COMMITTED alike. Staff settling a proposed name
+(`settle_proposed_name`) changes no state but is built the same way: one
+conditional UPDATE and its chained event, in one transaction.
 """
 
 from __future__ import annotations
@@ -43,9 +45,11 @@ TRANSITIONS: dict[str, tuple[frozenset[str | None], str]] = {
 }
 # The table, for the Core statements of the answering path (no ORM loading or flushing).
 _INVITATIONS = Base.metadata.tables[Invitation.__tablename__]
-# Fields an action may set on the invitation besides its state.
+# Fields an action may set on the invitation besides its state. A confirmation's
+# `proposed_name` is kept as a proposal (with who and when); `display_name` may only be
+# kept or cleared back to the registry name by a decision: staff approve a new one.
 DECISION_FIELDS = frozenset(
-    {"signer_name", "signer_title", "display_name", "listing", "decline_reason"}
+    {"signer_name", "signer_title", "display_name", "proposed_name", "listing", "decline_reason"}
 )
 
 
@@ -222,6 +226,11 @@ def _values_for(
     for name in ("signer_name", "signer_title", "display_name", "decline_reason"):
         if name in fields:
             values[name] = fields[name]
+    if "proposed_name" in fields:
+        proposed = fields["proposed_name"] or None
+        values["proposed_name"] = proposed
+        values["proposed_by"] = fields.get("signer_name") if proposed else None
+        values["proposed_at"] = now if proposed else None
     return values
 
 
@@ -414,6 +423,89 @@ def invite_many(
         session, chain=events.campaign_chain(campaign.slug), entries=entries, created_at=now
     )
     return {organisation_id: ids[organisation_id] for organisation_id in organisation_ids}
+
+
+# --- staff settle a proposed name -------------------------------------------------------
+
+_PROPOSAL = select(
+    _INVITATIONS.c.id,
+    _INVITATIONS.c.state,
+    _INVITATIONS.c.version,
+    _INVITATIONS.c.text_hash,
+    _INVITATIONS.c.listing,
+    _INVITATIONS.c.proposed_name,
+).where(
+    _INVITATIONS.c.campaign_id == bindparam("campaign_id"),
+    _INVITATIONS.c.organisation_id == bindparam("organisation_id"),
+)
+
+
+def settle_proposed_name(
+    session: Session,
+    campaign: Campaign,
+    organisation_id: int,
+    *,
+    approve: bool,
+    expected: str,
+    actor: str,
+    detail: Mapping[str, Any] | None = None,
+) -> None:
+    """Approve (it prints from now on) or reject the pending proposed name `expected`.
+
+    Not a transition: the invitation's state stays, and staff settle names after the
+    sign-on has closed too. It is the same kind of step, though: one conditional
+    UPDATE (the row changes only if the proposal is still the one staff saw) and the
+    chained event, in one transaction. Raises SignOnError when no proposal is
+    pending or it changed meanwhile.
+    """
+    connection = events.core_connection(session)
+    where = {"campaign_id": campaign.id, "organisation_id": organisation_id}
+    current = connection.execute(_PROPOSAL, where).one_or_none()
+    if current is None or current.proposed_name is None:
+        raise SignOnError("No proposed name is pending for this organisation; nothing changed.")
+    if current.proposed_name != expected:
+        raise SignOnError(
+            f"The proposed name changed meanwhile: it is now {current.proposed_name!r}, not "
+            f"{expected!r}. Nothing changed. Look at it again and decide on the new one."
+        )
+    values: dict[str, Any] = {
+        "proposed_name": None,
+        "proposed_by": None,
+        "proposed_at": None,
+        "updated_at": utcnow(),
+    }
+    if approve:
+        values["display_name"] = expected
+    result = connection.execute(
+        _CONDITIONAL_UPDATE, {**values, "if_id": current.id, "if_version": current.version}
+    )
+    if result.rowcount != 1:
+        raise SignOnError(
+            "The invitation changed while this was saved (a new answer came in); nothing "
+            "changed. Look at the proposal again."
+        )
+    # The version moved, so the entry binds the invitation as it left it, as a transition's does.
+    found = outcome_of(
+        organisation_id, current.state, current.listing, current.text_hash, current.version
+    )
+    outcome = outcome_of(
+        organisation_id,
+        current.state,
+        current.listing,
+        current.text_hash,
+        current.version + 1,
+        found=found,
+    )
+    entry = events.Entry(
+        "name approved" if approve else "name rejected",
+        actor,
+        campaign.id,
+        organisation_id,
+        current.id,
+        detail={"proposed_name": expected, **(detail or {})},
+        outcome=outcome,
+    )
+    events.append(connection, events.campaign_chain(campaign.slug), entry)
 
 
 # --- campaign-wide actions -----------------------------------------------------------

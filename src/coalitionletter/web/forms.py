@@ -70,8 +70,17 @@ def _text_field(
         return None
 
 
-def decision_fields(action: str, form: Any, registry_name: str) -> dict[str, str]:
-    """The fields a decision sets, checked (FormErrors says what is wrong with which)."""
+def decision_fields(
+    action: str, form: Any, registry_name: str, printed_name: str | None = None
+) -> dict[str, str | None]:
+    """The fields a decision sets, checked (FormErrors says what is wrong with which).
+
+    A name as printed that differs from the one printed now (`printed_name`, else
+    the registry's) becomes `proposed_name`: a request staff approve or reject,
+    checked against the registry by the caller. The registry name, or an empty
+    field, goes back to the registry name at once (it is the fact), dropping any
+    pending proposal; the name printed now keeps printing and drops one too.
+    """
     errors: dict[str, str] = {}
     if action == "decline":
         reason = _text_field(form, "reason", "Reason", errors, required=False, limit=REASON_MAX)
@@ -94,7 +103,14 @@ def decision_fields(action: str, form: Any, registry_name: str) -> dict[str, str
         errors["listing"] = "Choose how your organisation may be named."
     if errors:
         raise FormErrors(errors)
-    fields = {"signer_name": signer or "", "signer_title": title or "", "listing": listing}
-    if display and display != registry_name:
-        fields["display_name"] = display
+    fields: dict[str, str | None] = {
+        "signer_name": signer or "",
+        "signer_title": title or "",
+        "listing": listing,
+        "proposed_name": None,
+    }
+    if not display or display == registry_name:
+        fields["display_name"] = None
+    elif display != (printed_name or registry_name):
+        fields["proposed_name"] = display
     return fields

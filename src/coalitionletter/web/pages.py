@@ -24,10 +24,10 @@ from coalitionletter import prepared
 from coalitionletter.campaigns import catalogue as campaigns
 from coalitionletter.campaigns.definition import CampaignDefinition, LetterWords
 from coalitionletter.db import Database
-from coalitionletter.errors import CampaignError, SignOnError
+from coalitionletter.errors import CampaignError, NameProposalError, SignOnError
 from coalitionletter.models import AppSecret, Campaign, Invitation, Listing, Organisation, utcnow
 from coalitionletter.settings import Settings
-from coalitionletter.signon import consent, links, tokens
+from coalitionletter.signon import consent, corrections, links, tokens
 from coalitionletter.signon import states as signon
 from coalitionletter.web.forms import ACTIONS, FORM_VALUES, FormErrors, decision_fields, posted_form
 from coalitionletter.web.letters import Letter, Letters
@@ -258,6 +258,7 @@ class SignOnApp:
             "body": page.letter.body,
             "organisation": page.organisation.name,
             "listed_as": listed_as,
+            "proposed_name": invitation.proposed_name,
             "invitation": invitation,
             "state": invitation.state,
             "stale": page.stale,
@@ -268,7 +269,11 @@ class SignOnApp:
             "csrf": self.csrf(page.token_hash),
             "notice": notice,
             "errors": errors or {},
-            "values": values or {"display_name": listed_as, "listing": invitation.listing},
+            "values": values
+            or {
+                "display_name": invitation.proposed_name or listed_as,
+                "listing": invitation.listing,
+            },
         }
         return self.html("signon.html", status=status, **context)
 
@@ -408,7 +413,9 @@ class SignOnApp:
                 "the text below, which is the current one, and confirm again.",
             )
         try:
-            fields = decision_fields(action, form, link.organisation_name)
+            fields = decision_fields(action, form, link.organisation_name, link.display_name)
+            if fields.get("proposed_name"):
+                self._check_proposal(connection, letter, link, fields)
         except FormErrors as problems:
             values = {k: form.get(k, "") for k in FORM_VALUES}
             return self._page_again(
@@ -439,6 +446,26 @@ class SignOnApp:
                 notice="Your organisation's answer had already been recorded, as shown below.",
             )
         return kept
+
+    def _check_proposal(
+        self,
+        connection: prepared.DirectConnection,
+        letter: Letter,
+        link: links.AnswerLink,
+        fields: dict[str, str | None],
+    ) -> None:
+        """Refuse a proposed name that may not be printed for this organisation (FormErrors)."""
+        with Session(bind=connection.connection) as session:  # only when a name is proposed
+            try:
+                fields["proposed_name"] = corrections.check_proposal(
+                    session,
+                    letter.definition,
+                    link.organisation_id,
+                    link.organisation_name,
+                    fields["proposed_name"] or "",
+                )
+            except NameProposalError as refused:
+                raise FormErrors({"display_name": str(refused)}) from refused
 
     def _page_again(
         self, connection: prepared.DirectConnection, token: str, **render: Any
