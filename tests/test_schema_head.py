@@ -8,7 +8,7 @@ from sqlalchemy import text
 
 from coalitionletter import db
 from coalitionletter.db import Database
-from coalitionletter.errors import SchemaBehindError
+from coalitionletter.errors import DatabaseError, SchemaBehindError
 
 
 def test_the_programs_head_is_the_last_migration_in_the_versions_folder() -> None:
@@ -36,3 +36,13 @@ def test_a_database_behind_the_head_is_refused_and_left_as_it_is(database: Datab
     with pytest.raises(SchemaBehindError, match="older than this program's"):
         db.require_current(database)
     assert db.current_revision(database) == "0001"
+
+
+def test_a_database_made_by_a_newer_program_is_refused_as_newer(database: Database) -> None:
+    with database.engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '0999'"))
+    with pytest.raises(DatabaseError, match="a newer version of coalitionletter made it") as err:
+        db.require_current(database)
+    assert "older" not in str(err.value)
+    assert not isinstance(err.value, SchemaBehindError)  # `init` cannot help here
+    assert db.current_revision(database) == "0999"

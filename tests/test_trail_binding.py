@@ -331,7 +331,8 @@ def test_confirmations_through_the_web_page_are_bound_to_the_trail(
     token = invite_one(signon_workspace, invoke, mailbox, CONFIRMED)
     body = urlencode(confirm_form(web_client, token, listing="governments_only"))
     headers = {"User-Agent": BROWSER_AGENT, "Content-Type": "application/x-www-form-urlencoded"}
-    assert web_client.post(f"/s/{token}", data=body, headers=headers).status_code == 303
+    response = web_client.post(f"/s/{token}", data=body, headers=headers)
+    assert response.status_code == 303, response.get_data(as_text=True)
     assert invoke("audit", SLUG, "--verify").exit_code == 0
     _set(signon_workspace, CONFIRMED, listing="public")
     result = invoke("audit", SLUG, "--verify")

@@ -307,10 +307,53 @@ def upgrade(database: Database, revision: str = "head") -> None:
     """Bring the schema up to a revision (default: the newest), keeping every row."""
     from alembic import command
 
-    config = _alembic_config(database.url)
-    with database.engine.begin() as connection:
-        config.attributes["connection"] = connection
+    with _schema_change(database) as config:
         command.upgrade(config, revision)
+
+
+def downgrade(database: Database, revision: str) -> None:
+    """Take the schema back to an earlier revision, keeping every row the older schema holds."""
+    from alembic import command
+
+    with _schema_change(database) as config:
+        command.downgrade(config, revision)
+
+
+@contextmanager
+def _schema_change(database: Database) -> Iterator[Any]:
+    """One transaction for a migration, with SQLite's foreign keys held off while it runs.
+
+    SQLite changes a table by building a new one and dropping the old; with
+    foreign keys on, dropping `campaigns` would delete every invitation with
+    it. This is SQLite's own procedure for schema changes: keys off (outside
+    the transaction), change, check every key, commit, keys on.
+    """
+    config = _alembic_config(database.url)
+    with database.engine.connect() as connection:
+        # On the driver's connection: through SQLAlchemy it would open a transaction
+        # first (our "begin" hook), inside which SQLite ignores the pragma.
+        driver = connection.connection.dbapi_connection
+        if database.is_sqlite and driver is not None:
+            driver.execute("PRAGMA foreign_keys = OFF")
+        try:
+            with connection.begin():
+                config.attributes["connection"] = connection
+                yield config
+                if database.is_sqlite:
+                    _check_foreign_keys(connection)
+        finally:
+            if database.is_sqlite and driver is not None:
+                driver.execute("PRAGMA foreign_keys = ON")
+
+
+def _check_foreign_keys(connection: Connection) -> None:
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        tables = ", ".join(sorted({str(row[0]) for row in broken}))
+        raise DatabaseError(
+            f"The migration would leave rows in {tables} pointing at rows that are gone, so "
+            "nothing was changed. Restore from a backup or report this as a bug."
+        )
 
 
 def require_exists(database: Database) -> None:
@@ -338,12 +381,30 @@ def require_current(database: Database) -> None:
     current = current_revision(database)
     if current is None:
         raise not_set_up
-    if current != head_revision():
-        raise SchemaBehindError(
-            f"The database {database.display_url} is at schema {current}, older than this "
-            f"program's {head_revision()}. Run `coalitionletter init` to upgrade it "
-            "(every row is kept)."
+    head = head_revision()
+    if current == head:
+        return
+    if not _known_revision(current):
+        raise DatabaseError(
+            f"The database {database.display_url} is at schema {current}, which this "
+            f"program (schema {head}) does not know: a newer version of coalitionletter "
+            "made it. Install that version (or a later one) to use this database."
         )
+    raise SchemaBehindError(
+        f"The database {database.display_url} is at schema {current}, older than this "
+        f"program's {head}. Run `coalitionletter init` to upgrade it (every row is kept)."
+    )
+
+
+def _known_revision(revision: str) -> bool:
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+
+    scripts = ScriptDirectory.from_config(_alembic_config("sqlite://"))
+    try:
+        return scripts.get_revision(revision) is not None
+    except CommandError:
+        return False
 
 
 def table_names(database: Database) -> list[str]:
