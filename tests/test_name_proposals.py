@@ -203,6 +203,18 @@ def test_approving_prints_the_name_from_then_on_and_is_in_the_trail(
     assert "No proposed names" in invoke("names", SLUG).output
 
 
+def test_confirming_again_under_the_approved_name_proposes_nothing(
+    signon_workspace: SignOnWorkspace, web_client, token: str, invoke
+) -> None:
+    _proposed(signon_workspace, web_client, token)
+    assert invoke("names", SLUG, "--approve", SLUG_OF_NAME, "--yes").exit_code == 0
+    # What a browser sends back: the form as the page fills it in, the approved name.
+    response = web_client.post(f"/s/{token}", data=confirm_form(web_client, token))
+    assert response.status_code == 303, response.text
+    invitation = _invitation(signon_workspace)
+    assert (invitation.display_name, invitation.proposed_name) == (CORRECTED, None)
+
+
 def test_answering_no_at_the_prompt_changes_nothing(
     signon_workspace: SignOnWorkspace, web_client, token: str, invoke
 ) -> None:

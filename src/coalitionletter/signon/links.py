@@ -173,14 +173,14 @@ def link_for_answer(
     )
     if row is None:
         return None
-    campaign = CampaignRef(*row[0:4], extended_until=row[11], published_hash=row[12])
+    campaign = CampaignRef(row[0], row[1], row[2], row[3], row[11], row[12])
     return AnswerLink(
         campaign=campaign,
         organisation_id=row[4],
         organisation_name=row[5],
         invitation=Current(*row[6:11]),
         expired=not is_open(campaign, now),
-        display_name=row[11],
+        display_name=row[13],
     )
 
 
