@@ -72,7 +72,7 @@ def test_the_page_shows_the_deadline_letter_toml_says_now(
 ) -> None:
     _set_deadline(signon_workspace.home, "2031-05-06T17:00:00+00:00")
     page = web_client.get(f"/s/{token}", headers=HUMAN).text
-    assert "06 May 2031, 17:00" in page
+    assert "6 May 2031, 17:00" in page
 
 
 def test_counts_show_the_title_and_deadline_letter_toml_says_now(

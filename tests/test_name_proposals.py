@@ -208,7 +208,10 @@ def test_confirming_again_under_the_approved_name_proposes_nothing(
 ) -> None:
     _proposed(signon_workspace, web_client, token)
     assert invoke("names", SLUG, "--approve", SLUG_OF_NAME, "--yes").exit_code == 0
-    # What a browser sends back: the form as the page fills it in, the approved name.
+    withdraw = {"csrf": csrf_of(web_client, token), "action": "withdraw"}
+    assert web_client.post(f"/s/{token}", data=withdraw, headers=HUMAN).status_code == 303
+    # Confirming again as a browser would: the form as the page fills it in.
+    assert _page(web_client, token).find(id="display_name")["value"] == CORRECTED
     response = web_client.post(f"/s/{token}", data=confirm_form(web_client, token))
     assert response.status_code == 303, response.text
     invitation = _invitation(signon_workspace)

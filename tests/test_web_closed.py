@@ -109,4 +109,4 @@ def test_the_closed_page_says_when_the_deadline_in_letter_toml_closed_it(
     letter.write_text("deadline = 2020-08-14T17:00:00+01:00\n" + text, encoding="utf-8")
     response = web_client.get(f"/s/{token}", headers=HUMAN)
     assert response.status_code == 410
-    assert "It closed on 14 August 2020, 17:00 UTC+01:00." in _main(response)
+    assert "It closed on 14 August 2020, 17:00 (UTC+01:00)." in _main(response)

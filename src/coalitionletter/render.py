@@ -25,7 +25,7 @@ import subprocess
 import unicodedata
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping
-from datetime import date
+from datetime import date, datetime
 from functools import cache
 from html.parser import HTMLParser
 from pathlib import Path
@@ -100,6 +100,7 @@ def make_environment(
         FileSystemLoader,
         PrefixLoader,
         StrictUndefined,
+        pass_context,
         select_autoescape,
     )
 
@@ -132,8 +133,36 @@ def make_environment(
         return f"data:{kind};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
 
     environment.globals.update(inline_css=inline_css, asset_uri=asset_uri)
-    environment.filters["han_runs"] = han_runs
+    environment.filters.update(
+        han_runs=han_runs, day=pass_context(_day), moment=pass_context(_moment)
+    )
     return environment
+
+
+# Pages, emails and count sheets are in British English until they have catalogs (#15).
+PAGE_LOCALE = "en-GB"
+
+
+def _page_locale(context: Any) -> str:
+    return str(context.get("locale") or PAGE_LOCALE)
+
+
+def _day(context: Any, value: date | datetime) -> str:
+    """A date in the page's locale, as the letters write theirs: '14 August 2020'."""
+    from coalitionletter.dates import format_day
+
+    return format_day(value.date() if isinstance(value, datetime) else value, _page_locale(context))
+
+
+def _moment(context: Any, value: datetime) -> str:
+    """A moment in the page's locale and zone, named: '14 August 2020, 17:00 (UTC)'."""
+    from coalitionletter.dates import format_moment, time_zone
+
+    # Without a campaign zone, a moment is shown in the offset it was given in
+    # (a deadline written with +01:00 in letter.toml); stored times are UTC.
+    named = context.get("time_zone")
+    zone = time_zone(named) if named else (value.tzinfo or time_zone(None))
+    return format_moment(value, zone, _page_locale(context))
 
 
 # --- words and dates -------------------------------------------------
@@ -195,9 +224,9 @@ def number_words(number: int, locale: str = "en-GB") -> str:
 
 def format_letter_date(day: date, locale: str) -> str:
     """The date as the recipient's locale writes it: 18 August 2020 (en-GB)."""
-    from babel.dates import format_date
+    from coalitionletter.dates import format_day
 
-    return format_date(day, "long", locale=locale.replace("-", "_"))
+    return format_day(day, locale)
 
 
 def text_direction(text: str) -> str:

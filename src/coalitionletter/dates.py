@@ -1,0 +1,61 @@
+"""Dates and times as people read them: one style per locale, deadlines in the campaign's zone.
+
+Letters, sign-on pages, emails and count sheets all go through here, so a
+reader of one campaign sees one way of writing a date. Stored times are UTC;
+a deadline is shown in the campaign's time zone and says which zone it is.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, tzinfo
+from functools import cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date, format_time, get_timezone_location
+
+DEFAULT_LOCALE = "en"
+
+
+@cache
+def babel_locale(tag: str | None) -> Locale:
+    """Babel's locale for a BCP 47 tag such as en-GB or zh-Hant (English when unknown)."""
+    try:
+        return Locale.parse((tag or DEFAULT_LOCALE).replace("-", "_"))
+    except (UnknownLocaleError, ValueError):
+        return Locale.parse(DEFAULT_LOCALE)
+
+
+def time_zone(name: str | None) -> tzinfo:
+    """The IANA time zone of that name (UTC when none is given)."""
+    if not name or name == "UTC":
+        return UTC
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(
+            f"{name!r} is not a time zone name; use an IANA name such as Europe/London."
+        ) from exc
+
+
+def format_day(day: date, locale: str | None) -> str:
+    """A date in the locale's long form: 18 August 2020 (en-GB), August 18, 2020 (en-CA)."""
+    return format_date(day, "long", locale=babel_locale(locale))
+
+
+def format_moment(moment: datetime, zone: tzinfo, locale: str | None) -> str:
+    """A moment in a zone, named: '14 August 2020, 17:00 (United Kingdom Time)'."""
+    where = babel_locale(locale)
+    local = moment.astimezone(zone)
+    pattern = str(where.datetime_formats["long"])
+    text = pattern.replace("{1}", format_day(local.date(), locale)).replace(
+        "{0}", format_time(local, "short", tzinfo=zone, locale=where)
+    )
+    return f"{text} ({zone_name(zone, locale)})"
+
+
+def zone_name(zone: tzinfo, locale: str | None) -> str:
+    """A zone as the locale names it ('United Kingdom Time'); UTC, fixed offsets: 'UTC+01:00'."""
+    if isinstance(zone, ZoneInfo):
+        return get_timezone_location(zone, locale=babel_locale(locale))
+    return str(zone)  # datetime.timezone: "UTC", "UTC+01:00"
