@@ -46,6 +46,14 @@ class QueueReport:
     invitation_ids: list[int] = field(default_factory=list)  # whose messages were queued
 
 
+def _organisation_of(session: Session, invitation: Invitation) -> Organisation:
+    """The organisation an invitation is for (its foreign key says there is one)."""
+    organisation = session.get(Organisation, invitation.organisation_id)
+    if organisation is None:
+        raise SignOnError(f"Invitation {invitation.id} names no organisation in the registry.")
+    return organisation
+
+
 def _addresses(organisation: Organisation) -> list[str]:
     return _distinct(contact.email for contact in organisation.contacts)
 
@@ -259,7 +267,7 @@ def remind(
         last_contact=outbox.contact_times(session, out.campaign),
     )
     for invitation in due:
-        organisation = session.get(Organisation, invitation.organisation_id)
+        organisation = _organisation_of(session, invitation)
         if out.addresses(organisation):
             out.queue(invitation, organisation, "remind")
             signon.note_reminder(session, invitation)
@@ -301,7 +309,7 @@ def reconfirm(session: Session, definition: CampaignDefinition) -> QueueReport:
     out = _Outgoing(session, definition)
     current = consent.current_hashes(session, definition)
     for invitation in signon.stale_confirmations(session, out.campaign, current):
-        organisation = session.get(Organisation, invitation.organisation_id)
+        organisation = _organisation_of(session, invitation)
         if _has_message(session, invitation.id, "reconfirm", definition.text_hash):
             out.report.skipped.append(f"{organisation.name}: already asked to reconfirm this text")
             continue

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import CursorResult, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from coalitionletter import events, prepared
@@ -84,8 +84,14 @@ def revoke_links(
         actor=actor,
         organisation_id=invitation.organisation_id,
         invitation_id=invitation.id,
-        detail={"links": result.rowcount},
+        detail={"links": _rowcount(result)},
     )
+    return _rowcount(result)
+
+
+def _rowcount(result: object) -> int:
+    """The rows an UPDATE changed (an ORM session returns its driver's cursor result)."""
+    assert isinstance(result, CursorResult)
     return result.rowcount
 
 
@@ -189,12 +195,14 @@ def record_view(
 ) -> bool:
     """Count a human view of the sign-on page (not a state change); log only the first."""
     now = utcnow()
-    first = session.execute(
-        update(Invitation)
-        .where(Invitation.id == access.invitation_id, Invitation.viewed_at.is_(None))
-        .values(viewed_at=now, view_count=Invitation.view_count + 1)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    first = _rowcount(
+        session.execute(
+            update(Invitation)
+            .where(Invitation.id == access.invitation_id, Invitation.viewed_at.is_(None))
+            .values(viewed_at=now, view_count=Invitation.view_count + 1)
+            .execution_options(synchronize_session=False)
+        )
+    )
     if first:
         events.record_for(
             session,
