@@ -325,6 +325,12 @@ def invite_one(workspace: SignOnWorkspace, invoke, mailbox: CaptureHandler, name
     return mailbox.for_address(address)[-1].link()[1]
 
 
+@pytest.fixture
+def token(signon_workspace: SignOnWorkspace, invoke, mailbox: CaptureHandler) -> str:
+    """The first organisation's personal link, invited by email (a test file may define its own)."""
+    return invite_one(signon_workspace, invoke, mailbox, ORGANISATIONS[0][0])
+
+
 def csrf_of(client, token: str) -> str:  # type: ignore[no-untyped-def]
     """The form key on the page a browser gets from a link."""
     headers = {"User-Agent": BROWSER_AGENT}

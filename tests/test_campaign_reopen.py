@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import func, select
 
 from coalitionletter.models import Campaign, Event, Invitation, utcnow
@@ -14,7 +13,6 @@ from fixtures_signon import (
     CaptureHandler,
     SignOnWorkspace,
     confirm_form,
-    invite_one,
 )
 
 SLUG = "ilp-magnitsky-2020"
@@ -22,11 +20,6 @@ NAME = ORGANISATIONS[0][0]
 HUMAN = {"User-Agent": BROWSER_AGENT}
 SIGNER = {"signer_name": "Aynur Tursun", "signer_title": "Director", "display_name": NAME}
 PAST_DEADLINE = "deadline = 2020-08-14T17:00:00+01:00\n"
-
-
-@pytest.fixture
-def token(signon_workspace: SignOnWorkspace, invoke, mailbox: CaptureHandler) -> str:
-    return invite_one(signon_workspace, invoke, mailbox, NAME)
 
 
 def _campaign(workspace: SignOnWorkspace) -> Campaign:

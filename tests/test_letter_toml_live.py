@@ -7,7 +7,6 @@ from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from coalitionletter.campaigns import catalogue as campaigns
@@ -15,10 +14,8 @@ from coalitionletter.models import Campaign, Invitation, utcnow
 from fixtures_signon import (
     BROWSER_AGENT,
     ORGANISATIONS,
-    CaptureHandler,
     SignOnWorkspace,
     confirm_form,
-    invite_one,
 )
 
 SLUG = "ilp-magnitsky-2020"
@@ -35,11 +32,6 @@ def _set_deadline(home: Path, when: str) -> None:
     letter = _letter(home)
     text = re.sub(r"(?m)^deadline = .*\n", "", letter.read_text("utf-8"))
     letter.write_text(f"deadline = {when}\n" + text, encoding="utf-8")
-
-
-@pytest.fixture
-def token(signon_workspace: SignOnWorkspace, invoke, mailbox: CaptureHandler) -> str:
-    return invite_one(signon_workspace, invoke, mailbox, NAME)
 
 
 def _sync_passed_deadline(workspace: SignOnWorkspace) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import func, select
 
@@ -15,7 +14,6 @@ from fixtures_signon import (
     CaptureHandler,
     SignOnWorkspace,
     confirm_form,
-    invite_one,
 )
 
 SLUG = "ilp-magnitsky-2020"
@@ -23,11 +21,6 @@ NAME = ORGANISATIONS[0][0]
 HUMAN = {"User-Agent": BROWSER_AGENT}
 SIGNER = {"signer_name": "Aynur Tursun", "signer_title": "Director", "display_name": NAME}
 DRAFT_WORDS = "A sentence still being drafted"
-
-
-@pytest.fixture
-def token(signon_workspace: SignOnWorkspace, invoke, mailbox: CaptureHandler) -> str:
-    return invite_one(signon_workspace, invoke, mailbox, NAME)
 
 
 def _ok(result) -> None:  # type: ignore[no-untyped-def]

@@ -70,11 +70,6 @@ def _neutral(response) -> str:
     return page.find("main").get_text(" ", strip=True)
 
 
-@pytest.fixture
-def token(signon_workspace: SignOnWorkspace, invoke, mailbox: CaptureHandler) -> str:
-    return invite_one(signon_workspace, invoke, mailbox, NAME)
-
-
 def test_wrong_malformed_and_revoked_links_get_the_same_neutral_404(
     signon_workspace: SignOnWorkspace, web_client, token: str, invoke
 ) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import func, select
 
@@ -10,21 +9,14 @@ from coalitionletter.models import Event, Invitation
 from fixtures_signon import (
     BROWSER_AGENT,
     ORGANISATIONS,
-    CaptureHandler,
     SignOnWorkspace,
     confirm_form,
-    invite_one,
 )
 
 SLUG = "ilp-magnitsky-2020"
 NAME = ORGANISATIONS[0][0]
 HUMAN = {"User-Agent": BROWSER_AGENT}
 SIGNER = {"signer_name": "Aynur Tursun", "signer_title": "Director", "display_name": NAME}
-
-
-@pytest.fixture
-def token(signon_workspace: SignOnWorkspace, invoke, mailbox: CaptureHandler) -> str:
-    return invite_one(signon_workspace, invoke, mailbox, NAME)
 
 
 def _main(response) -> str:
