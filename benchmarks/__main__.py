@@ -15,8 +15,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="reduced sizes, under a minute")
     parser.add_argument("--only", help="comma-separated case ids, e.g. B1,B9")
-    parser.add_argument("--report", default="BENCHMARKS.md", help="where to write the table")
+    parser.add_argument(
+        "--report",
+        help="where to write the table (default: BENCHMARKS.md, for a full run of every case)",
+    )
     args = parser.parse_args(argv)
+    # Only a full run of every case may replace the committed table: a quick or partial
+    # run, or one whose cases failed, once wrote an empty table over the last full one.
+    partial = bool(args.quick or args.only)
+    report = Path(args.report) if args.report else None if partial else Path("BENCHMARKS.md")
     wanted = {c.strip().upper() for c in args.only.split(",")} if args.only else None
     results: list[Result] = []
     failed = False
@@ -32,7 +39,11 @@ def main(argv: list[str] | None = None) -> int:
             continue
         results.append(result)
         print(result.line(), flush=True)
-    write_report(results, Path(args.report), args.quick)
+    if report is not None and (results or args.report):
+        if failed and not args.report:
+            print("Not writing BENCHMARKS.md: a case failed.", flush=True)
+        else:
+            write_report(results, report, args.quick)
     return 1 if failed else 0
 
 

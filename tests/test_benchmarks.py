@@ -35,3 +35,20 @@ def test_quick_benchmarks_print_a_ratio_for_every_case_and_report_all_nine(
     assert [case for case, _ratio in RATIO_LINE.findall(completed.stdout)] == CASES, output
     table = report.read_text(encoding="utf-8").splitlines()
     assert [line.split()[1] for line in table if line.startswith("| B")] == CASES
+
+
+def test_a_partial_run_leaves_the_committed_table_alone(tmp_path: Path) -> None:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("COALITIONLETTER_")}
+    environment["PYTHONPATH"] = str(REPO)
+    completed = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "--only", "B9"],
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert "B9 start-up: ratio" in completed.stdout  # positive control: the case ran
+    assert not (tmp_path / "BENCHMARKS.md").exists()
