@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "coalitionletter"
-ROOMS = {"build", "campaigns", "cli", "mail", "registry", "reports", "signon", "web", "workspace"}
+ROOMS = {
+    "build", "campaigns", "cli", "mail", "registry", "reports", "signon", "staff", "web", "workspace",
+}  # fmt: skip
 SHARED = {
     "__init__",
     "__main__",
