@@ -9,8 +9,17 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "coalitionletter"
 ROOMS = {
-    "build", "campaigns", "cli", "mail", "registry", "reports", "signon", "staff", "web", "workspace",
-}  # fmt: skip
+    "build",
+    "campaigns",
+    "cli",
+    "mail",
+    "registry",
+    "reports",
+    "signon",
+    "staff",
+    "web",
+    "workspace",
+}
 SHARED = {
     "__init__",
     "__main__",

@@ -21,4 +21,3 @@ class SetPasswordForm(FlaskForm):
 
     password = PasswordField("New password", validators=[DataRequired()])
     confirmation = PasswordField("The same password again", validators=[DataRequired()])
-

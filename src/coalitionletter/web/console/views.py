@@ -168,11 +168,12 @@ class Console:
         except CampaignError:
             abort(404)
         from coalitionletter.reports import count_text
+        from coalitionletter.reports.count_values import STATUS_LABELS
 
         return self.page(
             "dashboard.html",
             text=count_text,
-            labels=count_text.STATUS_LABELS,
+            labels=STATUS_LABELS,
             deadline=count_text.deadline_phrase(breakdowns["status"].campaign),
             counts=breakdowns["status"],
             breakdowns=breakdowns,
