@@ -75,7 +75,11 @@ def test_staff_set_a_password_sign_in_follow_the_campaign_and_print_the_sheet(
         page.fill("#confirmation", PASSWORD)
         page.click("text=Set password")
         expect(page.locator("h1")).to_have_text("Your password is set")
-        page.click("text=Sign in")
+        _check(page, axe, "password-set")
+        page.goto(f"{live_server.url}/staff/set-password/{token}")
+        expect(page.locator("h1")).to_have_text("This link is not valid")  # used once
+        _check(page, axe, "link-gone")
+        page.goto(f"{live_server.url}/staff/login")
 
         expect(page.locator("h1")).to_have_text("Sign in")
         _check(page, axe, "login")
@@ -87,6 +91,10 @@ def test_staff_set_a_password_sign_in_follow_the_campaign_and_print_the_sheet(
         row = page.locator("tbody tr").first
         expect(row.locator("td").nth(0)).to_have_text("3")  # invited
 
+        page.goto(f"{live_server.url}/staff/c/no-such-campaign")
+        expect(page.locator("h1")).to_have_text("Sorry, that did not work")
+        _check(page, axe, "problem")
+        page.go_back()
         row.locator("a").click()
         expect(page.locator("table[aria-labelledby=chase] tbody tr")).to_have_count(3)
         _check(page, axe, "dashboard")

@@ -227,3 +227,15 @@ def test_an_unknown_address_is_named_and_nothing_changes(
     assert result.exit_code == 1
     assert "There is no staff account with the email 'nobody@example.org'" in result.output
     assert _every_value(database) == before
+
+
+def test_a_session_ends_twelve_hours_after_signing_in_however_active(
+    settings: Settings, database: Database
+) -> None:
+    make_account(settings, database, "ana@example.org")
+    with database.writing() as session:
+        account_id = session.scalars(select(StaffAccount.id)).one()
+        key = sessions.start(session, account_id)
+        started = session.scalars(select(StaffSession.started_at)).one()
+        assert sessions.find(session, key, now=started + timedelta(hours=11, minutes=59))
+        assert sessions.find(session, key, now=started + timedelta(hours=12)) is None

@@ -251,6 +251,24 @@ def test_a_cookie_of_one_account_cannot_act_as_another(
     assert ana2.get("/staff/").status_code == 200
 
 
+def test_a_session_cookie_used_from_another_address_is_dropped(
+    console_app, console_client, staff_login
+) -> None:
+    client = console_client()
+    client.environ_base["REMOTE_ADDR"] = "192.0.2.1"
+    staff_login(client, STAFF_EMAIL)
+    same_place = console_client()
+    same_place.environ_base["REMOTE_ADDR"] = "192.0.2.1"
+    same_place.set_cookie("cl_staff", _cookie(client), path="/staff")
+    assert same_place.get("/staff/").status_code == 200  # positive control
+    elsewhere = console_client()
+    elsewhere.environ_base["REMOTE_ADDR"] = "198.51.100.9"
+    elsewhere.set_cookie("cl_staff", _cookie(client), path="/staff")
+    response = elsewhere.get("/staff/")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/staff/login"
+
+
 def test_a_session_ends_after_the_idle_timeout(
     console_client, staff_login, monkeypatch: pytest.MonkeyPatch
 ) -> None:
