@@ -239,3 +239,23 @@ def test_a_session_ends_twelve_hours_after_signing_in_however_active(
         started = session.scalars(select(StaffSession.started_at)).one()
         assert sessions.find(session, key, now=started + timedelta(hours=11, minutes=59))
         assert sessions.find(session, key, now=started + timedelta(hours=12)) is None
+
+
+def test_staff_help_loads_only_click() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "from coalitionletter.cli import cli\n"
+        "result = CliRunner().invoke(cli, ['staff', 'add', '--help'])\n"
+        "assert result.exit_code == 0 and 'Example' in result.output, result.output\n"
+        "heavy = ('sqlalchemy', 'flask', 'argon2', 'jinja2', 'coalitionletter.staff')\n"
+        "print(sorted(m for m in sys.modules if m.startswith(heavy)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

@@ -14,6 +14,7 @@ from datetime import date
 from typing import Any
 
 from flask import Blueprint, Flask, Response, abort, redirect, request, session, url_for
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user, login_user, logout_user
 from flask_wtf.csrf import generate_csrf, validate_csrf
 from werkzeug.exceptions import HTTPException
@@ -29,6 +30,7 @@ from coalitionletter.web.console.forms import LoginForm, SetPasswordForm
 
 log = logging.getLogger(__name__)
 
+CONSOLE_PREFIX = "/staff"
 STAFF = StaffRole.STAFF.value
 COORDINATOR = StaffRole.COORDINATOR.value
 BREAKDOWNS = ("status", "country", "type")
@@ -281,7 +283,7 @@ def _check_csrf() -> None:
 def make_blueprint(settings: Settings, database: Database) -> Blueprint:
     """The console's pages under /staff."""
     console = Console(settings, database)
-    blueprint = Blueprint("console", __name__, url_prefix="/staff")
+    blueprint = Blueprint("console", __name__, url_prefix=CONSOLE_PREFIX)
     staff_only = auth.requires(STAFF)
     anyone = auth.requires(COORDINATOR)
 
@@ -317,13 +319,26 @@ def make_blueprint(settings: Settings, database: Database) -> Blueprint:
     return blueprint
 
 
+class _ConsoleOnlySessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, written only on console responses.
+
+    Flask-Login looks at the session after every request; without this, every
+    sign-on page would gain a `Vary: Cookie` header it never had.
+    """
+
+    def save_session(self, app: Flask, session: Any, response: Response) -> None:
+        """Save the session for a /staff response; leave every other response alone."""
+        if request.path.startswith(CONSOLE_PREFIX + "/") or request.path == CONSOLE_PREFIX:
+            super().save_session(app, session, response)
+
+
 def register_console(app: Flask, settings: Settings, database: Database) -> None:
     """Put the console under /staff of the app, with its own cookie and CSRF settings."""
     app.config.update(
         SECRET_KEY=auth.console_secret(settings, database),
         SESSION_COOKIE_NAME="cl_staff",
         # Sent only to /staff: the sign-on pages never see a console cookie.
-        SESSION_COOKIE_PATH="/staff",
+        SESSION_COOKIE_PATH=CONSOLE_PREFIX,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.base_url.startswith("https://"),
@@ -332,5 +347,6 @@ def register_console(app: Flask, settings: Settings, database: Database) -> None
         WTF_CSRF_SSL_STRICT=False,
         WTF_CSRF_CHECK_DEFAULT=False,
     )
+    app.session_interface = _ConsoleOnlySessions()
     auth.set_up_login(app, settings, database)
     app.register_blueprint(make_blueprint(settings, database))
