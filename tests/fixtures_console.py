@@ -54,6 +54,7 @@ def make_account(
             name or email.split("@", maxsplit=1)[0].title(),
             email,
             role,
+            actor="staff: test",
             base_url=settings.base_url,
             link_hours=settings.console.link_hours,
         )

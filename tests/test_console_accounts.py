@@ -259,3 +259,31 @@ def test_staff_help_loads_only_click() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_every_account_change_is_in_the_trail_with_who_made_it(
+    home, invoke, database: Database
+) -> None:
+    from coalitionletter import events
+    from coalitionletter.models import Event
+
+    (home / "coalitionletter.toml").write_text('[staff]\nname = "Jane Coordinator"\n')
+    result = invoke("staff", "add", "Ana Lima", "--email", "ana@example.org")
+    assert result.exit_code == 0, result.output
+    with database.writing() as session:
+        accounts.set_password(session, _link(result.output)[1], PASSWORD, PASSWORD)
+    assert invoke("staff", "reset", "ana@example.org").exit_code == 0
+    assert invoke("staff", "disable", "ana@example.org").exit_code == 0
+    with database.reading() as session:
+        trail = session.execute(
+            select(Event.kind, Event.actor)
+            .where(Event.chain == events.STAFF_CHAIN)
+            .order_by(Event.seq)
+        ).all()
+        assert events.verify(session, events.STAFF_CHAIN) == []
+    assert [tuple(row) for row in trail] == [
+        ("staff_account_added", "staff: Jane Coordinator"),
+        ("staff_password_set", "staff: Ana Lima"),
+        ("staff_account_reset", "staff: Jane Coordinator"),
+        ("staff_account_disabled", "staff: Jane Coordinator"),
+    ]

@@ -294,7 +294,7 @@ def test_a_disabled_accounts_open_session_sees_nothing(
     staff_login(client, STAFF_EMAIL)
     assert client.get(f"/staff/c/{COUNTS_SLUG}").status_code == 200  # positive control
     with database.writing() as session:
-        accounts.disable(session, STAFF_EMAIL)
+        accounts.disable(session, STAFF_EMAIL, actor="staff: test")
     for path in [*PAGES, *DOWNLOADS]:
         response = client.get(path)
         assert response.status_code == 302, path

@@ -74,6 +74,7 @@ def add(app: AppContext, name: str, email: str, role: str) -> None:
             name,
             email,
             role,
+            actor=app.actor,
             base_url=settings.base_url,
             link_hours=settings.console.link_hours,
         )
@@ -123,7 +124,7 @@ def disable(app: AppContext, email: str) -> None:
     from coalitionletter.staff import accounts
 
     with core_errors(), app.database.writing() as session:
-        view = accounts.disable(session, email)
+        view = accounts.disable(session, email, actor=app.actor)
     click.echo(f"Disabled {view.name} <{view.email}>: signed out everywhere, cannot sign in.")
 
 
@@ -144,7 +145,11 @@ def reset(app: AppContext, email: str) -> None:
     settings = app.settings
     with core_errors(), app.database.writing() as session:
         issued = accounts.reset(
-            session, email, base_url=settings.base_url, link_hours=settings.console.link_hours
+            session,
+            email,
+            actor=app.actor,
+            base_url=settings.base_url,
+            link_hours=settings.console.link_hours,
         )
     _hand_over(app, issued)
 

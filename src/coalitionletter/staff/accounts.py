@@ -15,6 +15,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from coalitionletter import events
 from coalitionletter.errors import StaffError
 from coalitionletter.models import (
     EMAIL_MAX,
@@ -26,6 +27,7 @@ from coalitionletter.models import (
     utcnow,
 )
 from coalitionletter.signon import tokens
+from coalitionletter.signon.states import staff_actor
 
 PASSWORD_MIN = 12
 PASSWORD_MAX = 1024
@@ -106,6 +108,17 @@ def find(session: Session, email: str) -> StaffAccount:
     return account
 
 
+def _record(session: Session, kind: str, actor: str, account: StaffAccount) -> None:
+    """Put an account change in the staff chain of the trail, as registry changes are."""
+    events.record(
+        session,
+        chain=events.STAFF_CHAIN,
+        kind=kind,
+        actor=actor,
+        detail={"account": account.id, "email": account.email, "role": account.role},
+    )
+
+
 def _end_links_and_sessions(session: Session, account_id: int, now: datetime) -> None:
     session.execute(
         update(StaffLink)
@@ -138,6 +151,7 @@ def add(
     email: str,
     role: str,
     *,
+    actor: str,
     base_url: str,
     link_hours: int,
     now: datetime | None = None,
@@ -158,6 +172,7 @@ def add(
     )
     session.add(account)
     session.flush()
+    _record(session, "staff_account_added", actor, account)
     return _issue_link(session, account, base_url, link_hours, now)
 
 
@@ -167,19 +182,28 @@ def list_accounts(session: Session) -> list[AccountView]:
     return [_view(account) for account in accounts]
 
 
-def disable(session: Session, email: str, now: datetime | None = None) -> AccountView:
+def disable(
+    session: Session, email: str, *, actor: str, now: datetime | None = None
+) -> AccountView:
     """Stop an account: it cannot sign in, its sessions and links end at once."""
     account = find(session, email)
     now = now or utcnow()
     if account.disabled_at is None:
         account.disabled_at = now
+        _record(session, "staff_account_disabled", actor, account)
     _end_links_and_sessions(session, account.id, now)
     session.flush()
     return _view(account)
 
 
 def reset(
-    session: Session, email: str, *, base_url: str, link_hours: int, now: datetime | None = None
+    session: Session,
+    email: str,
+    *,
+    actor: str,
+    base_url: str,
+    link_hours: int,
+    now: datetime | None = None,
 ) -> IssuedLink:
     """Forget an account's password, end its sessions and links, and issue a new link."""
     account = find(session, email)
@@ -191,6 +215,7 @@ def reset(
     now = now or utcnow()
     _end_links_and_sessions(session, account.id, now)
     account.password_hash = None
+    _record(session, "staff_account_reset", actor, account)
     return _issue_link(session, account, base_url, link_hours, now)
 
 
@@ -245,6 +270,7 @@ def set_password(
         raise StaffError(" ".join([*problems, "Nothing was changed."]))
     _end_links_and_sessions(session, account.id, now)
     account.password_hash = _HASHER.hash(password)
+    _record(session, "staff_password_set", staff_actor(account.name), account)
     session.flush()
     return _view(account)
 
