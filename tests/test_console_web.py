@@ -12,6 +12,7 @@ from bs4 import BeautifulSoup
 from flask import Flask
 from sqlalchemy import func, select, update
 
+from coalitionletter import events
 from coalitionletter.db import Database
 from coalitionletter.models import Event, StaffSession, utcnow
 from coalitionletter.reports import counts as reports
@@ -460,7 +461,30 @@ def test_the_trail_shows_every_entry_and_that_it_verifies(
     with database.reading() as session:
         expected = trail.entries(session, COUNTS_SLUG)
     assert len(soup.select("table.trail tbody tr")) == len(expected) > 0
-    assert "The trail verifies" in soup.select_one(".verify").get_text()
+    with database.reading() as session:
+        head = trail.check(session, COUNTS_SLUG).head
+    verdict = soup.select_one(".verify").get_text()
+    assert "The trail verifies" in verdict
+    assert f"Anchor: {head}" in verdict
+
+
+def test_the_trail_names_an_invitation_changed_behind_the_programs_back(
+    console_client, staff_login, database, counts_world: CountsWorld
+) -> None:
+    from coalitionletter.models import Invitation
+
+    with database.writing() as session:
+        session.execute(
+            update(Invitation)
+            .where(Invitation.organisation_id == counts_world.ids["E"])
+            .values(state="confirmed")
+        )
+    client = console_client()
+    staff_login(client, STAFF_EMAIL)
+    soup = BeautifulSoup(client.get(f"/staff/c/{COUNTS_SLUG}/audit").text, "html.parser")
+    verdict = soup.select_one(".verify").get_text(" ", strip=True)
+    assert "The trail does not verify" in verdict
+    assert "Tibet Justice Centre" in verdict
 
 
 def test_the_trail_filters_by_kind_organisation_and_day(
@@ -500,8 +524,9 @@ def test_the_trail_says_when_it_does_not_verify(
     console_client, staff_login, database, counts_world: CountsWorld
 ) -> None:
     with database.writing() as session:
-        first = session.scalars(select(Event).where(Event.seq == 2).limit(1)).one()
-        first.actor = "someone else"
+        chain = Event.chain == events.campaign_chain(COUNTS_SLUG)
+        second = session.scalars(select(Event).where(chain, Event.seq == 2)).one()
+        second.actor = "someone else"
     client = console_client()
     staff_login(client, STAFF_EMAIL)
     soup = BeautifulSoup(client.get(f"/staff/c/{COUNTS_SLUG}/audit").text, "html.parser")

@@ -213,6 +213,8 @@ class Console:
                 listing = exporting.signatory_list(db, definition, delivered=False)
         except CampaignError:
             abort(404)
+        except CoalitionError as exc:  # the records disagree with the trail, stale consent
+            return self.problem(409, str(exc))
         csv = exporting.as_csv(listing).encode("utf-8")
         return _download(csv, "text/csv; charset=utf-8", f"{slug}-signatories-public.csv")
 
@@ -227,7 +229,8 @@ class Console:
                 campaign = find_campaign(db, slug)
                 found = trail.entries(db, slug, filters)
                 kinds = trail.kinds(db, slug)
-                problems = trail.problems(db, slug)
+                # The same check as `coalitionletter audit --verify`: chain and rows.
+                verified = trail.check(db, slug)
         except CampaignError:
             abort(404)
         return self.page(
@@ -237,7 +240,7 @@ class Console:
             kinds=kinds,
             filters=filters,
             errors=errors,
-            problems=problems,
+            verified=verified,
         )
 
 
