@@ -4,14 +4,13 @@
         client = console_client()
         staff_login(client, STAFF_EMAIL)
 
-axe-core comes from npm into tests/support/node_modules (script/bootstrap), outside git.
+axe-core's source is fixtures_browser's `axe_source` (tests/support, script/bootstrap).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,13 +20,11 @@ from flask.testing import FlaskClient
 from coalitionletter.db import Database
 from coalitionletter.settings import Settings
 from coalitionletter.staff import accounts
+from fixtures_browser import BLOCKING_IMPACTS
 
 STAFF_EMAIL = "ana@example.org"
 COORDINATOR_EMAIL = "sam@example.org"
 PASSWORD = "correct horse battery staple"
-AXE_JS = Path(__file__).resolve().parent / "support" / "node_modules" / "axe-core" / "axe.min.js"
-# The impacts a page must not have; "moderate" and "minor" are reported, not failed.
-BLOCKING_IMPACTS = ("serious", "critical")
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -108,21 +105,16 @@ def staff_login() -> Callable[..., Any]:
     return run
 
 
-@pytest.fixture(scope="session")
-def axe_source() -> str:
-    """axe.min.js, or a failure that says how to install it (a missing tool is not a pass)."""
-    if not AXE_JS.is_file():
-        pytest.fail(f"{AXE_JS} is missing: run script/bootstrap (npm install in tests/support).")
-    return AXE_JS.read_text("utf-8")
-
-
 @pytest.fixture
-def axe(axe_source: str) -> Callable[..., list[dict[str, Any]]]:
-    """Run axe-core on a Playwright page; return its serious and critical violations."""
+def console_axe(axe_source: str) -> Callable[..., list[dict[str, Any]]]:
+    """Run axe-core on a console page; return its serious and critical violations.
+
+    fixtures_browser's `axe` adds a <script> tag, which the console's CSP (no
+    inline script) refuses; this evaluates the same axe.min.js through the
+    DevTools protocol, which the CSP does not govern, so the page keeps its CSP.
+    """
 
     def run(page: Any) -> list[dict[str, Any]]:
-        # Evaluated through the DevTools protocol: the page's CSP forbids inline scripts,
-        # and a <script> tag (Playwright's add_script_tag) would be refused.
         page.evaluate(f"() => {{ {axe_source}\n }}")
         results = page.evaluate(
             "() => axe.run(document, {runOnly: {type: 'tag', values: "

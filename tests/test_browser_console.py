@@ -10,20 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from fixtures_browser import CHROMIUM, CHROMIUM_ARGS
 from fixtures_console import PASSWORD, make_account
 from fixtures_signon import ORGANISATIONS, CaptureHandler, LiveServer, SignOnWorkspace
 
 SLUG = "ilp-magnitsky-2020"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 INVITED = [ORGANISATIONS[0][0], ORGANISATIONS[1][0], ORGANISATIONS[2][0]]
 PHONE = {"width": 375, "height": 740}
 
@@ -46,7 +38,7 @@ def test_staff_set_a_password_sign_in_follow_the_campaign_and_print_the_sheet(
     live_server: LiveServer,
     invoke,
     mailbox: CaptureHandler,
-    axe,
+    console_axe,
 ) -> None:
     from playwright.sync_api import expect, sync_playwright
 
@@ -70,34 +62,34 @@ def test_staff_set_a_password_sign_in_follow_the_campaign_and_print_the_sheet(
 
         page.goto(f"{live_server.url}/staff/set-password/{token}")
         expect(page.locator("h1")).to_have_text("Set your password")
-        _check(page, axe, "set-password")
+        _check(page, console_axe, "set-password")
         page.fill("#password", PASSWORD)
         page.fill("#confirmation", PASSWORD)
         page.click("text=Set password")
         expect(page.locator("h1")).to_have_text("Your password is set")
-        _check(page, axe, "password-set")
+        _check(page, console_axe, "password-set")
         page.goto(f"{live_server.url}/staff/set-password/{token}")
         expect(page.locator("h1")).to_have_text("This link is not valid")  # used once
-        _check(page, axe, "link-gone")
+        _check(page, console_axe, "link-gone")
         page.goto(f"{live_server.url}/staff/login")
 
         expect(page.locator("h1")).to_have_text("Sign in")
-        _check(page, axe, "login")
+        _check(page, console_axe, "login")
         page.fill("#email", "ana@example.org")
         page.fill("#password", PASSWORD)
         page.click("button:text('Sign in')")
         expect(page.locator("h1")).to_have_text("Campaigns")
-        _check(page, axe, "campaigns")
+        _check(page, console_axe, "campaigns")
         row = page.locator("tbody tr").first
         expect(row.locator("td").nth(0)).to_have_text("3")  # invited
 
         page.goto(f"{live_server.url}/staff/c/no-such-campaign")
         expect(page.locator("h1")).to_have_text("Sorry, that did not work")
-        _check(page, axe, "problem")
+        _check(page, console_axe, "problem")
         page.go_back()
         row.locator("a").click()
         expect(page.locator("table[aria-labelledby=chase] tbody tr")).to_have_count(3)
-        _check(page, axe, "dashboard")
+        _check(page, console_axe, "dashboard")
 
         # An organisation confirms from its emailed link; the dashboard shows it.
         address = workspace.emails[INVITED[0]][0]
@@ -127,7 +119,7 @@ def test_staff_set_a_password_sign_in_follow_the_campaign_and_print_the_sheet(
         page.select_option("#kind", "confirmed")
         page.click("button:text('Show')")
         expect(page.locator("table.trail tbody tr")).to_have_count(1)
-        _check(page, axe, "audit")
+        _check(page, console_axe, "audit")
 
         page.click("button:text('Sign out')")
         expect(page.locator("h1")).to_have_text("Sign in")
@@ -138,7 +130,7 @@ def test_staff_set_a_password_sign_in_follow_the_campaign_and_print_the_sheet(
 
 
 @pytest.mark.browser
-def test_the_axe_check_finds_a_serious_violation_when_there_is_one(axe) -> None:
+def test_the_axe_check_finds_a_serious_violation_when_there_is_one(console_axe) -> None:
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
@@ -147,6 +139,6 @@ def test_the_axe_check_finds_a_serious_violation_when_there_is_one(axe) -> None:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page()
         page.set_content('<html lang="en"><title>x</title><main><input type="text"></main></html>')
-        found = axe(page)
+        found = console_axe(page)
         browser.close()
     assert [v["id"] for v in found] == ["label"]
