@@ -39,7 +39,7 @@ def locked(session: Session, keys: list[str], now: datetime | None = None) -> bo
             LoginThrottle.key_hash.in_(keys), LoginThrottle.locked_until.is_not(None)
         )
     )
-    return any(value > now for value in until)
+    return any(value is not None and value > now for value in until)
 
 
 def _count(session: Session, key: str, now: datetime) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -18,6 +19,7 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user, login_user, logout_user
 from flask_wtf.csrf import generate_csrf, validate_csrf
 from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response as AnyResponse
 from wtforms.validators import ValidationError
 
 from coalitionletter.db import Database
@@ -70,7 +72,7 @@ class Console:
 
     # --- signing in and out ---------------------------------------------------------
 
-    def login(self) -> Response:
+    def login(self) -> AnyResponse:
         """The sign-in form; a POST checks the password under the failure throttle."""
         if current_user.is_authenticated:
             return redirect(url_for("console.campaigns"))
@@ -85,7 +87,7 @@ class Console:
             return self.page("login.html", 400, form=form, notice=None, error=FAILED)
         return self._check_login(form)
 
-    def _check_login(self, form: LoginForm) -> Response:
+    def _check_login(self, form: LoginForm) -> AnyResponse:
         email = form.email.data or ""
         keys = [
             throttle.account_key(accounts.email_key(email)),
@@ -111,7 +113,7 @@ class Console:
         log.info("Staff account %s signed in to the console", account.id)
         return redirect(url_for("console.campaigns"))
 
-    def logout(self) -> Response:
+    def logout(self) -> AnyResponse:
         """End this session everywhere (POST with the CSRF token)."""
         if current_user.is_authenticated:
             with self.database.writing() as db:
@@ -120,7 +122,7 @@ class Console:
         session.clear()
         return redirect(url_for("console.login"))
 
-    def set_password(self, token: str) -> Response:
+    def set_password(self, token: str) -> AnyResponse:
         """The one-time link's page: GET shows the form, POST sets the password."""
         with self.database.reading() as db:
             account = accounts.link_account(db, token)
@@ -307,7 +309,7 @@ def make_blueprint(settings: Settings, database: Database) -> Blueprint:
         code = exc.code or 400
         return console.problem(code, messages.get(code, "The request was not understood."))
 
-    rules = [
+    rules: list[tuple[str, str, Callable[..., AnyResponse], list[str]]] = [
         ("/login", "login", console.login, ["GET", "POST"]),
         ("/logout", "logout", console.logout, ["POST"]),
         ("/set-password/<token>", "set_password", console.set_password, ["GET", "POST"]),
