@@ -21,6 +21,7 @@ pytest_plugins = [
     "fixtures_counts",
     "fixtures_postgres",
     "fixtures_browser",
+    "fixtures_console",
 ]
 
 REPO = Path(__file__).resolve().parent.parent

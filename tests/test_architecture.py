@@ -8,7 +8,18 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "coalitionletter"
-ROOMS = {"build", "campaigns", "cli", "mail", "registry", "reports", "signon", "web", "workspace"}
+ROOMS = {
+    "build",
+    "campaigns",
+    "cli",
+    "mail",
+    "registry",
+    "reports",
+    "signon",
+    "staff",
+    "web",
+    "workspace",
+}
 SHARED = {
     "__init__",
     "__main__",

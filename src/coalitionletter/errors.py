@@ -109,3 +109,7 @@ class ReportError(CoalitionError):
 
 class TrailError(SignOnError):
     """A campaign's records disagree with its chained trail (changed behind the program's back)."""
+
+
+class StaffError(CoalitionError):
+    """A staff account operation was refused (unknown account, bad value, used link)."""

@@ -1,6 +1,7 @@
 """The append-only event log: every entry chained to the one before it by SHA-256.
 
-One chain per campaign (`campaign:<slug>`) and one for the registry. Appending
+One chain per campaign (`campaign:<slug>`), one for the registry and one for
+the staff console's accounts (`staff`). Appending
 locks the chain's head row, so concurrent writers (web workers, the CLI) queue
 and the chain never forks.
 
@@ -30,6 +31,7 @@ from coalitionletter.models import Base, Event, EventChain, utcnow
 
 GENESIS = "0" * 64
 REGISTRY_CHAIN = "registry"
+STAFF_CHAIN = "staff"
 # The Table objects (typed as such, unlike a model's __table__).
 _EVENTS = Base.metadata.tables[Event.__tablename__]
 _HEADS = Base.metadata.tables[EventChain.__tablename__]

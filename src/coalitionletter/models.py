@@ -312,3 +312,68 @@ class AppSecret(Base):
 
     name: Mapped[str] = mapped_column(String(60), primary_key=True)
     value: Mapped[str] = mapped_column(String(200))
+
+
+class StaffRole(enum.StrEnum):
+    """What a console account may see and do."""
+
+    COORDINATOR = "coordinator"  # counts, the count sheet and the public export
+    STAFF = "staff"  # everything, the trail included
+
+
+class StaffAccount(Base):
+    """A person who signs in to the staff console; only an Argon2 hash of the password is kept."""
+
+    __tablename__ = "staff_accounts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(NAME_MAX))
+    email: Mapped[str] = mapped_column(String(EMAIL_MAX))
+    # The address casefolded: the one an account is found by, unique.
+    email_key: Mapped[str] = mapped_column(String(EMAIL_MAX), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    disabled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class StaffLink(Base):
+    """A one-time link to set an account's password: only the SHA-256 of its token is kept."""
+
+    __tablename__ = "staff_links"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_accounts.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    issued_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # Set when used, or when a newer link, a reset or disabling replaced it.
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class StaffSession(Base):
+    """One signed-in console session: the cookie carries its key, the database its SHA-256."""
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_accounts.id", ondelete="CASCADE"), index=True
+    )
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class LoginThrottle(Base):
+    """Failed sign-ins counted per account and per client address, shared by every worker."""
+
+    __tablename__ = "login_throttle"
+
+    # SHA-256 of "account:<email>" or "address:<ip>": no address is kept in clear.
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_started_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime())

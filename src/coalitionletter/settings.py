@@ -41,6 +41,9 @@ _KEYS: dict[tuple[str, str], tuple[str, type]] = {
     ("reminders", "max"): ("COALITIONLETTER_REMINDERS_MAX", int),
     ("reminders", "interval_days"): ("COALITIONLETTER_REMINDERS_INTERVAL_DAYS", int),
     ("letters", "max_body_bytes"): ("COALITIONLETTER_MAX_BODY_BYTES", int),
+    ("console", "enabled"): ("COALITIONLETTER_CONSOLE_ENABLED", bool),
+    ("console", "link_hours"): ("COALITIONLETTER_CONSOLE_LINK_HOURS", int),
+    ("console", "idle_minutes"): ("COALITIONLETTER_CONSOLE_IDLE_MINUTES", int),
 }
 SMTP_PASSWORD_ENV = "COALITIONLETTER_SMTP_PASSWORD"  # noqa: S105 - the variable's name, not a secret
 SMTP_SECURITY_CHOICES = ("starttls", "ssl", "none")
@@ -61,6 +64,33 @@ class SmtpSettings:
 
 
 @dataclass(frozen=True)
+class ConsoleSettings:
+    """The staff console under /staff of `serve`."""
+
+    enabled: bool = True
+    # How long a one-time link to set a password stays usable.
+    link_hours: int = 48
+    # A signed-in session ends after this long without a request.
+    idle_minutes: int = 30
+
+
+def _console(values: dict[tuple[str, str], Any]) -> ConsoleSettings:
+    """The console's settings, refusing durations that could not work."""
+    console = ConsoleSettings(
+        enabled=values.get(("console", "enabled"), True),
+        link_hours=values.get(("console", "link_hours"), 48),
+        idle_minutes=values.get(("console", "idle_minutes"), 30),
+    )
+    for key in ("link_hours", "idle_minutes"):
+        if getattr(console, key) < 1:
+            raise ConfigError(
+                f"[console] {key} is {getattr(console, key)}; it must be 1 or more. "
+                "Fix it in coalitionletter.toml or the environment."
+            )
+    return console
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything configurable, resolved once and passed down."""
 
@@ -77,6 +107,7 @@ class Settings:
     reminders_max: int = 2
     reminders_interval_days: int = 7
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    console: ConsoleSettings = field(default_factory=ConsoleSettings)
 
     @property
     def letters_dir(self) -> Path:
@@ -204,4 +235,5 @@ def load_settings(
         reminders_max=values.get(("reminders", "max"), 2),
         reminders_interval_days=values.get(("reminders", "interval_days"), 7),
         max_body_bytes=max_body_bytes,
+        console=_console(values),
     )

@@ -156,9 +156,9 @@ def cli(ctx: click.Context, home: str | None, db: str | None) -> None:
 
 
 def _register() -> None:
-    from coalitionletter.cli import letters, migrate, names, org, reports, signon, workspace
+    from coalitionletter.cli import letters, migrate, names, org, reports, signon, staff, workspace
 
-    for module in (workspace, org, letters, signon, names, reports, migrate):
+    for module in (workspace, org, letters, signon, names, reports, migrate, staff):
         for command in module.COMMANDS:
             cli.add_command(command)
 

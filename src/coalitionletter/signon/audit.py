@@ -15,9 +15,10 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from coalitionletter import events
@@ -51,31 +52,100 @@ def _detail(raw: str) -> str:
     return ", ".join(f"{key}={value}" for key, value in sorted(values.items()))
 
 
+@dataclass(frozen=True)
+class Entry:
+    """One event of the trail, as the CLI prints it and the console shows it."""
+
+    seq: int
+    created_at: datetime
+    kind: str
+    organisation_id: int | None
+    organisation: str  # the name, or "-" for an event about no organisation
+    actor: str
+    ip: str | None
+    text_hash: str | None
+    detail: str
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which events to show: all of them when every field is empty."""
+
+    organisation: str = ""  # part of the organisation's name, any case
+    kind: str = ""
+    since: date | None = None  # from the start of this day (UTC)
+    until: date | None = None  # to the end of this day (UTC)
+
+
+def _query(slug: str, filters: Filters) -> Select[Event]:
+    query = select(Event).where(Event.chain == events.campaign_chain(slug))
+    if filters.kind:
+        query = query.where(Event.kind == filters.kind)
+    if filters.since is not None:
+        query = query.where(Event.created_at >= datetime.combine(filters.since, time(), UTC))
+    if filters.until is not None:
+        end = datetime.combine(filters.until + timedelta(days=1), time(), UTC)
+        query = query.where(Event.created_at < end)
+    return query.order_by(Event.seq)
+
+
+def entries(session: Session, slug: str, filters: Filters | None = None) -> list[Entry]:
+    """The events of a campaign that pass the filters, oldest first; unknown campaign: error."""
+    campaign_id(session, slug)
+    filters = filters or Filters()
+    rows = list(session.scalars(_query(slug, filters)))
+    names = _organisation_names(session, {e.organisation_id for e in rows if e.organisation_id})
+    wanted = filters.organisation.strip().casefold()
+    found = []
+    for event in rows:
+        who = "-"
+        if event.organisation_id:
+            who = names.get(event.organisation_id, f"organisation #{event.organisation_id}")
+        if wanted and (not event.organisation_id or wanted not in who.casefold()):
+            continue
+        found.append(
+            Entry(
+                seq=event.seq,
+                created_at=event.created_at,
+                kind=event.kind,
+                organisation_id=event.organisation_id,
+                organisation=who,
+                actor=event.actor,
+                ip=event.ip,
+                text_hash=event.text_hash,
+                detail=_detail(event.detail),
+            )
+        )
+    return found
+
+
+def kinds(session: Session, slug: str) -> list[str]:
+    """The kinds of event a campaign's trail holds, for choosing one."""
+    query = select(Event.kind).where(Event.chain == events.campaign_chain(slug)).distinct()
+    return sorted(session.scalars(query))
+
+
+def line(entry: Entry) -> str:
+    """One event on one line, control characters shown rather than obeyed."""
+    parts = [
+        f"{entry.seq:>5}",
+        entry.created_at.strftime("%Y-%m-%d %H:%M:%S UTC"),
+        f"{entry.kind:<22}",
+        entry.organisation,
+        f"by {entry.actor}",
+    ]
+    if entry.ip:
+        parts.append(f"from {entry.ip}")
+    if entry.text_hash:
+        parts.append(f"text {entry.text_hash[:12]}")
+    if entry.detail:
+        parts.append(f"({entry.detail})")
+    return _visible("  ".join(parts))
+
+
 def lines(session: Session, slug: str) -> list[str]:
     """One line per event of a campaign, oldest first; an unknown campaign is an error."""
-    campaign_id(session, slug)
-    chain = events.campaign_chain(slug)
-    rows = list(session.scalars(select(Event).where(Event.chain == chain).order_by(Event.seq)))
-    names = _organisation_names(session, {e.organisation_id for e in rows if e.organisation_id})
-    out = []
-    for event in rows:
-        who = names.get(event.organisation_id or 0, f"organisation #{event.organisation_id}")
-        parts = [
-            f"{event.seq:>5}",
-            event.created_at.strftime("%Y-%m-%d %H:%M:%S UTC"),
-            f"{event.kind:<22}",
-            who if event.organisation_id else "-",
-            f"by {event.actor}",
-        ]
-        if event.ip:
-            parts.append(f"from {event.ip}")
-        if event.text_hash:
-            parts.append(f"text {event.text_hash[:12]}")
-        detail = _detail(event.detail)
-        if detail:
-            parts.append(f"({detail})")
-        out.append(_visible("  ".join(parts)))
-    return out
+    return [line(entry) for entry in entries(session, slug)]
 
 
 def campaign_id(session: Session, slug: str) -> int:

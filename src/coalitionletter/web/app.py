@@ -1,7 +1,8 @@
 """The sign-on web app: Flask's application factory (web/serving.py serves it).
 
 The pages and their handlers are in web_pages (with web_forms and web_letters);
-here they are put behind the security headers on every response.
+the staff console's under /staff are in web/console/ (unless [console] enabled
+is false); here they are put behind the security headers on every response.
 Links are made from `settings.base_url` alone, never from the Host header.
 """
 
@@ -88,6 +89,10 @@ def create_app(settings: Settings, database: Database | None = None) -> Flask:
     app.add_url_rule("/static/<path:name>", "static", _static(settings), methods=["GET"])
     app.add_url_rule("/", "home", lambda: handlers.neutral(404), methods=["GET"])
     app.add_url_rule("/healthz", "healthz", _healthz, methods=["GET", "POST"])
+    if settings.console.enabled:
+        from coalitionletter.web.console.views import register_console
+
+        register_console(app, settings, database)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response:

@@ -49,20 +49,25 @@ SCANNER_AGENTS = (
 )  # fmt: skip
 
 
+def kept_secret(database: Database, name: str) -> str:
+    """A random key made once and kept in the database, so every worker shares it."""
+    with database.writing() as session:
+        row = session.get(AppSecret, name)
+        if row is None:
+            try:
+                with session.begin_nested():
+                    row = AppSecret(name=name, value=secrets.token_hex(32))
+                    session.add(row)
+            except IntegrityError:
+                row = session.get_one(AppSecret, name, populate_existing=True)
+        return row.value
+
+
 def shared_secret(settings: Settings, database: Database) -> bytes:
     """The CSRF signing key: from the settings, else made once and kept in the database."""
     if settings.secret_key:
         return settings.secret_key.encode("utf-8")
-    with database.writing() as session:
-        row = session.get(AppSecret, "csrf")
-        if row is None:
-            try:
-                with session.begin_nested():
-                    row = AppSecret(name="csrf", value=secrets.token_hex(32))
-                    session.add(row)
-            except IntegrityError:
-                row = session.get_one(AppSecret, "csrf", populate_existing=True)
-        return row.value.encode("utf-8")
+    return kept_secret(database, "csrf").encode("utf-8")
 
 
 def looks_like_scanner(user_agent: str) -> bool:

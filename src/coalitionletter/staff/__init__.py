@@ -1,0 +1,1 @@
+"""Staff console accounts: passwords, one-time links, sessions and the failed-login throttle."""

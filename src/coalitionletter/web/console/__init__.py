@@ -1,0 +1,1 @@
+"""The staff console under /staff: sign-in, campaigns, dashboards and the trail."""
