@@ -55,13 +55,23 @@ def _wait_for(condition, seconds: float) -> bool:  # type: ignore[no-untyped-def
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
 def test_killing_build_with_sigkill_leaves_no_pdf_worker_running(
-    founding, add_signatories, founding_home: Path
+    founding, add_signatories, founding_home: Path, settings
 ) -> None:
     # Two recipients, each in a delivered and a public copy: four PDFs for two workers.
     add_signatories(founding, [LEAD_NAME, "Open Rights", HIDDEN])
     command = ["build", "--format", "pdf", "--jobs", "2", "-q"]
     build = subprocess.Popen(
-        [sys.executable, "-m", "coalitionletter", "--home", str(founding_home), *command],
+        # The database the fixtures filled: on the PostgreSQL run it is not the workspace's file.
+        [
+            sys.executable,
+            "-m",
+            "coalitionletter",
+            "--home",
+            str(founding_home),
+            "--db",
+            settings.db_url,
+            *command,
+        ],
         env=clean_env(),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
