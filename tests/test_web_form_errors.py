@@ -57,3 +57,18 @@ def test_the_forms_open_the_answer_scrolled_to_the_summary(
     page = BeautifulSoup(web_client.get(f"/s/{token}").text, "html.parser")
     forms = page.find_all("form")
     assert forms and all(form["action"] == "#errors" for form in forms)
+
+
+def test_the_form_to_confirm_a_changed_text_is_filled_with_the_earlier_signer(
+    signon_workspace: SignOnWorkspace, web_client, token: str
+) -> None:
+    form = confirm_form(web_client, token, signer_name="Aynur Tursun", signer_title="Director")
+    assert web_client.post(f"/s/{token}", data=form).status_code == 303
+    body = signon_workspace.home / "letters" / "ilp-magnitsky-2020" / "body.md"
+    body.write_text(body.read_text("utf-8") + "\nA paragraph added later.\n", "utf-8")
+
+    page = BeautifulSoup(web_client.get(f"/s/{token}").text, "html.parser")
+
+    assert "The text has changed since you confirmed" in page.get_text()
+    assert page.find(id="signer_name")["value"] == "Aynur Tursun"
+    assert page.find(id="signer_title")["value"] == "Director"

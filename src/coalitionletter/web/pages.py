@@ -278,6 +278,9 @@ class SignOnApp:
             or {
                 "display_name": invitation.proposed_name or listed_as,
                 "listing": invitation.listing,
+                # Whoever signed before signs again when the text changed: save retyping.
+                "signer_name": invitation.signer_name or "",
+                "signer_title": invitation.signer_title or "",
             },
         }
         return self.html("signon.html", status=status, **context)
