@@ -126,6 +126,25 @@ def tmpfs(home: Path) -> Iterator[Callable[..., None]]:
         subprocess.run(["umount", "-l", str(folder)], check=True)
 
 
+@pytest.fixture
+def full_folder(tmp_path: Path) -> Iterator[Path]:
+    """A folder on its own small tmpfs, filled to the last byte (root only); unmounted after."""
+    out = tmp_path / "full-disk"
+    out.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(out)],
+        capture_output=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        pytest.skip("cannot mount a tmpfs here (needs root)")
+    try:
+        _fill(out)
+        yield out
+    finally:
+        subprocess.run(["umount", "-l", str(out)], check=True)
+
+
 def _remount(home: Path, mode: str) -> None:
     _release_database()
     subprocess.run(["mount", "-o", f"remount,{mode}", str(home)], check=True)
@@ -224,54 +243,30 @@ def test_a_read_only_folder_says_which_file_and_to_make_it_writable(
 
 
 def test_an_output_on_a_full_disk_is_named_and_nothing_half_written_is_left(
-    workspace: Workspace, tmp_path: Path, tmpfs
+    workspace: Workspace, full_folder: Path
 ) -> None:
     # The database is healthy; only the folder the sheet goes to is full.
-    out = tmp_path / "full-disk"
-    out.mkdir()
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(out)],
-        capture_output=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        pytest.skip("cannot mount a tmpfs here (needs root)")
-    try:
-        _fill(out)
-        result = workspace.run("counts sheet", out)
-        _assert_one_clear_line(result, "full", str(out / "sheet.html"), "Free some space")
-        assert sorted(p.name for p in out.iterdir()) == ["filler"]
-    finally:
-        subprocess.run(["umount", "-l", str(out)], check=True)
+    out = full_folder
+    result = workspace.run("counts sheet", out)
+    _assert_one_clear_line(result, "full", str(out / "sheet.html"), "Free some space")
+    assert sorted(p.name for p in out.iterdir()) == ["filler"]
 
 
 def test_an_outbox_on_a_full_disk_leaves_the_message_queued_to_go_on_the_next_run(
-    workspace: Workspace, tmp_path: Path
+    workspace: Workspace, full_folder: Path
 ) -> None:
-    out = tmp_path / "full-disk"
-    out.mkdir()
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(out)],
-        capture_output=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        pytest.skip("cannot mount a tmpfs here (needs root)")
-    try:
-        _fill(out)
-        result = workspace.run("invite", out)
-        assert result.exit_code == 1, result.output
-        assert "1 message(s) are still queued (The disk is full: " in result.output
-        assert f"{out / 'outbox'}/" in result.output and "Free some space" in result.output
-        assert "Outcome unknown" not in result.output
-        assert _outbox_states(workspace.database) == ["queued"]
-        (out / "filler").unlink()
-        again = workspace.run("invite", out)
-        assert again.exit_code == 0, again.output
-        assert _outbox_states(workspace.database) == ["sent"]
-        assert len(list((out / "outbox").glob("*.eml"))) == 1
-    finally:
-        subprocess.run(["umount", "-l", str(out)], check=True)
+    out = full_folder
+    result = workspace.run("invite", out)
+    assert result.exit_code == 1, result.output
+    assert "1 message(s) are still queued (The disk is full: " in result.output
+    assert f"{out / 'outbox'}/" in result.output and "Free some space" in result.output
+    assert "Outcome unknown" not in result.output
+    assert _outbox_states(workspace.database) == ["queued"]
+    (out / "filler").unlink()
+    again = workspace.run("invite", out)
+    assert again.exit_code == 0, again.output
+    assert _outbox_states(workspace.database) == ["sent"]
+    assert len(list((out / "outbox").glob("*.eml"))) == 1
 
 
 def _outbox_states(database: Path) -> list[str]:
