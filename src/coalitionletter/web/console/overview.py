@@ -1,0 +1,161 @@
+"""What coordinators and staff see of a campaign: the list, the dashboard, the sheet, the trail.
+
+Every number comes from the same core functions as `coalitionletter counts`,
+`export` and `audit`; nothing is counted a second way here.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import Response, abort, request
+from flask_login import current_user
+
+from coalitionletter.errors import CampaignError, CoalitionError
+from coalitionletter.web.console import auth
+from coalitionletter.web.console.shell import COORDINATOR, STAFF, Console, Rule, download
+
+BREAKDOWNS = ("status", "country", "type")
+
+
+class Overview:
+    """The campaign list, one campaign's dashboard and its downloads, and the trail."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+
+    def campaigns(self) -> Response:
+        """Every campaign with its progress (the same overview as `coalitionletter counts`)."""
+        from coalitionletter.reports import counts as reports
+
+        with self.console.database.reading() as db:
+            summary = reports.overview(db)
+        return self.console.page("campaigns.html", summary=summary)
+
+    def dashboard(self, slug: str) -> Response:
+        """One campaign: the numbers and breakdowns of `counts`, the chart, whom to chase."""
+        from coalitionletter.reports import counts as reports
+        from coalitionletter.reports import countsheet
+
+        try:
+            with self.console.database.reading() as db:
+                breakdowns = {by: reports.campaign_counts(db, slug, by=by) for by in BREAKDOWNS}
+                totals = breakdowns["status"].totals
+                to_chase = (
+                    countsheet.not_answered(db, breakdowns["status"].campaign.id)
+                    if current_user.may(STAFF)
+                    else ()
+                )
+        except CampaignError:
+            abort(404)
+        from coalitionletter.reports import count_text
+        from coalitionletter.reports.count_values import STATUS_LABELS
+
+        return self.console.page(
+            "dashboard.html",
+            text=count_text,
+            labels=STATUS_LABELS,
+            deadline=count_text.deadline_phrase(breakdowns["status"].campaign),
+            counts=breakdowns["status"],
+            breakdowns=breakdowns,
+            totals=totals,
+            percent=totals.percent(),
+            chart=countsheet.chart(totals),
+            to_chase=to_chase,
+        )
+
+    def count_sheet(self, slug: str) -> Response:
+        """The printable count sheet as PDF, as `counts CAMPAIGN --pdf` writes it."""
+        from coalitionletter.reports import countsheet
+
+        paper = request.args.get("paper", "a4")
+        if paper not in countsheet.PAGE_SIZES:
+            abort(400)
+        try:
+            with self.console.database.reading() as db:
+                sheet = countsheet.build_sheet(self.console.settings, db, slug, paper=paper)
+            pdf = countsheet.render_pdf(sheet)
+        except CampaignError:
+            abort(404)
+        except CoalitionError as exc:
+            return self.console.problem(409, str(exc))
+        return download(pdf, "application/pdf", f"{slug}-count-sheet.pdf")
+
+    def export(self, slug: str) -> Response:
+        """The public list of signatories as CSV, as `coalitionletter export` writes it."""
+        from coalitionletter.campaigns import catalogue
+        from coalitionletter.reports import export as exporting
+
+        try:
+            with self.console.database.reading() as db:
+                definition = catalogue.load(self.console.settings, slug)
+                listing = exporting.signatory_list(db, definition, delivered=False)
+        except CampaignError:
+            abort(404)
+        except CoalitionError as exc:  # the records disagree with the trail, stale consent
+            return self.console.problem(409, str(exc))
+        csv = exporting.as_csv(listing).encode("utf-8")
+        return download(csv, "text/csv; charset=utf-8", f"{slug}-signatories-public.csv")
+
+    def audit(self, slug: str) -> Response:
+        """The campaign's trail, filtered, with the chain's verification (staff only)."""
+        from coalitionletter.reports.count_queries import find_campaign
+        from coalitionletter.signon import audit as trail
+
+        filters, errors = _audit_filters(request.args)
+        try:
+            with self.console.database.reading() as db:
+                campaign = find_campaign(db, slug)
+                found = trail.entries(db, slug, filters)
+                kinds = trail.kinds(db, slug)
+                # The same check as `coalitionletter audit --verify`: chain and rows.
+                verified = trail.check(db, slug)
+        except CampaignError:
+            abort(404)
+        return self.console.page(
+            "audit.html",
+            campaign=campaign,
+            entries=found,
+            kinds=kinds,
+            filters=filters,
+            errors=errors,
+            verified=verified,
+        )
+
+
+def _day(value: str, label: str, errors: list[str]) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        errors.append(f"{label}: {value!r} is not a date. Use the form 2026-12-31.")
+        return None
+
+
+def _audit_filters(args: Any) -> tuple[Any, list[str]]:
+    from coalitionletter.signon.audit import Filters
+
+    errors: list[str] = []
+    filters = Filters(
+        organisation=args.get("organisation", "")[:300],
+        kind=args.get("kind", "")[:40],
+        since=_day(args.get("since", ""), "From", errors),
+        until=_day(args.get("until", ""), "To", errors),
+    )
+    return filters, errors
+
+
+def rules(console: Console) -> list[Rule]:
+    """The URL rules of the campaign overview."""
+    pages = Overview(console)
+    anyone = auth.requires(COORDINATOR)
+    staff_only = auth.requires(STAFF)
+    return [
+        ("/", "campaigns", anyone(pages.campaigns), ["GET"]),
+        ("/c/<slug>", "dashboard", anyone(pages.dashboard), ["GET"]),
+        ("/c/<slug>/count-sheet.pdf", "count_sheet", anyone(pages.count_sheet), ["GET"]),
+        ("/c/<slug>/signatories.csv", "export", anyone(pages.export), ["GET"]),
+        ("/c/<slug>/audit", "audit", staff_only(pages.audit), ["GET"]),
+    ]
