@@ -166,6 +166,9 @@ class Campaign(Base):
     # Added by 0006: the hash of the text `publish` froze for organisations (None: the files
     # are live, as before publishing was used). Its words are in letter_texts.source.
     published_hash: Mapped[str | None] = mapped_column(String(64))
+    # Added by 0013: the published hash of every other language version, as canonical JSON
+    # ({"fr": "<hash>"}); None while the letter has one language or is not published.
+    published_versions: Mapped[str | None] = mapped_column(Text)
 
 
 class Invitation(Base):

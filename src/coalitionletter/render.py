@@ -193,10 +193,39 @@ _TENS = ["_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "ei
 _SCALES = ((1_000_000_000, "billion"), (1_000_000, "million"), (1_000, "thousand"))
 
 
+# French counts of organisations (a feminine noun) end in "une", not "un": vingt et une.
+_FRENCH_FINAL_ONE = re.compile(r"(^|[\s-])un$")
+
+
+def _words_by_num2words(number: int, locale: str) -> str:
+    """A count of organisations in words in a language other than English (num2words)."""
+    from num2words import CONVERTER_CLASSES, num2words
+
+    parts = locale.replace("-", "_").split("_")
+    language = parts[0].lower()
+    candidates = [f"{language}_{parts[-1].upper()}", language] if len(parts) > 1 else [language]
+    found = next((c for c in candidates if c in CONVERTER_CLASSES), None)
+    if found is None:
+        raise RenderError(
+            f"Numbers cannot be written in words in {locale!r}. Write the count in figures "
+            "in that version ({{ signatory_count }}) or ask for the language to be added."
+        )
+    words = str(num2words(number, lang=found))
+    if language == "fr":
+        words = _FRENCH_FINAL_ONE.sub(r"\1une", words)
+    return words
+
+
 def number_words(number: int, locale: str = "en-GB") -> str:
-    """A count in English words: 71 -> "seventy-one" (with "and" outside the US)."""
+    """A count of organisations in the locale's words: 71 -> "seventy-one", "soixante et onze".
+
+    English is written here (with "and" outside the US); other languages by
+    num2words, French in the feminine that "organisations" takes (vingt et une).
+    """
     if number < 0:
         raise ValueError("counts are never negative")
+    if not locale.replace("_", "-").lower().startswith("en"):
+        return _words_by_num2words(number, locale)
     conjunction = " " if locale.replace("_", "-").upper() == "EN-US" else " and "
 
     def below_thousand(n: int) -> str:
@@ -220,6 +249,14 @@ def number_words(number: int, locale: str = "en-GB") -> str:
         last = below_thousand(number)
         parts.append(f"and {last}" if parts and number < 100 and conjunction != " " else last)
     return " ".join(parts)
+
+
+def language_name(code: str) -> str:
+    """A language's name in that language, capitalised as a link to it reads: "Français"."""
+    from babel import Locale
+
+    name = Locale.parse(code, sep="-").get_display_name(code) or code
+    return name[:1].upper() + name[1:]
 
 
 def format_letter_date(day: date, locale: str) -> str:

@@ -6,8 +6,8 @@ from datetime import date
 from typing import Any
 
 from coalitionletter.build.output_files import PUBLIC
-from coalitionletter.campaigns.definition import CampaignDefinition, Recipient
-from coalitionletter.campaigns.letter_text import body_html
+from coalitionletter.campaigns.definition import CampaignDefinition, LanguageVersion, Recipient
+from coalitionletter.campaigns.letter_text import body_file, body_html
 from coalitionletter.campaigns.roster import Roster
 from coalitionletter.errors import RenderError
 
@@ -17,7 +17,10 @@ SHORT_LIST = 8  # up to this many names print in one column
 def placeholder_values(
     definition: CampaignDefinition, recipient: Recipient, names: Roster, letter_date: date
 ) -> dict[str, str]:
-    """The values body.md's placeholders stand for, for one recipient."""
+    """The values body.md's placeholders stand for, for one recipient (as one version addresses it).
+
+    Numbers in words and the date follow the recipient's locale in that version.
+    """
     from coalitionletter.render import format_letter_date, number_words
 
     count = names.count
@@ -34,6 +37,34 @@ def placeholder_values(
     }
 
 
+def _version_letter(
+    definition: CampaignDefinition,
+    version: LanguageVersion,
+    recipient: Recipient,
+    *,
+    variant: str,
+    letter_date: date,
+    created: str,
+) -> dict[str, Any]:
+    """The `letter` values of one language version for one recipient (in that language)."""
+    from coalitionletter.render import format_letter_date
+
+    return {
+        "title": version.title,
+        "subject": f"Letter to {recipient.full_name}, {recipient.title}",
+        "keywords": f"{definition.slug}, {recipient.key}, text-sha256:{version.text_hash}",
+        "lang": recipient.locale,
+        "language": version.language,
+        "paper": recipient.paper,
+        "text_hash": version.text_hash,
+        "created": created,
+        "date": format_letter_date(letter_date, recipient.locale),
+        "date_iso": letter_date.isoformat(),
+        "variant": variant,
+        "closing": version.closing,
+    }
+
+
 def letter_context(
     definition: CampaignDefinition,
     names: Roster,
@@ -42,12 +73,33 @@ def letter_context(
     variant: str,
     letter_date: date,
     created: str,
+    languages: tuple[str, ...] | None = None,
 ) -> dict[str, Any]:
-    """What letter.html is rendered with, for one recipient and one variant."""
-    from coalitionletter.render import format_letter_date, han_language, text_direction
+    """What letter.html is rendered with, for one recipient, one variant and its languages.
+
+    `languages`: the versions this file holds, in order (default: the recipient's
+    languages, or the campaign's own). Each version is addressed, dated and
+    counted in its own language; every version lists the same signatories.
+    """
+    from coalitionletter.render import han_language, text_direction
 
     delivered = variant != PUBLIC
-    values = placeholder_values(definition, recipient, names, letter_date)
+    wanted = languages or recipient.languages or (definition.language,)
+    versions = []
+    for language in wanted:
+        addressed = recipient.in_language(language)
+        version = definition.version(language)
+        values = placeholder_values(definition, addressed, names, letter_date)
+        letter = _version_letter(
+            definition,
+            version,
+            addressed,
+            variant=variant,
+            letter_date=letter_date,
+            created=created,
+        )
+        body = body_html(version.body_source, values)
+        versions.append({"letter": letter, "recipient": addressed, "body": body})
     groups = [
         {
             "heading": group.heading,
@@ -63,23 +115,21 @@ def letter_context(
         }
         for group in names.groups(delivered=delivered)
     ]
+    first = versions[0]
+    document = dict(first["letter"])
+    if len(versions) > 1:
+        # One file, several versions: its title, subject and hashes name them all.
+        document["title"] = " / ".join(v["letter"]["title"] for v in versions)
+        document["text_hash"] = " ".join(v["letter"]["text_hash"] for v in versions)
+        document["keywords"] = f"{definition.slug}, {recipient.key}, " + ", ".join(
+            f"text-sha256:{v['letter']['text_hash']}" for v in versions
+        )
     return {
-        "letter": {
-            "title": definition.title,
-            "subject": f"Letter to {recipient.full_name}, {recipient.title}",
-            "keywords": f"{definition.slug}, {recipient.key}, text-sha256:{definition.text_hash}",
-            "lang": recipient.locale,
-            "paper": recipient.paper,
-            "text_hash": definition.text_hash,
-            "created": created,
-            "date": format_letter_date(letter_date, recipient.locale),
-            "date_iso": letter_date.isoformat(),
-            "variant": variant,
-            "closing": definition.closing,
-        },
+        "letter": document,
+        "versions": versions,
         "lead": definition.lead,
-        "recipient": recipient,
-        "body": body_html(definition.body_source, values),
+        "recipient": first["recipient"],
+        "body": first["body"],
         "groups": groups,
         "short_list": len(names.named(delivered=delivered)) <= SHORT_LIST,
         "count": names.count,
@@ -89,12 +139,16 @@ def letter_context(
 
 def _glyph_texts(definition: CampaignDefinition, names: Roster) -> dict[str, str]:
     texts = {f"organisation {s.name!r}": s.name for s in names.signatories}
-    texts[f"{definition.slug}/body.md"] = definition.body_source
+    for version in definition.versions:
+        name = body_file(None if version.default else version.language)
+        texts[f"{definition.slug}/{name}"] = version.body_source
+    addressed = [r.in_language(language) for r in definition.recipients for language in r.languages]
     texts[f"{definition.slug}/letter.toml"] = " ".join(
-        [definition.title, definition.closing, definition.lead.name, *definition.lead.address_lines]
+        [definition.lead.name, *definition.lead.address_lines]
+        + [" ".join([v.title, v.closing]) for v in definition.versions]
         + [
             " ".join([r.full_name, r.title, r.department, r.salutation, *r.address_lines])
-            for r in definition.recipients
+            for r in (*definition.recipients, *addressed)
         ]
     )
     return texts

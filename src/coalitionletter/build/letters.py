@@ -7,7 +7,10 @@ what is needed (PDFs in parallel processes) and writes it through a guard that
 cannot leave the output folder.
 
 Output files, in `letters/<slug>/out/` or `--out DIR`:
-  <recipient>.html, <recipient>.pdf     the letter to each recipient
+  <recipient>.html, <recipient>.pdf     the letter to each recipient (every language it
+                                        receives, one after the other: bilingual = "one-pdf")
+  <recipient>.<lang>.html, .pdf         one file per language instead (bilingual = "separate",
+                                        for a recipient receiving several languages)
   signatories.csv, signatories.json     who is named, in print order
 When some signatories may be named only to governments, there is no plain
 `<recipient>.*`; instead every file comes in two clearly named variants:
@@ -193,13 +196,15 @@ def plan(
     wanted += [("*", "csv"), ("*", "json")]
     outputs = [
         Output(
-            name=file_name(key, variant, kind),
+            name=file_name(key, variant, kind, language),
             recipient=key,
             kind=kind,
             variant=variant,
-            key=output_key(common, key, variant, kind),
+            key=output_key(common, key, variant, kind, language),
+            language=language,
         )
         for key, kind in wanted
+        for language in _file_languages(definition, key)
         for variant in variants
     ]
     for output in outputs:
@@ -229,6 +234,14 @@ def plan(
     )
 
 
+def _file_languages(definition: CampaignDefinition, key: str) -> tuple[str, ...]:
+    """The language of each file made for a recipient: ("",) for one file holding them all."""
+    if key == "*" or definition.bilingual != "separate":
+        return ("",)
+    languages = definition.recipient(key).languages
+    return languages if len(languages) > 1 else ("",)
+
+
 def _base_url(template_dirs: list[Path]) -> str:
     return template_dirs[0].resolve().as_uri() + "/"
 
@@ -243,6 +256,7 @@ def _render_html(build: Plan, output: Output, environment: Any) -> str:
         variant=output.variant,
         letter_date=build.letter_date,
         created=build.created,
+        languages=(output.language,) if output.language else None,
     )
     return template.render(**context)
 
@@ -303,14 +317,14 @@ def _render_due(build: Plan, due: list[Output], progress: Progress) -> None:
 
     contents: dict[str, bytes] = {}
     pdf_jobs: list[tuple[str, str]] = []
-    html_cache: dict[tuple[str, str], str] = {}
+    html_cache: dict[tuple[str, str, str], str] = {}
     roots, base_url = build.roots, _base_url(build.template_dirs)
     for output in due:
         if output.kind in ("csv", "json"):
             contents[output.name] = _list_bytes(build, output)
             progress(f"{done()} {output.name}")
             continue
-        cache_key = (output.recipient, output.variant)
+        cache_key = (output.recipient, output.variant, output.language)
         if cache_key not in html_cache:
             html = _render_html(build, output, environment)
             check_references(html, roots, base_url, f"The letter {output.name}")
@@ -366,6 +380,12 @@ def _roster_warnings(build: Plan) -> list[str]:
         )
     if names.count == 0:
         warnings.append("No organisation has confirmed yet: the letters list no signatories.")
+    for language in build.definition.unpublished:
+        warnings.append(
+            f"The {language!r} version (body.{language}.md) is not published, so no letter "
+            f"is printed in it; publish it with `coalitionletter publish "
+            f"{build.definition.slug}`."
+        )
     return warnings + name_warnings(names, build.definition.slug)
 
 

@@ -47,6 +47,7 @@ class Output:
     kind: str  # html, pdf, csv, json
     variant: str  # all, public, delivered
     key: str
+    language: str = ""  # the one language version a file holds; "" for all the recipient's
 
 
 def sha256(data: bytes) -> str:
@@ -72,9 +73,9 @@ def common_key(
     return sha256("\0".join(parts).encode())
 
 
-def output_key(common: str, recipient: str, variant: str, kind: str) -> str:
+def output_key(common: str, recipient: str, variant: str, kind: str, language: str = "") -> str:
     """One output's key: the build's common key and which file it is."""
-    return sha256(f"{common}\0{recipient}\0{variant}\0{kind}".encode())
+    return sha256(f"{common}\0{recipient}\0{variant}\0{kind}\0{language}".encode())
 
 
 def _templates_digest(dirs: Iterable[Path]) -> str:
@@ -102,10 +103,16 @@ def _letter_template_files(folder: Path) -> list[tuple[str, ...]]:
 
 
 def _campaign_digest(definition: CampaignDefinition) -> str:
+    """letter.toml and every body file, and the words printed (published ones included)."""
     digest = hashlib.sha256()
-    for name in (LETTER_FILE, BODY_FILE):
+    others = sorted(p.name for p in definition.directory.glob("body.*.md"))
+    for name in (LETTER_FILE, BODY_FILE, *others):
+        digest.update(f"{name}\0".encode())
         digest.update((definition.directory / name).read_bytes())
         digest.update(b"\0")
+    # Published words come from the database, not the files: their hashes name them.
+    for version in definition.versions:
+        digest.update(f"{version.language}\0{version.text_hash}\0".encode())
     return digest.hexdigest()
 
 

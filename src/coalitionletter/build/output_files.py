@@ -44,9 +44,15 @@ def output_dir(definition: CampaignDefinition, requested: Path | None) -> Path:
     return folder
 
 
-def file_name(recipient: str, variant: str, kind: str) -> str:
-    """The output file name for a recipient (or the list, "*") in a variant."""
+def file_name(recipient: str, variant: str, kind: str, language: str = "") -> str:
+    """The output file name for a recipient (or the list, "*") in a variant.
+
+    `language`: the version a file holds alone (canada.fr.pdf); "" when one file holds
+    every language the recipient receives.
+    """
     stem = LIST_NAME if recipient == "*" else recipient
+    if language:
+        stem = f"{stem}.{language}"
     return f"{stem}.{kind}" if variant == ALL else f"{stem}.{variant}.{kind}"
 
 

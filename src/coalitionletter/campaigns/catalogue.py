@@ -10,6 +10,8 @@ where: letter.toml in `letter_toml`, body.md and the consent hash in
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from pathlib import Path
 
 from sqlalchemy import select
@@ -53,8 +55,13 @@ def discover(settings: Settings) -> list[str]:
     )
 
 
-def load(settings: Settings, slug: str, words: LetterWords | None = None) -> CampaignDefinition:
-    """Read and validate one campaign's letter.toml and body.md (or take `words` for its text)."""
+def load(
+    settings: Settings, slug: str, words: LetterWords | Sequence[LetterWords] | None = None
+) -> CampaignDefinition:
+    """Read and validate one campaign's letter.toml and body files (or take `words` for its text).
+
+    `words`: the published words, one LetterWords per language version.
+    """
     directory = campaign_dir(settings, slug)
     if not directory.is_dir():
         known = ", ".join(discover(settings)) or "none"
@@ -62,14 +69,32 @@ def load(settings: Settings, slug: str, words: LetterWords | None = None) -> Cam
     return read_definition(slug, directory, words, max_body_bytes=settings.max_body_bytes)
 
 
-def published_words(session: Session, slug: str) -> LetterWords | None:
-    """The words `publish` froze for a campaign, or None while its files are live."""
+def published_words(session: Session, slug: str) -> tuple[LetterWords, ...] | None:
+    """The words `publish` froze (every language), or None while the campaign's files are live."""
     row = session.execute(
-        select(Campaign.id, Campaign.published_hash).where(Campaign.slug == slug)
+        select(Campaign.id, Campaign.published_hash, Campaign.published_versions).where(
+            Campaign.slug == slug
+        )
     ).one_or_none()
     if row is None or row.published_hash is None:
         return None
-    return words_of(session, row.id, row.published_hash)
+    return published_text(session, row.id, row.published_hash, row.published_versions)
+
+
+def published_hashes(published_hash: str, published_versions: str | None) -> tuple[str, ...]:
+    """The hashes of every published version: the campaign's own language first."""
+    others = json.loads(published_versions) if published_versions else {}
+    return (published_hash, *(others[code] for code in sorted(others)))
+
+
+def published_text(
+    session: Session, campaign_id: int, published_hash: str, published_versions: str | None
+) -> tuple[LetterWords, ...]:
+    """The published words of every language version, the campaign's own language first."""
+    return tuple(
+        words_of(session, campaign_id, text_hash)
+        for text_hash in published_hashes(published_hash, published_versions)
+    )
 
 
 def words_of(session: Session, campaign_id: int, text_hash: str) -> LetterWords:

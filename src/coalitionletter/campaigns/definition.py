@@ -31,6 +31,14 @@ class Recipient:
     locale: str
     paper: str
     postnominals: str = ""
+    # The letter's languages this recipient receives, in print order ((): the campaign's).
+    languages: tuple[str, ...] = ()
+    # The recipient as addressed in each other language (its title, salutation, locale).
+    translations: tuple[tuple[str, Recipient], ...] = ()
+
+    def in_language(self, language: str) -> Recipient:
+        """The recipient as a version in `language` addresses it (itself when not translated)."""
+        return dict(self.translations).get(language, self)
 
     @property
     def full_name(self) -> str:
@@ -74,20 +82,52 @@ class LetterWords:
     body: str  # body.md as read (placeholders not filled)
     closing: str
     lead: str  # the lead organisation's name
+    # "" for the campaign's own language (body.md); else the version's (body.<language>.md).
+    language: str = ""
 
     def as_json(self) -> str:
         """The parts as canonical JSON, as letter_texts.source keeps them."""
-        return json.dumps(
-            {"title": self.title, "body": self.body, "closing": self.closing, "lead": self.lead},
-            ensure_ascii=False,
-            sort_keys=True,
-        )
+        parts = {"title": self.title, "body": self.body, "closing": self.closing, "lead": self.lead}
+        if self.language:
+            # Only other versions carry it: a default version's copy stays as it always was.
+            parts["language"] = self.language
+        return json.dumps(parts, ensure_ascii=False, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> LetterWords:
         """The parts from letter_texts.source."""
         values = json.loads(text)
-        return cls(values["title"], values["body"], values["closing"], values["lead"])
+        return cls(
+            values["title"],
+            values["body"],
+            values["closing"],
+            values["lead"],
+            values.get("language", ""),
+        )
+
+
+@dataclass(frozen=True)
+class LanguageVersion:
+    """The letter in one language: the words organisations reading it consent to, and their hash."""
+
+    language: str
+    title: str
+    closing: str
+    body_source: str
+    text_hash: str
+    legacy_text_hash: str = ""
+    default: bool = True  # the campaign's own language (body.md)
+
+    def words(self, lead: str) -> LetterWords:
+        """This version's words, as letter_texts keeps them."""
+        return LetterWords(
+            self.title, self.body_source, self.closing, lead, "" if self.default else self.language
+        )
+
+    @property
+    def hashes(self) -> frozenset[str]:
+        """The consent hashes that count as agreement to this version's words."""
+        return frozenset(h for h in (self.text_hash, self.legacy_text_hash) if h)
 
 
 @dataclass(frozen=True)
@@ -112,6 +152,14 @@ class CampaignDefinition:
     legacy_text_hash: str = ""
     # True when the words are the published version, not body.md as it is now.
     published: bool = False
+    # The campaign's own language: body.md, title and closing are in it.
+    language: str = "en"
+    # The letter in other languages (body.<language>.md, [languages.<language>]).
+    other_versions: tuple[LanguageVersion, ...] = ()
+    # How a recipient receiving several languages gets them: "one-pdf" or "separate".
+    bilingual: str = "one-pdf"
+    # Languages letter.toml declares whose version is not published yet (left out of letters).
+    unpublished: tuple[str, ...] = ()
 
     @property
     def words(self) -> LetterWords:
@@ -119,13 +167,51 @@ class CampaignDefinition:
         return LetterWords(self.title, self.body_source, self.closing, self.lead.name)
 
     @property
+    def default_version(self) -> LanguageVersion:
+        """The letter in the campaign's own language."""
+        return LanguageVersion(
+            self.language,
+            self.title,
+            self.closing,
+            self.body_source,
+            self.text_hash,
+            self.legacy_text_hash,
+        )
+
+    @property
+    def versions(self) -> tuple[LanguageVersion, ...]:
+        """Every language version, the campaign's own first."""
+        return (self.default_version, *self.other_versions)
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """The languages the letter is written in, the campaign's own first."""
+        return tuple(v.language for v in self.versions)
+
+    def version(self, language: str) -> LanguageVersion:
+        """The version in `language`, or a CampaignError listing the languages there are."""
+        for version in self.versions:
+            if version.language == language:
+                return version
+        raise CampaignError(
+            f"Campaign {self.slug} has no version in {language!r}. Its languages are: "
+            f"{', '.join(self.languages)}."
+        )
+
+    def version_of(self, text_hash: str | None) -> LanguageVersion | None:
+        """The current version whose words this consent hash agrees to, or None."""
+        return next((v for v in self.versions if text_hash in v.hashes), None)
+
+    @property
     def current_hashes(self) -> frozenset[str]:
         """The consent hashes a confirmation may carry and still count for the current text.
 
-        The hash, and the hash the same files made before whitespace was normalised.
+        For every language version: its hash, and the hash the same files made before
+        whitespace was normalised. A confirmation of any version is a signature of the
+        letter; changing one version makes stale only the confirmations of that version.
         `signon.consent.current_hashes` adds earlier texts differing only in whitespace.
         """
-        return frozenset(h for h in (self.text_hash, self.legacy_text_hash) if h)
+        return frozenset().union(*(v.hashes for v in self.versions))
 
     @property
     def lead_organisation(self) -> str:

@@ -11,6 +11,11 @@ locale and email settings. They are addressing, not argument: a cabinet
 reshuffle or a new postcode must not silently void seventy consents, and the
 body itself says which governments are asked to act. Change any hashed part
 and every earlier confirmation becomes stale until reconfirmed.
+
+A letter in several languages has one such hash per version (body.<lang>.md,
+with its own title and closing); a version other than the campaign's own also
+hashes its language, so two versions never share a hash. Changing one version
+makes stale only the confirmations given to that version.
 """
 
 from __future__ import annotations
@@ -30,6 +35,12 @@ if TYPE_CHECKING:
     from markupsafe import Markup
 
 BODY_FILE = "body.md"
+
+
+def body_file(language: str | None = None) -> str:
+    """The file holding a version's body: body.md, or body.<language>.md for another language."""
+    return f"body.{language}.md" if language else BODY_FILE
+
 
 # Placeholders body.md may use, and what each stands for (README documents them).
 PLACEHOLDERS: dict[str, str] = {
@@ -69,9 +80,12 @@ def normalise_words(text: str) -> str:
     return _BLANK_RUN.sub("\n\n", "\n".join(lines).strip("\n"))
 
 
-def _hash_parts(body: str, title: str, closing: str, lead_name: str) -> str:
+def _hash_parts(body: str, title: str, closing: str, lead_name: str, language: str = "") -> str:
+    parts = {"body": body, "closing": closing, "lead": lead_name, "title": title}
+    if language:
+        parts["language"] = language
     canonical = json.dumps(
-        {"body": body, "closing": closing, "lead": lead_name, "title": title},
+        parts,
         ensure_ascii=False,
         sort_keys=True,
         separators=(",", ":"),
@@ -79,13 +93,17 @@ def _hash_parts(body: str, title: str, closing: str, lead_name: str) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def consent_hash(body: str, title: str, closing: str, lead_name: str) -> str:
-    """SHA-256 (hex) of the words an organisation consents to; see the module docstring."""
+def consent_hash(body: str, title: str, closing: str, lead_name: str, language: str = "") -> str:
+    """SHA-256 (hex) of the words an organisation consents to; see the module docstring.
+
+    `language` is given for a version other than the campaign's own language only.
+    """
     return _hash_parts(
         normalise_words(body),
         normalise_words(title),
         normalise_words(closing),
         normalise_words(lead_name),
+        language,
     )
 
 
@@ -124,9 +142,14 @@ def check_body(path: Path, body: str) -> None:
             )
 
 
-def read_body(directory: Path, *, max_bytes: int = DEFAULT_MAX_BODY_BYTES) -> str:
-    """body.md of a campaign folder, normalised and checked; errors name the file and line."""
-    path = directory / BODY_FILE
+def read_body(
+    directory: Path, *, max_bytes: int = DEFAULT_MAX_BODY_BYTES, language: str | None = None
+) -> str:
+    """body.md (or body.<language>.md) of a campaign folder, normalised and checked.
+
+    Errors name the file and line.
+    """
+    path = directory / body_file(language)
     try:
         with path.open("rb") as handle:
             raw = handle.read(max_bytes + 1)  # never more, whatever the file holds

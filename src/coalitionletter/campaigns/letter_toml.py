@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
@@ -13,11 +14,13 @@ from coalitionletter.campaigns.definition import (
     SLUG_PATTERN,
     CampaignDefinition,
     EmailSettings,
+    LanguageVersion,
     LeadOrganisation,
     LetterWords,
     Recipient,
 )
 from coalitionletter.campaigns.letter_text import (
+    body_file,
     consent_hash,
     legacy_consent_hash,
     normalise_text,
@@ -32,6 +35,11 @@ SEED_FILE = "signatories.csv"
 BUILD_DATE = "build date"
 PAPER_SIZES = ("A4", "Letter")
 GROUP_BY_CHOICES = ("none", "country", "type")
+BILINGUAL_CHOICES = ("one-pdf", "separate")
+DEFAULT_LANGUAGE = "en"
+# A language code as it may name a file (body.fr.md) and an output (canada.fr.pdf).
+LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$")
+_OTHER_BODY = re.compile(r"^body\.(.+)\.md$")
 
 
 # --- locating errors in letter.toml -------------------------------------------------
@@ -197,8 +205,12 @@ KNOWN_FIELDS: dict[str | None, frozenset[str]] = {
             "list",
             "email",
             "recipients",
+            "language",
+            "languages",
+            "bilingual",
         }
     ),
+    "languages": frozenset({"title", "closing"}),
     "lead": frozenset({"name", "short_name", "address_lines", "website", "email", "list_first"}),
     "list": frozenset({"group_by"}),
     "email": frozenset({"sender", "reply_to", "subject"}),
@@ -214,6 +226,20 @@ KNOWN_FIELDS: dict[str | None, frozenset[str]] = {
             "salutation",
             "locale",
             "paper",
+            "languages",
+            "translations",
+        }
+    ),
+    "translations": frozenset(
+        {
+            "honorific",
+            "name",
+            "postnominals",
+            "title",
+            "department",
+            "address_lines",
+            "salutation",
+            "locale",
         }
     ),
 }
@@ -225,12 +251,16 @@ def _check_known_fields(reader: _Reader) -> None:
     recipients = reader.data.get("recipients")
     if isinstance(recipients, list):
         tables += [("recipients", i, values) for i, values in enumerate(recipients)]
+    languages = reader.data.get("languages")
+    if isinstance(languages, dict):
+        tables += [(f"languages.{code}", 0, values) for code, values in languages.items()]
     for table, index, values in tables:
         if not isinstance(values, dict):
             continue
+        known_here = KNOWN_FIELDS[table.split(".")[0] if table else None]
         for key in values:
-            if key not in KNOWN_FIELDS[table]:
-                known = ", ".join(sorted(KNOWN_FIELDS[table]))
+            if key not in known_here:
+                known = ", ".join(sorted(known_here))
                 raise reader.fail(
                     table, key, f"is not a letter.toml field here (known: {known}).", index
                 )
@@ -286,7 +316,9 @@ def _deadline(reader: _Reader) -> datetime | None:
     return value
 
 
-def _recipients(reader: _Reader) -> tuple[Recipient, ...]:
+def _recipients(
+    reader: _Reader, language: str, languages: tuple[str, ...]
+) -> tuple[Recipient, ...]:
     raw = reader.data.get("recipients")
     if not raw:
         raise CampaignError(
@@ -297,7 +329,12 @@ def _recipients(reader: _Reader) -> tuple[Recipient, ...]:
         raise reader.fail(None, "recipients", "must be [[recipients]] tables.")
     recipients: list[Recipient] = []
     for index, values in enumerate(raw):
-        recipients.append(_recipient(reader, values, index))
+        recipient = _recipient(reader, values, index)
+        wanted = _recipient_languages(reader, values, index, language, languages)
+        translations = _translations(
+            reader, values, index, recipient=recipient, wanted=wanted, language=language
+        )
+        recipients.append(replace(recipient, languages=wanted, translations=translations))
     keys = [r.key for r in recipients]
     duplicates = sorted({k for k in keys if keys.count(k) > 1})
     if duplicates:
@@ -341,6 +378,253 @@ def _recipient(reader: _Reader, values: dict[str, Any], index: int) -> Recipient
         salutation=text("salutation"),
         locale=locale,
         paper=paper,
+    )
+
+
+def _recipient_languages(
+    reader: _Reader,
+    values: dict[str, Any],
+    index: int,
+    language: str,
+    languages: tuple[str, ...],
+) -> tuple[str, ...]:
+    """The languages one recipient receives, checked against the letter's versions."""
+    value = values.get("languages")
+    if value is None:
+        return (language,)
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        raise reader.fail(
+            "recipients",
+            "languages",
+            f'must be a list of language codes, e.g. ["{language}", "fr"].',
+            index,
+        )
+    for code in value:
+        if code not in languages:
+            raise reader.fail(
+                "recipients",
+                "languages",
+                f"{code!r} is not a language of this letter (it has: {', '.join(languages)}). "
+                f"Add a [languages.{code}] table and body.{code}.md, or remove {code!r}.",
+                index,
+            )
+        if value.count(code) > 1:
+            raise reader.fail("recipients", "languages", f"lists {code!r} twice.", index)
+    return tuple(value)
+
+
+def _translations(
+    reader: _Reader,
+    values: dict[str, Any],
+    index: int,
+    *,
+    recipient: Recipient,
+    wanted: tuple[str, ...],
+    language: str,
+) -> tuple[tuple[str, Recipient], ...]:
+    """The recipient addressed in each other language it receives ([recipients.translations.X])."""
+    raw = values.get("translations", {})
+    if not isinstance(raw, dict) or not all(isinstance(v, dict) for v in raw.values()):
+        raise reader.fail(
+            "recipients",
+            "translations",
+            "must be tables such as [recipients.translations.fr] (after the recipient's "
+            "[[recipients]] table).",
+            index,
+        )
+    for code, table in raw.items():
+        if code == language or code not in wanted:
+            raise reader.fail(
+                "recipients",
+                f"translations.{code}",
+                f"{recipient.key} does not receive a version in {code!r} other than the "
+                f"campaign's own ({language}); add {code!r} to its languages, or remove the "
+                "table.",
+                index,
+            )
+        for key in table:
+            if key not in KNOWN_FIELDS["translations"]:
+                known = ", ".join(sorted(KNOWN_FIELDS["translations"]))
+                raise reader.fail(
+                    "recipients",
+                    f"translations.{code}.{key}",
+                    f"is not a field of a translation (known: {known}).",
+                    index,
+                )
+    translations = []
+    for code in wanted:
+        if code == language:
+            continue
+        if code not in raw:
+            raise reader.fail(
+                "recipients",
+                "languages",
+                f"{recipient.key} receives {code!r} but has no [recipients.translations.{code}] "
+                f'table. Add one after its [[recipients]] table with at least salutation = "..." '
+                f"in that language (title, department, address_lines and the other fields "
+                "fall back to the recipient's own).",
+                index,
+            )
+        translations.append((code, _translated(reader, raw[code], index, recipient, code)))
+    return tuple(translations)
+
+
+def _translated(
+    reader: _Reader, values: dict[str, Any], index: int, recipient: Recipient, code: str
+) -> Recipient:
+    table = "recipients"
+
+    def text(key: str, default: str) -> str:
+        return reader.text_field(
+            values, key, table=table, index=index, required=False, default=default
+        )
+
+    salutation = text("salutation", "")
+    if not salutation:
+        raise reader.fail(
+            table,
+            f"translations.{code}.salutation",
+            f'is missing; give the salutation in {code!r}, e.g. salutation = "...".',
+            index,
+        )
+    locale = text("locale", _derived_locale(code, recipient.locale)).replace("_", "-")
+    _check_locale(reader, locale, index)
+    lines = recipient.address_lines
+    if "address_lines" in values:
+        lines = reader.lines_field(values, "address_lines", table=table, index=index)
+    return replace(
+        recipient,
+        honorific=text("honorific", recipient.honorific),
+        name=text("name", recipient.name),
+        postnominals=text("postnominals", recipient.postnominals),
+        title=text("title", recipient.title),
+        department=text("department", recipient.department),
+        address_lines=lines,
+        salutation=salutation,
+        locale=locale,
+        languages=(code,),
+    )
+
+
+def _derived_locale(code: str, locale: str) -> str:
+    """The locale of a version in `code` for a recipient in `locale`: fr + en-CA -> fr-CA."""
+    from babel import Locale, UnknownLocaleError
+
+    region = locale.rsplit("-", maxsplit=1)[-1] if "-" in locale else ""
+    candidate = f"{code}-{region}" if region and "-" not in code else code
+    try:
+        Locale.parse(candidate, sep="-")
+    except (UnknownLocaleError, ValueError):
+        return code
+    return candidate
+
+
+def _language_code(reader: _Reader, table: str | None, key: str, code: str) -> str:
+    """A language code checked: lower case, usable in a file name, known to Babel."""
+    from babel import Locale, UnknownLocaleError
+
+    problem = f'{code!r} is not a language code such as "en" or "fr" (ISO 639, lower case).'
+    if not LANGUAGE_CODE.match(code):
+        raise reader.fail(table, key, problem)
+    try:
+        Locale.parse(code, sep="-")
+    except (UnknownLocaleError, ValueError) as exc:
+        raise reader.fail(table, key, problem) from exc
+    return code
+
+
+def _language(reader: _Reader) -> str:
+    value = reader.text_field(reader.data, "language", required=False, default=DEFAULT_LANGUAGE)
+    return _language_code(reader, None, "language", value)
+
+
+def _bilingual(reader: _Reader) -> str:
+    value = reader.text_field(reader.data, "bilingual", required=False, default="one-pdf")
+    if value not in BILINGUAL_CHOICES:
+        raise reader.fail(
+            None,
+            "bilingual",
+            f"{value!r} is not one of {', '.join(BILINGUAL_CHOICES)} (one PDF holding every "
+            "language a recipient receives, or one PDF per language).",
+        )
+    return value
+
+
+def _language_tables(reader: _Reader, language: str) -> dict[str, dict[str, Any]]:
+    """The [languages.X] tables, each code checked."""
+    raw = reader.data.get("languages", {})
+    if not isinstance(raw, dict) or not all(isinstance(v, dict) for v in raw.values()):
+        raise reader.fail(
+            None, "languages", "must be tables such as [languages.fr] with title and closing."
+        )
+    for code in raw:
+        _language_code(reader, f"languages.{code}", "", code)
+        if code == language:
+            raise reader.fail(
+                f"languages.{code}",
+                None,
+                f"{code!r} is the campaign's own language (language = {language!r}), whose "
+                "title and closing are the top-level ones and whose body is body.md. Remove "
+                f"the [languages.{code}] table.",
+            )
+    return raw
+
+
+def _other_versions(
+    reader: _Reader,
+    directory: Path,
+    tables: dict[str, dict[str, Any]],
+    lead_name: str,
+    max_body_bytes: int,
+) -> tuple[LanguageVersion, ...]:
+    """The letter in each other language: [languages.X] title and closing, body.X.md."""
+    for path in sorted(directory.glob("body.*.md")):
+        found = _OTHER_BODY.match(path.name)
+        if found and found.group(1) not in tables:
+            raise CampaignError(
+                f"{path}: letter.toml has no [languages.{found.group(1)}] table for this "
+                f"version. Add one with its title and closing, or remove {path.name}."
+            )
+    versions = []
+    for code, values in tables.items():
+        table = f"languages.{code}"
+        title = reader.text_field(values, "title", table=table)
+        closing = reader.text_field(values, "closing", table=table)
+        if not (directory / body_file(code)).is_file():
+            raise CampaignError(
+                f"{directory / body_file(code)} does not exist, but letter.toml's [{table}] "
+                f"says the letter has a version in {code!r}. Write that version's body there, "
+                f"or remove the [{table}] table."
+            )
+        body = read_body(directory, max_bytes=max_body_bytes, language=code)
+        versions.append(
+            LanguageVersion(
+                code,
+                title,
+                closing,
+                body,
+                consent_hash(body, title, closing, lead_name, code),
+                default=False,
+            )
+        )
+    return tuple(versions)
+
+
+def _published_versions(
+    published: tuple[LetterWords, ...], tables: dict[str, dict[str, Any]], language: str
+) -> tuple[LanguageVersion, ...]:
+    """The other versions as `publish` froze them (only those letter.toml still declares)."""
+    return tuple(
+        LanguageVersion(
+            w.language,
+            w.title,
+            w.closing,
+            w.body,
+            consent_hash(w.body, w.title, w.closing, w.lead, w.language),
+            default=False,
+        )
+        for w in published
+        if w.language and w.language != language and w.language in tables
     )
 
 
@@ -404,14 +688,16 @@ def _seed(reader: _Reader, directory: Path) -> Path | None:
 def read_definition(
     slug: str,
     directory: Path,
-    words: LetterWords | None = None,
+    words: LetterWords | Sequence[LetterWords] | None = None,
     *,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
 ) -> CampaignDefinition:
-    """The campaign defined by `directory`'s letter.toml and body.md, both checked.
+    """The campaign defined by `directory`'s letter.toml and body files, all checked.
 
-    With `words` (a published version), the title, closing, lead's name and body
-    are those words, and body.md is not read: a draft being edited cannot break it.
+    With `words` (a published version, or one per language), the titles, closings,
+    lead's name and bodies are those words, and no body file is read: a draft being
+    edited cannot break it. A language letter.toml declares but `words` lacks (not
+    published yet) is left out of every recipient's letter and named in `unpublished`.
     """
     path = directory / LETTER_FILE
     text, data = _parse_toml(path)
@@ -421,12 +707,21 @@ def read_definition(
     closing = reader.text_field(data, "closing")
     lead, lead_first = _lead(reader)
     letter_date, deadline = _letter_date(reader), _deadline(reader)
-    recipients = _recipients(reader)
-    if words is None:
+    language, bilingual = _language(reader), _bilingual(reader)
+    tables = _language_tables(reader, language)
+    recipients = _recipients(reader, language, (language, *tables))
+    published = (words,) if isinstance(words, LetterWords) else tuple(words or ())
+    if not published:
         body = read_body(directory, max_bytes=max_body_bytes)
+        others = _other_versions(reader, directory, tables, lead.name, max_body_bytes)
     else:
-        title, closing, body = words.title, words.closing, words.body
-        lead = replace(lead, name=words.lead)
+        default = next(w for w in published if not w.language)
+        title, closing, body = default.title, default.closing, default.body
+        lead = replace(lead, name=default.lead)
+        others = _published_versions(published, tables, language)
+    unpublished = tuple(code for code in tables if code not in {v.language for v in others})
+    if unpublished:
+        recipients = tuple(_without(r, unpublished, language) for r in recipients)
     return CampaignDefinition(
         slug=slug,
         directory=directory,
@@ -443,5 +738,19 @@ def read_definition(
         email=_email(reader, title),
         lead_first=lead_first,
         group_by=_group_by(reader),
-        published=words is not None,
+        published=bool(published),
+        language=language,
+        other_versions=others,
+        bilingual=bilingual,
+        unpublished=unpublished,
+    )
+
+
+def _without(recipient: Recipient, languages: tuple[str, ...], language: str) -> Recipient:
+    """The recipient without the languages whose version is not published."""
+    kept = tuple(code for code in recipient.languages if code not in languages)
+    return replace(
+        recipient,
+        languages=kept or (language,),
+        translations=tuple(t for t in recipient.translations if t[0] in kept),
     )

@@ -1,7 +1,8 @@
 """The words an organisation agrees to: the letter as shown for sign-on, kept by hash.
 
-Consent is bound to `CampaignDefinition.text_hash` (title, body, closing, lead).
-Every version shown in an email or on the sign-on page is kept in
+Consent is bound to `CampaignDefinition.text_hash` (title, body, closing, lead),
+or, for a letter in several languages, to the hash of the language version the
+organisation read. Every version shown in an email or on the sign-on page is kept in
 `letter_texts`, so that when the text changes `reconfirm` can show each
 organisation exactly what changed since the version it agreed to.
 """
@@ -17,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from coalitionletter.campaigns import letter_text
-from coalitionletter.campaigns.definition import CampaignDefinition
+from coalitionletter.campaigns.definition import CampaignDefinition, LetterWords
 from coalitionletter.campaigns.letter_text import normalise_words
 from coalitionletter.models import Campaign, LetterText
 
@@ -44,6 +45,7 @@ class LetterVersion:
     lead: str
     # The parts as written (LetterWords as JSON), kept so the version can be shown again.
     source: str = ""
+    language: str = ""  # the version's language ("" in records made before languages)
 
     def as_text(self) -> str:
         """The version as plain text, the form diffs and stored copies use."""
@@ -55,21 +57,39 @@ def page_values(lead: str) -> dict[str, str]:
     return {**PLACEHOLDER_WORDS, "lead_organisation": lead}
 
 
-def current(definition: CampaignDefinition) -> LetterVersion:
-    """The version of the letter the campaign's files hold now."""
+def current(definition: CampaignDefinition, language: str | None = None) -> LetterVersion:
+    """The version of the letter the campaign's files hold now (in `language`, else its own)."""
+    version = definition.version(language or definition.language)
+    lead = definition.lead.name
     return LetterVersion(
-        text_hash=definition.text_hash,
-        title=definition.title,
-        body=letter_text.fill_text(definition.body_source, page_values(definition.lead.name)),
-        closing=definition.closing,
-        lead=definition.lead.name,
-        source=definition.words.as_json(),
+        text_hash=version.text_hash,
+        title=version.title,
+        body=letter_text.fill_text(version.body_source, page_values(lead)),
+        closing=version.closing,
+        lead=lead,
+        source=version.words(lead).as_json(),
+        language=version.language,
     )
 
 
-def body_html(definition: CampaignDefinition) -> Markup:
+def body_html(definition: CampaignDefinition, language: str | None = None) -> Markup:
     """The body as the sign-on page shows it: rendered exactly as the letter renders it."""
-    return letter_text.body_html(definition.body_source, page_values(definition.lead.name))
+    version = definition.version(language or definition.language)
+    return letter_text.body_html(version.body_source, page_values(definition.lead.name))
+
+
+def language_of(session: Session, campaign_id: int, text_hash: str | None) -> str | None:
+    """The language of a kept version ("" for the campaign's own language), None if not kept."""
+    if text_hash is None:
+        return None
+    source = session.scalar(
+        select(LetterText.source).where(
+            LetterText.campaign_id == campaign_id, LetterText.text_hash == text_hash
+        )
+    )
+    if source is None:
+        return None
+    return LetterWords.from_json(source).language
 
 
 def remember(session: Session, campaign_id: int, version: LetterVersion) -> None:
@@ -112,14 +132,27 @@ def current_hashes(session: Session, definition: CampaignDefinition) -> frozense
     ignored whitespace, or before a whitespace-only edit, stays current.
     """
     hashes = set(definition.current_hashes)
-    words = normalise_words(current(definition).as_text())
+    # Each language version's words: an earlier copy of one version counts for that one.
+    words = {
+        normalise_words(current(definition, v.language).as_text()): v.language
+        for v in definition.versions
+    }
     kept = session.execute(
-        select(LetterText.text_hash, LetterText.body)
+        select(LetterText.text_hash, LetterText.body, LetterText.source)
         .join(Campaign, Campaign.id == LetterText.campaign_id)
         .where(Campaign.slug == definition.slug)
     )
-    hashes.update(text_hash for text_hash, body in kept if normalise_words(body) == words)
+    for text_hash, body, source in kept:
+        language = words.get(normalise_words(body))
+        if language is not None and _same_language(definition, source, language):
+            hashes.add(text_hash)
     return frozenset(hashes)
+
+
+def _same_language(definition: CampaignDefinition, source: str | None, language: str) -> bool:
+    """True when a kept copy (by its source) is of the version in `language`."""
+    kept = LetterWords.from_json(source).language if source else ""
+    return (kept or definition.language) == language
 
 
 def recalled(session: Session, campaign_id: int, text_hash: str | None) -> str | None:

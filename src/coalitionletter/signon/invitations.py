@@ -98,15 +98,24 @@ class _Outgoing:
             self.report.no_address.append(organisation.name)
         return addresses
 
-    def queue(self, invitation: Invitation, organisation: Organisation, kind: str) -> None:
-        """Queue one message to every contact address of the organisation."""
+    def queue(
+        self,
+        invitation: Invitation,
+        organisation: Organisation,
+        kind: str,
+        text_hash: str | None = None,
+    ) -> None:
+        """Queue one message to every contact address of the organisation.
+
+        `text_hash`: the version the message presents (the campaign's own language's if None).
+        """
         outbox.queue(
             self.session,
             self.campaign,
             invitation,
             kind=kind,
             recipients=_addresses(organisation),
-            text_hash=self.definition.text_hash,
+            text_hash=text_hash or self.definition.text_hash,
             sender_domain=self.domain,
         )
         self.report.queued.append(organisation.name)
@@ -305,17 +314,36 @@ def _why_no_reminder(
 
 
 def reconfirm(session: Session, definition: CampaignDefinition) -> QueueReport:
-    """Queue a message with the changes to each organisation that confirmed another text."""
+    """Queue a message with the changes to each organisation that confirmed another text.
+
+    Only the confirmations whose version changed are stale: an organisation that
+    confirmed the French text is asked about the French text's changes alone.
+    """
     out = _Outgoing(session, definition)
     current = consent.current_hashes(session, definition)
     for invitation in signon.stale_confirmations(session, out.campaign, current):
         organisation = _organisation_of(session, invitation)
-        if _has_message(session, invitation.id, "reconfirm", definition.text_hash):
+        text_hash = _same_version_now(session, definition, out.campaign.id, invitation.text_hash)
+        if _has_message(session, invitation.id, "reconfirm", text_hash):
             out.report.skipped.append(f"{organisation.name}: already asked to reconfirm this text")
             continue
         if out.addresses(organisation):
-            out.queue(invitation, organisation, "reconfirm")
+            out.queue(invitation, organisation, "reconfirm", text_hash)
     return out.report
+
+
+def _same_version_now(
+    session: Session, definition: CampaignDefinition, campaign_id: int, agreed: str | None
+) -> str:
+    """The current hash of the language version an earlier confirmation was given to.
+
+    A version no longer in the letter, or a text never kept, falls back to the
+    campaign's own language.
+    """
+    language = consent.language_of(session, campaign_id, agreed) or definition.language
+    if language not in definition.languages:
+        language = definition.language
+    return definition.version(language).text_hash
 
 
 @dataclass(frozen=True)
@@ -330,6 +358,8 @@ class StaffAnswer:
     reason: str | None = None
     # When the written answer arrived (`--received-on`); it may then be taken after closing.
     received_at: datetime | None = None
+    # The language version confirmed (None: the campaign's own language).
+    language: str | None = None
 
 
 def record_staff_answer(
@@ -345,8 +375,10 @@ def record_staff_answer(
 
     campaign = campaigns.sync(session, definition)
     organisation = find_organisation(session, ref)
+    version = definition.version(answer.language or definition.language)
+    confirm = answer.action == "confirm"
     fields: dict[str, str | None] = {}
-    if answer.action == "confirm":
+    if confirm:
         if not (answer.signer_name and answer.signer_title):
             raise SignOnError(
                 "A confirmation needs the person who gave it: pass --signer NAME and --title TITLE."
@@ -360,7 +392,7 @@ def record_staff_answer(
             fields["display_name"] = check_proposal(
                 session, definition, organisation.id, organisation.name, answer.display_name
             )
-        consent.remember(session, campaign.id, consent.current(definition))
+        consent.remember(session, campaign.id, consent.current(definition, answer.language))
     if answer.action == "decline":
         fields = {"decline_reason": answer.reason}
     fields |= {"signer_name": answer.signer_name, "signer_title": answer.signer_title}
@@ -370,9 +402,9 @@ def record_staff_answer(
         organisation.id,
         answer.action,
         actor=signon.staff_actor(staff_name),
-        text_hash=definition.text_hash if answer.action == "confirm" else None,
+        text_hash=version.text_hash if answer.action == "confirm" else None,
         fields={k: v for k, v in fields.items() if v is not None},
-        detail={"via": "staff"},
+        detail={"via": "staff", **({"language": version.language} if confirm else {})},
         answered_at=answer.received_at,
     )
     return organisation.name, outcome

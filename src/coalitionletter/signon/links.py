@@ -158,6 +158,7 @@ _ANSWER_QUERY = prepared.hot(
         _CAMPAIGNS.c.extended_until,
         _CAMPAIGNS.c.published_hash,
         _INVITATIONS.c.display_name,
+        _CAMPAIGNS.c.published_versions,
     )
     .select_from(_TOKENS)
     .join(_INVITATIONS, _INVITATIONS.c.id == _TOKENS.c.invitation_id)
@@ -179,7 +180,7 @@ def link_for_answer(
     )
     if row is None:
         return None
-    campaign = CampaignRef(row[0], row[1], row[2], row[3], row[11], row[12])
+    campaign = CampaignRef(row[0], row[1], row[2], row[3], row[11], row[12], row[14])
     return AnswerLink(
         campaign=campaign,
         organisation_id=row[4],

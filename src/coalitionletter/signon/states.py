@@ -62,6 +62,8 @@ class CampaignRef(NamedTuple):
     closed_at: datetime | None
     extended_until: datetime | None = None
     published_hash: str | None = None
+    # The other language versions' published hashes, as JSON (Campaign.published_versions).
+    published_versions: str | None = None
 
 
 class Current(NamedTuple):

@@ -17,6 +17,7 @@ from typing import Any
 
 from flask import Response, request
 from jinja2 import Environment
+from markupsafe import Markup
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -96,6 +97,7 @@ class _Page:
     access: links.LinkAccess
     token_hash: str
     stale: bool = False
+    language: str = ""  # the language version shown ("": the campaign's own)
 
     @property
     def definition(self) -> CampaignDefinition:
@@ -104,8 +106,13 @@ class _Page:
 
     @property
     def version(self) -> consent.LetterVersion:
-        """The letter's words now."""
-        return self.letter.version
+        """The letter's words now, in the language shown."""
+        return self.letter.in_language(self.language)[0]
+
+    @property
+    def body(self) -> Markup:
+        """The letter's body as the page shows it, in the language shown."""
+        return self.letter.in_language(self.language)[1]
 
 
 class SignOnApp:
@@ -120,8 +127,8 @@ class SignOnApp:
         self.environment = make_environment(settings.templates_dir)
         self.secure_cookie = settings.base_url.startswith("https://")
         self.letters = Letters(settings)
-        # Published words by (campaign id, hash): a published version never changes.
-        self.published: dict[tuple[int, str], LetterWords] = {}
+        # Published words by (campaign id, hashes): a published version never changes.
+        self.published: dict[tuple[int, str, str | None], tuple[LetterWords, ...]] = {}
         # Texts known to be kept in letter_texts, so a confirmation need not look again.
         self.kept_texts: set[tuple[int, str]] = set()
         self.writers = Writers(database)
@@ -156,9 +163,9 @@ class SignOnApp:
         """The letter as organisations see it: its files, and its published words if any."""
         words = None
         if campaign.published_hash is not None:
-            key = (campaign.id, campaign.published_hash)
+            key = (campaign.id, campaign.published_hash, campaign.published_versions)
             if key not in self.published:
-                self.published[key] = campaigns.words_of(session, *key)
+                self.published[key] = campaigns.published_text(session, *key)
             words = self.published[key]
         return self.letters.current(campaign.slug, words)
 
@@ -171,8 +178,11 @@ class SignOnApp:
         message = f"csrf|{token_hash}".encode()
         return hmac.new(self.secret, message, hashlib.sha256).hexdigest()
 
-    def load(self, session: Any, raw: str) -> _Page | Response:
-        """The page's data for a link, or the neutral page."""
+    def load(self, session: Any, raw: str, requested: str | None = None) -> _Page | Response:
+        """The page's data for a link, or the neutral page.
+
+        `requested`: the language version asked for (`?version=fr`), if any.
+        """
         access = links.find_by_token(session, raw)
         if access is None:
             return self.neutral(404)
@@ -194,8 +204,16 @@ class SignOnApp:
             # The files' deadline is the one in force, whether or not a command synced it.
             return self.closed(session, campaign, invitation, organisation, letter)
         stale = self._stale(session, invitation, letter)
+        language = page_language(session, letter, invitation, organisation, requested)
         return _Page(
-            campaign, letter, invitation, organisation, access, tokens.token_hash(raw), stale
+            campaign,
+            letter,
+            invitation,
+            organisation,
+            access,
+            tokens.token_hash(raw),
+            stale,
+            language,
         )
 
     @staticmethod
@@ -260,7 +278,8 @@ class SignOnApp:
             "environment": self.environment_for(page.definition),
             "title": version.title,
             "version": version,
-            "body": page.letter.body,
+            "body": page.body,
+            "versions": version_links(page.definition, version.language),
             "organisation": page.organisation.name,
             "listed_as": listed_as,
             "proposed_name": invitation.proposed_name,
@@ -297,7 +316,7 @@ class SignOnApp:
             request.headers.get("User-Agent", "")
         )
         with self.database.reading() as session:
-            page = self.load(session, token)
+            page = self.load(session, token, request.args.get("version"))
         if isinstance(page, Response):
             return page
         if human and self._counts_as_view(page.access):
@@ -362,7 +381,7 @@ class SignOnApp:
             self.kept_texts.add(result)
         # Post/redirect/get: a reload after answering never posts again. A bare 303 (what a
         # browser follows), not flask.redirect's HTML page for clients that do not.
-        return Response(status=303, headers={"Location": f"/s/{token}"})
+        return Response(status=303, headers={"Location": f"/s/{token}{_version_query()}"})
 
     def _refuse_form(self, token: str, action: str, form: Any) -> Response | None:
         """The answer to a form that cannot be taken whatever the database holds, or None."""
@@ -411,8 +430,10 @@ class SignOnApp:
             return self._page_again(connection, token)  # the files' deadline, synced or not
         # The deadline in force is the files' (or an extension), not the row's last sync.
         campaign = link.campaign._replace(deadline=deadline)
-        version = letter.version
-        if action == "confirm" and form.get("text_hash") != version.text_hash:
+        # The confirmation binds the version the page showed: the hash it posted is that
+        # version's, and must still be a current version's exact hash.
+        version = letter.version_with(form.get("text_hash")) if action == "confirm" else None
+        if action == "confirm" and version is None:
             return self._page_again(
                 connection,
                 token,
@@ -430,7 +451,7 @@ class SignOnApp:
                 connection, token, status=400, errors=problems.errors, values=values
             )
         kept = None
-        if action == "confirm" and (link.campaign.id, version.text_hash) not in self.kept_texts:
+        if version is not None and (link.campaign.id, version.text_hash) not in self.kept_texts:
             with Session(bind=connection.connection) as session:  # once per text and process
                 consent.remember(session, link.campaign.id, version)
             kept = (link.campaign.id, version.text_hash)
@@ -441,9 +462,10 @@ class SignOnApp:
                 link.organisation_id,
                 action,
                 actor="token holder",
-                text_hash=version.text_hash if action == "confirm" else None,
+                text_hash=version.text_hash if version is not None else None,
                 ip=self.client_ip(),
                 fields=fields,
+                detail={"language": version.language} if version is not None else None,
                 current=link.invitation,
             )
         except SignOnError:
@@ -480,5 +502,67 @@ class SignOnApp:
     ) -> Response:
         """The sign-on page as this transaction sees it now, with a notice or the form's errors."""
         with Session(bind=connection.connection) as session:
-            page = self.load(session, token)
+            page = self.load(session, token, request.args.get("version"))
             return page if isinstance(page, Response) else self.render_page(page, **render)
+
+
+def _version_query() -> str:
+    """`?version=<code>` of the request, kept through the redirect after an answer."""
+    from coalitionletter.campaigns.letter_toml import LANGUAGE_CODE
+
+    requested = request.args.get("version", "")
+    return f"?version={requested}" if LANGUAGE_CODE.match(requested) else ""
+
+
+def page_language(
+    session: Any,
+    letter: Letter,
+    invitation: Invitation,
+    organisation: Organisation,
+    requested: str | None,
+) -> str:
+    """The language version a page shows.
+
+    The one asked for (`?version=`) if the letter has it; else the version the
+    organisation confirmed; else its contact's language; else the campaign's own.
+    """
+    definition = letter.definition
+    codes = definition.languages
+    if len(codes) == 1:
+        return codes[0]
+    if requested in codes:
+        return str(requested)
+    if invitation.state == signon.CONFIRMED and invitation.text_hash:
+        confirmed = definition.version_of(invitation.text_hash)
+        language = (
+            confirmed.language
+            if confirmed is not None
+            else consent.language_of(session, invitation.campaign_id, invitation.text_hash)
+        )
+        if language == "":
+            language = definition.language  # a kept copy of the campaign's own version
+        if language in codes:
+            return str(language)
+    for contact in organisation.contacts:
+        spoken = (contact.language or "").replace("_", "-").lower()
+        for candidate in (spoken, spoken.split("-")[0]):
+            if candidate in codes:
+                return candidate
+    return definition.language
+
+
+def version_links(definition: CampaignDefinition, shown: str) -> list[dict[str, Any]]:
+    """The letter's language versions as the page links to them (none for one language)."""
+    from coalitionletter.render import language_name
+
+    if len(definition.versions) < 2:
+        return []
+    return [
+        {
+            "language": v.language,
+            "name": language_name(v.language),
+            "href": f"?version={v.language}",
+            "current": v.language == shown,
+        }
+        for v in definition.versions
+    ]
