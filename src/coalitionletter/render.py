@@ -539,6 +539,38 @@ def _restricted_fetcher(roots: list[Path]) -> Any:
 LETTER_PDF_VARIANT = "pdf/ua-1"
 
 
+# An element whose id is "lang-<tag>" (one per language version of a bilingual
+# letter, each beginning on a new page) starts the pages in that language.
+LANGUAGE_ANCHOR = "lang-"
+
+
+def _tag_languages(document: Any, pdf: Any) -> None:
+    """A WeasyPrint finisher: give each page's tagged content the language of its version.
+
+    WeasyPrint 70 writes only the document's own language (the catalog's /Lang); a
+    reader of a bilingual letter must hear the French version read as French, so each
+    top-level structure element takes the /Lang of the version its page belongs to.
+    """
+    import pydyf
+
+    language = None
+    page_languages = []
+    for page in document.pages:
+        starts = sorted(a for a in page.anchors if a.startswith(LANGUAGE_ANCHOR))
+        language = starts[0][len(LANGUAGE_ANCHOR) :] if starts else language
+        page_languages.append(language)
+    if not any(page_languages):
+        return
+    of_page = dict(zip(pdf.page_references, page_languages, strict=True))
+    for element in pdf.objects:
+        if isinstance(element, dict) and element.get("S") == "/Document":
+            for reference in element["K"]:
+                child = pdf.objects[int(reference.split()[0])]
+                tag = of_page.get(child.get("Pg"))
+                if tag:
+                    child["Lang"] = pydyf.String(tag)
+
+
 def write_pdf(
     html: str,
     *,
@@ -552,7 +584,8 @@ def write_pdf(
 
     `references_checked` skips the up-front scan when the caller has just run
     `check_references` on this very HTML; the restricted fetcher guards either way.
-    `pdf_variant` is a WeasyPrint variant such as LETTER_PDF_VARIANT. Every PDF has
+    `pdf_variant` is a WeasyPrint variant such as LETTER_PDF_VARIANT. Parts in another
+    language (from an element with id "lang-<tag>") are tagged with it. Every PDF has
     a document ID (the trailer's /ID): a hash of its content, so that a rebuild of
     the same letter gives the same bytes.
     """
@@ -564,7 +597,12 @@ def write_pdf(
 
     fetcher = _restricted_fetcher(roots)
     document = weasyprint.HTML(string=html, base_url=base_url, url_fetcher=fetcher)
-    pdf = document.write_pdf(custom_metadata=True, pdf_identifier=True, pdf_variant=pdf_variant)
+    pdf = document.write_pdf(
+        custom_metadata=True,
+        pdf_identifier=True,
+        pdf_variant=pdf_variant,
+        finisher=_tag_languages,
+    )
     if fetcher.refused:
         raise RenderError(
             f"{what} asked for {', '.join(sorted(set(fetcher.refused)))}, outside the "
