@@ -125,7 +125,9 @@ def _say_if_draft_differs(app: AppContext, definition: Any) -> None:
             f"Note: the draft in letters/{definition.slug}/ has an error: {problem}", err=True
         )
         return
-    if draft.text_hash != definition.text_hash:
+    if {v.language: v.text_hash for v in draft.versions} != {
+        v.language: v.text_hash for v in definition.versions
+    }:
         click.echo(
             f"Note: letters/{definition.slug}/ holds changes to the text that are not published; "
             "this build prints the published text. See them with: coalitionletter publish "

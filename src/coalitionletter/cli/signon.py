@@ -525,6 +525,11 @@ def publish(app: AppContext, campaign: str, show_only: bool) -> None:
         f"Published the text of {campaign} (version {outcome.text_hash[:12]}): organisations "
         "now see and sign it; editing body.md changes nothing for them until you publish again."
     )
+    if len(outcome.versions) > 1:
+        listed = ", ".join(
+            f"{code} {text_hash[:12]}" for code, text_hash in outcome.versions.items()
+        )
+        click.echo(f"Every language version is published: {listed}.")
     if stale:
         click.echo(
             f"{len(stale)} confirmation(s) are of an earlier text; ask them to confirm this one: "
