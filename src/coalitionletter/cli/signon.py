@@ -423,6 +423,12 @@ def reopen(app: AppContext, campaign: str, until: str | None) -> None:
 )
 @click.option("--reason", help="Why it declined (optional).")
 @click.option(
+    "--language",
+    metavar="CODE",
+    help="The language version it confirmed, for a letter in several (default: the "
+    "campaign's own language).",
+)
+@click.option(
     "--received-on",
     metavar="DATE",
     help="When the written answer arrived: a date, or a date and time with a zone. "
@@ -440,6 +446,7 @@ def sign(
     display_name: str | None,
     listing: str,
     reason: str | None,
+    language: str | None,
     received_on: str | None,
 ) -> None:
     """Record an answer received another way (an email reply, a call).
@@ -471,6 +478,7 @@ def sign(
         listing=listing,
         reason=reason,
         received_at=_moment(received_on, "--received-on", day_end=True),
+        language=language,
     )
     with core_errors(), app.database.writing() as session:
         name, outcome = invitations.record_staff_answer(

@@ -73,7 +73,8 @@ def _open_campaign(session: Session, definition: CampaignDefinition) -> Campaign
             f"The sign-on for {definition.slug} is closed (deadline passed or closed by staff); "
             "no messages were queued."
         )
-    consent.remember(session, campaign.id, consent.current(definition))
+    for version in definition.versions:  # every language a message may present
+        consent.remember(session, campaign.id, consent.current(definition, version.language))
     return campaign
 
 

@@ -51,7 +51,8 @@ def _load_campaign(settings: Settings, database: Database, slug: str) -> str:
         campaign = campaigns.sync(session, definition)
         # Keep the words as they stand now, so a later `reconfirm` can show the seed
         # signatories (and anyone else) exactly what changed since they agreed.
-        consent.remember(session, campaign.id, consent.current(definition))
+        for version in definition.versions:
+            consent.remember(session, campaign.id, consent.current(definition, version.language))
         if definition.seed_path is None:
             return f"Campaign {slug}: registered (no seed file)."
         report = registry_import.import_file(
