@@ -103,3 +103,69 @@ def test_any_registry_edit_rebuilds_to_the_forced_bytes(
     if result.exit_code != 0:
         assert "already" in result.output  # a rename onto another's name is refused
     assert_same_as_forced(invoke, founding_home)
+
+
+# Edits to the letter's other language version (body, title, closing), a recipient's
+# languages and its translated address, and how the versions are filed. (An edit to the
+# English text would make the signed list stale and stop the build.)
+LANGUAGE_EDITS = st.sampled_from(
+    [
+        ("body.fr.md", "", "Une phrase de plus.\n"),
+        ("letter.toml", 'title = "Sanctions Magnitski', 'title = "Des sanctions Magnitski'),
+        ("letter.toml", 'closing = "Veuillez agréer', "closing = \"Je vous prie d'agréer"),
+        ("letter.toml", 'bilingual = "one-pdf"', 'bilingual = "separate"'),
+        ("letter.toml", 'bilingual = "separate"', 'bilingual = "one-pdf"'),
+        ("letter.toml", '"Monsieur le Ministre,"', '"Madame la Ministre,"'),
+        ("letter.toml", 'languages = ["en", "fr"]', 'languages = ["fr", "en"]'),
+        ("letter.toml", 'languages = ["fr", "en"]', 'languages = ["fr"]'),
+    ]
+)
+
+
+def edit_campaign(home: Path, name: str, old: str, new: str) -> None:
+    """Append `new` to a body file (old == ""), or replace `old` when the file holds it."""
+    path = home / "letters" / FOUNDING / name
+    text = path.read_text("utf-8")
+    path.write_text(text + "\n" + new if not old else text.replace(old, new), "utf-8")
+
+
+@pytest.mark.slow
+@hypothesis_settings(
+    max_examples=10,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(edits=st.lists(LANGUAGE_EDITS, min_size=1, max_size=2))
+def test_any_edit_to_a_language_version_rebuilds_to_the_forced_bytes(
+    invoke, signed_founding, founding_home, edits
+):
+    build(invoke, founding_home / "incremental")
+    for edit in edits:
+        edit_campaign(founding_home, *edit)
+    assert_same_as_forced(invoke, founding_home)
+
+
+def test_a_changed_french_body_alone_is_rebuilt(invoke, signed_founding, founding_home):
+    build(invoke, founding_home / "incremental")
+    edit_campaign(founding_home, "body.fr.md", "", "Une phrase de plus.\n")
+
+    output = build(invoke, founding_home / "incremental")
+
+    assert "Nothing changed" not in output
+    canada = (founding_home / "incremental" / "canada.html").read_text("utf-8")
+    assert "Une phrase de plus." in canada
+    assert_same_as_forced(invoke, founding_home)
+
+
+def test_publishing_a_french_text_the_files_already_held_rebuilds(
+    invoke, signed_founding, founding_home
+):
+    assert invoke("publish", FOUNDING).exit_code == 0
+    edit_campaign(founding_home, "body.fr.md", "", "Une phrase publiée plus tard.\n")
+    build(invoke, founding_home / "incremental")  # prints the published text: not this one
+    assert invoke("publish", FOUNDING).exit_code == 0  # the files do not change
+
+    build(invoke, founding_home / "incremental")
+
+    canada = (founding_home / "incremental" / "canada.html").read_text("utf-8")
+    assert "Une phrase publiée plus tard." in canada
