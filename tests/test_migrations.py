@@ -205,3 +205,26 @@ def test_downgrading_keeps_the_rows_that_point_at_a_rebuilt_table(tmp_path: Path
         "campaigns": 1, "invitations": 1, "invitation_tokens": 1, "letter_texts": 1,
     }  # fmt: skip
     database.dispose()
+
+
+def test_a_campaign_published_before_0013_keeps_its_text_and_has_one_language(
+    tmp_path: Path,
+) -> None:
+    database = _database(tmp_path)
+    db.upgrade(database, "0008")
+    with database.engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO campaigns (id, slug, title, created_at, published_hash) VALUES"
+                " (1, 'founding', 'Founding letter', '2020-08-01 10:00:00', 'abc')"
+            )
+        )
+    db.upgrade(database)
+    query = "SELECT id, published_hash, published_versions FROM campaigns"
+    with database.engine.connect() as connection:
+        assert [tuple(row) for row in connection.execute(text(query))] == [(1, "abc", None)]
+    _downgrade(database, "0008")
+    with database.engine.connect() as connection:
+        rows = connection.execute(text("SELECT id, published_hash FROM campaigns"))
+        assert [tuple(row) for row in rows] == [(1, "abc")]
+    database.dispose()
