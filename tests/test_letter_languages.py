@@ -17,7 +17,7 @@ from pypdf import PdfReader
 
 from coalitionletter.campaigns import catalogue as campaigns
 from coalitionletter.campaigns.letter_text import consent_hash
-from coalitionletter.errors import CampaignError
+from coalitionletter.errors import CampaignError, RenderError
 from coalitionletter.render import number_words
 from fixtures_letters import CHINESE_NAME, LEAD_NAME, SIGNED, UYGHUR_NAME, write_campaign
 
@@ -237,8 +237,35 @@ def test_english_counts_are_unchanged_by_the_other_languages():
 
 
 def test_a_language_num2words_cannot_spell_is_refused_naming_what_to_do():
-    with pytest.raises(Exception, match=r"Numbers cannot be written in words in 'ug'"):
+    with pytest.raises(RenderError, match=r"Numbers cannot be written in words in 'ug'"):
         number_words(3, "ug")
+
+
+UYGHUR_TOML = (
+    BILINGUAL_TOML.replace("[languages.fr]", "[languages.ug]")
+    .replace('languages = ["en", "fr"]', 'languages = ["en", "ug"]')
+    .replace("[recipients.translations.fr]", "[recipients.translations.ug]")
+)
+
+
+@pytest.mark.parametrize(
+    ("body", "built"),
+    [("بىز {{ signatory_count }} تەشكىلات.\n", True), ("{{ signatory_count_words }}\n", False)],
+    ids=["counts in figures", "counts in words"],
+)
+def test_a_version_in_a_language_without_number_words_builds_only_with_figures(
+    body, built, home, database, invoke
+):
+    folder = write_campaign(home, toml=UYGHUR_TOML)
+    (folder / "body.ug.md").write_text(body, "utf-8")
+    _ok(invoke("init"))
+
+    result = invoke("build", "test-letter", "--format", "html", "-q")
+
+    assert (result.exit_code == 0) is built, result.output
+    assert (folder / "out" / "canada.html").exists() is built
+    if not built:
+        assert "Numbers cannot be written in words in 'ug'" in result.output
 
 
 # --- one list in every version ----------------------------------------------------------
@@ -273,6 +300,21 @@ def test_an_organisation_that_confirmed_the_french_text_is_in_every_letter_once(
         assert names.count(ARMENIAN_SIGNER) == 1
         assert len(names) == len(SIGNED) + 2 == len(set(names))
     assert _listed(english) == _listed(french) == _listed(uk)
+
+
+def test_the_list_beside_the_letters_names_the_hash_of_every_version(
+    french_signed, founding_home, invoke
+):
+    import json
+
+    _ok(invoke("build", "--format", "html", "-q", "--recipient", "uk"))
+
+    listing = json.loads((out_dir(founding_home) / "signatories.json").read_text("utf-8"))
+    assert listing["text_hashes"] == {
+        "en": french_signed.text_hash,
+        "fr": french_signed.version("fr").text_hash,
+    }
+    assert [row["name"] for row in listing["signatories"]].count(FRENCH_SIGNER) == 1
 
 
 def test_names_in_every_script_print_exactly_as_written_in_both_versions(

@@ -7,7 +7,7 @@ from typing import Any
 
 from coalitionletter.build.output_files import PUBLIC
 from coalitionletter.campaigns.definition import CampaignDefinition, LanguageVersion, Recipient
-from coalitionletter.campaigns.letter_text import body_file, body_html
+from coalitionletter.campaigns.letter_text import body_file, body_html, placeholders_in
 from coalitionletter.campaigns.roster import Roster
 from coalitionletter.errors import RenderError
 
@@ -15,21 +15,30 @@ SHORT_LIST = 8  # up to this many names print in one column
 
 
 def placeholder_values(
-    definition: CampaignDefinition, recipient: Recipient, names: Roster, letter_date: date
+    definition: CampaignDefinition,
+    recipient: Recipient,
+    names: Roster,
+    letter_date: date,
+    used: frozenset[str] | None = None,
 ) -> dict[str, str]:
     """The values body.md's placeholders stand for, for one recipient (as one version addresses it).
 
     Numbers in words and the date follow the recipient's locale in that version.
+    `used`: the placeholders the body uses; counts in words are written only for those
+    (a version in a language num2words cannot spell may still give counts in figures).
     """
     from coalitionletter.render import format_letter_date, number_words
 
     count = names.count
     others = count - (1 if names.lead_listed() else 0)
+    words = {}
+    for key, number in (("signatory_count_words", count), ("other_signatory_count_words", others)):
+        if used is None or key in used:
+            words[key] = number_words(number, recipient.locale)
     return {
         "signatory_count": str(count),
-        "signatory_count_words": number_words(count, recipient.locale),
+        **words,
         "other_signatory_count": str(others),
-        "other_signatory_count_words": number_words(others, recipient.locale),
         "recipient_name": recipient.full_name,
         "recipient_title": recipient.title,
         "date": format_letter_date(letter_date, recipient.locale),
@@ -89,7 +98,9 @@ def letter_context(
     for language in wanted:
         addressed = recipient.in_language(language)
         version = definition.version(language)
-        values = placeholder_values(definition, addressed, names, letter_date)
+        values = placeholder_values(
+            definition, addressed, names, letter_date, placeholders_in(version.body_source)
+        )
         letter = _version_letter(
             definition,
             version,

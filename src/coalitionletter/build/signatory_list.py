@@ -30,6 +30,8 @@ def list_json(names: Roster, definition: CampaignDefinition, *, variant: str) ->
     document = {
         "campaign": definition.slug,
         "text_hash": definition.text_hash,
+        # Every language version's hash: a confirmation of any of them is in this list.
+        "text_hashes": {v.language: v.text_hash for v in definition.versions},
         "variant": variant,
         "count": names.count,
         "withheld": names.withheld_count(delivered=delivered),

@@ -179,6 +179,13 @@ def _placeholder_key(match: re.Match[str]) -> str | None:
     return name.group(1) if name else None
 
 
+def placeholders_in(body: str) -> frozenset[str]:
+    """The names of the placeholders a body uses."""
+    return frozenset(
+        key for key in map(_placeholder_key, PLACEHOLDER_PATTERN.finditer(body)) if key
+    )
+
+
 def fill_text(body: str, values: Mapping[str, str]) -> str:
     """The body as plain text with each placeholder that has a value replaced by it."""
 
