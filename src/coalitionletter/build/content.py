@@ -54,7 +54,7 @@ def _version_letter(
     variant: str,
     letter_date: date,
     created: str,
-) -> dict[str, Any]:
+) -> dict[str, str]:
     """The `letter` values of one language version for one recipient (in that language)."""
     from coalitionletter.render import format_letter_date
 
@@ -94,7 +94,8 @@ def letter_context(
 
     delivered = variant != PUBLIC
     wanted = languages or recipient.languages or (definition.language,)
-    versions = []
+    versions: list[dict[str, Any]] = []
+    letters: list[dict[str, str]] = []
     for language in wanted:
         addressed = recipient.in_language(language)
         version = definition.version(language)
@@ -110,6 +111,7 @@ def letter_context(
             created=created,
         )
         body = body_html(version.body_source, values)
+        letters.append(letter)
         versions.append({"letter": letter, "recipient": addressed, "body": body})
     groups = [
         {
@@ -127,13 +129,13 @@ def letter_context(
         for group in names.groups(delivered=delivered)
     ]
     first = versions[0]
-    document = dict(first["letter"])
-    if len(versions) > 1:
+    document = dict(letters[0])
+    if len(letters) > 1:
         # One file, several versions: its title, subject and hashes name them all.
-        document["title"] = " / ".join(v["letter"]["title"] for v in versions)
-        document["text_hash"] = " ".join(v["letter"]["text_hash"] for v in versions)
+        document["title"] = " / ".join(v["title"] for v in letters)
+        document["text_hash"] = " ".join(v["text_hash"] for v in letters)
         document["keywords"] = f"{definition.slug}, {recipient.key}, " + ", ".join(
-            f"text-sha256:{v['letter']['text_hash']}" for v in versions
+            f"text-sha256:{v['text_hash']}" for v in letters
         )
     return {
         "letter": document,
