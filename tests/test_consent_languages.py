@@ -329,3 +329,41 @@ def test_a_confirmation_of_a_french_text_that_changed_meanwhile_is_refused_and_c
     assert "The letter's text changed while you were reading it" in shown
     assert FRENCH_EDIT in shown  # the page shows the French text as it is now
     assert _agreed(signon_workspace, FRENCH_ORG) is None
+
+
+def _add_german(workspace: SignOnWorkspace) -> None:
+    """A German version in the files, which Canada's letter asks for."""
+    folder = workspace.home / "letters" / SLUG
+    (folder / "body.de.md").write_text("Wir, {{ signatory_count }} Organisationen.\n", "utf-8")
+    toml = folder / "letter.toml"
+    text = toml.read_text("utf-8")
+    text = text.replace(
+        "[lead]", '[languages.de]\ntitle = "Ein Brief"\nclosing = "Hochachtungsvoll"\n\n[lead]'
+    )
+    text = text.replace('languages = ["en", "fr"]', 'languages = ["en", "fr", "de"]')
+    text += '\n[recipients.translations.de]\nsalutation = "Sehr geehrter Herr Minister,"\n'
+    toml.write_text(text, "utf-8")
+
+
+def _canada_languages(workspace: SignOnWorkspace) -> list[str]:
+    built = workspace.home / "letters" / SLUG / "out" / "canada.html"
+    articles = BeautifulSoup(built.read_text("utf-8"), "html.parser").find_all("article")
+    return [article["lang"] for article in articles]
+
+
+def test_a_language_added_after_publishing_is_printed_nowhere_until_it_is_published(
+    signon_workspace: SignOnWorkspace, invoke
+):
+    _ok(invoke("publish", SLUG))
+    _sign(invoke, signon_workspace, ENGLISH_ORG)
+    _add_german(signon_workspace)
+
+    output = _ok(invoke("build", "--format", "html", "-q", "--recipient", "canada"))
+
+    assert "The 'de' version (body.de.md) is not published" in output
+    assert _canada_languages(signon_workspace) == ["en-CA", "fr-CA"]
+    _ok(invoke("publish", SLUG))
+    published = _ok(invoke("build", "--format", "html", "-q", "--recipient", "canada"))
+    assert "is not published" not in published
+    assert _canada_languages(signon_workspace)[:2] == ["en-CA", "fr-CA"]
+    assert _canada_languages(signon_workspace)[2].startswith("de")
