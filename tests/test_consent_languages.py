@@ -248,6 +248,18 @@ def test_the_page_shows_the_version_in_the_contacts_language_with_links_to_the_o
     assert page.select_one("nav.versions [aria-current]").get_text() == "Français"
 
 
+def test_the_letter_body_on_the_page_is_marked_with_the_language_it_is_in(
+    signon_workspace: SignOnWorkspace, web_client, invoke, mailbox: CaptureHandler
+):
+    token = invite_one(signon_workspace, invoke, mailbox, ENGLISH_ORG)
+
+    french = _page(web_client, token, "?version=fr").select_one("article.letter [lang]")
+    english = _page(web_client, token, "?version=en").select_one("article.letter [lang]")
+
+    assert french["lang"] == "fr" and "Nous vous écrivons" in french.get_text()
+    assert english["lang"] == "en" and "We write as" in english.get_text()
+
+
 def test_a_contact_without_a_language_sees_the_campaigns_own_version(
     signon_workspace: SignOnWorkspace, web_client, invoke, mailbox: CaptureHandler
 ):

@@ -60,6 +60,17 @@ def _files_of(definition: CampaignDefinition, live: bool) -> tuple[str, ...]:
     return tuple(str(definition.directory / name) for name in names)
 
 
+def _in_its_language(body: Markup, language: str, definition: CampaignDefinition) -> Markup:
+    """The body marked with its language when the letter has several, so it is read as such.
+
+    (The page itself is in the language of its own words; a letter in one language
+    is shown as before.)
+    """
+    if len(definition.versions) < 2:
+        return body
+    return Markup('<div class="version-body" lang="{}">\n{}</div>\n').format(language, body)
+
+
 class Letters:
     """The letters as their files hold them now, read and rendered again only when a file changes.
 
@@ -98,7 +109,7 @@ class Letters:
             (
                 v.language,
                 consent.current(definition, v.language),
-                consent.body_html(definition, v.language),
+                _in_its_language(consent.body_html(definition, v.language), v.language, definition),
             )
             for v in definition.versions
         )
