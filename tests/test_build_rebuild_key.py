@@ -111,7 +111,7 @@ def test_any_registry_edit_rebuilds_to_the_forced_bytes(
 LANGUAGE_EDITS = st.sampled_from(
     [
         ("body.fr.md", "", "Une phrase de plus.\n"),
-        ("letter.toml", 'title = "Sanctions Magnitski', 'title = "Des sanctions Magnitski'),
+        ("letter.toml", 'title = "Sanctions coordonnées', 'title = "Des sanctions coordonnées'),
         ("letter.toml", 'closing = "Veuillez agréer', "closing = \"Je vous prie d'agréer"),
         ("letter.toml", 'bilingual = "one-pdf"', 'bilingual = "separate"'),
         ("letter.toml", 'bilingual = "separate"', 'bilingual = "one-pdf"'),

@@ -342,7 +342,8 @@ def test_each_version_is_addressed_dated_and_counted_in_its_language(
     assert f"Nous vous écrivons au nom de dix ({count}) organisations" in french_text
     assert "Dear Minister," in english_text and "Monsieur le Ministre," in french_text
     assert "August 18, 2020" in english_text and "18 août 2020" in french_text
-    assert french.find("h1").get_text(" ", strip=True).startswith("Objet : Sanctions Magnitski")
+    subject = french.find("h1").get_text(" ", strip=True)
+    assert subject.startswith("Objet : Sanctions coordonnées de type Magnitski")
     assert french.find("h2").get_text() == "Signataires"
 
 
@@ -413,7 +414,7 @@ def test_one_bilingual_pdf_holds_both_versions_each_tagged_in_its_language(
     assert "Monsieur le Ministre," in page_text and "Dear Minister," not in page_text
     assert re.search(r"Page \d+ de \d+", page_text)
     assert reader.metadata.title.startswith("Coordinated Magnitsky sanctions")
-    assert " / Sanctions Magnitski coordonnées" in reader.metadata.title
+    assert " / Sanctions coordonnées de type Magnitski" in reader.metadata.title
 
 
 @pytest.mark.slow
