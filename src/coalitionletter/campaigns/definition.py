@@ -64,6 +64,9 @@ class EmailSettings:
     sender: str
     reply_to: str
     subject: str
+    # False when letter.toml gives no subject: each message then says "Invitation to
+    # sign: <title>" in its own language; a subject staff wrote is sent as written.
+    subject_written: bool = True
 
 
 @dataclass(frozen=True)
@@ -112,6 +115,8 @@ class CampaignDefinition:
     legacy_text_hash: str = ""
     # True when the words are the published version, not body.md as it is now.
     published: bool = False
+    # The letter's language (letter.toml `language`): emails fall back to it.
+    language: str = "en"
 
     @property
     def words(self) -> LetterWords:

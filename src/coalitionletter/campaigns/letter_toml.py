@@ -197,6 +197,7 @@ KNOWN_FIELDS: dict[str | None, frozenset[str]] = {
             "list",
             "email",
             "recipients",
+            "language",
         }
     ),
     "lead": frozenset({"name", "short_name", "address_lines", "website", "email", "list_first"}),
@@ -355,6 +356,23 @@ def _check_locale(reader: _Reader, locale: str, index: int) -> None:
         ) from exc
 
 
+def _language(reader: _Reader) -> str:
+    """The letter's language (a tag Babel knows; "en" when absent): its default for emails."""
+    from babel import Locale, UnknownLocaleError
+
+    language = reader.text_field(reader.data, "language", required=False, default="en")
+    try:
+        Locale.parse(language, sep="-")
+    except (UnknownLocaleError, ValueError) as exc:
+        raise reader.fail(
+            None,
+            "language",
+            f"{language!r} is not a language tag Babel knows; write one such as "
+            '"en", "fr" or "zh-Hant".',
+        ) from exc
+    return language
+
+
 def _lead(reader: _Reader) -> tuple[LeadOrganisation, bool]:
     values = reader.section("lead", required=True)
     lead = LeadOrganisation(
@@ -375,6 +393,7 @@ def _email(reader: _Reader, title: str) -> EmailSettings:
         subject=reader.text_field(
             values, "subject", table="email", required=False, default=f"Invitation to sign: {title}"
         ),
+        subject_written="subject" in values,
     )
 
 
@@ -444,4 +463,5 @@ def read_definition(
         lead_first=lead_first,
         group_by=_group_by(reader),
         published=words is not None,
+        language=_language(reader),
     )

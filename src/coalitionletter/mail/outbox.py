@@ -96,7 +96,13 @@ _QUEUED_WITH_ADDRESSEES = (
     .where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True)), _OUTBOX.c.state == QUEUED)
 )
 _CONTACT_NAMES = (
-    select(_CONTACTS.c.organisation_id, _CONTACTS.c.email_key, _CONTACTS.c.email, _CONTACTS.c.name)
+    select(
+        _CONTACTS.c.organisation_id,
+        _CONTACTS.c.email_key,
+        _CONTACTS.c.email,
+        _CONTACTS.c.name,
+        _CONTACTS.c.language,
+    )
     .where(_CONTACTS.c.organisation_id.in_(bindparam("ids", expanding=True)))
     .order_by(_CONTACTS.c.id)
 )
@@ -320,11 +326,12 @@ def read_ahead(database: Database, campaign: Campaign, pending: list[int]) -> It
             connection = session.connection()
             rows = connection.execute(_QUEUED_WITH_ADDRESSEES, {"ids": ids}).all()
             organisations = sorted({row[6] for row in rows})
-            names: dict[int, dict[str, str | None]] = {}
-            for organisation_id, key, email, name in connection.execute(
+            names: dict[int, dict[str, tuple[str | None, str | None]]] = {}
+            for organisation_id, key, email, name, language in connection.execute(
                 _CONTACT_NAMES, {"ids": organisations}
             ):
-                names.setdefault(organisation_id, {})[key or (email or "").lower()] = name
+                found = names.setdefault(organisation_id, {})
+                found[key or (email or "").lower()] = (name, language)
             for row in rows:
                 if row[1] == "reconfirm" and (row[8], row[4]) not in differences:
                     differences[(row[8], row[4])] = _changes(session, campaign, row[8], row[4])
@@ -346,7 +353,7 @@ def _changes(
 def _queued(
     number: int,
     row: Sequence,
-    names: dict[str, str | None],
+    names: dict[str, tuple[str | None, str | None]],
     differences: dict[tuple[str | None, str | None], str | None],
 ) -> Queued:
     (outbox_id, kind, message_id, recipients, text_hash, invitation_id, organisation_id,
@@ -360,7 +367,8 @@ def _queued(
         recipients=addresses,
         addressee=Addressee(
             organisation_name=display_name or organisation_name,
-            recipients=tuple((names.get(a.lower()), a) for a in addresses),
+            recipients=tuple((names.get(a.lower(), (None, None))[0], a) for a in addresses),
+            languages=tuple(names.get(a.lower(), (None, None))[1] for a in addresses),
         ),
         organisation_slug=slug,
         organisation_id=organisation_id,
