@@ -12,6 +12,7 @@ shows its English msgid.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import cache
 from io import BytesIO
 from pathlib import Path
@@ -117,3 +118,32 @@ def direction(language: str) -> str:
 def date_locale(language: str) -> str:
     """The locale dates and numbers are written in: English pages keep British dates."""
     return "en-GB" if language == SOURCE_LANGUAGE else language
+
+
+@dataclass(frozen=True)
+class Words:
+    """Words to show later in the reader's language: a msgid and its placeholders' values.
+
+    Code that decides what to say before it knows the reader's language (a form's
+    errors, a page's notice) says it with `N_`, and the page translates it.
+    """
+
+    msgid: str
+    values: tuple[tuple[str, object], ...] = ()
+
+    def __str__(self) -> str:
+        """The English words (the msgid filled in)."""
+        return self.in_language(NullTranslations())
+
+    def in_language(self, words: NullTranslations) -> str:
+        """The words translated, their values filled in (values that are Words translated too)."""
+        values = {
+            name: value.in_language(words) if isinstance(value, Words) else value
+            for name, value in self.values
+        }
+        return str(words.ugettext(self.msgid)) % values
+
+
+def N_(msgid: str, **values: object) -> Words:
+    """Mark words for the catalogs (`pybabel extract` finds N_) and translate them later."""
+    return Words(msgid, tuple(sorted(values.items())))

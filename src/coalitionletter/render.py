@@ -188,6 +188,15 @@ def _install_catalogs(environment: Environment, workspace_templates: Path | None
     environment.install_gettext_callables(  # type: ignore[attr-defined]
         gettext, ngettext, newstyle=True, pgettext=pgettext
     )
+
+    @pass_context
+    def translated(context: Any, value: Any) -> str:
+        """Words marked with N_ in code, in this render's language (other text as it is)."""
+        if isinstance(value, catalogs.Words):
+            return value.in_language(words(context))
+        return value
+
+    environment.filters["translated"] = translated
     environment.globals.update(
         language_name=catalogs.language_name,
         text_direction_of=catalogs.direction,

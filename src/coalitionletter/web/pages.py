@@ -17,19 +17,37 @@ from typing import Any
 
 from flask import Response, request
 from jinja2 import Environment
+from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from coalitionletter import prepared
+from coalitionletter import catalogs, prepared
 from coalitionletter.campaigns import catalogue as campaigns
 from coalitionletter.campaigns.definition import CampaignDefinition, LetterWords
+from coalitionletter.catalogs import N_, Words
 from coalitionletter.db import Database
 from coalitionletter.errors import CampaignError, NameProposalError, SignOnError
-from coalitionletter.models import AppSecret, Campaign, Invitation, Listing, Organisation, utcnow
+from coalitionletter.models import (
+    AppSecret,
+    Campaign,
+    Contact,
+    Invitation,
+    Listing,
+    Organisation,
+    utcnow,
+)
 from coalitionletter.settings import Settings
 from coalitionletter.signon import consent, corrections, links, tokens
 from coalitionletter.signon import states as signon
-from coalitionletter.web.forms import ACTIONS, FORM_VALUES, FormErrors, decision_fields, posted_form
+from coalitionletter.web import language as languages
+from coalitionletter.web.forms import (
+    ACTIONS,
+    FORM_VALUES,
+    FormErrors,
+    decision_fields,
+    posted_form,
+    proposal_words,
+)
 from coalitionletter.web.letters import Letter, Letters
 from coalitionletter.web.writers import Writers
 
@@ -96,6 +114,7 @@ class _Page:
     access: links.LinkAccess
     token_hash: str
     stale: bool = False
+    contact_languages: tuple[str | None, ...] = ()  # the organisation's contacts', in order
 
     @property
     def definition(self) -> CampaignDefinition:
@@ -118,6 +137,7 @@ class SignOnApp:
         self.database = database
         self.secret = shared_secret(settings, database)
         self.environment = make_environment(settings.templates_dir)
+        self.folders = catalogs.catalog_folders(settings.home)
         self.secure_cookie = settings.base_url.startswith("https://")
         self.letters = Letters(settings)
         # Published words by (campaign id, hash): a published version never changes.
@@ -138,19 +158,50 @@ class SignOnApp:
             return make_environment(self.settings.templates_dir, definition.directory)
         return self.environment
 
-    def html(self, template: str, status: int = 200, **context: Any) -> Response:
-        """Render a web template through the shared Jinja setup."""
+    def html(
+        self, template: str, status: int = 200, language: str | None = None, **context: Any
+    ) -> Response:
+        """Render a web template through the shared Jinja setup, in a language.
+
+        Without one, the page names nobody and follows the address's `?lang=`, else
+        the browser's languages.
+        """
         environment = context.pop("environment", None) or self.environment
-        body = environment.get_template(f"web/{template}").render(**context)
+        language = language or languages.visitor_language(self.folders)
+        body = environment.get_template(f"web/{template}").render(
+            language=language,
+            language_links=languages.switch_links(self.folders, language),
+            **context,
+        )
         return Response(body, status=status, mimetype="text/html")
+
+    def language_of(self, definition: CampaignDefinition | None, contacts: Any) -> str:
+        """A link's page language: the address's choice, its contacts', else the campaign's."""
+        default = definition.language if definition is not None else catalogs.SOURCE_LANGUAGE
+        return languages.page_language(self.folders, contacts, default)
 
     def neutral(self, status: int) -> Response:
         """The one page for a bad, unknown, revoked or expired link; it names nobody."""
         return self.html("link.html", status=status, gone=status == 410)
 
-    def problem(self, status: int, message: str) -> Response:
-        """A plain error page (bad form, too large, server trouble)."""
+    def problem(self, status: int, message: Words | str) -> Response:
+        """A plain error page (bad form, too large, server trouble), in the visitor's language."""
         return self.html("problem.html", status=status, status_code=status, message=message)
+
+    @staticmethod
+    def contact_languages(session: Any, organisation_id: int) -> tuple[str | None, ...]:
+        """The languages of an organisation's contacts, in the registry's order."""
+        query = (
+            select(Contact.language)
+            .where(Contact.organisation_id == organisation_id)
+            .order_by(Contact.id)
+        )
+        return tuple(session.scalars(query))
+
+    def answer_location(self, token: str) -> str:
+        """Where a decision redirects: the link's page, in the language the visitor chose."""
+        chosen = languages.requested_language(self.folders)
+        return f"/s/{token}?{languages.query_for(chosen)}" if chosen else f"/s/{token}"
 
     def letter(self, session: Any, campaign: Campaign | signon.CampaignRef) -> Letter:
         """The letter as organisations see it: its files, and its published words if any."""
@@ -188,14 +239,21 @@ class SignOnApp:
             if access.expired:
                 return self.closed(session, campaign, invitation, organisation)
             log.exception("The letter of campaign %s cannot be read", campaign.slug)
-            return self.problem(503, "The letter cannot be shown right now. Please try later.")
+            return self.problem(503, N_("The letter cannot be shown right now. Please try later."))
         deadline = signon.effective_deadline(letter.definition.deadline, campaign.extended_until)
         if deadline is not None and now >= deadline:
             # The files' deadline is the one in force, whether or not a command synced it.
             return self.closed(session, campaign, invitation, organisation, letter)
         stale = self._stale(session, invitation, letter)
         return _Page(
-            campaign, letter, invitation, organisation, access, tokens.token_hash(raw), stale
+            campaign,
+            letter,
+            invitation,
+            organisation,
+            access,
+            tokens.token_hash(raw),
+            stale,
+            self.contact_languages(session, organisation.id),
         )
 
     @staticmethod
@@ -235,6 +293,10 @@ class SignOnApp:
         return self.html(
             "closed.html",
             status=410,
+            language=self.language_of(
+                letter.definition if letter is not None else None,
+                self.contact_languages(session, organisation.id),
+            ),
             organisation=organisation.name,
             listed_as=invitation.display_name or organisation.name,
             invitation=invitation,
@@ -248,15 +310,19 @@ class SignOnApp:
         page: _Page,
         *,
         status: int = 200,
-        notice: str | None = None,
-        errors: dict[str, str] | None = None,
+        notice: Words | None = None,
+        errors: dict[str, Words | str] | None = None,
         values: dict[str, str] | None = None,
     ) -> Response:
         """The letter, the organisation's line, and the form or status for its state."""
         invitation = page.invitation
         version = page.version
         listed_as = invitation.display_name or page.organisation.name
+        chosen = languages.requested_language(self.folders)
         context = {
+            "language": self.language_of(page.definition, page.contact_languages),
+            # A language chosen in the address stays through the form's POST and redirect.
+            "form_query": f"?{languages.query_for(chosen)}" if chosen else "",
             "environment": self.environment_for(page.definition),
             "title": version.title,
             "version": version,
@@ -348,7 +414,9 @@ class SignOnApp:
         """
         form = posted_form()
         if form is None:
-            return self.problem(400, "The form was not understood. Reload the page and try again.")
+            return self.problem(
+                400, N_("The form was not understood. Reload the page and try again.")
+            )
         action = form.get("action", "")
         refused = self._refuse_form(token, action, form)
         if refused is not None:
@@ -362,17 +430,21 @@ class SignOnApp:
             self.kept_texts.add(result)
         # Post/redirect/get: a reload after answering never posts again. A bare 303 (what a
         # browser follows), not flask.redirect's HTML page for clients that do not.
-        return Response(status=303, headers={"Location": f"/s/{token}"})
+        return Response(status=303, headers={"Location": self.answer_location(token)})
 
     def _refuse_form(self, token: str, action: str, form: Any) -> Response | None:
         """The answer to a form that cannot be taken whatever the database holds, or None."""
         if action not in ACTIONS:
-            return self.problem(400, "The form was not understood. Reload the page and try again.")
+            return self.problem(
+                400, N_("The form was not understood. Reload the page and try again.")
+            )
         if not tokens.well_formed(token):
             return self.neutral(404)
         sent = form.get("csrf", "").encode("utf-8")  # bytes: compare_digest refuses non-ASCII str
         if not hmac.compare_digest(sent, self.csrf(tokens.token_hash(token)).encode("ascii")):
-            return self.problem(400, "This form is out of date. Reload the page and answer again.")
+            return self.problem(
+                400, N_("This form is out of date. Reload the page and answer again.")
+            )
         return None
 
     def _answer_link(
@@ -403,7 +475,7 @@ class SignOnApp:
                     letter = self.letter(session, link.campaign)
         except CampaignError:
             log.exception("The letter of campaign %s cannot be read", link.campaign.slug)
-            return self.problem(503, "The letter cannot be shown right now. Please try later.")
+            return self.problem(503, N_("The letter cannot be shown right now. Please try later."))
         deadline = signon.effective_deadline(
             letter.definition.deadline, link.campaign.extended_until
         )
@@ -417,8 +489,10 @@ class SignOnApp:
                 connection,
                 token,
                 status=409,
-                notice="The letter's text changed while you were reading it. Please read "
-                "the text below, which is the current one, and confirm again.",
+                notice=N_(
+                    "The letter's text changed while you were reading it. Please read "
+                    "the text below, which is the current one, and confirm again."
+                ),
             )
         try:
             fields = decision_fields(action, form, link.organisation_name, link.display_name)
@@ -451,7 +525,7 @@ class SignOnApp:
             return self._page_again(
                 connection,
                 token,
-                notice="Your organisation's answer had already been recorded, as shown below.",
+                notice=N_("Your organisation's answer had already been recorded, as shown below."),
             )
         return kept
 
@@ -473,7 +547,7 @@ class SignOnApp:
                     fields["proposed_name"] or "",
                 )
             except NameProposalError as refused:
-                raise FormErrors({"display_name": str(refused)}) from refused
+                raise FormErrors({"display_name": proposal_words(refused)}) from refused
 
     def _page_again(
         self, connection: prepared.DirectConnection, token: str, **render: Any
