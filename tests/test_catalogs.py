@@ -76,3 +76,50 @@ def test_no_compiled_catalog_is_in_the_package() -> None:
 
 def _strings(message) -> tuple[str, ...]:
     return message.string if isinstance(message.string, tuple) else (message.string,)
+
+
+# --- choosing a language, and what follows from it -------------------------------------
+
+FOLDERS = (catalogs.PACKAGED,)
+
+
+@pytest.mark.parametrize(
+    ("wanted", "default", "chosen"),
+    [
+        (["fr"], "en", "fr"),
+        (["fr-CA"], "en", "fr"),  # a regional tag finds its language's catalog
+        (["ug", "fr"], "en", "fr"),  # the first contact whose language has a catalog
+        (["ug"], "fr", "fr"),  # none has one: the campaign's language
+        ([None], "fr", "fr"),
+        (["ug"], "de", "en"),  # nor the campaign's: English, the source language
+    ],
+)
+def test_the_best_language_is_the_first_with_a_catalog(
+    wanted: list[str | None], default: str, chosen: str
+) -> None:
+    assert catalogs.best_language(wanted, FOLDERS, default) == chosen
+
+
+def test_arabic_is_written_right_to_left_and_french_left_to_right() -> None:
+    assert catalogs.direction("ar") == "rtl"
+    assert catalogs.direction("fr") == "ltr"
+
+
+def test_numbers_and_dates_follow_the_renders_language() -> None:
+    from datetime import date
+
+    from coalitionletter.render import make_environment
+
+    template = make_environment(None).from_string("{{ 12345|number }} / {{ when|day }}")
+    assert template.render(language="fr", when=date(2020, 8, 14)) == "12\u202f345 / 14 août 2020"
+    assert template.render(language="en", when=date(2020, 8, 14)) == "12,345 / 14 August 2020"
+
+
+def test_words_marked_in_code_are_translated_where_shown() -> None:
+    words = catalogs.N_("Choose how your organisation may be named.")
+    french = catalogs.translations("fr", FOLDERS)
+    assert (
+        words.in_language(french)
+        == "Indiquez de quelle manière votre organisation peut être nommée."
+    )
+    assert str(words) == "Choose how your organisation may be named."
