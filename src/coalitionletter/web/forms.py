@@ -14,7 +14,9 @@ from coalitionletter.models import Listing
 
 FIELD_MAX = 300
 REASON_MAX = 2000
-ACTIONS = ("confirm", "decline", "withdraw")
+ACTIONS = ("confirm", "decline", "withdraw", "change_listing")
+# The second step of withdrawing: a withdraw form without it only asks "are you sure?".
+WITHDRAW_CONFIRMED = "withdraw_confirmed"
 URLENCODED = "application/x-www-form-urlencoded"
 
 
@@ -42,7 +44,7 @@ def posted_form() -> Mapping[str, str] | None:
     return fields
 
 
-FORM_VALUES = ("signer_name", "signer_title", "display_name", "listing", "reason")
+FORM_VALUES = ("signer_name", "signer_title", "display_name", "listing", "signer_public", "reason")
 
 
 class FormErrors(Exception):
@@ -118,9 +120,18 @@ def _text_field(
         return None
 
 
+def _listing_fields(form: Any) -> dict[str, str | bool | None]:
+    """How the organisation and its signer are listed: the choices a confirmation makes
+    and a change of listing changes. The signer is public only when the box is ticked."""
+    listing = form.get("listing", Listing.PUBLIC.value)
+    if listing not in (Listing.PUBLIC.value, Listing.GOVERNMENTS_ONLY.value):
+        raise FormErrors({"listing": N_("Choose how your organisation may be named.")})
+    return {"listing": listing, "signer_public": form.get("signer_public") == "yes"}
+
+
 def decision_fields(
     action: str, form: Any, registry_name: str, printed_name: str | None = None
-) -> dict[str, str | None]:
+) -> dict[str, str | bool | None]:
     """The fields a decision sets, checked (FormErrors says what is wrong with which).
 
     A name as printed that differs from the one printed now (`printed_name`, else
@@ -137,6 +148,8 @@ def decision_fields(
         return {"decline_reason": reason} if reason else {}
     if action == "withdraw":
         return {}
+    if action == "change_listing":
+        return _listing_fields(form)
     signer = _text_field(form, "signer_name", "Your name", errors, required=True, limit=FIELD_MAX)
     title = _text_field(form, "signer_title", "Your title", errors, required=True, limit=FIELD_MAX)
     display = _text_field(
@@ -146,15 +159,16 @@ def decision_fields(
         errors["authorised"] = N_(
             "Tick the box to say you are authorised to sign for your organisation."
         )
-    listing = form.get("listing", Listing.PUBLIC.value)
-    if listing not in (Listing.PUBLIC.value, Listing.GOVERNMENTS_ONLY.value):
-        errors["listing"] = N_("Choose how your organisation may be named.")
+    try:
+        listed = _listing_fields(form)
+    except FormErrors as problems:
+        errors.update(problems.errors)
     if errors:
         raise FormErrors(errors)
-    fields: dict[str, str | None] = {
+    fields: dict[str, str | bool | None] = {
         "signer_name": signer or "",
         "signer_title": title or "",
-        "listing": listing,
+        **listed,
         "proposed_name": None,
     }
     if not display or display == registry_name:

@@ -43,6 +43,7 @@ from coalitionletter.web import language as languages
 from coalitionletter.web.forms import (
     ACTIONS,
     FORM_VALUES,
+    WITHDRAW_CONFIRMED,
     FormErrors,
     decision_fields,
     posted_form,
@@ -321,6 +322,7 @@ class SignOnApp:
         chosen = languages.requested_language(self.folders)
         context = {
             "language": self.language_of(page.definition, page.contact_languages),
+            "letter_language": page.definition.language,
             # A language chosen in the address stays through the form's POST and redirect.
             "form_query": f"?{languages.query_for(chosen)}" if chosen else "",
             "environment": self.environment_for(page.definition),
@@ -334,6 +336,7 @@ class SignOnApp:
             "state": invitation.state,
             "stale": page.stale,
             "governments_only": invitation.listing == Listing.GOVERNMENTS_ONLY.value,
+            "signer_public": invitation.signer_public,
             "deadline": signon.effective_deadline(
                 page.definition.deadline, page.campaign.extended_until
             ),
@@ -347,9 +350,40 @@ class SignOnApp:
                 # Whoever signed before signs again when the text changed: save retyping.
                 "signer_name": invitation.signer_name or "",
                 "signer_title": invitation.signer_title or "",
+                "signer_public": "yes" if invitation.signer_public else "",
             },
         }
         return self.html("signon.html", status=status, **context)
+
+    def ask_withdraw(self, token: str) -> Response:
+        """The first step of withdrawing: ask once more; only the answer's own POST withdraws.
+
+        Nothing is written: going back from this page leaves the signature as it was.
+        """
+        with self.database.reading() as session:
+            page = self.load(session, token)
+            if isinstance(page, Response):
+                return page  # closed, unknown or revoked: the same page as for a GET
+            if page.invitation.state != signon.CONFIRMED:
+                return self.render_page(
+                    page,
+                    status=409,
+                    notice=N_(
+                        "Your organisation has no confirmed signature to withdraw; "
+                        "its answer is shown below."
+                    ),
+                )
+            chosen = languages.requested_language(self.folders)
+            return self.html(
+                "withdraw.html",
+                language=self.language_of(page.definition, page.contact_languages),
+                form_query=f"?{languages.query_for(chosen)}" if chosen else "",
+                environment=self.environment_for(page.definition),
+                title=page.version.title,
+                organisation=page.organisation.name,
+                listed_as=page.invitation.display_name or page.organisation.name,
+                csrf=self.csrf(page.token_hash),
+            )
 
     def client_ip(self) -> str | None:
         """The visitor's address (behind a trusted proxy: the one it forwarded)."""
@@ -421,6 +455,8 @@ class SignOnApp:
         refused = self._refuse_form(token, action, form)
         if refused is not None:
             return refused
+        if action == "withdraw" and form.get(WITHDRAW_CONFIRMED) != "yes":
+            return self.ask_withdraw(token)
         # A Core connection, no Session: the hot path pays for no unit of work it does not use.
         with self.answering() as connection:
             result = self._answer_link(connection, token, action, form)
@@ -484,16 +520,9 @@ class SignOnApp:
         # The deadline in force is the files' (or an extension), not the row's last sync.
         campaign = link.campaign._replace(deadline=deadline)
         version = letter.version
-        if action == "confirm" and form.get("text_hash") != version.text_hash:
-            return self._page_again(
-                connection,
-                token,
-                status=409,
-                notice=N_(
-                    "The letter's text changed while you were reading it. Please read "
-                    "the text below, which is the current one, and confirm again."
-                ),
-            )
+        refused = self._refuse_for_text(connection, token, link, letter, action, form)
+        if refused is not None:
+            return refused
         try:
             fields = decision_fields(action, form, link.organisation_name, link.display_name)
             if fields.get("proposed_name"):
@@ -529,12 +558,68 @@ class SignOnApp:
             )
         return kept
 
+    def _refuse_for_text(  # noqa: PLR0917 - the answer's parts, passed on
+        self,
+        connection: prepared.DirectConnection,
+        token: str,
+        link: links.AnswerLink,
+        letter: Letter,
+        action: str,
+        form: Any,
+    ) -> Response | None:
+        """The page again when the answer was given to other words than the current ones."""
+        if action == "confirm" and form.get("text_hash") != letter.version.text_hash:
+            return self._page_again(
+                connection,
+                token,
+                status=409,
+                notice=N_(
+                    "The letter's text changed while you were reading it. Please read "
+                    "the text below, which is the current one, and confirm again."
+                ),
+            )
+        if action == "change_listing":
+            return self._refuse_listing_change(connection, token, link, letter)
+        return None
+
+    def _refuse_listing_change(
+        self,
+        connection: prepared.DirectConnection,
+        token: str,
+        link: links.AnswerLink,
+        letter: Letter,
+    ) -> Response | None:
+        """The page again when the listing cannot change without a new consent, else None.
+
+        Only a confirmation of the current text may change how it is listed: an
+        organisation that has not signed, or signed an earlier text, chooses on the
+        confirmation form instead.
+        """
+        invitation = link.invitation
+        if invitation.state != signon.CONFIRMED:
+            notice = N_(
+                "Your organisation has not signed, so there is no listing to change. To sign, "
+                "confirm below; you choose there how your organisation is listed."
+            )
+            return self._page_again(connection, token, status=409, notice=notice)
+        if invitation.text_hash in letter.definition.current_hashes:
+            return None
+        with Session(bind=connection.connection) as session:
+            if invitation.text_hash in consent.current_hashes(session, letter.definition):
+                return None
+        notice = N_(
+            "The letter's text changed since your organisation confirmed it, so the listing "
+            "cannot be changed alone. Read the current text and confirm it below; you choose "
+            "there how your organisation is listed."
+        )
+        return self._page_again(connection, token, status=409, notice=notice)
+
     def _check_proposal(
         self,
         connection: prepared.DirectConnection,
         letter: Letter,
         link: links.AnswerLink,
-        fields: dict[str, str | None],
+        fields: dict[str, str | bool | None],
     ) -> None:
         """Refuse a proposed name that may not be printed for this organisation (FormErrors)."""
         with Session(bind=connection.connection) as session:  # only when a name is proposed
@@ -544,7 +629,7 @@ class SignOnApp:
                     letter.definition,
                     link.organisation_id,
                     link.organisation_name,
-                    fields["proposed_name"] or "",
+                    str(fields["proposed_name"] or ""),
                 )
             except NameProposalError as refused:
                 raise FormErrors({"display_name": proposal_words(refused)}) from refused
