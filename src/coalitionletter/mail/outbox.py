@@ -330,8 +330,8 @@ def read_ahead(database: Database, campaign: Campaign, pending: list[int]) -> It
             for organisation_id, key, email, name, language in connection.execute(
                 _CONTACT_NAMES, {"ids": organisations}
             ):
-                found = names.setdefault(organisation_id, {})
-                found[key or (email or "").lower()] = (name, language)
+                contacts = names.setdefault(organisation_id, {})
+                contacts[key or (email or "").lower()] = (name, language)
             for row in rows:
                 if row[1] == "reconfirm" and (row[8], row[4]) not in differences:
                     differences[(row[8], row[4])] = _changes(session, campaign, row[8], row[4])

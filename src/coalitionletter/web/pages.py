@@ -320,7 +320,7 @@ class SignOnApp:
         version = page.version
         listed_as = invitation.display_name or page.organisation.name
         chosen = languages.requested_language(self.folders)
-        context = {
+        context: dict[str, Any] = {
             "language": self.language_of(page.definition, page.contact_languages),
             "letter_language": page.definition.language,
             # A language chosen in the address stays through the form's POST and redirect.
