@@ -159,3 +159,20 @@ def test_form_errors_are_in_the_pages_language(
     ]
     with signon_workspace.database.reading() as session:
         assert session.scalar(select(Invitation.state)) == "invited"  # nothing changed
+
+
+def test_the_withdraw_question_is_in_the_pages_language_and_keeps_it(
+    signon_workspace: SignOnWorkspace, web_client, invoke, mailbox: CaptureHandler
+) -> None:
+    token = _french_token(signon_workspace, invoke, mailbox)
+    confirmed = web_client.post(f"/s/{token}", data=confirm_form(web_client, token))
+    assert confirmed.status_code == 303
+    csrf = _page(web_client.get(f"/s/{token}", headers=HUMAN)).find("input", {"name": "csrf"})
+    asked = web_client.post(
+        f"/s/{token}?lang=fr", data={"csrf": csrf["value"], "action": "withdraw"}
+    )
+    page = _page(asked)
+    assert page.h1.get_text() == "Retirer la signature de votre organisation\u00a0?"
+    assert page.find("form")["action"] == "?lang=fr#errors"
+    with signon_workspace.database.reading() as session:
+        assert session.scalar(select(Invitation.state)) == "confirmed"  # nothing changed yet

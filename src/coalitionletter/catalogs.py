@@ -96,6 +96,7 @@ def best_language(wanted: Iterable[str | None], folders: tuple[Path, ...], defau
     return SOURCE_LANGUAGE
 
 
+@cache
 def locale_of(language: str) -> Locale:
     """Babel's locale for a language tag (English when Babel does not know it)."""
     try:
@@ -104,6 +105,7 @@ def locale_of(language: str) -> Locale:
         return Locale.parse(SOURCE_LANGUAGE)
 
 
+@cache
 def language_name(language: str, in_language: str) -> str:
     """A language's name as another language writes it: fr in French is "français"."""
     name = locale_of(language).get_language_name(locale_of(in_language)) or language
