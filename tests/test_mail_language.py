@@ -149,3 +149,26 @@ def test_an_unknown_campaign_language_is_refused_and_nothing_is_sent(
     assert mailbox.received == []
     with signon_workspace.database.reading() as session:
         assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+
+
+def test_a_french_reconfirmation_is_in_french_and_shows_the_changes_as_written(
+    signon_workspace: SignOnWorkspace, mailbox: CaptureHandler, invoke
+) -> None:
+    _speak(signon_workspace, {FRENCH: "fr"})
+    _invite_all(invoke)
+    signed = invoke(
+        "sign", SLUG, "uyghur-rights-advocacy-network", "--confirm", "--signer", "A", "--title", "B"
+    )
+    assert signed.exit_code == 0, signed.output
+    body = signon_workspace.home / "letters" / SLUG / "body.md"
+    text = body.read_text("utf-8")
+    body.write_text(text.replace("Uyghur Region.", "Uyghur Region, CHANGED.", 1), "utf-8")
+    result = invoke("reconfirm", SLUG)
+    assert result.exit_code == 0, result.output
+    (message,) = mailbox.for_address(FRENCH)[1:]
+    assert message.message["Subject"] == f"Veuillez confirmer à nouveau : {WRITTEN_SUBJECT}"
+    text = message.text()
+    assert text.startswith("Le texte de la lettre que ")
+    assert "Ce qui a changé (les mots supprimés apparaissent [-ainsi-]" in text
+    assert "CHANGED.+}" in text  # the letter's own words, as written
+    assert "La lettre est rédigée en anglais." in text
