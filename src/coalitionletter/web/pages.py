@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import logging
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -176,7 +177,9 @@ class SignOnApp:
         )
         return Response(body, status=status, mimetype="text/html")
 
-    def language_of(self, definition: CampaignDefinition | None, contacts: Any) -> str:
+    def language_of(
+        self, definition: CampaignDefinition | None, contacts: Iterable[str | None]
+    ) -> str:
         """A link's page language: the address's choice, its contacts', else the campaign's."""
         default = definition.language if definition is not None else catalogs.SOURCE_LANGUAGE
         return languages.page_language(self.folders, contacts, default)
@@ -199,10 +202,17 @@ class SignOnApp:
         )
         return tuple(session.scalars(query))
 
+    def chosen_query(self) -> str:
+        """`?lang=..` when the visitor chose a language in the address, else nothing.
+
+        A form posts to it and the answer redirects to it, so the choice stays.
+        """
+        chosen = languages.requested_language(self.folders)
+        return f"?{languages.query_for(chosen)}" if chosen else ""
+
     def answer_location(self, token: str) -> str:
         """Where a decision redirects: the link's page, in the language the visitor chose."""
-        chosen = languages.requested_language(self.folders)
-        return f"/s/{token}?{languages.query_for(chosen)}" if chosen else f"/s/{token}"
+        return f"/s/{token}{self.chosen_query()}"
 
     def letter(self, session: Any, campaign: Campaign | signon.CampaignRef) -> Letter:
         """The letter as organisations see it: its files, and its published words if any."""
@@ -319,12 +329,10 @@ class SignOnApp:
         invitation = page.invitation
         version = page.version
         listed_as = invitation.display_name or page.organisation.name
-        chosen = languages.requested_language(self.folders)
         context: dict[str, Any] = {
             "language": self.language_of(page.definition, page.contact_languages),
             "letter_language": page.definition.language,
-            # A language chosen in the address stays through the form's POST and redirect.
-            "form_query": f"?{languages.query_for(chosen)}" if chosen else "",
+            "form_query": self.chosen_query(),
             "environment": self.environment_for(page.definition),
             "title": version.title,
             "version": version,
@@ -373,11 +381,10 @@ class SignOnApp:
                         "its answer is shown below."
                     ),
                 )
-            chosen = languages.requested_language(self.folders)
             return self.html(
                 "withdraw.html",
                 language=self.language_of(page.definition, page.contact_languages),
-                form_query=f"?{languages.query_for(chosen)}" if chosen else "",
+                form_query=self.chosen_query(),
                 environment=self.environment_for(page.definition),
                 title=page.version.title,
                 organisation=page.organisation.name,
