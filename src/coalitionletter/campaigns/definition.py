@@ -112,6 +112,9 @@ class CampaignDefinition:
     legacy_text_hash: str = ""
     # True when the words are the published version, not body.md as it is now.
     published: bool = False
+    # The IANA zone deadlines are shown in (letter.toml's time_zone); None: the
+    # deadline's own UTC offset, as written.
+    time_zone: str | None = None
 
     @property
     def words(self) -> LetterWords:

@@ -248,6 +248,8 @@ class SignOnApp:
             state=invitation.state,
             stale=stale,
             closed_on=min(ends) if ends else None,
+            # Dates in the campaign's zone, named (the `moment` and `day` filters read it).
+            time_zone=letter.definition.time_zone if letter is not None else None,
         )
 
     def render_page(
@@ -279,6 +281,8 @@ class SignOnApp:
             "deadline": signon.effective_deadline(
                 page.definition.deadline, page.campaign.extended_until
             ),
+            # Dates in the campaign's zone, named (the `moment` and `day` filters read it).
+            "time_zone": page.definition.time_zone,
             "csrf": self.csrf(page.token_hash),
             "notice": notice,
             "errors": errors or {},
