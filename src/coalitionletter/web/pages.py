@@ -293,7 +293,13 @@ class SignOnApp:
                 # Whoever signed before signs again when the text changed: save retyping.
                 "signer_name": invitation.signer_name or "",
                 "signer_title": invitation.signer_title or "",
-                "signer_public": "yes" if invitation.signer_public else "",
+                # Shown as it stands on the change-of-listing form; never ticked in advance on
+                # a confirmation (a new consent): publishing the signer is opted into each time.
+                "signer_public": "yes"
+                if invitation.signer_public
+                and invitation.state == signon.CONFIRMED
+                and not page.stale
+                else "",
             },
         }
         return self.html("signon.html", status=status, **context)
