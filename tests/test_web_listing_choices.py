@@ -314,3 +314,18 @@ def test_audit_catches_a_signer_made_public_behind_the_programs_back(
 
     assert result.exit_code != 0
     assert "signer on the public list True (trail: False)" in result.output
+
+
+def test_the_box_is_never_ticked_in_advance_on_a_confirmation_of_a_changed_text(
+    signon_workspace: SignOnWorkspace, web_client, token: str
+) -> None:
+    _confirm(web_client, token, signer_public="yes")
+    assert _page(web_client, token).find(id="signer_public").has_attr("checked")  # control
+    body = signon_workspace.home / "letters" / SLUG / "body.md"
+    body.write_text(body.read_text("utf-8") + "\nA paragraph added later.\n", "utf-8")
+
+    page = _page(web_client, token)
+
+    assert page.find(id="confirm-heading") is not None
+    assert page.find(id="signer_name")["value"] == "Li Wei"  # the signer is filled in
+    assert not page.find(id="signer_public").has_attr("checked")  # the choice is made again

@@ -204,10 +204,16 @@ def _install_catalogs(environment: Environment, workspace_templates: Path | None
 
 
 def _day(context: Any, value: date | datetime) -> str:
-    """A date in the page's locale, as the letters write theirs: '14 August 2020'."""
-    from coalitionletter.dates import format_day
+    """A date in the page's locale, as the letters write theirs: '14 August 2020'.
 
-    return format_day(value.date() if isinstance(value, datetime) else value, _page_locale(context))
+    A moment's day is the day in the campaign's zone, when the page names one.
+    """
+    from coalitionletter.dates import format_day, time_zone
+
+    if isinstance(value, datetime):
+        named = context.get("time_zone")
+        value = (value.astimezone(time_zone(named)) if named else value).date()
+    return format_day(value, _page_locale(context))
 
 
 def _number(context: Any, value: int) -> str:

@@ -117,6 +117,9 @@ class CampaignDefinition:
     published: bool = False
     # The letter's language (letter.toml `language`): emails fall back to it.
     language: str = "en"
+    # The IANA zone deadlines are shown in (letter.toml's time_zone); None: the
+    # deadline's own UTC offset, as written.
+    time_zone: str | None = None
 
     @property
     def words(self) -> LetterWords:

@@ -191,6 +191,7 @@ KNOWN_FIELDS: dict[str | None, frozenset[str]] = {
             "title",
             "letter_date",
             "deadline",
+            "time_zone",
             "closing",
             "seed",
             "lead",
@@ -285,6 +286,25 @@ def _deadline(reader: _Reader) -> datetime | None:
             "has no time zone; add one, e.g. 2020-08-14T17:00:00+01:00 or ...Z for UTC.",
         )
     return value
+
+
+def _time_zone(reader: _Reader) -> str | None:
+    """The campaign's IANA time zone, checked; None when letter.toml names none."""
+    from coalitionletter.dates import time_zone
+
+    value = reader.data.get("time_zone")
+    if value is None:
+        return None
+    example = 'an IANA time zone name in quotes, e.g. time_zone = "Europe/London"'
+    if not isinstance(value, str) or not value.strip():
+        raise reader.fail(None, "time_zone", f"{value!r} is not a time zone; give {example}.")
+    try:
+        time_zone(value.strip())
+    except ValueError:
+        raise reader.fail(
+            None, "time_zone", f"{value!r} is not a known time zone; give {example}."
+        ) from None
+    return value.strip()
 
 
 def _recipients(reader: _Reader) -> tuple[Recipient, ...]:
@@ -464,4 +484,5 @@ def read_definition(
         group_by=_group_by(reader),
         published=words is not None,
         language=_language(reader),
+        time_zone=_time_zone(reader),
     )

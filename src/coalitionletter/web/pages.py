@@ -314,6 +314,8 @@ class SignOnApp:
             state=invitation.state,
             stale=stale,
             closed_on=min(ends) if ends else None,
+            # Dates in the campaign's zone, named (the `moment` and `day` filters read it).
+            time_zone=letter.definition.time_zone if letter is not None else None,
         )
 
     def render_page(
@@ -348,6 +350,8 @@ class SignOnApp:
             "deadline": signon.effective_deadline(
                 page.definition.deadline, page.campaign.extended_until
             ),
+            # Dates in the campaign's zone, named (the `moment` and `day` filters read it).
+            "time_zone": page.definition.time_zone,
             "csrf": self.csrf(page.token_hash),
             "notice": notice,
             "errors": errors or {},
@@ -358,7 +362,13 @@ class SignOnApp:
                 # Whoever signed before signs again when the text changed: save retyping.
                 "signer_name": invitation.signer_name or "",
                 "signer_title": invitation.signer_title or "",
-                "signer_public": "yes" if invitation.signer_public else "",
+                # Shown as it stands on the change-of-listing form; never ticked in advance on
+                # a confirmation (a new consent): publishing the signer is opted into each time.
+                "signer_public": "yes"
+                if invitation.signer_public
+                and invitation.state == signon.CONFIRMED
+                and not page.stale
+                else "",
             },
         }
         return self.html("signon.html", status=status, **context)
