@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from sqlalchemy import select, update
 
 from coalitionletter.models import Contact, Invitation
 from fixtures_signon import CaptureHandler, LiveServer, SignOnWorkspace, serving
-from test_browser_signon import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
+from test_browser_signon import ARTIFACTS
 from test_right_to_left import TEST_WORDS, write_test_catalog
 
 SLUG = "ilp-magnitsky-2020"
@@ -29,12 +27,6 @@ def _french_link(workspace: SignOnWorkspace, invoke, mailbox: CaptureHandler) ->
     return f"{base}/s/{token}"
 
 
-def _browser(p):  # type: ignore[no-untyped-def]
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    return p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-
-
 @pytest.mark.slow
 @pytest.mark.browser
 def test_a_french_contact_reads_confirms_and_switches_language_in_the_browser(
@@ -43,16 +35,16 @@ def test_a_french_contact_reads_confirms_and_switches_language_in_the_browser(
     *,
     invoke,
     mailbox: CaptureHandler,
+    chromium,
     console_axe,
 ) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     link = _french_link(signon_workspace, invoke, mailbox)
     ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        browser = _browser(p)
-        # The browser asks for English: the contact's language wins on its own link.
-        context = browser.new_context(locale="en-GB")
+    # The browser asks for English: the contact's language wins on its own link.
+    context = chromium.new_context(locale="en-GB")
+    try:
         page = context.new_page()
         page.goto(link)
         expect(page.locator("html")).to_have_attribute("lang", "fr")
@@ -75,8 +67,8 @@ def test_a_french_contact_reads_confirms_and_switches_language_in_the_browser(
         page.click("nav.languages >> text=Français")
         expect(page.locator("html")).to_have_attribute("lang", "fr")
         assert context.cookies() == [c for c in context.cookies() if c["name"] == "cl_visit"]
+    finally:
         context.close()
-        browser.close()
 
     with signon_workspace.database.reading() as session:
         invitation = session.scalars(select(Invitation)).one()
@@ -86,14 +78,13 @@ def test_a_french_contact_reads_confirms_and_switches_language_in_the_browser(
 @pytest.mark.slow
 @pytest.mark.browser
 def test_a_right_to_left_page_mirrors_its_layout_in_the_browser(
-    signon_workspace: SignOnWorkspace, console_axe
+    signon_workspace: SignOnWorkspace, browser_page, console_axe
 ) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     write_test_catalog(signon_workspace.home)  # before `serve` starts: it reads catalogs once
-    with serving(signon_workspace) as live_server, sync_playwright() as p:
-        browser = _browser(p)
-        page = browser.new_page(viewport={"width": 1000, "height": 700})
+    with serving(signon_workspace) as live_server:
+        page = browser_page
         # Each page's language switch lines up at the end of the line: right in
         # English, left in a right-to-left language.
         edges = {}
@@ -113,7 +104,6 @@ def test_a_right_to_left_page_mirrors_its_layout_in_the_browser(
         )
         page.screenshot(path=str(ARTIFACTS / "signon-rtl.png"))
         assert console_axe(page) == []
-        browser.close()
     # English: the last language sits near main's right edge; Arabic: near its left.
     assert edges["en"][1] < edges["en"][0]
     assert edges["ar"][0] < edges["ar"][1]
