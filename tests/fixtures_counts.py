@@ -8,7 +8,8 @@ in the tests can be checked by reading this file:
     org                                country  type       state
     A Uyghur Human Rights Project      US       NGO        confirmed, public
     B International Lawyers Project    GB       legal      confirmed, public (lead)
-    C Canadian Friends of Hong Kong    CA       diaspora   confirmed, public
+    C Canadian Friends of Hong Kong    CA       diaspora   confirmed, public, and its signer
+                                                           agreed to the public list
     D Exiled Voices Collective         DE       diaspora   confirmed, governments only
     E Tibet Justice Centre             GB       NGO        declined
     F Hong Kong Watch                  GB       NGO        withdrawn
@@ -70,6 +71,7 @@ class Member:
     actions: tuple[str, ...]  # signon actions in order; () is never invited
     listing: str = "public"
     signer: tuple[str, str] | None = None
+    signer_public: bool = False  # the signer agreed to appear on the public list
     viewed: bool = False
     emails: tuple[str, ...] = ()  # outbox states, oldest first
 
@@ -103,6 +105,7 @@ MEMBERS = (
         ("Cheuk Kwan", "cheuk@cfhk.example"),
         ("invite", "confirm"),
         signer=("Cheuk Kwan", "Chair"),
+        signer_public=True,
         viewed=True,
         emails=("sent",),
     ),
@@ -222,7 +225,7 @@ def act(
     action: str,
     text_hash: str,
     *,
-    fields: dict[str, str] | None = None,
+    fields: dict[str, str | bool] | None = None,
 ) -> None:
     """Change an invitation's state the one way the program does."""
     signon.transition(
@@ -268,7 +271,9 @@ def _play(
     session: Session, campaign: Campaign, organisation: Organisation, member: Member, text: str
 ) -> None:
     for action in member.actions:
-        fields = {"listing": member.listing}
+        fields: dict[str, str | bool] = {"listing": member.listing}
+        if member.signer_public:
+            fields["signer_public"] = True
         if member.signer:
             fields |= {"signer_name": member.signer[0], "signer_title": member.signer[1]}
         act(session, campaign, organisation.id, action, text, fields=fields)

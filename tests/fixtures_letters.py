@@ -57,6 +57,8 @@ class Org:
     website: str | None = None
     listing: str = "public"
     display_name: str | None = None
+    signer: tuple[str, str] | None = None  # (name, title) of the person who confirmed
+    signer_public: bool = False  # the signer agreed to appear on the public list
 
 
 def add_organisation(session: Session, org: Org) -> Organisation:
@@ -88,11 +90,15 @@ def confirm(
     text_hash: str,
     listing: str = "public",
     display_name: str | None = None,
+    signer: tuple[str, str] | None = None,
+    signer_public: bool = False,
 ) -> None:
     """Record an organisation's confirmation the one way the program does."""
-    fields = {"listing": listing}
+    fields: dict[str, str | bool] = {"listing": listing, "signer_public": signer_public}
     if display_name:
         fields["display_name"] = display_name
+    if signer:
+        fields |= {"signer_name": signer[0], "signer_title": signer[1]}
     signon.transition(
         session,
         campaign,
@@ -136,6 +142,8 @@ def add_signatories(database: Database) -> AddSignatories:
                     text_hash=text_hash or definition.text_hash,
                     listing=org.listing,
                     display_name=org.display_name,
+                    signer=org.signer,
+                    signer_public=org.signer_public,
                 )
                 ids.append(row.id)
         return ids

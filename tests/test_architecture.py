@@ -24,6 +24,7 @@ SHARED = {
     "__init__",
     "__main__",
     "bulk_sql",
+    "catalogs",
     "dates",
     "db",
     "errors",

@@ -56,6 +56,8 @@ def test_a_person_confirms_from_the_emailed_link_reloads_and_withdraws(
         expect(page.locator(".status")).to_contain_text("Confirmed by Li Wei, Chair")
         page.screenshot(path=str(ARTIFACTS / "signon-confirmed.png"), full_page=True)
         page.click("text=Withdraw our signature")
+        expect(page.locator("h1")).to_contain_text("Withdraw your organisation's signature?")
+        page.click("text=Yes, withdraw our signature")
         expect(page.locator(".status")).to_contain_text("Withdrawn")
         page.screenshot(path=str(ARTIFACTS / "signon-withdrawn.png"))
         browser.close()

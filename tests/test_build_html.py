@@ -505,3 +505,23 @@ def test_the_letter_page_has_no_serious_accessibility_violation(
     assert build_html(invoke).exit_code == 0
     browser_page.set_content((out_dir(founding_home) / "uk.html").read_text("utf-8"))
     assert axe(browser_page) == []
+
+
+def test_the_lists_beside_the_letters_name_only_the_signers_who_agreed_to_the_public_list(
+    invoke, founding, add_signatories, founding_home
+):
+    add_signatories(
+        founding,
+        [
+            Org(LEAD_NAME, signer=("Ewelina Ochab", "Co-founder"), signer_public=True),
+            Org("Quiet Rights", signer=("Aynur Tursun", "Director")),
+        ],
+    )
+    assert build_html(invoke).exit_code == 0
+    folder = out_dir(founding_home)
+    rows = _csv_rows((folder / "signatories.csv").read_text("utf-8"))
+    signers = {row["name"]: (row["signer_name"], row["signer_title"]) for row in rows}
+    assert signers == {LEAD_NAME: ("Ewelina Ochab", "Co-founder"), "Quiet Rights": ("", "")}
+    listing = (folder / "signatories.json").read_text("utf-8")
+    assert "Ewelina Ochab" in listing  # positive control: the agreed signer is named
+    assert "Aynur Tursun" not in listing

@@ -253,8 +253,8 @@ def test_the_letter_body_on_the_page_is_marked_with_the_language_it_is_in(
 ):
     token = invite_one(signon_workspace, invoke, mailbox, ENGLISH_ORG)
 
-    french = _page(web_client, token, "?version=fr").select_one("article.letter [lang]")
-    english = _page(web_client, token, "?version=en").select_one("article.letter [lang]")
+    french = _page(web_client, token, "?version=fr").select_one("article.letter")
+    english = _page(web_client, token, "?version=en").select_one("article.letter")
 
     assert french["lang"] == "fr" and "Nous vous écrivons" in french.get_text()
     assert english["lang"] == "en" and "We write as" in english.get_text()
@@ -338,7 +338,8 @@ def test_a_confirmation_of_a_french_text_that_changed_meanwhile_is_refused_and_c
 
     assert answered.status_code == 409
     shown = BeautifulSoup(answered.text, "html.parser").get_text(" ")
-    assert "The letter's text changed while you were reading it" in shown
+    # The page is in the contact's language, French.
+    assert "Le texte de la lettre a été modifié pendant votre lecture" in shown
     assert FRENCH_EDIT in shown  # the page shows the French text as it is now
     assert _agreed(signon_workspace, FRENCH_ORG) is None
 

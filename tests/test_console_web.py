@@ -30,7 +30,7 @@ from fixtures_console import (
     make_account,
     sign_in,
 )
-from fixtures_counts import COUNTS_SLUG, CountsWorld
+from fixtures_counts import CHINESE_NAME, COUNTS_SLUG, CountsWorld
 
 pytestmark = pytest.mark.usefixtures("console_accounts")
 
@@ -440,6 +440,19 @@ def test_the_export_link_gives_the_public_list_as_export_writes_it(
     assert response.data.decode("utf-8") == exporting.as_csv(listing)
     rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
     assert len(rows) == 4  # header and the three public signatories; D asked for governments only
+
+
+def test_the_console_export_names_only_the_signers_who_agreed_to_the_public_list(
+    console_client, staff_login, counts_world: CountsWorld
+) -> None:
+    client = console_client()
+    staff_login(client, COORDINATOR_EMAIL)
+    response = client.get(f"/staff/c/{COUNTS_SLUG}/signatories.csv")
+    assert response.status_code == 200
+    rows = csv.DictReader(io.StringIO(response.data.decode("utf-8-sig")))
+    signers = {row["name"]: row["signer_name"] for row in rows}
+    assert signers[CHINESE_NAME] == "Cheuk Kwan"  # C ticked the box
+    assert signers["Uyghur Human Rights Project"] == ""  # A did not
 
 
 def test_an_unknown_campaign_is_a_404_that_names_no_campaign(

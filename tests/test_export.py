@@ -111,13 +111,30 @@ def test_the_csv_has_the_documented_columns_and_values(counts_world: CountsWorld
     assert uhrp["listing"] == "public"
 
 
-def test_only_the_delivered_export_names_the_signers(counts_world: CountsWorld, invoke):
+def test_the_public_export_names_only_the_signers_who_agreed_to_it(
+    counts_world: CountsWorld, invoke
+):
     public = _rows(_export(invoke, COUNTS_SLUG).stdout)
+    signers = {r["name"]: (r["signer_name"], r["signer_title"]) for r in public}
+    assert signers[CHINESE_NAME] == ("Cheuk Kwan", "Chair")  # C ticked the box
+    assert signers["Uyghur Human Rights Project"] == ("", "")  # A did not
+    assert signers["International Lawyers Project"] == ("", "")
+
+
+def test_the_delivered_export_names_every_signer(counts_world: CountsWorld, invoke):
     delivered = _rows(_export(invoke, COUNTS_SLUG, "--delivered").stdout)
-    signers = {(r["signer_name"], r["signer_title"]) for r in public}
-    assert signers == {("", "")}
-    uhrp = next(row for row in delivered if row["name"] == "Uyghur Human Rights Project")
-    assert (uhrp["signer_name"], uhrp["signer_title"]) == ("Omer Kanat", "Executive Director")
+    signers = {r["name"]: (r["signer_name"], r["signer_title"]) for r in delivered}
+    assert signers["Uyghur Human Rights Project"] == ("Omer Kanat", "Executive Director")
+    assert signers["Exiled Voices Collective"] == ("Dilnur R.", "Coordinator")
+    assert signers[CHINESE_NAME] == ("Cheuk Kwan", "Chair")
+
+
+def test_the_public_json_export_names_only_the_signers_who_agreed_to_it(
+    counts_world: CountsWorld, invoke
+):
+    document = json.loads(_export(invoke, COUNTS_SLUG, "--format", "json").stdout)
+    named = {row["signer_name"] for row in document["signatories"]}
+    assert named == {"Cheuk Kwan", ""}
 
 
 def test_declined_withdrawn_and_unanswered_are_not_exported(counts_world: CountsWorld, invoke):

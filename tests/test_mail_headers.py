@@ -132,7 +132,7 @@ def test_every_header_written_reads_back_as_the_email_package_reads_it(
     written = [line.split(b":", 1)[0].decode() for line in _header_lines(raw) if line[:1] != b" "]
     assert written == [
         "Subject", "From", "Reply-To", "To", "Message-ID", "Date", "Auto-Submitted",
-        "MIME-Version", "Content-Type",
+        "Content-Language", "MIME-Version", "Content-Type",
     ]  # fmt: skip
     assert message["Subject"] == subject_for(kind, definition)
     (sender,) = message["From"].addresses
@@ -147,6 +147,7 @@ def test_every_header_written_reads_back_as_the_email_package_reads_it(
     assert message["Message-ID"] == "<42.abc@sign.example.org>"
     assert message["Date"].datetime == sent_at
     assert message["Auto-Submitted"] == "auto-generated"
+    assert message["Content-Language"] == "en"
     assert message["MIME-Version"] == "1.0"
     assert message.get_content_type() == "multipart/alternative"
     parts = list(message.iter_parts())

@@ -228,3 +228,22 @@ def test_a_campaign_published_before_0013_keeps_its_text_and_has_one_language(
         rows = connection.execute(text("SELECT id, published_hash FROM campaigns"))
         assert [tuple(row) for row in rows] == [(1, "abc")]
     database.dispose()
+
+
+def test_existing_consents_upgrade_to_0009_as_not_public_with_every_row_kept(
+    tmp_path: Path,
+) -> None:
+    database = _database(tmp_path)
+    db.upgrade(database, "0003")
+    _rows_with_children(database)
+    db.upgrade(database, "0008")
+    before = _rows(database)
+    db.upgrade(database, "0009")
+    assert _rows(database) == before
+    assert _invitation_names(database, "id, signer_public") == [(1, False)]
+    assert _counts(database) == {
+        "campaigns": 1, "invitations": 1, "invitation_tokens": 1, "letter_texts": 1,
+    }  # fmt: skip
+    _downgrade(database, "0008")
+    assert _rows(database) == before
+    database.dispose()

@@ -106,7 +106,9 @@ def test_going_back_to_the_registry_name_drops_a_pending_proposal(
 ) -> None:
     _proposed(signon_workspace, web_client, token)
     csrf = csrf_of(web_client, token)
-    web_client.post(f"/s/{token}", data={"csrf": csrf, "action": "withdraw"})
+    web_client.post(
+        f"/s/{token}", data={"csrf": csrf, "action": "withdraw", "withdraw_confirmed": "yes"}
+    )
     assert _confirm(web_client, token, NAME).status_code == 303
     invitation = _invitation(signon_workspace)
     assert (invitation.state, invitation.proposed_name) == ("confirmed", None)
@@ -166,7 +168,11 @@ def test_names_shows_the_name_printed_now_when_an_earlier_correction_was_approve
 ) -> None:
     _proposed(signon_workspace, web_client, token)
     assert invoke("names", SLUG, "--approve", SLUG_OF_NAME, "--yes").exit_code == 0
-    withdraw = {"csrf": csrf_of(web_client, token), "action": "withdraw"}
+    withdraw = {
+        "csrf": csrf_of(web_client, token),
+        "action": "withdraw",
+        "withdraw_confirmed": "yes",
+    }
     assert web_client.post(f"/s/{token}", data=withdraw).status_code == 303
     _proposed(signon_workspace, web_client, token, "CFHK")
     result = invoke("names", SLUG)
@@ -208,7 +214,11 @@ def test_confirming_again_under_the_approved_name_proposes_nothing(
 ) -> None:
     _proposed(signon_workspace, web_client, token)
     assert invoke("names", SLUG, "--approve", SLUG_OF_NAME, "--yes").exit_code == 0
-    withdraw = {"csrf": csrf_of(web_client, token), "action": "withdraw"}
+    withdraw = {
+        "csrf": csrf_of(web_client, token),
+        "action": "withdraw",
+        "withdraw_confirmed": "yes",
+    }
     assert web_client.post(f"/s/{token}", data=withdraw, headers=HUMAN).status_code == 303
     # Confirming again as a browser would: the form as the page fills it in.
     assert _page(web_client, token).find(id="display_name")["value"] == CORRECTED
@@ -267,7 +277,11 @@ def test_approving_fails_when_the_proposal_changed_while_staff_looked_at_it(
     counted: list[int] = []
 
     def meanwhile_the_link_holder_proposes_another(*args, **kwargs) -> bool:
-        withdraw = {"csrf": csrf_of(web_client, token), "action": "withdraw"}
+        withdraw = {
+            "csrf": csrf_of(web_client, token),
+            "action": "withdraw",
+            "withdraw_confirmed": "yes",
+        }
         assert web_client.post(f"/s/{token}", data=withdraw).status_code == 303
         assert _confirm(web_client, token, "CFHK").status_code == 303
         counted.append(_event_count(signon_workspace))

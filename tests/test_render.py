@@ -132,7 +132,9 @@ def test_an_override_can_extend_the_default_it_replaces(tmp_path: Path):
         "utf-8",
     )
     environment = render.make_environment(None, campaign)
-    page = environment.get_template("web/base.html").render(who="<b>A</b> & Co")
+    page = environment.get_template("web/base.html").render(
+        who="<b>A</b> & Co", language="en", language_links=[]
+    )
     assert "<title>Campaign Sign-on</title>" in page  # the override's block around the default's
     assert '<link rel="stylesheet" href="/static/web.css">' in page  # the rest is the default's
     assert "<p>&lt;b&gt;A&lt;/b&gt; &amp; Co</p>" in page  # autoescape stays on

@@ -124,7 +124,7 @@ def test_an_unexpected_failure_gets_a_500_page_with_the_headers_and_no_details(
 
 
 FIELDS = ["action", "csrf", "text_hash", "signer_name", "signer_title", "display_name"]
-FIELDS += ["listing", "authorised", "reason", "x"]
+FIELDS += ["listing", "authorised", "reason", "signer_public", "withdraw_confirmed", "x"]
 
 
 @pytest.mark.slow
@@ -141,7 +141,7 @@ def test_no_form_post_ever_gets_a_500(web_client, token: str, data: st.DataObjec
             st.sampled_from(FIELDS),
             st.one_of(
                 st.text(max_size=400),
-                st.sampled_from(["confirm", "decline", "withdraw", csrf, "yes"]),
+                st.sampled_from(["confirm", "decline", "withdraw", "change_listing", csrf, "yes"]),
             ),
             max_size=8,
         )

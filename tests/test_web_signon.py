@@ -113,13 +113,13 @@ def test_once_confirmed_the_same_link_shows_the_status_and_a_withdraw_button(
     assert "Confirmed" in page.find(class_="status").get_text()
     assert "Li Wei, Chair" in page.find(class_="status").get_text()
     actions = [i["value"] for i in page.find_all("input", attrs={"name": "action"})]
-    assert actions == ["withdraw"]
+    assert actions == ["change_listing", "withdraw"]
 
 
 @pytest.mark.parametrize(
     ("confirmed_first", "answer", "kept"),
     [
-        (True, {"action": "withdraw"}, {"state": "withdrawn"}),
+        (True, {"action": "withdraw", "withdraw_confirmed": "yes"}, {"state": "withdrawn"}),
         (
             False,
             {"action": "decline", "reason": "Board has not met"},

@@ -46,7 +46,16 @@ class RegistryError(CoalitionError):
 
 
 class TextError(RegistryError):
-    """A value holds a character that must not be printed, or is otherwise unusable."""
+    """A value holds a character that must not be printed, or is otherwise unusable.
+
+    `reason` ("empty", "character", "length", "no_letter") and `values` let a face
+    say the same thing in its reader's language; the message is the English one.
+    """
+
+    def __init__(self, message: str, reason: str = "", **values: object) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.values = values
 
 
 class CountryError(RegistryError):
@@ -96,7 +105,16 @@ class SignOnError(CoalitionError):
 
 
 class NameProposalError(SignOnError):
-    """A proposed printed name that may not be printed for this organisation, whoever approves."""
+    """A proposed printed name that may not be printed for this organisation, whoever approves.
+
+    `reason` ("lead", "another", or a TextError's reason) and `values` let the page
+    say it in the visitor's language; the message is the English one.
+    """
+
+    def __init__(self, message: str, reason: str = "", **values: object) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.values = values
 
 
 class MailError(CoalitionError):

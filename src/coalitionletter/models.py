@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import ClassVar
 
 from sqlalchemy import (
+    Boolean,
     DateTime,
     ForeignKey,
     Index,
@@ -21,6 +22,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -210,6 +212,9 @@ class Invitation(Base):
     proposed_name: Mapped[str | None] = mapped_column(String(NAME_MAX))
     proposed_by: Mapped[str | None] = mapped_column(String(NAME_MAX))
     proposed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # Added by 0009: the signer agreed that their name and title may appear on the public
+    # list too (they always go to the recipients). Opted into, never out of: False by default.
+    signer_public: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     organisation: Mapped[Organisation] = relationship()
     campaign: Mapped[Campaign] = relationship()

@@ -109,7 +109,7 @@ def clean_text(
     text = (value or "").strip()
     if not text:
         if required:
-            raise TextError(f"{field} is empty. Fill it in (it is required).")
+            raise TextError(f"{field} is empty. Fill it in (it is required).", "empty")
         return None
     # Printable ASCII has nothing refused in it (see refused_character): most values.
     plain = text.isascii() and text.isprintable()
@@ -118,13 +118,20 @@ def clean_text(
         position, char = found
         raise TextError(
             f"{field} has the character {character_label(char)} at position {position} "
-            f"({_why(char)}). Remove it and try again."
+            f"({_why(char)}). Remove it and try again.",
+            "character",
+            character=character_label(char),
+            position=position,
         )
     if multiline:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     if len(text) > max_length:
         raise TextError(
-            f"{field} is {len(text)} characters long; at most {max_length} are allowed. Shorten it."
+            f"{field} is {len(text)} characters long; at most {max_length} are allowed. "
+            "Shorten it.",
+            "length",
+            length=len(text),
+            limit=max_length,
         )
     return text
 
@@ -140,7 +147,9 @@ def clean_name_and_key(value: str | None, field: str, *, max_length: int) -> tup
     assert text is not None
     key = name_key(text)
     if not has_letter_or_digit(key):
-        raise TextError(f"{field} {text!r} has no letter or digit in it. Give the real name.")
+        raise TextError(
+            f"{field} {text!r} has no letter or digit in it. Give the real name.", "no_letter"
+        )
     return text, key
 
 

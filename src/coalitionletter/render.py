@@ -110,6 +110,7 @@ def make_environment(
     loader = ChoiceLoader([*loaders, PrefixLoader({"default": defaults}, delimiter=":")])
     environment = Environment(
         loader=loader,
+        extensions=["jinja2.ext.i18n"],
         autoescape=select_autoescape(
             enabled_extensions=("html", "htm", "xml", "svg"), default_for_string=True
         ),
@@ -133,25 +134,95 @@ def make_environment(
         return f"data:{kind};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
 
     environment.globals.update(inline_css=inline_css, asset_uri=asset_uri)
+    _install_catalogs(environment, workspace_templates)
     environment.filters.update(
-        han_runs=han_runs, day=pass_context(_day), moment=pass_context(_moment)
+        han_runs=han_runs,
+        day=pass_context(_day),
+        moment=pass_context(_moment),
+        number=pass_context(_number),
     )
     return environment
 
 
-# Pages, emails and count sheets are in British English until they have catalogs (#15).
+# Dates on pages and emails rendered with no language (count sheets) are British English.
 PAGE_LOCALE = "en-GB"
 
 
 def _page_locale(context: Any) -> str:
-    return str(context.get("locale") or PAGE_LOCALE)
+    from coalitionletter.catalogs import date_locale
+
+    language = context.get("language")
+    return str(context.get("locale") or (date_locale(language) if language else PAGE_LOCALE))
+
+
+def _install_catalogs(environment: Environment, workspace_templates: Path | None) -> None:
+    """Jinja's i18n extension, translating into each render's `language` (a context value).
+
+    The environment is shared by every language, so the catalog is chosen per render
+    from the context rather than installed once. Newstyle gettext: `%(name)s`
+    placeholders, and values are escaped in HTML like any other output.
+    """
+    from jinja2 import pass_context
+
+    from coalitionletter import catalogs
+
+    home = workspace_templates.parent if workspace_templates is not None else None
+    folders = catalogs.catalog_folders(home)
+
+    def words(context: Any) -> Any:
+        return catalogs.translations(context.get("language"), folders)
+
+    @pass_context
+    def gettext(context: Any, message: str) -> str:
+        return str(words(context).ugettext(message))
+
+    @pass_context
+    def ngettext(context: Any, singular: str, plural: str, number: int) -> str:
+        return str(words(context).ungettext(singular, plural, number))
+
+    @pass_context
+    def pgettext(context: Any, msgctxt: str, message: str) -> str:
+        return str(words(context).upgettext(msgctxt, message))
+
+    environment.policies["ext.i18n.trimmed"] = True
+    environment.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext, ngettext, newstyle=True, pgettext=pgettext
+    )
+
+    @pass_context
+    def translated(context: Any, value: Any) -> str:
+        """Words marked with N_ in code, in this render's language (other text as it is)."""
+        if isinstance(value, catalogs.Words):
+            return value.in_language(words(context))
+        return value
+
+    environment.filters["translated"] = translated
+    environment.globals.update(
+        language_name=catalogs.language_name,
+        text_direction_of=catalogs.direction,
+    )
 
 
 def _day(context: Any, value: date | datetime) -> str:
-    """A date in the page's locale, as the letters write theirs: '14 August 2020'."""
-    from coalitionletter.dates import format_day
+    """A date in the page's locale, as the letters write theirs: '14 August 2020'.
 
-    return format_day(value.date() if isinstance(value, datetime) else value, _page_locale(context))
+    A moment's day is the day in the campaign's zone, when the page names one.
+    """
+    from coalitionletter.dates import format_day, time_zone
+
+    if isinstance(value, datetime):
+        named = context.get("time_zone")
+        value = (value.astimezone(time_zone(named)) if named else value).date()
+    return format_day(value, _page_locale(context))
+
+
+def _number(context: Any, value: int) -> str:
+    """A number as the page's locale writes it: 1,234 in English, 1 234 in French."""
+    from babel.numbers import format_decimal
+
+    from coalitionletter.dates import babel_locale
+
+    return str(format_decimal(value, locale=babel_locale(_page_locale(context))))
 
 
 def _moment(context: Any, value: datetime) -> str:

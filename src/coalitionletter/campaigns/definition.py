@@ -72,6 +72,9 @@ class EmailSettings:
     sender: str
     reply_to: str
     subject: str
+    # False when letter.toml gives no subject: each message then says "Invitation to
+    # sign: <title>" in its own language; a subject staff wrote is sent as written.
+    subject_written: bool = True
 
 
 @dataclass(frozen=True)
@@ -160,6 +163,9 @@ class CampaignDefinition:
     bilingual: str = "one-pdf"
     # Languages letter.toml declares whose version is not published yet (left out of letters).
     unpublished: tuple[str, ...] = ()
+    # The IANA zone deadlines are shown in (letter.toml's time_zone); None: the
+    # deadline's own UTC offset, as written.
+    time_zone: str | None = None
 
     @property
     def words(self) -> LetterWords:

@@ -199,6 +199,7 @@ KNOWN_FIELDS: dict[str | None, frozenset[str]] = {
             "title",
             "letter_date",
             "deadline",
+            "time_zone",
             "closing",
             "seed",
             "lead",
@@ -314,6 +315,25 @@ def _deadline(reader: _Reader) -> datetime | None:
             "has no time zone; add one, e.g. 2020-08-14T17:00:00+01:00 or ...Z for UTC.",
         )
     return value
+
+
+def _time_zone(reader: _Reader) -> str | None:
+    """The campaign's IANA time zone, checked; None when letter.toml names none."""
+    from coalitionletter.dates import time_zone
+
+    value = reader.data.get("time_zone")
+    if value is None:
+        return None
+    example = 'an IANA time zone name in quotes, e.g. time_zone = "Europe/London"'
+    if not isinstance(value, str) or not value.strip():
+        raise reader.fail(None, "time_zone", f"{value!r} is not a time zone; give {example}.")
+    try:
+        time_zone(value.strip())
+    except ValueError:
+        raise reader.fail(
+            None, "time_zone", f"{value!r} is not a known time zone; give {example}."
+        ) from None
+    return value.strip()
 
 
 def _recipients(
@@ -534,6 +554,7 @@ def _language_code(reader: _Reader, table: str | None, key: str, code: str) -> s
 
 
 def _language(reader: _Reader) -> str:
+    """The campaign's own language (body.md's; "en" when absent): its default for emails."""
     value = reader.text_field(reader.data, "language", required=False, default=DEFAULT_LANGUAGE)
     return _language_code(reader, None, "language", value)
 
@@ -659,6 +680,7 @@ def _email(reader: _Reader, title: str) -> EmailSettings:
         subject=reader.text_field(
             values, "subject", table="email", required=False, default=f"Invitation to sign: {title}"
         ),
+        subject_written="subject" in values,
     )
 
 
@@ -743,6 +765,7 @@ def read_definition(
         other_versions=others,
         bilingual=bilingual,
         unpublished=unpublished,
+        time_zone=_time_zone(reader),
     )
 
 

@@ -58,6 +58,7 @@ class Signatory:
     sort_name: str
     registry_name: str = ""
     proposed_name: str | None = None  # awaiting staff; not printed
+    signer_public: bool = False  # the signer agreed to appear on the public list
 
     @property
     def is_public(self) -> bool:
@@ -196,7 +197,7 @@ _SIGNATORIES = text(
     """
     SELECT o.id, o.name, o.sort_name, o.country, o.org_type, o.website,
            i.display_name, i.signer_name, i.signer_title, i.listing, i.decided_at, i.text_hash,
-           i.proposed_name
+           i.proposed_name, i.signer_public
     FROM campaigns AS c
     LEFT JOIN invitations AS i ON i.campaign_id = c.id AND i.state = :confirmed
     LEFT JOIN organisations AS o ON o.id = i.organisation_id
@@ -218,7 +219,7 @@ def _signatories(session: Session, definition: CampaignDefinition, slug: str) ->
         registered = True
         if row[0] is None:
             continue
-        if agreed is None and row[-1] not in definition.current_hashes:
+        if agreed is None and row[11] not in definition.current_hashes:
             # Only when some hash is not plainly current: earlier whitespace-only versions.
             agreed = current_hashes(session, definition)
         signatories.append(_signatory(definition, row, agreed or definition.current_hashes))
@@ -245,6 +246,7 @@ def _signatory(
         decided_at,
         text_hash,
         proposed_name,
+        signer_public,
     ) = row
     corrected = (display_name or "").strip()
     name = corrected or registered
@@ -266,6 +268,7 @@ def _signatory(
         sort_name=sort_name,
         registry_name=registered,
         proposed_name=proposed_name,
+        signer_public=bool(signer_public),
     )
 
 

@@ -37,6 +37,7 @@ def _row(
     signers: bool,
 ) -> dict[str, Any]:
     confirmed = signatory.confirmed_at
+    shown = signers or signatory.signer_public
     row = {
         "position": position,
         "name": signatory.name,
@@ -44,8 +45,8 @@ def _row(
         "country": country_name(signatory.country),
         "country_code": signatory.country or "",
         "type": signatory.org_type or "",
-        "signer_name": (signatory.signer_name or "") if signers else "",
-        "signer_title": (signatory.signer_title or "") if signers else "",
+        "signer_name": (signatory.signer_name or "") if shown else "",
+        "signer_title": (signatory.signer_title or "") if shown else "",
         "confirmed_on": confirmed.date().isoformat() if confirmed else "",
         "listing": signatory.listing,
     }
@@ -56,9 +57,10 @@ def list_rows(names: Roster, *, delivered: bool, signers: bool) -> list[dict[str
     """The organisations a delivered (all) or public copy names, as rows in print order.
 
     The signer's name and title are people's names at organisations some of
-    which are at risk, and nobody has been asked whether they may be
-    published: they are filled in only where `signers` says so (the delivered
-    export for staff), and left empty elsewhere.
+    which are at risk: every list fills them in where the signer agreed to the
+    public list (`signer_public`, asked on the sign-on form, no by default), and
+    `signers` fills in every other one too (the delivered export for the
+    recipients); elsewhere they are left empty.
     """
     # Imported here: pycountry's tables load only when a list is actually written.
     from coalitionletter.registry.countries import country_name

@@ -25,11 +25,13 @@ from email.header import Header
 from email.headerregistry import Address
 from email.policy import SMTP, SMTPUTF8
 from email.utils import format_datetime, formataddr, parseaddr
+from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, Template, TemplateError
 
-from coalitionletter.campaigns.definition import CampaignDefinition
+from coalitionletter import catalogs
+from coalitionletter.campaigns.definition import CampaignDefinition, LanguageVersion
 from coalitionletter.errors import MailError
 from coalitionletter.models import utcnow
 from coalitionletter.settings import Settings
@@ -65,11 +67,28 @@ def sender_address(definition: CampaignDefinition) -> tuple[str, str]:
     return name, address
 
 
-def subject_for(kind: str, definition: CampaignDefinition) -> str:
-    """The subject line: reminders and reconfirmations say what they are first."""
+def subject_for(
+    kind: str,
+    definition: CampaignDefinition,
+    language: str = catalogs.SOURCE_LANGUAGE,
+    folders: tuple[Path, ...] = (catalogs.PACKAGED,),
+) -> str:
+    """The subject line in the message's language: reminders and reconfirmations say so first.
+
+    A subject staff wrote in letter.toml is kept as written; only the words around it
+    (and the default subject, when none is written) are translated.
+    """
+    words = catalogs.translations(language, folders)
     subject = header_text(definition.email.subject)
-    prefix = {"remind": "Reminder: ", "reconfirm": "Please reconfirm: "}.get(kind, "")
-    return prefix + subject
+    if not definition.email.subject_written:
+        subject = words.ugettext("Invitation to sign: %(title)s") % {
+            "title": header_text(definition.title)
+        }
+    if kind == "remind":
+        return str(words.ugettext("Reminder: %(subject)s") % {"subject": subject})
+    if kind == "reconfirm":
+        return str(words.ugettext("Please reconfirm: %(subject)s") % {"subject": subject})
+    return subject
 
 
 def _folded(name: str, value: Any, policy: Any = SMTP) -> str:
@@ -100,6 +119,7 @@ class Letterhead:
     definition: CampaignDefinition
     environment: Environment
     base_url: str
+    folders: tuple[Path, ...] = (catalogs.PACKAGED,)  # where the catalogs are looked for
     _templates: dict[str, Template] = field(default_factory=dict, compare=False, repr=False)
     _headers: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
@@ -112,7 +132,9 @@ class Letterhead:
         # One batch, one version of each template: no file check per message (or per
         # `extends`), which cost a sixth of building one.
         environment.auto_reload = False
-        return cls(definition, environment, settings.base_url)
+        return cls(
+            definition, environment, settings.base_url, catalogs.catalog_folders(settings.home)
+        )
 
     def template(self, name: str) -> Template:
         """A template compiled once per batch (Jinja would check its file on every use)."""
@@ -120,18 +142,23 @@ class Letterhead:
             self._templates[name] = self.environment.get_template(name)
         return self._templates[name]
 
-    def fixed_headers(self, kind: str) -> str:
-        """Subject, From and Reply-To of a kind of message, folded once per batch."""
-        if kind not in self._headers:
+    def language_for(self, addressee: Addressee) -> str:
+        """The message's language: its contacts' where a catalog exists, else the campaign's."""
+        return catalogs.best_language(addressee.languages, self.folders, self.definition.language)
+
+    def fixed_headers(self, kind: str, language: str = catalogs.SOURCE_LANGUAGE) -> str:
+        """Subject, From and Reply-To of a kind of message in a language, folded once per batch."""
+        key = f"{kind}:{language}"
+        if key not in self._headers:
             definition = self.definition
             sender_name, sender = sender_address(definition)
-            headers = subject_header(subject_for(kind, definition))
+            headers = subject_header(subject_for(kind, definition, language, self.folders))
             headers += _folded("From", _address(sender_name, sender))
             reply_to = parseaddr(header_text(definition.email.reply_to))[1]
             if reply_to and "@" in reply_to:
                 headers += _folded("Reply-To", _address(None, reply_to))
-            self._headers[kind] = headers
-        return self._headers[kind]
+            self._headers[key] = headers
+        return self._headers[key]
 
 
 @dataclass(frozen=True)
@@ -140,6 +167,8 @@ class Addressee:
 
     organisation_name: str
     recipients: tuple[tuple[str | None, str], ...]  # (person's name, address)
+    # The recipients' languages as the registry holds them, in the same order.
+    languages: tuple[str | None, ...] = ()
 
 
 def build_message(
@@ -151,15 +180,23 @@ def build_message(
     message_id: str,
     changes: str | None = None,
     now: datetime | None = None,
+    text_hash: str | None = None,
 ) -> bytes:
     """The email for one organisation, as sent: plain text with an HTML alternative."""
     definition = letterhead.definition
+    language = letterhead.language_for(addressee)
+    # A reconfirmation is about the version whose words changed; others open on the reader's.
+    asked = definition.version_of(text_hash) if kind == "reconfirm" else None
+    shown = asked or _version_in(definition, language)
     context: dict[str, Any] = {
         "kind": kind,
+        "language": language,
+        # The version the link opens on: the message's language where the letter has one.
+        "letter_language": shown.language,
         # One line, as in the headers: a name never breaks the layout of a message.
         "organisation": header_text(addressee.organisation_name),
         "link": tokens.link(letterhead.base_url, token),
-        "title": definition.title,
+        "title": shown.title,
         "lead": definition.lead.name,
         "deadline": definition.deadline,
         "changes": changes,
@@ -172,12 +209,14 @@ def build_message(
             f"The email template for {kind!r} failed: {exc}. Fix it and run again."
         ) from exc
     headers = (
-        letterhead.fixed_headers(kind)
+        letterhead.fixed_headers(kind, language)
         + to_header(addressee.recipients)
         + _message_id_header(message_id)
         + f"Date: {format_datetime(now or utcnow())}{CRLF}"
         # Ask auto-responders and list software to stay out of a personal exchange.
         + f"Auto-Submitted: auto-generated{CRLF}"
+        # The language the message is written in (RFC 3282), as a catalog chose it.
+        + f"Content-Language: {language}{CRLF}"
     )
     return headers.encode("utf-8") + _alternatives(text, html)
 
@@ -253,3 +292,11 @@ def _part(text: str, subtype: str) -> bytes:
         f"Content-Transfer-Encoding: {encoding}{CRLF}{CRLF}"
     )
     return head.encode("ascii") + body.replace(b"\n", b"\r\n")
+
+
+def _version_in(definition: CampaignDefinition, language: str) -> LanguageVersion:
+    """The letter's version in `language` (or its base, "fr" for "fr-CA"), else the campaign's."""
+    for code in (language, language.split("-", maxsplit=1)[0]):
+        if code in definition.languages:
+            return definition.version(code)
+    return definition.default_version

@@ -96,7 +96,13 @@ _QUEUED_WITH_ADDRESSEES = (
     .where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True)), _OUTBOX.c.state == QUEUED)
 )
 _CONTACT_NAMES = (
-    select(_CONTACTS.c.organisation_id, _CONTACTS.c.email_key, _CONTACTS.c.email, _CONTACTS.c.name)
+    select(
+        _CONTACTS.c.organisation_id,
+        _CONTACTS.c.email_key,
+        _CONTACTS.c.email,
+        _CONTACTS.c.name,
+        _CONTACTS.c.language,
+    )
     .where(_CONTACTS.c.organisation_id.in_(bindparam("ids", expanding=True)))
     .order_by(_CONTACTS.c.id)
 )
@@ -309,6 +315,7 @@ class Queued:
     organisation_id: int
     invitation_id: int
     changes: str | None
+    text_hash: str | None = None  # the words a reconfirmation asks about
 
 
 def read_ahead(database: Database, campaign: Campaign, pending: list[int]) -> Iterator[Queued]:
@@ -320,11 +327,12 @@ def read_ahead(database: Database, campaign: Campaign, pending: list[int]) -> It
             connection = session.connection()
             rows = connection.execute(_QUEUED_WITH_ADDRESSEES, {"ids": ids}).all()
             organisations = sorted({row[6] for row in rows})
-            names: dict[int, dict[str, str | None]] = {}
-            for organisation_id, key, email, name in connection.execute(
+            names: dict[int, dict[str, tuple[str | None, str | None]]] = {}
+            for organisation_id, key, email, name, language in connection.execute(
                 _CONTACT_NAMES, {"ids": organisations}
             ):
-                names.setdefault(organisation_id, {})[key or (email or "").lower()] = name
+                contacts = names.setdefault(organisation_id, {})
+                contacts[key or (email or "").lower()] = (name, language)
             for row in rows:
                 if row[1] == "reconfirm" and (row[8], row[4]) not in differences:
                     differences[(row[8], row[4])] = _changes(session, campaign, row[8], row[4])
@@ -346,7 +354,7 @@ def _changes(
 def _queued(
     number: int,
     row: Sequence,
-    names: dict[str, str | None],
+    names: dict[str, tuple[str | None, str | None]],
     differences: dict[tuple[str | None, str | None], str | None],
 ) -> Queued:
     (outbox_id, kind, message_id, recipients, text_hash, invitation_id, organisation_id,
@@ -360,12 +368,14 @@ def _queued(
         recipients=addresses,
         addressee=Addressee(
             organisation_name=display_name or organisation_name,
-            recipients=tuple((names.get(a.lower()), a) for a in addresses),
+            recipients=tuple((names.get(a.lower(), (None, None))[0], a) for a in addresses),
+            languages=tuple(names.get(a.lower(), (None, None))[1] for a in addresses),
         ),
         organisation_slug=slug,
         organisation_id=organisation_id,
         invitation_id=invitation_id,
         changes=differences.get((agreed_hash, text_hash)) if kind == "reconfirm" else None,
+        text_hash=text_hash,
     )
 
 

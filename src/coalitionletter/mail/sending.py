@@ -220,6 +220,7 @@ class _Batch:
                 token=token,
                 message_id=queued.message_id,
                 changes=queued.changes,
+                text_hash=queued.text_hash,
             )
         except (MailError, ValueError) as exc:
             return _Prepared(queued, token, None, str(exc))

@@ -42,6 +42,7 @@ def _as_found(invitation: Invitation) -> dict[str, Any]:
         invitation.listing,
         invitation.text_hash,
         invitation.version,
+        signer_public=invitation.signer_public,
     )
 
 
@@ -206,6 +207,7 @@ def merge(session: Session, keep_ref: str, other_ref: str, *, actor: str) -> Mer
                 invitation.text_hash,
                 invitation.version,
                 found=found,
+                signer_public=invitation.signer_public,
             ),
         )
     other.merged_into_id = kept.id

@@ -193,6 +193,8 @@ class TrailCheck:
 
 # The fields an outcome binds, as a staff member reads them.
 _BOUND = (("state", "state"), ("listing", "listing"), ("text_hash", "agreed text"))
+# Bound since 0009, so compared only where the trail's entry binds it.
+_BOUND_SINCE = (("signer_public", "signer on the public list"),)
 
 
 def _short(value: Any) -> str:
@@ -209,6 +211,11 @@ def _differences(actual: Mapping[Any, Any], trail: Mapping[str, Any]) -> list[st
         for key, label in _BOUND
         if actual.get(key) != trail.get(key)
     ]
+    differences.extend(
+        f"{label} {_short(actual.get(key))} (trail: {_short(trail.get(key))})"
+        for key, label in _BOUND_SINCE
+        if key in trail and key in actual and bool(actual[key]) != bool(trail[key])
+    )
     if actual.get("organisation_id") != trail.get("organisation_id"):
         differences.append(
             f"organisation #{actual.get('organisation_id')} "
@@ -272,6 +279,7 @@ def _mismatches(
         Invitation.listing,
         Invitation.text_hash,
         Invitation.version,
+        Invitation.signer_public,
     )
     rows = session.execute(
         select(*columns).where(Invitation.campaign_id == campaign).order_by(Invitation.id)

@@ -49,17 +49,19 @@ def check_proposal(
     try:
         name, key = clean_name_and_key(proposed, FIELD, max_length=NAME_MAX)
     except TextError as exc:
-        raise NameProposalError(str(exc)) from exc
+        raise NameProposalError(str(exc), exc.reason, **exc.values) from exc
     leads = lead_keys(definition)
     if key in leads and name_key(registry_name) not in leads:
         raise NameProposalError(
             f"{FIELD}: {name!r} is the name of the organisation that leads this letter, so it "
-            "cannot be printed for yours. Give your own organisation's name."
+            "cannot be printed for yours. Give your own organisation's name.",
+            "lead",
         )
     if find_duplicates(session, name_key=key, exclude_id=organisation_id):
         raise NameProposalError(
             f"{FIELD}: {name!r} is the name of another organisation on our list, so it cannot "
-            "be printed for yours. Give your own organisation's name."
+            "be printed for yours. Give your own organisation's name.",
+            "another",
         )
     return name
 

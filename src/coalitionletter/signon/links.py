@@ -159,6 +159,7 @@ _ANSWER_QUERY = prepared.hot(
         _CAMPAIGNS.c.published_hash,
         _INVITATIONS.c.display_name,
         _CAMPAIGNS.c.published_versions,
+        _INVITATIONS.c.signer_public,
     )
     .select_from(_TOKENS)
     .join(_INVITATIONS, _INVITATIONS.c.id == _TOKENS.c.invitation_id)
@@ -185,7 +186,7 @@ def link_for_answer(
         campaign=campaign,
         organisation_id=row[4],
         organisation_name=row[5],
-        invitation=Current(*row[6:11]),
+        invitation=Current(row[6], row[7], row[8], row[9], row[10], row[15]),
         expired=not is_open(campaign, now),
         display_name=row[13],
     )

@@ -42,6 +42,8 @@ TRANSITIONS: dict[str, tuple[frozenset[str | None], str]] = {
     "confirm": (frozenset({None, INVITED, DECLINED, WITHDRAWN, CONFIRMED}), CONFIRMED),
     "decline": (frozenset({None, INVITED, DECLINED}), DECLINED),
     "withdraw": (frozenset({CONFIRMED, WITHDRAWN}), WITHDRAWN),
+    # How a signed organisation is listed, changed without withdrawing: the state stays.
+    "change_listing": (frozenset({CONFIRMED}), CONFIRMED),
 }
 # The table, for the Core statements of the answering path (no ORM loading or flushing).
 _INVITATIONS = Base.metadata.tables[Invitation.__tablename__]
@@ -49,8 +51,18 @@ _INVITATIONS = Base.metadata.tables[Invitation.__tablename__]
 # `proposed_name` is kept as a proposal (with who and when); `display_name` may only be
 # kept or cleared back to the registry name by a decision: staff approve a new one.
 DECISION_FIELDS = frozenset(
-    {"signer_name", "signer_title", "display_name", "proposed_name", "listing", "decline_reason"}
+    {
+        "signer_name",
+        "signer_title",
+        "signer_public",
+        "display_name",
+        "proposed_name",
+        "listing",
+        "decline_reason",
+    }
 )
+# What `change_listing` may change: how the organisation, and its signer, are listed.
+LISTING_FIELDS = frozenset({"listing", "signer_public"})
 
 
 class CampaignRef(NamedTuple):
@@ -74,6 +86,7 @@ class Current(NamedTuple):
     version: int
     text_hash: str | None
     listing: str
+    signer_public: bool = False
 
 
 _CURRENT = prepared.hot(
@@ -83,6 +96,7 @@ _CURRENT = prepared.hot(
         _INVITATIONS.c.version,
         _INVITATIONS.c.text_hash,
         _INVITATIONS.c.listing,
+        _INVITATIONS.c.signer_public,
     ).where(
         _INVITATIONS.c.campaign_id == bindparam("campaign_id"),
         _INVITATIONS.c.organisation_id == bindparam("organisation_id"),
@@ -119,12 +133,15 @@ def outcome_of(
     version: int,
     *,
     found: Mapping[str, Any] | None = None,
+    signer_public: bool | None = None,
 ) -> dict[str, Any]:
     """What an event binds of the invitation it changed: the fields as the change left them.
 
     `audit --verify`, `build` and `export` replay these and compare the last with the row,
     so a state, listing, agreed text or organisation changed behind the program's back
-    is caught. `found` is the invitation as the change read it (an `outcome_of` itself);
+    is caught. `signer_public` (bound since 0009) is left out where the caller does not
+    know it, and the audit compares it only where an entry binds it. `found` is the
+    invitation as the change read it (an `outcome_of` itself);
     it must equal the previous outcome, so a change made by hand between two entries,
     or an entry removed from between them, is caught too, even after a later change.
     """
@@ -135,6 +152,8 @@ def outcome_of(
         "text_hash": text_hash,
         "version": version,
     }
+    if signer_public is not None:
+        outcome["signer_public"] = bool(signer_public)
     if found is not None:
         outcome["found"] = dict(found)
     return outcome
@@ -194,6 +213,8 @@ def _check_open(
 def _event_kind(
     action: str, before: str | None, before_hash: str | None, text_hash: str | None
 ) -> str:
+    if action == "change_listing":
+        return "listing changed"
     if action == "confirm" and before == CONFIRMED:
         return "reconfirmed" if before_hash != text_hash else ""
     if action == "decline" and before == DECLINED:
@@ -220,10 +241,19 @@ def _values_for(
     if action == "invite":
         values["invited_at"] = now
         return values
+    if action == "change_listing":
+        # Not a new answer: the consent (its text, signer and day) stays as given.
+        if set(fields) - LISTING_FIELDS:
+            raise SignOnError("A change of listing changes only the listing and signer_public.")
+        values["listing"] = fields.get("listing") or Listing.PUBLIC.value
+        values["signer_public"] = bool(fields.get("signer_public"))
+        return values
     values["decided_at"] = decided_at or now  # an answer received earlier: when it was given
     if action == "confirm":
         values["text_hash"] = text_hash
         values["listing"] = fields.get("listing") or Listing.PUBLIC.value
+        # Published only when the signer said so on this confirmation (never carried over).
+        values["signer_public"] = bool(fields.get("signer_public"))
         values["decline_reason"] = None
     for name in ("signer_name", "signer_title", "display_name", "decline_reason"):
         if name in fields:
@@ -314,7 +344,7 @@ def transition(
                 f"{action} is possible only from: {starts}."
             )
         kind = _event_kind(action, before, current.text_hash if current else None, text_hash)
-        if current is not None and not kind:
+        if current is not None and (not kind or _same_listing(action, current, fields)):
             return Outcome(current.id, before or "", None, changed=False)
         values = _values_for(action, text_hash, fields, now, decided_at=answered_at)
         if current is None:
@@ -328,6 +358,7 @@ def transition(
                 values.get("listing", Listing.PUBLIC.value),
                 values.get("text_hash"),
                 0,
+                signer_public=values.get("signer_public", False),
             )
         else:
             result = connection.execute(
@@ -337,7 +368,12 @@ def transition(
                 continue  # lost a race; read the new state and decide again
             invitation_id = current.id
             found = outcome_of(
-                organisation_id, current.state, current.listing, current.text_hash, current.version
+                organisation_id,
+                current.state,
+                current.listing,
+                current.text_hash,
+                current.version,
+                signer_public=current.signer_public,
             )
             outcome = outcome_of(
                 organisation_id,
@@ -346,6 +382,7 @@ def transition(
                 values.get("text_hash", current.text_hash),
                 current.version + 1,
                 found=found,
+                signer_public=values.get("signer_public", current.signer_public),
             )
         entry = events.Entry(
             kind,
@@ -365,6 +402,17 @@ def transition(
         events.append(connection, events.campaign_chain(campaign.slug), entry)
         return Outcome(invitation_id, values["state"], kind, changed=True)
     raise SignOnError("The invitation kept changing while this answer was saved; try again.")
+
+
+def _same_listing(action: str, current: Current, fields: Mapping[str, Any]) -> bool:
+    """True for a change of listing that changes nothing (it is not logged)."""
+    if action != "change_listing":
+        return False
+    listing = fields.get("listing") or Listing.PUBLIC.value
+    return (listing, bool(fields.get("signer_public"))) == (
+        current.listing,
+        bool(current.signer_public),
+    )
 
 
 # The columns `invite_many` writes for each new invitation, in its rows' order.
@@ -397,7 +445,7 @@ def invite_many(
         (campaign.id, oid, InvitationState.INVITED.value, Listing.PUBLIC.value, 0, 0, 0)
         for oid in organisation_ids
     ]
-    constants = {"invited_at": now, "created_at": now, "updated_at": now}
+    constants = {"invited_at": now, "created_at": now, "updated_at": now, "signer_public": False}
     try:
         bulk_sql.insert_rows(session, _INVITATIONS, _NEW_INVITATION_KEYS, rows, constants)
     except IntegrityError as exc:
@@ -417,7 +465,14 @@ def invite_many(
             oid,
             ids[oid],
             detail={},
-            outcome=outcome_of(oid, InvitationState.INVITED.value, Listing.PUBLIC.value, None, 0),
+            outcome=outcome_of(
+                oid,
+                InvitationState.INVITED.value,
+                Listing.PUBLIC.value,
+                None,
+                0,
+                signer_public=False,
+            ),
         )
         for oid in organisation_ids
     ]
@@ -436,6 +491,7 @@ _PROPOSAL = select(
     _INVITATIONS.c.text_hash,
     _INVITATIONS.c.listing,
     _INVITATIONS.c.proposed_name,
+    _INVITATIONS.c.signer_public,
 ).where(
     _INVITATIONS.c.campaign_id == bindparam("campaign_id"),
     _INVITATIONS.c.organisation_id == bindparam("organisation_id"),
@@ -488,7 +544,12 @@ def settle_proposed_name(
         )
     # The version moved, so the entry binds the invitation as it left it, as a transition's does.
     found = outcome_of(
-        organisation_id, current.state, current.listing, current.text_hash, current.version
+        organisation_id,
+        current.state,
+        current.listing,
+        current.text_hash,
+        current.version,
+        signer_public=current.signer_public,
     )
     outcome = outcome_of(
         organisation_id,
@@ -497,6 +558,7 @@ def settle_proposed_name(
         current.text_hash,
         current.version + 1,
         found=found,
+        signer_public=current.signer_public,
     )
     entry = events.Entry(
         "name approved" if approve else "name rejected",

@@ -16,6 +16,7 @@ from flask import Flask, Response, abort, request, send_from_directory
 from werkzeug.exceptions import HTTPException
 from werkzeug.security import safe_join
 
+from coalitionletter.catalogs import N_
 from coalitionletter.db import Database
 from coalitionletter.settings import Settings
 from coalitionletter.web.pages import SignOnApp
@@ -99,16 +100,16 @@ def create_app(settings: Settings, database: Database | None = None) -> Flask:
         if exc.code == 404:
             return handlers.neutral(404)
         messages = {
-            413: "What was sent is too large. Shorten the text and try again.",
-            405: "That is not something this page can do.",
+            413: N_("What was sent is too large. Shorten the text and try again."),
+            405: N_("That is not something this page can do."),
         }
-        message = messages.get(exc.code or 400, "The request was not understood.")
+        message = messages.get(exc.code or 400, N_("The request was not understood."))
         return handlers.problem(exc.code or 400, message)
 
     @app.errorhandler(Exception)
     def server_error(exc: Exception) -> Response:
         log.error("Unhandled error on a %s request", request.method, exc_info=exc)
-        return handlers.problem(500, "Something went wrong on our side. Nothing was changed.")
+        return handlers.problem(500, N_("Something went wrong on our side. Nothing was changed."))
 
     app.wsgi_app = _SecurityHeaders(app.wsgi_app, security_headers(settings))  # type: ignore[method-assign]
     if settings.trust_proxy:

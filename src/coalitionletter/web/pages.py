@@ -12,25 +12,45 @@ import hashlib
 import hmac
 import logging
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from flask import Response, request
 from jinja2 import Environment
 from markupsafe import Markup
+from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from coalitionletter import prepared
+from coalitionletter import catalogs, prepared
 from coalitionletter.campaigns import catalogue as campaigns
 from coalitionletter.campaigns.definition import CampaignDefinition, LetterWords
+from coalitionletter.catalogs import N_, Words
 from coalitionletter.db import Database
 from coalitionletter.errors import CampaignError, NameProposalError, SignOnError
-from coalitionletter.models import AppSecret, Campaign, Invitation, Listing, Organisation, utcnow
+from coalitionletter.models import (
+    AppSecret,
+    Campaign,
+    Contact,
+    Invitation,
+    Listing,
+    Organisation,
+    utcnow,
+)
 from coalitionletter.settings import Settings
 from coalitionletter.signon import consent, corrections, links, tokens
 from coalitionletter.signon import states as signon
-from coalitionletter.web.forms import ACTIONS, FORM_VALUES, FormErrors, decision_fields, posted_form
+from coalitionletter.web import language as languages
+from coalitionletter.web.forms import (
+    ACTIONS,
+    FORM_VALUES,
+    WITHDRAW_CONFIRMED,
+    FormErrors,
+    decision_fields,
+    posted_form,
+    proposal_words,
+)
 from coalitionletter.web.letters import Letter, Letters
 from coalitionletter.web.writers import Writers
 
@@ -98,6 +118,7 @@ class _Page:
     token_hash: str
     stale: bool = False
     language: str = ""  # the language version shown ("": the campaign's own)
+    contact_languages: tuple[str | None, ...] = ()  # the organisation's contacts', in order
 
     @property
     def definition(self) -> CampaignDefinition:
@@ -125,6 +146,7 @@ class SignOnApp:
         self.database = database
         self.secret = shared_secret(settings, database)
         self.environment = make_environment(settings.templates_dir)
+        self.folders = catalogs.catalog_folders(settings.home)
         self.secure_cookie = settings.base_url.startswith("https://")
         self.letters = Letters(settings)
         # Published words by (campaign id, hashes): a published version never changes.
@@ -145,19 +167,61 @@ class SignOnApp:
             return make_environment(self.settings.templates_dir, definition.directory)
         return self.environment
 
-    def html(self, template: str, status: int = 200, **context: Any) -> Response:
-        """Render a web template through the shared Jinja setup."""
+    def html(
+        self, template: str, status: int = 200, language: str | None = None, **context: Any
+    ) -> Response:
+        """Render a web template through the shared Jinja setup, in a language.
+
+        Without one, the page names nobody and follows the address's `?lang=`, else
+        the browser's languages.
+        """
         environment = context.pop("environment", None) or self.environment
-        body = environment.get_template(f"web/{template}").render(**context)
+        language = language or languages.visitor_language(self.folders)
+        body = environment.get_template(f"web/{template}").render(
+            language=language,
+            language_links=languages.switch_links(self.folders, language),
+            **context,
+        )
         return Response(body, status=status, mimetype="text/html")
+
+    def language_of(
+        self, definition: CampaignDefinition | None, contacts: Iterable[str | None]
+    ) -> str:
+        """A link's page language: the address's choice, its contacts', else the campaign's."""
+        default = definition.language if definition is not None else catalogs.SOURCE_LANGUAGE
+        return languages.page_language(self.folders, contacts, default)
 
     def neutral(self, status: int) -> Response:
         """The one page for a bad, unknown, revoked or expired link; it names nobody."""
         return self.html("link.html", status=status, gone=status == 410)
 
-    def problem(self, status: int, message: str) -> Response:
-        """A plain error page (bad form, too large, server trouble)."""
+    def problem(self, status: int, message: Words | str) -> Response:
+        """A plain error page (bad form, too large, server trouble), in the visitor's language."""
         return self.html("problem.html", status=status, status_code=status, message=message)
+
+    @staticmethod
+    def contact_languages(session: Any, organisation_id: int) -> tuple[str | None, ...]:
+        """The languages of an organisation's contacts, in the registry's order."""
+        query = (
+            select(Contact.language)
+            .where(Contact.organisation_id == organisation_id)
+            .order_by(Contact.id)
+        )
+        return tuple(session.scalars(query))
+
+    def chosen_query(self) -> str:
+        """`?lang=..&version=..` as the visitor chose them in the address, else nothing.
+
+        A form posts to it and the answer redirects to it, so both choices stay.
+        """
+        chosen = languages.requested_language(self.folders)
+        parts = (languages.query_for(chosen) if chosen else "", _version_query())
+        query = "&".join(part for part in parts if part)
+        return f"?{query}" if query else ""
+
+    def answer_location(self, token: str) -> str:
+        """Where a decision redirects: the link's page, in the language the visitor chose."""
+        return f"/s/{token}{self.chosen_query()}"
 
     def letter(self, session: Any, campaign: Campaign | signon.CampaignRef) -> Letter:
         """The letter as organisations see it: its files, and its published words if any."""
@@ -198,7 +262,7 @@ class SignOnApp:
             if access.expired:
                 return self.closed(session, campaign, invitation, organisation)
             log.exception("The letter of campaign %s cannot be read", campaign.slug)
-            return self.problem(503, "The letter cannot be shown right now. Please try later.")
+            return self.problem(503, N_("The letter cannot be shown right now. Please try later."))
         deadline = signon.effective_deadline(letter.definition.deadline, campaign.extended_until)
         if deadline is not None and now >= deadline:
             # The files' deadline is the one in force, whether or not a command synced it.
@@ -214,6 +278,7 @@ class SignOnApp:
             tokens.token_hash(raw),
             stale,
             language,
+            self.contact_languages(session, organisation.id),
         )
 
     @staticmethod
@@ -253,12 +318,18 @@ class SignOnApp:
         return self.html(
             "closed.html",
             status=410,
+            language=self.language_of(
+                letter.definition if letter is not None else None,
+                self.contact_languages(session, organisation.id),
+            ),
             organisation=organisation.name,
             listed_as=invitation.display_name or organisation.name,
             invitation=invitation,
             state=invitation.state,
             stale=stale,
             closed_on=min(ends) if ends else None,
+            # Dates in the campaign's zone, named (the `moment` and `day` filters read it).
+            time_zone=letter.definition.time_zone if letter is not None else None,
         )
 
     def render_page(
@@ -266,15 +337,18 @@ class SignOnApp:
         page: _Page,
         *,
         status: int = 200,
-        notice: str | None = None,
-        errors: dict[str, str] | None = None,
+        notice: Words | None = None,
+        errors: dict[str, Words | str] | None = None,
         values: dict[str, str] | None = None,
     ) -> Response:
         """The letter, the organisation's line, and the form or status for its state."""
         invitation = page.invitation
         version = page.version
         listed_as = invitation.display_name or page.organisation.name
-        context = {
+        context: dict[str, Any] = {
+            "language": self.language_of(page.definition, page.contact_languages),
+            "letter_language": version.language or page.definition.language,
+            "form_query": self.chosen_query(),
             "environment": self.environment_for(page.definition),
             "title": version.title,
             "version": version,
@@ -287,9 +361,12 @@ class SignOnApp:
             "state": invitation.state,
             "stale": page.stale,
             "governments_only": invitation.listing == Listing.GOVERNMENTS_ONLY.value,
+            "signer_public": invitation.signer_public,
             "deadline": signon.effective_deadline(
                 page.definition.deadline, page.campaign.extended_until
             ),
+            # Dates in the campaign's zone, named (the `moment` and `day` filters read it).
+            "time_zone": page.definition.time_zone,
             "csrf": self.csrf(page.token_hash),
             "notice": notice,
             "errors": errors or {},
@@ -300,9 +377,45 @@ class SignOnApp:
                 # Whoever signed before signs again when the text changed: save retyping.
                 "signer_name": invitation.signer_name or "",
                 "signer_title": invitation.signer_title or "",
+                # Shown as it stands on the change-of-listing form; never ticked in advance on
+                # a confirmation (a new consent): publishing the signer is opted into each time.
+                "signer_public": "yes"
+                if invitation.signer_public
+                and invitation.state == signon.CONFIRMED
+                and not page.stale
+                else "",
             },
         }
         return self.html("signon.html", status=status, **context)
+
+    def ask_withdraw(self, token: str) -> Response:
+        """The first step of withdrawing: ask once more; only the answer's own POST withdraws.
+
+        Nothing is written: going back from this page leaves the signature as it was.
+        """
+        with self.database.reading() as session:
+            page = self.load(session, token)
+            if isinstance(page, Response):
+                return page  # closed, unknown or revoked: the same page as for a GET
+            if page.invitation.state != signon.CONFIRMED:
+                return self.render_page(
+                    page,
+                    status=409,
+                    notice=N_(
+                        "Your organisation has no confirmed signature to withdraw; "
+                        "its answer is shown below."
+                    ),
+                )
+            return self.html(
+                "withdraw.html",
+                language=self.language_of(page.definition, page.contact_languages),
+                form_query=self.chosen_query(),
+                environment=self.environment_for(page.definition),
+                title=page.version.title,
+                organisation=page.organisation.name,
+                listed_as=page.invitation.display_name or page.organisation.name,
+                csrf=self.csrf(page.token_hash),
+            )
 
     def client_ip(self) -> str | None:
         """The visitor's address (behind a trusted proxy: the one it forwarded)."""
@@ -367,11 +480,15 @@ class SignOnApp:
         """
         form = posted_form()
         if form is None:
-            return self.problem(400, "The form was not understood. Reload the page and try again.")
+            return self.problem(
+                400, N_("The form was not understood. Reload the page and try again.")
+            )
         action = form.get("action", "")
         refused = self._refuse_form(token, action, form)
         if refused is not None:
             return refused
+        if action == "withdraw" and form.get(WITHDRAW_CONFIRMED) != "yes":
+            return self.ask_withdraw(token)
         # A Core connection, no Session: the hot path pays for no unit of work it does not use.
         with self.answering() as connection:
             result = self._answer_link(connection, token, action, form)
@@ -381,17 +498,21 @@ class SignOnApp:
             self.kept_texts.add(result)
         # Post/redirect/get: a reload after answering never posts again. A bare 303 (what a
         # browser follows), not flask.redirect's HTML page for clients that do not.
-        return Response(status=303, headers={"Location": f"/s/{token}{_version_query()}"})
+        return Response(status=303, headers={"Location": self.answer_location(token)})
 
     def _refuse_form(self, token: str, action: str, form: Any) -> Response | None:
         """The answer to a form that cannot be taken whatever the database holds, or None."""
         if action not in ACTIONS:
-            return self.problem(400, "The form was not understood. Reload the page and try again.")
+            return self.problem(
+                400, N_("The form was not understood. Reload the page and try again.")
+            )
         if not tokens.well_formed(token):
             return self.neutral(404)
         sent = form.get("csrf", "").encode("utf-8")  # bytes: compare_digest refuses non-ASCII str
         if not hmac.compare_digest(sent, self.csrf(tokens.token_hash(token)).encode("ascii")):
-            return self.problem(400, "This form is out of date. Reload the page and answer again.")
+            return self.problem(
+                400, N_("This form is out of date. Reload the page and answer again.")
+            )
         return None
 
     def _answer_link(
@@ -422,7 +543,7 @@ class SignOnApp:
                     letter = self.letter(session, link.campaign)
         except CampaignError:
             log.exception("The letter of campaign %s cannot be read", link.campaign.slug)
-            return self.problem(503, "The letter cannot be shown right now. Please try later.")
+            return self.problem(503, N_("The letter cannot be shown right now. Please try later."))
         deadline = signon.effective_deadline(
             letter.definition.deadline, link.campaign.extended_until
         )
@@ -433,14 +554,9 @@ class SignOnApp:
         # The confirmation binds the version the page showed: the hash it posted is that
         # version's, and must still be a current version's exact hash.
         version = letter.version_with(form.get("text_hash")) if action == "confirm" else None
-        if action == "confirm" and version is None:
-            return self._page_again(
-                connection,
-                token,
-                status=409,
-                notice="The letter's text changed while you were reading it. Please read "
-                "the text below, which is the current one, and confirm again.",
-            )
+        refused = self._refuse_for_text(connection, token, link, letter, action, version)
+        if refused is not None:
+            return refused
         try:
             fields = decision_fields(action, form, link.organisation_name, link.display_name)
             if fields.get("proposed_name"):
@@ -473,16 +589,72 @@ class SignOnApp:
             return self._page_again(
                 connection,
                 token,
-                notice="Your organisation's answer had already been recorded, as shown below.",
+                notice=N_("Your organisation's answer had already been recorded, as shown below."),
             )
         return kept
+
+    def _refuse_for_text(  # noqa: PLR0917 - the answer's parts, passed on
+        self,
+        connection: prepared.DirectConnection,
+        token: str,
+        link: links.AnswerLink,
+        letter: Letter,
+        action: str,
+        version: consent.LetterVersion | None,
+    ) -> Response | None:
+        """The page again when the answer was given to other words than the current ones."""
+        if action == "confirm" and version is None:
+            return self._page_again(
+                connection,
+                token,
+                status=409,
+                notice=N_(
+                    "The letter's text changed while you were reading it. Please read "
+                    "the text below, which is the current one, and confirm again."
+                ),
+            )
+        if action == "change_listing":
+            return self._refuse_listing_change(connection, token, link, letter)
+        return None
+
+    def _refuse_listing_change(
+        self,
+        connection: prepared.DirectConnection,
+        token: str,
+        link: links.AnswerLink,
+        letter: Letter,
+    ) -> Response | None:
+        """The page again when the listing cannot change without a new consent, else None.
+
+        Only a confirmation of the current text may change how it is listed: an
+        organisation that has not signed, or signed an earlier text, chooses on the
+        confirmation form instead.
+        """
+        invitation = link.invitation
+        if invitation.state != signon.CONFIRMED:
+            notice = N_(
+                "Your organisation has not signed, so there is no listing to change. To sign, "
+                "confirm below; you choose there how your organisation is listed."
+            )
+            return self._page_again(connection, token, status=409, notice=notice)
+        if invitation.text_hash in letter.definition.current_hashes:
+            return None
+        with Session(bind=connection.connection) as session:
+            if invitation.text_hash in consent.current_hashes(session, letter.definition):
+                return None
+        notice = N_(
+            "The letter's text changed since your organisation confirmed it, so the listing "
+            "cannot be changed alone. Read the current text and confirm it below; you choose "
+            "there how your organisation is listed."
+        )
+        return self._page_again(connection, token, status=409, notice=notice)
 
     def _check_proposal(
         self,
         connection: prepared.DirectConnection,
         letter: Letter,
         link: links.AnswerLink,
-        fields: dict[str, str | None],
+        fields: dict[str, str | bool | None],
     ) -> None:
         """Refuse a proposed name that may not be printed for this organisation (FormErrors)."""
         with Session(bind=connection.connection) as session:  # only when a name is proposed
@@ -492,10 +664,10 @@ class SignOnApp:
                     letter.definition,
                     link.organisation_id,
                     link.organisation_name,
-                    fields["proposed_name"] or "",
+                    str(fields["proposed_name"] or ""),
                 )
             except NameProposalError as refused:
-                raise FormErrors({"display_name": str(refused)}) from refused
+                raise FormErrors({"display_name": proposal_words(refused)}) from refused
 
     def _page_again(
         self, connection: prepared.DirectConnection, token: str, **render: Any
@@ -507,11 +679,11 @@ class SignOnApp:
 
 
 def _version_query() -> str:
-    """`?version=<code>` of the request, kept through the redirect after an answer."""
+    """`version=<code>` of the request (no `?`), kept through the redirect after an answer."""
     from coalitionletter.campaigns.letter_toml import LANGUAGE_CODE
 
     requested = request.args.get("version", "")
-    return f"?version={requested}" if LANGUAGE_CODE.match(requested) else ""
+    return f"version={requested}" if LANGUAGE_CODE.match(requested) else ""
 
 
 def page_language(
