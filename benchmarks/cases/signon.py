@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shutil
 import smtplib
@@ -372,6 +373,8 @@ class _Window:
 
     seconds: float
     clients: int
+    server_pid: int = 0
+    server_cpu_at_start: float | None = None
     start: float = 0.0
     deadline: float = 0.0
     ready: threading.Barrier = field(init=False)
@@ -382,6 +385,7 @@ class _Window:
     def open(self) -> None:
         self.start = time.perf_counter()
         self.deadline = self.start + self.seconds
+        self.server_cpu_at_start = server_cpu(self.server_pid)
 
 
 def _client_loop(
@@ -428,13 +432,41 @@ def _client_loop(
     log.finished = time.perf_counter()
 
 
-def _load_main(port: int, mode: str, clients: int, seconds: float, tokens_file: Path) -> None:
-    """The load generator: `clients` threads for `seconds`, then one JSON line of results."""
+def server_cpu(pid: int) -> float | None:
+    """CPU seconds (user + system) used so far by a server process and its children.
+
+    Read from /proc (Linux): `serve --workers N` is gunicorn's arbiter with N worker
+    processes. None where /proc cannot tell, or when no pid is given.
+    """
+    if not pid:
+        return None
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return None
+    ticks = 0
+    for each in [pid, *map(int, children)]:
+        try:
+            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # a worker that ended meanwhile
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _load_main(
+    port: int, mode: str, clients: int, seconds: float, tokens_file: Path, *, server_pid: int = 0
+) -> None:
+    """The load generator: `clients` threads for `seconds`, then one JSON line of results.
+
+    With `server_pid`, it also reports the CPU the server used inside the window
+    (read when the window opens and once every client has finished).
+    """
     tokens = json.loads(tokens_file.read_text(encoding="utf-8"))
     if mode.startswith("trivial"):  # needs no links: the time ends its run, not the pool
         tokens = [""] * (TRIVIAL_MAX_PER_CLIENT * clients)
     logs = [ClientLog() for _ in range(clients)]
-    window = _Window(seconds, clients)
+    window = _Window(seconds, clients, server_pid)
     threads = [
         threading.Thread(
             target=_client_loop, args=(port, mode, tokens[i::clients], window, logs[i])
@@ -447,7 +479,10 @@ def _load_main(port: int, mode: str, clients: int, seconds: float, tokens_file: 
         thread.join(timeout=seconds + 600)
     if any(thread.is_alive() for thread in threads):
         raise SystemExit("a client did not finish in time")
+    cpu_at_end = server_cpu(server_pid)
     elapsed = max(log.finished for log in logs) - window.start
+    started = window.server_cpu_at_start
+    used = None if cpu_at_end is None or started is None else cpu_at_end - started
     latencies = sorted(x for log in logs for x in log.latencies)
     print(
         json.dumps(
@@ -458,6 +493,7 @@ def _load_main(port: int, mode: str, clients: int, seconds: float, tokens_file: 
                 "errors": [e for log in logs for e in log.errors],
                 "latencies": latencies,
                 "acknowledged": [t for log in logs for t in log.acknowledged],
+                "server_cpu": used,
             }
         )
     )
@@ -521,7 +557,9 @@ def _issue_tokens(home: Path, count: int) -> dict[str, int]:
     return by_token
 
 
-def _run_load(port: int, mode: str, clients: int, seconds: float, tokens: Path) -> dict:
+def _run_load(
+    port: int, mode: str, clients: int, seconds: float, tokens: Path, *, server_pid: int = 0
+) -> dict:
     completed = subprocess.run(
         [
             *_helper("load"),
@@ -530,6 +568,7 @@ def _run_load(port: int, mode: str, clients: int, seconds: float, tokens: Path) 
             str(clients),
             str(seconds),
             str(tokens),
+            f"--server-pid={server_pid}",
         ],
         capture_output=True,
         text=True,
@@ -613,13 +652,20 @@ def _single_process(home: Path, port: int, clients: int, seconds: tuple[float, f
     server = _start_serve(home, port, home / "serve.log")
     try:
         _run_load(port, "trivial-pair", clients, 0.5, home / "flow.json")  # warm-up: connections
+        pid = server.pid
         runs = {
-            "trivial": _run_load(port, "trivial", clients, seconds[0], home / "confirm.json"),
-            "ours": _run_load(port, "confirm", clients, seconds[0], home / "confirm.json"),
-            "trivial_pair": _run_load(
-                port, "trivial-pair", clients, seconds[1], home / "flow.json"
+            "trivial": _run_load(
+                port, "trivial", clients, seconds[0], home / "confirm.json", server_pid=pid
             ),
-            "flow": _run_load(port, "flow", clients, seconds[1], home / "flow.json"),
+            "ours": _run_load(
+                port, "confirm", clients, seconds[0], home / "confirm.json", server_pid=pid
+            ),
+            "trivial_pair": _run_load(
+                port, "trivial-pair", clients, seconds[1], home / "flow.json", server_pid=pid
+            ),
+            "flow": _run_load(
+                port, "flow", clients, seconds[1], home / "flow.json", server_pid=pid
+            ),
         }
     finally:
         stop(server)
@@ -632,12 +678,33 @@ def _two_workers(home: Path, clients: int, seconds: float) -> dict:
     server = _start_serve(home, port, home / "serve-workers.log", "--workers", "2")
     try:
         _run_load(port, "trivial", clients, 0.5, home / "workers.json")  # warm-up: both workers
+        pid = server.pid
         return {
-            "trivial": _run_load(port, "trivial", clients, seconds, home / "workers.json"),
-            "ours": _run_load(port, "confirm", clients, seconds, home / "workers.json"),
+            "trivial": _run_load(
+                port, "trivial", clients, seconds, home / "workers.json", server_pid=pid
+            ),
+            "ours": _run_load(
+                port, "confirm", clients, seconds, home / "workers.json", server_pid=pid
+            ),
         }
     finally:
         stop(server)
+
+
+def _cpu_note(trivial: dict, ours: dict, what: str) -> str:
+    """The server's CPU per request on each side, and their quotient, where /proc tells it.
+
+    Unlike the rates, this hardly moves with other work on the machine: the rates'
+    ratio falls below it when the answers queue on the database's one writer.
+    """
+    if not trivial.get("server_cpu") or not ours.get("server_cpu"):
+        return "server CPU not measured (no /proc)"
+    per_trivial = trivial["server_cpu"] / max(trivial["done"], 1)
+    per_ours = ours["server_cpu"] / max(ours["done"], 1)
+    return (
+        f"server CPU per trivial POST {per_trivial * 1000:.2f} ms, per {what} "
+        f"{per_ours * 1000:.2f} ms (CPU-time ratio {per_trivial / per_ours:.3f})"
+    )
 
 
 def _workers_note(runs: dict, seconds: float) -> tuple[float, float, str]:
@@ -649,6 +716,8 @@ def _workers_note(runs: dict, seconds: float) -> tuple[float, float, str]:
         f"same SQLite workspace): {ours:.0f} confirmations/s against {trivial:.0f} trivial "
         f"POSTs/s on the same gunicorn setup; "
         + _latency_note("confirmation POST", runs["ours"]["latencies"])
+        + "; "
+        + _cpu_note(runs["trivial"], runs["ours"], "confirmation")
     )
     return ours, trivial, note
 
@@ -702,7 +771,10 @@ def b8_confirmations(quick: bool) -> Result:
         "opened); baseline the same form POST to /healthz on the same `serve` (waitress)",
         f"single process (`serve`, waitress), not the case's ratio: {our_rate:.0f} "
         f"confirmations/s against {trivial_rate:.0f} trivial POSTs/s, ratio "
-        f"{our_rate / trivial_rate:.3f}; " + _latency_note("confirmation POST", ours["latencies"]),
+        f"{our_rate / trivial_rate:.3f}; "
+        + _latency_note("confirmation POST", ours["latencies"])
+        + "; "
+        + _cpu_note(runs["trivial"], ours, "confirmation"),
         f"whole flow (GET the link + POST the form, both timed, {flow_seconds:g} s): "
         f"{flow_rate:.0f} confirmations/s against {pair_rate:.0f} trivial GET + POST pairs/s, "
         f"ratio {flow_rate / pair_rate:.3f}; " + _latency_note("flow", flow["latencies"]),
@@ -740,11 +812,19 @@ def main(argv: list[str]) -> None:
     load.add_argument("clients", type=int)
     load.add_argument("seconds", type=float)
     load.add_argument("tokens", type=Path)
+    load.add_argument("--server-pid", type=int, default=0)
     args = parser.parse_args(argv)
     if args.command == "sink":
         _sink_main(args.port, args.spool)
     else:
-        _load_main(args.port, args.mode, args.clients, args.seconds, args.tokens)
+        _load_main(
+            args.port,
+            args.mode,
+            args.clients,
+            args.seconds,
+            args.tokens,
+            server_pid=args.server_pid,
+        )
 
 
 if __name__ == "__main__":
