@@ -226,7 +226,7 @@ def test_an_answer_received_after_the_deadline_is_refused_and_changes_nothing(
     # A bare date is the end of that day: the deadline day itself is not taken without a time.
     result = _sign_confirm(invoke, signon_workspace, "--received-on", "2020-08-14")
     assert result.exit_code != 0
-    assert "was already closed at 2020-08-14T23:59" in result.output
+    assert "was already closed at 14 August 2020, 23:59 (UTC)" in result.output
     assert _invitation(signon_workspace).state == "invited"
     assert _event_count(signon_workspace) == before
 

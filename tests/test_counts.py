@@ -168,20 +168,20 @@ def test_a_passed_deadline_gives_negative_days_and_a_closed_campaign(
     later = counts_world.deadline + timedelta(days=3)
     info = _counts(database, now=later).campaign
     assert (info.days_left, info.is_open) == (-3, False)
-    assert deadline_phrase(info).endswith("(closed 3 days ago)")
+    assert deadline_phrase(info).endswith(", 17:00 (UTC): closed 3 days ago")
 
 
 def test_a_deadline_passed_earlier_today_says_closed_today(
     counts_world: CountsWorld, database: Database
 ):
     evening = counts_world.deadline.replace(hour=20)
-    assert deadline_phrase(_counts(database, now=evening).campaign).endswith("(closed today)")
+    assert deadline_phrase(_counts(database, now=evening).campaign).endswith(": closed today")
 
 
 def test_deadline_day_itself_says_closes_today(counts_world: CountsWorld, database: Database):
     morning = counts_world.deadline.replace(hour=9)
     info = _counts(database, now=morning).campaign
-    assert deadline_phrase(info).endswith("(closes today, 17:00 UTC)")
+    assert deadline_phrase(info).endswith(", 17:00 (UTC): closes today")
 
 
 def test_a_campaign_closed_before_its_deadline_says_so(
@@ -195,7 +195,7 @@ def test_a_campaign_closed_before_its_deadline_says_so(
         )
     info = _counts(database).campaign
     assert info.is_open is False
-    assert deadline_phrase(info).endswith("(sign-on closed early)")
+    assert deadline_phrase(info).endswith(": sign-on closed early")
 
 
 def test_a_closed_campaign_without_a_deadline_says_so(database: Database):

@@ -39,7 +39,8 @@ def test_the_table_shows_each_total_with_its_percentage(counts_world: CountsWorl
 
 def test_the_table_says_the_days_left(counts_world: CountsWorld, invoke):
     result = invoke("counts", COUNTS_SLUG)
-    assert f"({DAYS_LEFT} days left)" in result.output
+    assert result.exit_code == 0, result.output
+    assert f", 17:00 (UTC): {DAYS_LEFT} days left" in result.output
 
 
 def test_the_table_by_country_ends_with_the_total(counts_world: CountsWorld, invoke):

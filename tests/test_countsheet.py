@@ -99,7 +99,8 @@ def test_the_sheet_shows_title_deadline_and_days_left(sheet_files: SheetFiles):
     soup = _soup(sheet_files.html)
     assert soup.h1.get_text() == "Coordinated sanctions for abuses against Uyghurs"
     assert re.fullmatch(
-        r"Deadline \d+ \w+ \d{4} \(12 days left\)", soup.select_one(".deadline").get_text()
+        r"Deadline \d+ \w+ \d{4}, 17:00 \(UTC\): 12 days left",
+        soup.select_one(".deadline").get_text(),
     )
 
 

@@ -79,10 +79,10 @@ def test_counts_show_the_title_and_deadline_letter_toml_says_now(
     result = invoke("counts", SLUG)
     assert result.exit_code == 0, result.output
     assert f"A retitled letter ({SLUG})" in result.output
-    assert "Deadline 6 May 2031" in result.output
+    assert "Deadline 6 May 2031, 17:00 (UTC)" in result.output
     overview = invoke("counts")
     assert overview.exit_code == 0, overview.output
-    assert "2031-05-06" in overview.output
+    assert "6 May 2031" in overview.output
 
 
 def test_a_recipient_added_to_letter_toml_is_built_without_init(

@@ -6,6 +6,7 @@ command, and `build`, `counts --html` and `export` as staff run them.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import click
@@ -157,7 +158,7 @@ def test_names_lists_a_pending_proposal_beside_the_registry_name(
     assert "1 proposed name(s) await a decision" in result.output
     assert f"registry name: {NAME}" in result.output
     assert f"proposed name: {CORRECTED}" in result.output
-    assert "proposed by Li Wei on 20" in result.output
+    assert re.search(r"proposed by Li Wei on \d+ \w+ 20\d\d, \d\d:\d\d \(UTC\)", result.output)
     assert SLUG_OF_NAME in result.output
     assert f"as written:    {CORRECTED!a}" in result.output
     assert "printed now" not in result.output  # positive control below

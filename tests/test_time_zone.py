@@ -116,3 +116,111 @@ def test_the_closed_page_says_when_it_closed_in_the_campaigns_zone(
 
     when = page.find(class_="closed-when").get_text(" ", strip=True)
     assert when.startswith("It closed on ") and "(Japan Time)" in when
+
+
+# --- counts, the count sheet, emails, close and reopen, the console --------------------------
+
+
+def test_counts_show_the_deadline_and_the_count_time_in_the_campaigns_zone(
+    signon_workspace: SignOnWorkspace, token: str, invoke
+) -> None:
+    set_deadline(signon_workspace.home, zone='"Europe/London"')
+
+    result = invoke("counts", SLUG)
+
+    assert result.exit_code == 0, result.output
+    assert f"Deadline {LONDON}: " in result.output
+    counted = next(line for line in result.output.splitlines() if line.startswith("Counted "))
+    assert counted.endswith("(United Kingdom Time)")
+    overview = invoke("counts")
+    assert overview.exit_code == 0, overview.output
+    assert "14 August 2040" in overview.output
+
+
+def test_the_count_sheet_shows_the_deadline_in_the_campaigns_zone(
+    signon_workspace: SignOnWorkspace, token: str, invoke, tmp_path: Path
+) -> None:
+    set_deadline(signon_workspace.home, zone='"Europe/London"')
+    sheet = tmp_path / "sheet.html"
+
+    result = invoke("counts", SLUG, "--html", str(sheet))
+
+    assert result.exit_code == 0, result.output
+    page = BeautifulSoup(sheet.read_text("utf-8"), "html.parser")
+    assert page.select_one(".deadline").get_text().startswith(f"Deadline {LONDON}: ")
+    assert page.select_one(".as-of").get_text().endswith("(United Kingdom Time)")
+
+
+def test_the_invitation_email_gives_the_deadline_in_the_campaigns_zone(
+    signon_workspace: SignOnWorkspace, invoke, mailbox
+) -> None:
+    from fixtures_signon import ORGANISATIONS, invite_one
+
+    set_deadline(signon_workspace.home, zone='"Europe/London"')
+    invite_one(signon_workspace, invoke, mailbox, ORGANISATIONS[0][0])
+
+    (message,) = mailbox.received
+    assert f"until {LONDON}." in " ".join(message.text().split())
+    assert f"until {LONDON}." in " ".join(
+        BeautifulSoup(message.html(), "html.parser").get_text().split()
+    )
+
+
+def test_close_says_when_it_closed_in_the_campaigns_zone(
+    signon_workspace: SignOnWorkspace, token: str, invoke
+) -> None:
+    set_deadline(signon_workspace.home, zone='"Asia/Tokyo"')
+
+    result = invoke("close", SLUG, "--yes")
+
+    assert result.exit_code == 0, result.output
+    assert f"Closed the sign-on for {SLUG} at " in result.output
+    assert "(Japan Time). Links now show that it has closed." in result.output
+
+
+def test_reopen_until_gives_the_new_deadline_in_the_campaigns_zone(
+    signon_workspace: SignOnWorkspace, token: str, invoke
+) -> None:
+    set_deadline(signon_workspace.home, zone='"Europe/London"')
+    closed = invoke("close", SLUG, "--yes")
+    assert closed.exit_code == 0, closed.output
+
+    result = invoke("reopen", SLUG, "--until", "2040-08-21T17:00:00+01:00")
+
+    assert result.exit_code == 0, result.output
+    assert "until 21 August 2040, 17:00 (United Kingdom Time)" in result.output
+
+
+def test_a_refused_reopen_names_the_past_deadline_in_the_campaigns_zone(
+    signon_workspace: SignOnWorkspace, token: str, invoke
+) -> None:
+    set_deadline(signon_workspace.home, zone='"Europe/London"')
+
+    result = invoke("reopen", SLUG, "--until", "2020-08-14T16:00:00Z")
+
+    assert result.exit_code != 0
+    assert "--until 14 August 2020, 17:00 (United Kingdom Time) is not in the future" in (
+        result.output
+    )
+
+
+def test_the_console_dashboard_gives_the_deadline_in_the_campaigns_zone(
+    counts_world, home: Path, console_accounts, console_client, staff_login
+) -> None:
+    from fixtures_console import COORDINATOR_EMAIL
+    from fixtures_counts import COUNTS_SLUG
+
+    letter = home / "letters" / COUNTS_SLUG / "letter.toml"
+    letter.write_text('time_zone = "America/New_York"\n' + letter.read_text("utf-8"), "utf-8")
+    client = console_client()
+    staff_login(client, COORDINATOR_EMAIL)
+
+    page = BeautifulSoup(client.get(f"/staff/c/{COUNTS_SLUG}").text, "html.parser")
+
+    meta = page.select_one(".meta").get_text(" ", strip=True)
+    from zoneinfo import ZoneInfo
+
+    local = counts_world.deadline.astimezone(ZoneInfo("America/New_York"))  # 17:00 UTC
+    assert f", {local:%H:%M} (United States (New York) Time): " in meta
+    assert "days left" in meta
+    assert meta.endswith("(United States (New York) Time)")  # the time it was counted

@@ -15,6 +15,9 @@ from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_time, get_timezone_location
 
 DEFAULT_LOCALE = "en"
+# The locale of staff's messages and count sheets (as render's PAGE_LOCALE for pages)
+# until they have catalogs (#15).
+WORDS_LOCALE = "en-GB"
 
 
 @cache
@@ -36,6 +39,26 @@ def time_zone(name: str | None) -> tzinfo:
         raise ValueError(
             f"{name!r} is not a time zone name; use an IANA name such as Europe/London."
         ) from exc
+
+
+def deadline_zone(deadline: datetime | None, name: str | None) -> tzinfo:
+    """The zone a deadline is shown in: the campaign's (`name`), else the offset it was
+    written with (letter.toml's `+01:00`), else UTC."""
+    if name:
+        return time_zone(name)
+    if deadline is not None and deadline.tzinfo is not None:
+        return deadline.tzinfo
+    return UTC
+
+
+def format_deadline(deadline: datetime, zone: str | None, locale: str | None = None) -> str:
+    """A deadline in the campaign's zone, named: '14 August 2020, 17:00 (United Kingdom Time)'."""
+    return format_moment(deadline, deadline_zone(deadline, zone), locale or WORDS_LOCALE)
+
+
+def day_in(moment: datetime, zone: tzinfo) -> date:
+    """The calendar day a moment falls on in a zone."""
+    return moment.astimezone(zone).date()
 
 
 def format_day(day: date, locale: str | None) -> str:

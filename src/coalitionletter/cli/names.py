@@ -13,7 +13,11 @@ if TYPE_CHECKING:
 
 
 def _describe(proposal: Pending) -> list[str]:
-    when = proposal.proposed_at.strftime("%Y-%m-%d %H:%M UTC") if proposal.proposed_at else "?"
+    from datetime import UTC
+
+    from coalitionletter.dates import WORDS_LOCALE, format_moment
+
+    when = format_moment(proposal.proposed_at, UTC, WORDS_LOCALE) if proposal.proposed_at else "?"
     lines = [
         f"#{proposal.organisation_id} {proposal.slug} ({proposal.state})",
         f"  registry name: {proposal.registry_name}",

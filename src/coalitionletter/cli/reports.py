@@ -142,11 +142,10 @@ def _definitions(app: AppContext, session: Any, slug: str | None) -> list[Any]:
 
 
 def _letters_now(session: Any, definitions: list[Any]) -> dict[str, LetterNow]:
-    """What each campaign's files say now (title, deadline, current text), by slug."""
-    from coalitionletter.reports.count_values import LetterNow
-    from coalitionletter.signon.consent import current_hashes
+    """What each campaign's files say now (title, deadline, zone, current text), by slug."""
+    from coalitionletter.reports.counts import letter_now
 
-    return {d.slug: LetterNow(d.title, d.deadline, current_hashes(session, d)) for d in definitions}
+    return {d.slug: letter_now(session, d) for d in definitions}
 
 
 def _write_sheet(sheet: Sheet, pdf_path: str | None, html_path: str | None) -> None:

@@ -210,6 +210,18 @@ def _definition(app: AppContext, slug: str) -> Any:
         return campaigns.load_current(app.settings, session, slug)
 
 
+def _time_zone_of(app: AppContext, slug: str) -> str | None:
+    """The campaign's time zone from letter.toml; None (UTC) when its files cannot be read,
+    so that closing never depends on them."""
+    from coalitionletter.campaigns import catalogue as campaigns
+    from coalitionletter.errors import CampaignError
+
+    try:
+        return campaigns.load(app.settings, slug).time_zone
+    except CampaignError:
+        return None
+
+
 @click.command()
 @click.argument("campaign")
 @click.option(
@@ -348,6 +360,7 @@ def close(app: AppContext, campaign: str, yes: bool) -> None:
       coalitionletter close ilp-magnitsky-2020 --yes
     """
     from coalitionletter.campaigns import catalogue as campaigns
+    from coalitionletter.dates import format_deadline
     from coalitionletter.signon import states as signon
 
     if not yes:
@@ -355,8 +368,12 @@ def close(app: AppContext, campaign: str, yes: bool) -> None:
     with core_errors(), app.database.writing() as session:
         row = campaigns.campaign_row(session, campaign)
         closed = signon.close_campaign(session, row, actor=app.actor)
-    if closed:
-        click.echo(f"Closed the sign-on for {campaign}. Links now show that it has closed.")
+        closed_at = row.closed_at
+    if closed and closed_at is not None:
+        when = format_deadline(closed_at, _time_zone_of(app, campaign))
+        click.echo(
+            f"Closed the sign-on for {campaign} at {when}. Links now show that it has closed."
+        )
     else:
         click.echo(f"The sign-on for {campaign} was already closed; nothing changed.")
 
@@ -383,6 +400,7 @@ def reopen(app: AppContext, campaign: str, until: str | None) -> None:
       coalitionletter reopen ilp-magnitsky-2020 --until 2020-08-21T17:00:00+01:00
     """
     from coalitionletter.campaigns import catalogue as campaigns
+    from coalitionletter.dates import format_deadline
     from coalitionletter.signon import states as signon
 
     new_deadline = _moment(until, "--until", day_end=False)
@@ -390,10 +408,15 @@ def reopen(app: AppContext, campaign: str, until: str | None) -> None:
     with core_errors(), app.database.writing() as session:
         row = campaigns.sync(session, definition)
         done = signon.reopen_campaign(
-            session, row, actor=app.actor, file_deadline=definition.deadline, until=new_deadline
+            session,
+            row,
+            actor=app.actor,
+            file_deadline=definition.deadline,
+            until=new_deadline,
+            time_zone=definition.time_zone,
         )
     when = (
-        f"until {done.deadline.isoformat(timespec='minutes')}"
+        f"until {format_deadline(done.deadline, definition.time_zone)}"
         if done.deadline
         else "until it is closed (no deadline)"
     )

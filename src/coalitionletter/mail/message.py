@@ -199,6 +199,8 @@ def build_message(
         "title": shown.title,
         "lead": definition.lead.name,
         "deadline": definition.deadline,
+        # The deadline in the campaign's zone, named (the `moment` filter reads it).
+        "time_zone": definition.time_zone,
         "changes": changes,
     }
     try:

@@ -34,9 +34,9 @@ def _campaign_info(campaign: Any, now: datetime, letter: LetterNow | None = None
     With `letter`, the title and deadline are the files' as they are now: an edit to
     letter.toml counts without a sync. A deadline staff extended still wins.
     """
-    title, deadline = campaign.title, campaign.deadline
+    title, deadline, zone = campaign.title, campaign.deadline, None
     if letter is not None:
-        title = letter.title
+        title, zone = letter.title, letter.time_zone
         deadline = campaign.extended_until if campaign.extended_until else letter.deadline
     closed = campaign.closed_at is not None and campaign.closed_at <= now
     passed = deadline is not None and deadline <= now
@@ -45,8 +45,9 @@ def _campaign_info(campaign: Any, now: datetime, letter: LetterNow | None = None
         slug=campaign.slug,
         title=title,
         deadline=deadline,
-        days_left=days_left(deadline, now),
+        days_left=days_left(deadline, now, zone),
         is_open=not (closed or passed),
+        time_zone=zone,
     )
 
 

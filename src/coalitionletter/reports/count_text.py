@@ -22,19 +22,22 @@ from coalitionletter.spreadsheet_cells import safe_row, spreadsheet_csv
 
 
 def deadline_phrase(info: CampaignInfo) -> str:
-    """The deadline in words: 'Deadline 31 August 2020 (12 days left)'."""
+    """The deadline in words, in the campaign's zone, named:
+    'Deadline 31 August 2020, 17:00 (United Kingdom Time): 12 days left'."""
+    from coalitionletter.dates import format_deadline
+
     if info.deadline is None:
         return "No deadline set" + ("" if info.is_open else " (sign-on closed)")
-    day = f"{info.deadline.day} {info.deadline:%B %Y}"
+    deadline = f"Deadline {format_deadline(info.deadline, info.time_zone)}"
     left = info.days_left or 0
     if not info.is_open:
         if left > 0:
-            return f"Deadline {day} (sign-on closed early)"
+            return f"{deadline}: sign-on closed early"
         when = "today" if left == 0 else f"{-left} day{'s' if left != -1 else ''} ago"
-        return f"Deadline {day} (closed {when})"
+        return f"{deadline}: closed {when}"
     if left == 0:
-        return f"Deadline {day} (closes today, {info.deadline:%H:%M} UTC)"
-    return f"Deadline {day} ({left} day{'s' if left != 1 else ''} left)"
+        return f"{deadline}: closes today"
+    return f"{deadline}: {left} day{'s' if left != 1 else ''} left"
 
 
 def _width(text: str) -> int:
@@ -60,13 +63,11 @@ def text_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 
 def _heading(counts: CampaignCounts) -> list[str]:
+    from coalitionletter.dates import WORDS_LOCALE, format_moment, time_zone
+
     info = counts.campaign
-    return [
-        f"{info.title} ({info.slug})",
-        deadline_phrase(info),
-        f"Counted {counts.as_of:%d %B %Y %H:%M} UTC",
-        "",
-    ]
+    counted = format_moment(counts.as_of, time_zone(info.time_zone), WORDS_LOCALE)
+    return [f"{info.title} ({info.slug})", deadline_phrase(info), f"Counted {counted}", ""]
 
 
 # The totals table: (key, indent) in the order the sums read.
@@ -142,6 +143,16 @@ def counts_table(counts: CampaignCounts) -> str:
     return "\n".join([*_heading(counts), body])
 
 
+def _deadline_day(info: CampaignInfo) -> str:
+    """The deadline's day in the campaign's zone, as every date is written: '31 August 2020'."""
+    from coalitionletter.dates import WORDS_LOCALE, day_in, deadline_zone, format_day
+
+    if info.deadline is None:
+        return "none"
+    local = day_in(info.deadline, deadline_zone(info.deadline, info.time_zone))
+    return format_day(local, WORDS_LOCALE)
+
+
 def overview_table(summary: Overview) -> str:
     """The all-campaigns overview as the terminal shows it, one line per campaign."""
     if not summary.lines:
@@ -150,7 +161,7 @@ def overview_table(summary: Overview) -> str:
     headers.insert(6, "% confirmed")
     rows = []
     for info, totals in summary.lines:
-        deadline = f"{info.deadline:%Y-%m-%d}" if info.deadline else "none"
+        deadline = _deadline_day(info)
         days = "" if info.days_left is None else str(info.days_left)
         if info.deadline is not None and not info.is_open:
             days = "closed"

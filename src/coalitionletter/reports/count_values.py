@@ -103,6 +103,7 @@ class LetterNow:
     title: str
     deadline: datetime | None
     hashes: frozenset[str]
+    time_zone: str | None = None  # letter.toml's time_zone: where deadlines are shown
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,7 @@ class CampaignInfo:
     deadline: datetime | None
     days_left: int | None
     is_open: bool
+    time_zone: str | None = None  # letter.toml's time_zone: where the deadline is shown
 
 
 @dataclass(frozen=True)
@@ -136,11 +138,15 @@ class Overview:
     lines: tuple[tuple[CampaignInfo, StateCounts], ...]
 
 
-def days_left(deadline: datetime | None, now: datetime) -> int | None:
-    """Calendar days (UTC) from today to the deadline's day: 0 is today, negative is past."""
+def days_left(deadline: datetime | None, now: datetime, zone: str | None = None) -> int | None:
+    """Calendar days from today to the deadline's day, both in the campaign's zone (UTC
+    without one): 0 is today, negative is past."""
     if deadline is None:
         return None
-    return (deadline.date() - now.date()).days
+    from coalitionletter.dates import day_in, time_zone
+
+    where = time_zone(zone)
+    return (day_in(deadline, where) - day_in(now, where)).days
 
 
 def iso_time(value: datetime | None) -> str | None:

@@ -43,6 +43,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from coalitionletter.campaigns.definition import CampaignDefinition
 from coalitionletter.errors import ReportError
 from coalitionletter.models import Organisation, utcnow
 from coalitionletter.private_files import write_private
@@ -116,6 +117,18 @@ def _breakdown(
         return _ordered([Row(key, _country_label(key), counts) for key, counts in grouped])
     grouped = count_queries.grouped(session, campaign, Organisation.org_type, current)
     return _ordered([Row(key, key if key else NO_TYPE, counts) for key, counts in grouped])
+
+
+def letter_now(session: Session, definition: CampaignDefinition) -> LetterNow:
+    """What a campaign's files say now, for counting: title, deadline, zone, current text."""
+    from coalitionletter.signon.consent import current_hashes
+
+    return LetterNow(
+        definition.title,
+        definition.deadline,
+        current_hashes(session, definition),
+        definition.time_zone,
+    )
 
 
 def campaign_counts(

@@ -31,12 +31,10 @@ from coalitionletter.reports.count_values import (
     STATUS_LABELS,
     STATUS_ROWS,
     CampaignCounts,
-    LetterNow,
     StateCounts,
     percent_of,
 )
 from coalitionletter.settings import Settings
-from coalitionletter.signon.consent import current_hashes
 
 SHEET_TEMPLATE = "counts/sheet.html"
 PAGE_SIZES = {"a4": "A4", "letter": "letter"}
@@ -264,7 +262,7 @@ def build_sheet(
             f"Paper {paper!r} is not one of {', '.join(PAGE_SIZES)}; choose one with --paper."
         )
     definition = campaigns.load_current(settings, session, slug)
-    letter = LetterNow(definition.title, definition.deadline, current_hashes(session, definition))
+    letter = reports.letter_now(session, definition)
     counts = reports.campaign_counts(session, slug, by="country", now=now, letter=letter)
     # The sheet lists stale confirmations too, marked, so the coordinator can chase them.
     named = roster.read_roster(session, definition, allow_stale=True)
@@ -291,6 +289,8 @@ def render_html(sheet: Sheet) -> str:
         countries=sheet.counts.rows,
         chart=sheet.chart,
         labels=STATUS_LABELS,
+        # The sheet's times in the campaign's zone, named (the `moment` filter reads it).
+        time_zone=sheet.counts.campaign.time_zone,
     )
 
 

@@ -184,14 +184,21 @@ def effective_deadline(
     return extended_until if extended_until is not None else file_deadline
 
 
+def _when(moment: datetime) -> str:
+    """A moment as messages write it (imported here: the answering path rarely needs it)."""
+    from coalitionletter.dates import format_deadline
+
+    return format_deadline(moment, None)
+
+
 def _check_open(
     campaign: Campaign | CampaignRef, now: datetime, answered_at: datetime | None
 ) -> None:
     """Refuse a decision once the sign-on has closed, unless it was given while it was open."""
     if answered_at is not None and answered_at > now:
         raise SignOnError(
-            f"The answer cannot have been received at {answered_at.isoformat(timespec='minutes')}"
-            ", which is in the future; nothing was recorded."
+            f"The answer cannot have been received at {_when(answered_at)}, "
+            "which is in the future; nothing was recorded."
         )
     if is_open(campaign, now):
         return
@@ -204,7 +211,7 @@ def _check_open(
     if not is_open(campaign, answered_at):
         raise SignOnError(
             f"The sign-on for {campaign.slug} was already closed at "
-            f"{answered_at.isoformat(timespec='minutes')}, when this answer was received; "
+            f"{_when(answered_at)}, when this answer was received; "
             "nothing was recorded. If it arrived earlier, give that time; otherwise reopen the "
             f"sign-on (coalitionletter reopen {campaign.slug} --until DATETIME)."
         )
@@ -606,17 +613,21 @@ def reopen_campaign(
     file_deadline: datetime | None,
     until: datetime | None = None,
     now: datetime | None = None,
+    time_zone: str | None = None,
 ) -> Reopening:
     """Take answers again after `close` or the deadline; `until` sets a new deadline.
 
     Without `until`, the deadline stays what it was (letter.toml's, or an earlier
     extension) and must still be ahead. Logged as "reopened", or as "deadline
-    extended" when the sign-on was open and only the deadline moved.
+    extended" when the sign-on was open and only the deadline moved. Its messages give
+    times in the campaign's `time_zone` (letter.toml's), named.
     """
+    from coalitionletter.dates import format_deadline
+
     now = now or utcnow()
     if until is not None and until <= now:
         raise SignOnError(
-            f"--until {until.isoformat(timespec='minutes')} is not in the future; give the new "
+            f"--until {format_deadline(until, time_zone)} is not in the future; give the new "
             "deadline as a date and time ahead, e.g. --until 2020-08-21T17:00:00+01:00. "
             "Nothing was changed."
         )
@@ -625,7 +636,7 @@ def reopen_campaign(
     )
     if deadline is not None and deadline <= now:
         raise SignOnError(
-            f"The deadline of {campaign.slug} ({deadline.isoformat(timespec='minutes')}) has "
+            f"The deadline of {campaign.slug} ({format_deadline(deadline, time_zone)}) has "
             "passed, so reopening would close it again at once. Give a new deadline with "
             "--until DATETIME. Nothing was changed."
         )

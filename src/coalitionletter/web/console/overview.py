@@ -40,7 +40,10 @@ class Overview:
 
         try:
             with self.console.database.reading() as db:
-                breakdowns = {by: reports.campaign_counts(db, slug, by=by) for by in BREAKDOWNS}
+                letter = self._letter_now(db, slug)
+                breakdowns = {
+                    by: reports.campaign_counts(db, slug, by=by, letter=letter) for by in BREAKDOWNS
+                }
                 totals = breakdowns["status"].totals
                 to_chase = (
                     countsheet.not_answered(db, breakdowns["status"].campaign.id)
@@ -57,6 +60,8 @@ class Overview:
             text=count_text,
             labels=STATUS_LABELS,
             deadline=count_text.deadline_phrase(breakdowns["status"].campaign),
+            # Times in the campaign's zone, named (the `moment` filter reads it).
+            time_zone=breakdowns["status"].campaign.time_zone,
             counts=breakdowns["status"],
             breakdowns=breakdowns,
             totals=totals,
@@ -64,6 +69,17 @@ class Overview:
             chart=countsheet.chart(totals),
             to_chase=to_chase,
         )
+
+    def _letter_now(self, db: Any, slug: str) -> Any:
+        """What the campaign's files say now (as `counts` reads them), or None when they
+        cannot be read: the database's copy of the title and deadline is shown then."""
+        from coalitionletter.campaigns import catalogue
+        from coalitionletter.reports import counts as reports
+
+        try:
+            return reports.letter_now(db, catalogue.load_current(self.console.settings, db, slug))
+        except CampaignError:
+            return None
 
     def count_sheet(self, slug: str) -> Response:
         """The printable count sheet as PDF, as `counts CAMPAIGN --pdf` writes it."""
