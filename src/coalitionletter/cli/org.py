@@ -310,6 +310,37 @@ def merge(app: AppContext, keep: str, other: str, yes: bool) -> None:
         click.echo(f"  Answers left with the merged one: {', '.join(result.invitations_left)}")
 
 
+@org.command()
+@pass_app
+def duplicates(app: AppContext) -> None:
+    """List pairs of organisations that look like one, the most certain first.
+
+    A pair shares a name, a contact's email or a website domain (rows from
+    before these were refused), or has names much alike (one holds the other,
+    or 85% alike). Merge a pair with `org merge`.
+
+    \b
+    Example:
+      coalitionletter org duplicates
+      coalitionletter org merge pen-america pen-america-center
+    """
+    from coalitionletter.registry import duplicates as registry_duplicates
+
+    with core_errors(), app.database.reading() as session:
+        pairs = registry_duplicates.likely_duplicates(session)
+        lines = [
+            f"{registry_duplicates.label(pair.first)} and "
+            f"{registry_duplicates.label(pair.second)}: {'; '.join(pair.reasons)}"
+            for pair in pairs
+        ]
+    if not lines:
+        click.echo("No likely duplicates.")
+        return
+    for line in lines:
+        click.echo(line)
+    click.echo(f"{len(lines)} likely duplicate pair(s).")
+
+
 @org.command(name="import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Report every problem and change; write nothing.")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, Response, abort, request
+from flask import Blueprint, Flask, Response, abort, current_app, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import validate_csrf
 from werkzeug.exceptions import HTTPException
@@ -17,17 +17,20 @@ from wtforms.validators import ValidationError
 
 from coalitionletter.db import Database
 from coalitionletter.settings import Settings
-from coalitionletter.web.console import auth, overview, signin
+from coalitionletter.web.console import auth, imports, overview, registry, signin
 from coalitionletter.web.console.shell import Console
 
 CONSOLE_PREFIX = "/staff"
-AREAS = (signin.rules, overview.rules)
+AREAS = (signin.rules, overview.rules, registry.rules, imports.rules)
 MESSAGES = {
     400: "The form had expired or was not sent from this console. "
     "Go back, reload the page and try again.",
     403: "Your account's role does not reach this page.",
     404: "There is no such page or campaign.",
     405: "That is not something this page can do.",
+    413: f"What was sent is too large: a CSV file to import may be at most "
+    f"{imports.UPLOAD_MAX // 2**20} MB, and any other form 32 KB. Split the file into "
+    "smaller ones (or shorten the text) and try again.",
 }
 
 
@@ -41,6 +44,14 @@ def _check_csrf() -> None:
         abort(400, description="csrf")
 
 
+def _allow_larger_body() -> None:
+    """Let a page that takes files (its view's `max_body`) receive more than the app's limit."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    limit = getattr(view, "max_body", None)
+    if limit:
+        request.max_content_length = limit
+
+
 def make_blueprint(settings: Settings, database: Database) -> Blueprint:
     """The console's pages under /staff."""
     console = Console(settings, database)
@@ -48,6 +59,7 @@ def make_blueprint(settings: Settings, database: Database) -> Blueprint:
 
     @blueprint.before_request
     def before() -> None:
+        _allow_larger_body()
         _check_csrf()
         auth.check_idle(settings.console.idle_minutes)
 
