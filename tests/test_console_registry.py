@@ -551,3 +551,95 @@ def test_a_registry_change_without_the_csrf_token_is_refused(
     assert response.status_code == 400
     assert snapshot(database) == before
     assert _post(staff, "/staff/organisations/new", {"name": "With Token"}).status_code == 302
+
+
+# --- duplicates and merging -----------------------------------------------------------------
+
+
+def _pairs(response: Any) -> list[tuple[str, str, str]]:
+    return [
+        tuple(td.get_text(" ", strip=True) for td in row.select("td")[:3])
+        for row in _soup(response).select("tbody tr")
+    ]
+
+
+def test_the_duplicates_page_lists_the_pairs_org_duplicates_lists(
+    staff, world, new_org, invoke: Invoke
+) -> None:
+    center = new_org("PEN America Center", country="US")
+    response = staff.get("/staff/organisations/duplicates")
+    assert response.status_code == 200
+    assert _pairs(response) == [
+        (
+            f"#{world['pen']} PEN America",
+            f"#{center} PEN America Center",
+            "one name contains the other",
+        )
+    ]
+    result = invoke("org", "duplicates")
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0] == (
+        f"#{world['pen']} PEN America (slug pen-america) and #{center} PEN America Center "
+        "(slug pen-america-center): one name contains the other"
+    )
+
+
+def test_the_duplicates_page_says_when_there_are_none(staff, world) -> None:
+    response = staff.get("/staff/organisations/duplicates")
+    assert "No likely duplicates." in _text(response)
+    assert "Merge any two" in _text(response)  # positive control: the page itself
+
+
+def test_the_merge_page_shows_the_kept_organisation_after_and_changes_nothing(
+    staff, world, new_org, database: Database
+) -> None:
+    center = new_org("PEN America Center", contact_name="Cy Third", email="cy@pen-center.example")
+    before = snapshot(database)
+    response = staff.get(
+        "/staff/organisations/merge", query_string={"keep": world["pen"], "other": center}
+    )
+    assert response.status_code == 200
+    text = _text(response)
+    assert f"#{center} PEN America Center (slug pen-america-center) will be merged into" in text
+    contacts = [row.select_one("td").get_text() for row in _soup(response).select("tbody tr")]
+    assert contacts == ["Ada Person", "Cy Third"]
+    assert "2 (1 moved from" in text
+    assert snapshot(database) == before
+
+
+def test_confirming_a_merge_merges_as_org_merge_and_records_the_staff_member(
+    staff, world, new_org, database: Database
+) -> None:
+    center = new_org("PEN America Center", contact_name="Cy Third", email="cy@pen-center.example")
+    response = _post(
+        staff, "/staff/organisations/merge", {"keep": str(world["pen"]), "other": str(center)}
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/staff/organisations/{world['pen']}"
+    page = _text(staff.get(response.headers["Location"]))
+    assert "Merged #6 PEN America Center (slug pen-america-center) into #1 PEN America" in page
+    assert "Contacts moved: 1." in page
+    assert [c["name"] for c in _organisation(database, world["pen"])["contacts"]] == [
+        "Ada Person",
+        "Cy Third",
+    ]
+    assert _organisation(database, center)["merged_into"] == world["pen"]
+    event = _registry_events(database)[-1]
+    assert (event.kind, event.actor) == ("organisation_merged", STAFF_ACTOR)
+
+
+def test_a_merge_that_would_drop_a_signature_is_refused_and_changes_nothing(
+    staff, world, record_answer, database: Database
+) -> None:
+    record_answer(world["pen"], "confirm")
+    record_answer(world["hrf"], "confirm")
+    before = snapshot(database)
+    data = {"keep": str(world["pen"]), "other": str(world["hrf"])}
+    preview = staff.get("/staff/organisations/merge", query_string=data)
+    assert preview.status_code == 400
+    assert "merging would drop or double" in _text(preview)
+    assert not _soup(preview).select("form[method=post] button.primary")
+    response = _post(staff, "/staff/organisations/merge", data)
+    assert response.status_code == 400
+    assert "Nothing was merged." in _text(response)
+    assert snapshot(database) == before

@@ -21,6 +21,8 @@ from coalitionletter.web.console import auth, imports, overview, registry, signi
 from coalitionletter.web.console.shell import Console
 
 CONSOLE_PREFIX = "/staff"
+# The text fields of a form that carries a file may hold this much (bytes).
+FILE_FORM_MEMORY = 512 * 1024
 AREAS = (signin.rules, overview.rules, registry.rules, imports.rules)
 MESSAGES = {
     400: "The form had expired or was not sent from this console. "
@@ -50,6 +52,9 @@ def _allow_larger_body() -> None:
     limit = getattr(view, "max_body", None)
     if limit:
         request.max_content_length = limit
+        # Werkzeug's multipart reader refuses a read chunk (64 KB) larger than this
+        # limit, so the app's 32 KB would refuse any upload over 32 KB.
+        request.max_form_memory_size = FILE_FORM_MEMORY
 
 
 def make_blueprint(settings: Settings, database: Database) -> Blueprint:
