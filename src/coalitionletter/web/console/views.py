@@ -3,6 +3,8 @@
 Areas live in their own modules (signin, overview, ...), each with a
 `rules(console)` function; add a new area to AREAS. Pages only show: every
 change is a POST carrying a CSRF token, checked here before any handler runs.
+A page that takes a file sets `max_body` on its view (imports.py) to receive
+more than the app's 32 KB.
 """
 
 from __future__ import annotations
