@@ -378,6 +378,20 @@ def test_a_slug_taken_by_another_is_named_at_the_slug(staff, world, database: Da
     assert snapshot(database) == before
 
 
+def test_notes_on_several_lines_survive_an_edit_as_a_browser_sends_them(
+    staff, world, database: Database
+) -> None:
+    with database.writing() as session:
+        registry.edit(session, str(world["pen"]), {"notes": "First line\nSecond line"}, actor="t")
+    form = _edit_form(staff, world["pen"])
+    assert form["notes"] == "First line\nSecond line"
+    sent = {**form, "notes": "First line\r\nSecond line", "org_type": "media freedom group"}
+    response = _post(staff, f"/staff/organisations/{world['pen']}/edit", sent)
+    assert response.status_code == 302, _text(response)
+    details = _organisation(database, world["pen"])
+    assert (details["notes"], details["type"]) == ("First line\nSecond line", "media freedom group")
+
+
 def test_sending_the_form_unchanged_changes_nothing(staff, world, database: Database) -> None:
     before = snapshot(database)
     form = _edit_form(staff, world["pen"])

@@ -244,10 +244,13 @@ def filter_choices(session: Session) -> FilterChoices:
     types = session.scalars(
         select(Organisation.org_type).where(active, Organisation.org_type.is_not(None)).distinct()
     )
-    named = sorted(((code, countries.country_name(code)) for code in codes), key=lambda c: c[1])
+    named = sorted(
+        ((code, countries.country_name(code)) for code in codes if code), key=lambda c: c[1]
+    )
     by_fold: dict[str, str] = {}
     for org_type in types:
-        by_fold.setdefault(org_type.casefold(), org_type)  # `org list --type` ignores case
+        if org_type:
+            by_fold.setdefault(org_type.casefold(), org_type)  # `org list --type` ignores case
     return FilterChoices(named, sorted(by_fold.values(), key=str.casefold))
 
 

@@ -130,8 +130,10 @@ class Imports:
 
 def _shown_name(name: str) -> str:
     """The upload's own file name, without any folder, as messages name the file."""
-    base = name.replace("\\", "/").rsplit("/", 1)[-1].strip()
-    return base[:NAME_MAX] or "upload.csv"
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    # It is named in messages and in the trail's entries: printable characters only.
+    shown = "".join(char for char in base if char.isprintable()).strip()
+    return shown[:NAME_MAX] or "upload.csv"
 
 
 def rules(console: Console) -> list[Rule]:
@@ -142,7 +144,7 @@ def rules(console: Console) -> list[Rule]:
     uploads.sweep(console.settings.home)  # unconfirmed uploads from before a restart
     staff_only = auth.requires(STAFF)
     upload = staff_only(pages.upload)
-    upload.max_body = UPLOAD_MAX  # views.py lets this page's request be that large
+    upload.max_body = UPLOAD_MAX  # type: ignore[attr-defined]  # views.py reads it
     return [
         ("/organisations/import", "import_organisations", upload, ["GET", "POST"]),
         ("/organisations/import/confirm", "confirm_import", staff_only(pages.confirm), ["POST"]),

@@ -88,18 +88,10 @@ class Registry:
         from coalitionletter.registry import organisations as registry
 
         args = request.args
-        query = {
-            "search": args.get("search", "")[:300],
-            "country": args.get("country", "")[:80],
-            "type": args.get("type", "")[:80],
-            "merged": args.get("merged", "") == "1",
-        }
-        filters = registry.Filters(
-            query["country"] or None,
-            query["type"] or None,
-            query["search"] or None,
-            query["merged"],
-        )
+        search, country = args.get("search", "")[:300], args.get("country", "")[:80]
+        org_type, merged = args.get("type", "")[:80], args.get("merged", "") == "1"
+        query = {"search": search, "country": country, "type": org_type, "merged": merged}
+        filters = registry.Filters(country or None, org_type or None, search or None, merged)
         errors: list[str] = []
         with self.console.database.reading() as db:
             choices = registry.filter_choices(db)
