@@ -263,14 +263,19 @@ def test_a_file_of_nearly_the_limit_is_taken(staff) -> None:
 
 
 def _registry_state(database: Database) -> dict[str, Any]:
-    """The registry and its trail, without ids and times (which differ between databases)."""
+    """The registry and its trail, without ids and times (which differ between databases:
+    on PostgreSQL a dry run uses up sequence numbers)."""
     with database.reading() as session:
         organisations = [
-            {k: v for k, v in registry.describe(o).items() if k not in {"created_at", "updated_at"}}
+            {
+                k: v
+                for k, v in registry.describe(o).items()
+                if k not in {"id", "created_at", "updated_at"}
+            }
             for o in registry.list_organisations(session)
         ]
         trail = [
-            (e.kind, e.actor, e.organisation_id, e.detail)
+            (e.kind, e.actor, e.detail)
             for e in session.scalars(
                 select(Event).where(Event.chain == "registry").order_by(Event.seq)
             )
@@ -328,7 +333,7 @@ def test_confirming_imports_as_org_import_does_on_a_copy_of_the_workspace(
     assert got["organisations"] == expected["organisations"]
     # The console's first entry is `org add` with the email; the copy's took add + edit.
     assert got["trail"][-3:] == expected["trail"][-3:]
-    assert {actor for _, actor, _, _ in got["trail"]} == {f"staff: {STAFF_NAME}"}
+    assert {actor for _, actor, _ in got["trail"]} == {f"staff: {STAFF_NAME}"}
 
 
 @pytest.mark.usefixtures("pen")
