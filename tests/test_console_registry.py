@@ -426,7 +426,9 @@ def test_staff_add_edit_and_remove_a_contact_each_recorded_as_them(
         {"contact_name": "Bo Second", "contact_title": "", "email": "bo@pen.example"},
     )
     assert edited.status_code == 302
-    assert "Changed contact_title" in _text(staff.get(edited.headers["Location"]))
+    assert f"Changed contact_title of contact #{second} of #1 PEN America (slug pen-america)." in (
+        _text(staff.get(edited.headers["Location"]))
+    )
     details = _organisation(database, org)
     assert details["contacts"][1] == {
         "name": "Bo Second",
@@ -436,6 +438,9 @@ def test_staff_add_edit_and_remove_a_contact_each_recorded_as_them(
     }
     removed = _post(staff, f"/staff/organisations/{org}/contacts/{first}/remove", {})
     assert removed.status_code == 302
+    assert f"Removed contact #{first} (Ada Person, ada@pen.example) from #1 PEN America" in _text(
+        staff.get(removed.headers["Location"])
+    )
     assert [c["name"] for c in _organisation(database, org)["contacts"]] == ["Bo Second"]
     entries = _registry_events(database)[-3:]
     assert [e.actor for e in entries] == [STAFF_ACTOR] * 3

@@ -219,11 +219,12 @@ class Registry:
         raw = {key: value for key, value in typed.items() if value.strip()}
         try:
             with self.console.database.writing() as db:
-                contacts.add_contact(db, str(org_id), raw, actor=actor())
+                added = contacts.add_contact(db, str(org_id), raw, actor=actor())
+                number = added.id
         except RegistryError as exc:
             fields, general = refusal(exc)
             return self._contact_form(details, None, typed, fields, general=general, status=400)
-        flash(f"Added a contact to {details['name']}.")
+        flash(f"Added contact #{number} to {_label(details)}.")
         return redirect(url_for("console.organisation", org_id=org_id))
 
     def edit_contact(self, org_id: int, contact_id: int) -> AnyResponse:
@@ -246,21 +247,26 @@ class Registry:
                 details, contact_id, typed, fields, general=general, status=400
             )
         if changed:
-            flash(f"Changed {', '.join(changed)} of a contact of {details['name']}.")
+            flash(f"Changed {', '.join(changed)} of contact #{contact_id} of {_label(details)}.")
         else:
-            flash("Nothing was changed: the contact already had those values.")
+            flash(
+                f"Nothing to change: contact #{contact_id} of {_label(details)} "
+                "already has those values."
+            )
         return redirect(url_for("console.organisation", org_id=org_id))
 
     def remove_contact(self, org_id: int, contact_id: int) -> AnyResponse:
         """Take one person off an organisation (POST)."""
         from coalitionletter.registry import contacts
+        from coalitionletter.registry import organisations as registry
 
         try:
             with self.console.database.writing() as db:
                 named = contacts.remove_contact(db, str(org_id), contact_id, actor=actor())
+                details = registry.show(db, str(org_id))
         except RegistryError as exc:
             return self.console.problem(400, str(exc))
-        flash(f"Removed the contact {named}.")
+        flash(f"Removed contact #{contact_id} ({named}) from {_label(details)}.")
         return redirect(url_for("console.organisation", org_id=org_id))
 
     def _contact_form(
@@ -326,6 +332,11 @@ class Registry:
 def _typed(form: Any, keys: tuple[str, ...]) -> dict[str, str]:
     """What was typed into each field ("" for an empty one)."""
     return {key: (getattr(form, key).data or "") for key in keys}
+
+
+def _label(details: Mapping[str, Any]) -> str:
+    """How `org` commands name an organisation: `#3 NAME (slug SLUG)`."""
+    return f"#{details['id']} {details['name']} (slug {details['slug']})"
 
 
 def _details(db: Any, org_id: int) -> dict[str, Any]:
