@@ -475,3 +475,15 @@ def test_the_fingerprint_of_a_dry_run_is_the_confirmed_imports(
         done = importing.import_file(session, path, update=False, dry_run=False, actor="t")
     assert checked.fingerprint() == done.fingerprint()
     assert json.dumps(checked.fingerprint())  # a plain string, carried in the form
+
+
+@pytest.mark.usefixtures("pen")
+def test_the_overwrite_names_choice_is_carried_to_the_import(staff, database: Database) -> None:
+    renamed = GOOD.replace(b"PEN America,", b"PEN  AMERICA,")
+    kept = _upload(staff, renamed, update="y")
+    assert "kept the registry's name 'PEN America'" in _rows(kept)[0]
+    page = _upload(staff, renamed, update="y", overwrite_names="y")
+    assert "name: PEN America → PEN  AMERICA" in _rows(page)[0]
+    assert _confirm(staff, page).status_code == 302
+    with database.reading() as session:
+        assert registry.find_organisation(session, "pen-america").name == "PEN  AMERICA"
