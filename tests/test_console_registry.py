@@ -662,3 +662,26 @@ def test_a_merge_that_would_drop_a_signature_is_refused_and_changes_nothing(
     assert response.status_code == 400
     assert "Nothing was merged." in _text(response)
     assert snapshot(database) == before
+
+
+def test_a_merge_records_what_org_merge_records(
+    staff, world, new_org, database: Database, invoke: Invoke
+) -> None:
+    center = new_org("PEN America Center", contact_name="Cy", email="cy@pen-center.example")
+    watch = new_org("Hong Kong Watch UK", contact_name="Di", email="di@hkw-uk.example")
+    data = {"keep": str(world["pen"]), "other": str(center)}
+    assert _post(staff, "/staff/organisations/merge", data).status_code == 302
+    result = invoke(
+        "org",
+        "merge",
+        "hong-kong-watch",
+        str(watch),
+        "--yes",
+        env={"COALITIONLETTER_STAFF_NAME": "Ana Lima"},
+    )
+    assert result.exit_code == 0, result.output
+    by_console, by_cli = _registry_events(database)[-2:]
+    assert (by_console.kind, by_console.actor) == (by_cli.kind, by_cli.actor)
+    console_detail, cli_detail = json.loads(by_console.detail), json.loads(by_cli.detail)
+    assert console_detail.keys() == cli_detail.keys()
+    assert (console_detail["contacts_moved"], cli_detail["contacts_moved"]) == (1, 1)
