@@ -487,3 +487,19 @@ def test_the_overwrite_names_choice_is_carried_to_the_import(staff, database: Da
     assert _confirm(staff, page).status_code == 302
     with database.reading() as session:
         assert registry.find_organisation(session, "pen-america").name == "PEN  AMERICA"
+
+
+def test_uploads_older_than_a_day_are_deleted_when_the_console_starts(
+    settings, database: Database, home: Path
+) -> None:
+    from coalitionletter.registry import uploads
+    from coalitionletter.web.app import create_app
+
+    old = uploads.folder(home) / f"{hashlib.sha256(b'old').hexdigest()}.csv"
+    new = uploads.folder(home) / f"{hashlib.sha256(b'new').hexdigest()}.csv"
+    for path, data in ((old, b"old"), (new, b"new")):
+        path.write_bytes(data)
+    two_days_ago = time.time() - 2 * 24 * 3600
+    os.utime(old, (two_days_ago, two_days_ago))
+    create_app(settings, database)
+    assert _uploads(home) == [new]
