@@ -80,6 +80,17 @@ class ImportFileError(RegistryError):
         super().__init__("\n".join([head, *(f"  {p}" for p in problems)]))
 
 
+class ImportChangedError(RegistryError):
+    """A checked import would now do something else: the registry changed since its dry run."""
+
+    def __init__(self, report: object) -> None:
+        self.report = report  # the new dry run (registry.importing.ImportReport)
+        super().__init__(
+            "The registry changed since this file was checked, so the import would now do "
+            "something else. Nothing was imported. Check the new dry run and confirm again."
+        )
+
+
 class CampaignError(CoalitionError):
     """A campaign definition (letter.toml, body.md) is missing or invalid."""
 

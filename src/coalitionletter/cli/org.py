@@ -182,6 +182,7 @@ def show(app: AppContext, ref: str, output: str) -> None:
 
     with core_errors(), app.database.reading() as session:
         details = registry.show(session, ref)
+        numbers = [c.id for c in registry.find_organisation(session, ref).contacts]
     if output == "json":
         click.echo(json.dumps(details, ensure_ascii=False, indent=2))
         return
@@ -202,9 +203,9 @@ def show(app: AppContext, ref: str, output: str) -> None:
     for label, value in lines:
         if value:
             click.echo(f"  {label}: {value}")
-    for contact in details["contacts"]:
+    for number, contact in zip(numbers, details["contacts"], strict=True):
         parts = [contact["name"], contact["title"], contact["email"], contact["language"]]
-        click.echo(f"  Contact: {', '.join(part for part in parts if part)}")
+        click.echo(f"  Contact: {', '.join(part for part in parts if part)} (contact #{number})")
     for answer in details["campaigns"]:
         click.echo(f"  Campaign {answer['campaign']}: {answer['state']}")
 
@@ -308,6 +309,139 @@ def merge(app: AppContext, keep: str, other: str, yes: bool) -> None:
         click.echo(f"  Answers moved: {', '.join(result.invitations_moved)}")
     if result.invitations_left:
         click.echo(f"  Answers left with the merged one: {', '.join(result.invitations_left)}")
+
+
+@org.command()
+@pass_app
+def duplicates(app: AppContext) -> None:
+    """List pairs of organisations that look like one, the most certain first.
+
+    A pair shares a name, a contact's email or a website domain (rows from
+    before these were refused), or has names much alike (one holds the other,
+    or 85% alike). Merge a pair with `org merge`.
+
+    \b
+    Example:
+      coalitionletter org duplicates
+      coalitionletter org merge pen-america pen-america-center
+    """
+    from coalitionletter.registry import duplicates as registry_duplicates
+
+    with core_errors(), app.database.reading() as session:
+        pairs = registry_duplicates.likely_duplicates(session)
+        lines = [
+            f"{registry_duplicates.label(pair.first)} and "
+            f"{registry_duplicates.label(pair.second)}: {'; '.join(pair.reasons)}"
+            for pair in pairs
+        ]
+    if not lines:
+        click.echo("No likely duplicates.")
+        return
+    for line in lines:
+        click.echo(line)
+    click.echo(f"{len(lines)} likely duplicate pair(s).")
+
+
+def _contact_options(function: Any) -> Any:
+    options = [
+        click.option("--name", "contact_name", help="The person's name."),
+        click.option("--title", "contact_title", help="The person's title."),
+        click.option("--email", help="The person's email address."),
+        click.option("--language", help="The person's language: ISO 639 code or English name."),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+@org.group(context_settings=CONTEXT_SETTINGS)
+def contact() -> None:
+    """Add, change or remove one of an organisation's contacts (by its number).
+
+    `org show` gives each contact's number. `org edit --contact ... --email ...`
+    changes the first contact; these commands change any of them.
+
+    \b
+    Example:
+      coalitionletter org contact add pen-america --name "B. Person" --email b@pen.example
+      coalitionletter org contact remove pen-america 3
+    """
+
+
+@contact.command(name="add")
+@click.argument("ref")
+@_contact_options
+@pass_app
+def contact_add(app: AppContext, ref: str, **options: str | None) -> None:
+    """Add a person to an organisation (REF: id, slug or exact name).
+
+    An email another organisation has is refused, naming it; so is a person
+    the organisation already has (the same email, or name and title).
+
+    \b
+    Example:
+      coalitionletter org contact add pen-america --name "B. Person" --email b@pen.example
+    """
+    from coalitionletter.registry import contacts, duplicates
+    from coalitionletter.registry import organisations as registry
+
+    raw = {key: value for key, value in options.items() if value is not None}
+    with core_errors(), app.database.writing() as session:
+        added = contacts.add_contact(session, ref, raw, actor=app.actor)
+        summary = duplicates.label(registry.find_organisation(session, ref))
+    click.echo(f"Added contact #{added.id} to {summary}.")
+
+
+@contact.command(name="edit")
+@click.argument("ref")
+@click.argument("number", type=int)
+@_contact_options
+@pass_app
+def contact_edit(app: AppContext, ref: str, number: int, **options: str | None) -> None:
+    """Change contact NUMBER of an organisation; an empty value ("") clears a field.
+
+    \b
+    Example:
+      coalitionletter org contact edit pen-america 3 --title "Director" --email ""
+    """
+    from coalitionletter.registry import contacts, duplicates
+    from coalitionletter.registry import organisations as registry
+
+    raw = {key: value for key, value in options.items() if value is not None}
+    if not raw:
+        raise click.UsageError("Give at least one field to change, e.g. --email b@pen.example.")
+    with core_errors(), app.database.writing() as session:
+        changed = contacts.edit_contact(session, ref, number, raw, actor=app.actor)
+        summary = duplicates.label(registry.find_organisation(session, ref))
+    if changed:
+        click.echo(f"Changed {', '.join(changed)} of contact #{number} of {summary}.")
+    else:
+        click.echo(f"Nothing to change: contact #{number} of {summary} already has those values.")
+
+
+@contact.command(name="remove")
+@click.argument("ref")
+@click.argument("number", type=int)
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@pass_app
+def contact_remove(app: AppContext, ref: str, number: int, yes: bool) -> None:
+    """Take contact NUMBER off an organisation (asks first).
+
+    \b
+    Example:
+      coalitionletter org contact remove pen-america 3
+    """
+    from coalitionletter.registry import contacts, duplicates
+    from coalitionletter.registry import organisations as registry
+
+    if not yes:
+        with core_errors(), app.database.reading() as session:
+            summary = duplicates.label(registry.find_organisation(session, ref))
+        ask_or_abort(f"Remove contact #{number} of {summary}?")
+    with core_errors(), app.database.writing() as session:
+        named = contacts.remove_contact(session, ref, number, actor=app.actor)
+        summary = duplicates.label(registry.find_organisation(session, ref))
+    click.echo(f"Removed contact #{number} ({named}) from {summary}.")
 
 
 @org.command(name="import")

@@ -146,3 +146,98 @@ def duplicates_for(
         website_domain=cleaned.get("website_domain"),
         exclude_id=exclude_id,
     )
+
+
+# --- likely duplicates already in the registry ----------------------------------------------
+
+# Names at least this alike (difflib's ratio of their keys) are shown as likely one.
+SIMILAR_NAMES = 0.85
+# A name key this short inside another is too common to mean anything ("pen", "hrw").
+CONTAINED_MIN = 6
+# Names are compared only within a group sharing the key's first letters; a group larger
+# than this (thousands of "human rights ...") is compared by its exact keys alone.
+PREFIX = 4
+GROUP_MAX = 400
+
+
+@dataclass(frozen=True)
+class LikelyPair:
+    """Two organisations in the registry that may be one, and why."""
+
+    first: Organisation
+    second: Organisation
+    reasons: tuple[str, ...]
+
+
+def _similar(a: str, b: str) -> str | None:
+    """Why two name keys look like one name, or None."""
+    from difflib import SequenceMatcher
+
+    shorter, longer = sorted((a, b), key=len)
+    if len(shorter) >= CONTAINED_MIN and shorter in longer:
+        return "one name contains the other"
+    matcher = SequenceMatcher(None, a, b, autojunk=False)
+    if matcher.real_quick_ratio() < SIMILAR_NAMES or matcher.quick_ratio() < SIMILAR_NAMES:
+        return None
+    ratio = matcher.ratio()
+    return f"similar names ({round(ratio * 100)}% alike)" if ratio >= SIMILAR_NAMES else None
+
+
+def _shared_keys(active: list[Organisation]) -> dict[tuple[int, int], list[str]]:
+    """Pairs sharing a name key, a contact's email or a website domain (older rows may)."""
+    reasons: dict[tuple[int, int], list[str]] = {}
+    groups: dict[tuple[str, str], list[Organisation]] = {}
+    for organisation in active:
+        groups.setdefault(("name", organisation.name_key), []).append(organisation)
+        if organisation.website_domain:
+            groups.setdefault(("site", organisation.website_domain), []).append(organisation)
+        for contact in organisation.contacts:
+            if contact.email_key:
+                groups.setdefault(("email", contact.email_key), []).append(organisation)
+    for (kind, value), members in groups.items():
+        unique = list({o.id: o for o in members}.values())
+        why = {"name": SAME_NAME, "site": same_domain(value), "email": same_email(value)}[kind]
+        for i, a in enumerate(unique):
+            for b in unique[i + 1 :]:
+                reasons.setdefault((a.id, b.id), []).append(why)
+    return reasons
+
+
+def likely_duplicates(session: Session) -> list[LikelyPair]:
+    """Pairs of organisations (merged ones left out) that look like one, most certain first."""
+    from sqlalchemy.orm import selectinload
+
+    active = list(
+        session.scalars(
+            select(Organisation)
+            .where(Organisation.merged_into_id.is_(None))
+            .options(selectinload(Organisation.contacts))
+            .order_by(Organisation.id)
+        )
+    )
+    by_id = {organisation.id: organisation for organisation in active}
+    reasons = _shared_keys(active)
+    prefixes: dict[str, list[Organisation]] = {}
+    for organisation in active:
+        prefixes.setdefault(organisation.name_key[:PREFIX], []).append(organisation)
+    for members in prefixes.values():
+        if len(members) > GROUP_MAX:
+            continue
+        for i, a in enumerate(members):
+            for b in members[i + 1 :]:
+                if a.name_key == b.name_key:
+                    continue
+                why = _similar(a.name_key, b.name_key)
+                if why is not None:
+                    reasons.setdefault((a.id, b.id), []).append(why)
+    pairs = [LikelyPair(by_id[a], by_id[b], tuple(why)) for (a, b), why in reasons.items()]
+    # Shared keys first (they are certain), then by how many reasons, then by id.
+    return sorted(
+        pairs,
+        key=lambda p: (
+            not any(not r.startswith(("similar", "one name")) for r in p.reasons),
+            -len(p.reasons),
+            p.first.id,
+            p.second.id,
+        ),
+    )

@@ -21,7 +21,7 @@ from typing import IO, NamedTuple
 from sqlalchemy.orm import Session
 
 from coalitionletter import db, events, names
-from coalitionletter.errors import ImportFileError
+from coalitionletter.errors import ImportChangedError, ImportFileError
 from coalitionletter.models import Contact, Organisation
 from coalitionletter.registry import duplicates as registry_duplicates
 from coalitionletter.registry import fields as registry_fields
@@ -100,6 +100,19 @@ class ImportReport:
         if self.encoding != GUESSED_ENCODING:
             return []
         return [row for row in self.rows if not row.name.isascii()]
+
+    def fingerprint(self) -> str:
+        """A hash of what the import does with each line, ids of new organisations left out.
+
+        A dry run and the import that follows it have the same fingerprint unless
+        the registry changed in between.
+        """
+        import hashlib
+
+        lines = [[r.line, r.action, r.name, r.reason, r.listing] for r in self.rows]
+        lines.append([self.added, self.updated, self.skipped, *self.ignored_columns])
+        text = json.dumps(lines, ensure_ascii=False, separators=(",", ":"))
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
     def summary(self) -> str:
         """One line: what was (or would be) added, updated and skipped."""
@@ -201,10 +214,13 @@ def _cyclic_gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def prepare(path: Path) -> Prepared:
-    """Read and check a file without the database, so the write lock is held only to write."""
+def prepare(path: Path, display: str | None = None) -> Prepared:
+    """Read and check a file without the database, so the write lock is held only to write.
+
+    Messages name the file as `display` (an upload's own name) when given.
+    """
     with _cyclic_gc_paused():
-        table = read_table(path)
+        table = read_table(path, display)
         problems: list[str] = []
         groups = _group_lines(table, problems)
     return Prepared(table, groups, problems)
@@ -448,6 +464,46 @@ def import_prepared(
         ]
     else:
         savepoint.commit()
+    return report
+
+
+def import_if_unchanged(
+    session: Session,
+    prepared: Prepared,
+    *,
+    fingerprint: str,
+    update: bool,
+    actor: str,
+    overwrite_names: bool = False,
+) -> ImportReport:
+    """Import a file whose dry run had `fingerprint`; if it would now do otherwise, do nothing.
+
+    Raises ImportChangedError carrying the new dry run when the registry changed
+    since the check (the lines would be added, updated or skipped differently).
+    """
+    outer = session.begin_nested()
+    try:
+        report = import_prepared(
+            session,
+            prepared,
+            update=update,
+            dry_run=False,
+            actor=actor,
+            overwrite_names=overwrite_names,
+        )
+    except BaseException:
+        outer.rollback()
+        raise
+    if report.fingerprint() != fingerprint:
+        outer.rollback()
+        report.dry_run = True
+        added = {row.organisation_id for row in report.rows if row.action == "add"}
+        report.rows = [
+            r._replace(organisation_id=None) if r.organisation_id in added else r
+            for r in report.rows
+        ]
+        raise ImportChangedError(report)
+    outer.commit()
     return report
 
 

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from coalitionletter import events, names
-from coalitionletter.errors import RegistryError
+from coalitionletter.errors import FieldsError, RegistryError
 from coalitionletter.models import Campaign, Contact, Invitation, Organisation, utcnow
 from coalitionletter.registry import countries
 from coalitionletter.registry.duplicates import (
@@ -29,6 +29,7 @@ from coalitionletter.registry.duplicates import (
 )
 from coalitionletter.registry.fields import (
     CONTACT_FIELDS,
+    FieldProblem,
     clean_or_raise,
     contact_identity,
     contact_values,
@@ -180,7 +181,8 @@ def add(session: Session, raw: Mapping[str, str | None], *, actor: str) -> Organ
 def _check_slug_free(session: Session, slug: str, exclude_id: int | None = None) -> None:
     holder = session.scalars(select(Organisation).where(Organisation.slug == slug)).first()
     if holder is not None and holder.id != exclude_id:
-        raise RegistryError(f"The slug {slug!r} is taken by {label(holder)}. Choose another.")
+        message = f"The slug {slug!r} is taken by {label(holder)}. Choose another."
+        raise FieldsError([FieldProblem("slug", message)])
 
 
 @dataclass(frozen=True)
@@ -223,6 +225,33 @@ def list_organisations(session: Session, filters: Filters | None = None) -> list
         query = query.where(Organisation.country == country)
     found = [o for o in session.scalars(query) if _matches(o, filters, country)]
     return sorted(found, key=lambda o: (names.sort_key(o.sort_name), o.id))
+
+
+@dataclass(frozen=True)
+class FilterChoices:
+    """The countries and types the registry's organisations have, to filter a list by."""
+
+    countries: list[tuple[str, str]]  # (code, English name), by name
+    types: list[str]
+
+
+def filter_choices(session: Session) -> FilterChoices:
+    """Every country and type in use by an organisation not merged away."""
+    active = Organisation.merged_into_id.is_(None)
+    codes = session.scalars(
+        select(Organisation.country).where(active, Organisation.country.is_not(None)).distinct()
+    )
+    types = session.scalars(
+        select(Organisation.org_type).where(active, Organisation.org_type.is_not(None)).distinct()
+    )
+    named = sorted(
+        ((code, countries.country_name(code)) for code in codes if code), key=lambda c: c[1]
+    )
+    by_fold: dict[str, str] = {}
+    for org_type in types:
+        if org_type:
+            by_fold.setdefault(org_type.casefold(), org_type)  # `org list --type` ignores case
+    return FilterChoices(named, sorted(by_fold.values(), key=str.casefold))
 
 
 def contact_dict(contact: Contact) -> dict[str, str | None]:

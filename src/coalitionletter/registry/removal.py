@@ -15,7 +15,14 @@ from sqlalchemy.orm import Session
 
 from coalitionletter import events
 from coalitionletter.errors import RegistryError
-from coalitionletter.models import Campaign, Invitation, InvitationState, Organisation, utcnow
+from coalitionletter.models import (
+    Campaign,
+    Contact,
+    Invitation,
+    InvitationState,
+    Organisation,
+    utcnow,
+)
 from coalitionletter.registry.duplicates import label
 from coalitionletter.registry.organisations import find_organisation
 from coalitionletter.signon.states import outcome_of, removed_outcome
@@ -153,8 +160,27 @@ def _merge_conflicts(
     return conflicts
 
 
-def merge(session: Session, keep_ref: str, other_ref: str, *, actor: str) -> MergeResult:
-    """Fold organisation B into A: move B's contacts and answers, mark B merged into A."""
+@dataclass
+class MergePlan:
+    """What merging `other` into `kept` would do, worked out without changing anything."""
+
+    kept: Organisation
+    other: Organisation
+    contacts_moving: list[Contact] = field(default_factory=list)
+    invitations_moving: list[tuple[Invitation, str]] = field(default_factory=list)
+    invitations_left: list[str] = field(default_factory=list)
+
+    def contacts_after(self) -> list[Contact]:
+        """The kept organisation's contacts once merged: its own, then those that move."""
+        return [*self.kept.contacts, *self.contacts_moving]
+
+    def answers_moving(self) -> list[str]:
+        """Each answer that moves to the kept organisation, as `campaign (state)`."""
+        return [f"{slug} ({invitation.state})" for invitation, slug in self.invitations_moving]
+
+
+def plan_merge(session: Session, keep_ref: str, other_ref: str) -> MergePlan:
+    """What `merge` would move; raise RegistryError for a merge that must not happen."""
     kept = find_organisation(session, keep_ref)
     other = find_organisation(session, other_ref)
     if kept.id == other.id:
@@ -174,20 +200,32 @@ def merge(session: Session, keep_ref: str, other_ref: str, *, actor: str) -> Mer
             f"double {other.name!r}'s signature. Nothing was merged. Run `org merge "
             f"{other.slug} {kept.slug}` to keep the other one, or settle one answer first."
         )
-    result = MergeResult(kept=label(kept), merged=label(other))
+    plan = MergePlan(kept, other)
     known_emails = {c.email_key for c in kept.contacts if c.email_key}
-    for contact in list(other.contacts):
-        if contact.email_key and contact.email_key in known_emails:
-            continue
-        other.contacts.remove(contact)
-        kept.contacts.append(contact)
-        result.contacts_moved += 1
+    plan.contacts_moving = [
+        c for c in other.contacts if not (c.email_key and c.email_key in known_emails)
+    ]
     for campaign_id, invitation in other_answers.items():
         campaign = session.get(Campaign, campaign_id)
         slug = campaign.slug if campaign else str(campaign_id)
         if campaign_id in kept_answers:
-            result.invitations_left.append(f"{slug} ({invitation.state})")
-            continue
+            plan.invitations_left.append(f"{slug} ({invitation.state})")
+        else:
+            plan.invitations_moving.append((invitation, slug))
+    return plan
+
+
+def merge(session: Session, keep_ref: str, other_ref: str, *, actor: str) -> MergeResult:
+    """Fold organisation B into A: move B's contacts and answers, mark B merged into A."""
+    plan = plan_merge(session, keep_ref, other_ref)
+    kept, other = plan.kept, plan.other
+    result = MergeResult(kept=label(kept), merged=label(other))
+    result.invitations_left = list(plan.invitations_left)
+    for contact in plan.contacts_moving:
+        other.contacts.remove(contact)
+        kept.contacts.append(contact)
+        result.contacts_moved += 1
+    for invitation, slug in plan.invitations_moving:
         found = _as_found(invitation)
         invitation.organisation_id = kept.id
         result.invitations_moved.append(f"{slug} ({invitation.state})")
@@ -196,7 +234,7 @@ def merge(session: Session, keep_ref: str, other_ref: str, *, actor: str) -> Mer
             chain=events.campaign_chain(slug),
             kind="invitation_moved",
             actor=actor,
-            campaign_id=campaign_id,
+            campaign_id=invitation.campaign_id,
             organisation_id=kept.id,
             invitation_id=invitation.id,
             detail={"from_organisation_id": other.id, "reason": "organisations merged"},

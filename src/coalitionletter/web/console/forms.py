@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField
+from flask_wtf.file import FileField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    PasswordField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length
 
 from coalitionletter.staff.accounts import PASSWORD_MAX
@@ -21,3 +29,46 @@ class SetPasswordForm(FlaskForm):
 
     password = PasswordField("New password", validators=[DataRequired()])
     confirmation = PasswordField("The same password again", validators=[DataRequired()])
+
+
+class OrganisationForm(FlaskForm):
+    """An organisation's fields and, when adding, its first contact (checked by the core)."""
+
+    name = StringField("Name, exactly as it must appear in a letter")
+    sort_name = StringField("Sort name")
+    slug = StringField("Slug")
+    country = StringField("Country")
+    org_type = StringField("Type")
+    website = StringField("Website")
+    notes = TextAreaField("Notes for staff")
+    contact_name = StringField("Contact person")
+    contact_title = StringField("Title")
+    email = StringField("Email address")
+    language = StringField("Language")
+
+
+class ContactForm(FlaskForm):
+    """One contact person (checked by the core)."""
+
+    contact_name = StringField("Contact person")
+    contact_title = StringField("Title")
+    email = StringField("Email address")
+    language = StringField("Language")
+
+
+class ImportForm(FlaskForm):
+    """A spreadsheet saved as CSV, and how to treat organisations already in the registry."""
+
+    file = FileField("CSV file")
+    update = BooleanField("Update organisations already in the registry")
+    overwrite_names = BooleanField("With updates, replace registry names with the file's")
+
+
+class ConfirmImportForm(FlaskForm):
+    """The checked upload by its SHA-256, with the options and the dry run it was checked with."""
+
+    upload = HiddenField()
+    filename = HiddenField()
+    fingerprint = HiddenField()
+    update = HiddenField()
+    overwrite_names = HiddenField()

@@ -3,13 +3,15 @@
 Areas live in their own modules (signin, overview, ...), each with a
 `rules(console)` function; add a new area to AREAS. Pages only show: every
 change is a POST carrying a CSRF token, checked here before any handler runs.
+A page that takes a file sets `max_body` on its view (imports.py) to receive
+more than the app's 32 KB.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, Response, abort, request
+from flask import Blueprint, Flask, Response, abort, current_app, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import validate_csrf
 from werkzeug.exceptions import HTTPException
@@ -17,17 +19,22 @@ from wtforms.validators import ValidationError
 
 from coalitionletter.db import Database
 from coalitionletter.settings import Settings
-from coalitionletter.web.console import auth, overview, signin
+from coalitionletter.web.console import auth, imports, overview, registry, signin
 from coalitionletter.web.console.shell import Console
 
 CONSOLE_PREFIX = "/staff"
-AREAS = (signin.rules, overview.rules)
+# The text fields of a form that carries a file may hold this much (bytes).
+FILE_FORM_MEMORY = 512 * 1024
+AREAS = (signin.rules, overview.rules, registry.rules, imports.rules)
 MESSAGES = {
     400: "The form had expired or was not sent from this console. "
     "Go back, reload the page and try again.",
     403: "Your account's role does not reach this page.",
     404: "There is no such page or campaign.",
     405: "That is not something this page can do.",
+    413: f"What was sent is too large: a CSV file to import may be at most "
+    f"{imports.UPLOAD_MAX // 2**20} MB, and any other form 32 KB. Split the file into "
+    "smaller ones (or shorten the text) and try again.",
 }
 
 
@@ -41,6 +48,17 @@ def _check_csrf() -> None:
         abort(400, description="csrf")
 
 
+def _allow_larger_body() -> None:
+    """Let a page that takes files (its view's `max_body`) receive more than the app's limit."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    limit = getattr(view, "max_body", None)
+    if limit:
+        request.max_content_length = limit
+        # Werkzeug's multipart reader refuses a read chunk (64 KB) larger than this
+        # limit, so the app's 32 KB would refuse any upload over 32 KB.
+        request.max_form_memory_size = FILE_FORM_MEMORY
+
+
 def make_blueprint(settings: Settings, database: Database) -> Blueprint:
     """The console's pages under /staff."""
     console = Console(settings, database)
@@ -48,6 +66,7 @@ def make_blueprint(settings: Settings, database: Database) -> Blueprint:
 
     @blueprint.before_request
     def before() -> None:
+        _allow_larger_body()
         _check_csrf()
         auth.check_idle(settings.console.idle_minutes)
 
