@@ -328,7 +328,7 @@ class Sender:
         with self._lock:
             self._poke.set()
             if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="console-sender", daemon=True)
+                self._thread = threading.Thread(target=self._run, name="sender", daemon=True)
                 self._thread.start()
 
     def join(self, timeout: float | None = None) -> None:
