@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -178,28 +178,14 @@ def _record_received(app: AppContext, slug: str, refs: list[str]) -> None:
 
 def _moment(value: str | None, option: str, *, day_end: bool) -> datetime | None:
     """A date and time with a zone, in UTC; a bare date is the start or end of that UTC day."""
+    from coalitionletter.dates import parse_moment
+
     if value is None:
         return None
-    example = "2020-08-21T17:00:00+01:00"
     try:
-        if len(value) == 10:
-            day = date.fromisoformat(value)
-            if not day_end:
-                raise ValueError(value)
-            return datetime.combine(day, time.max, UTC)
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return parse_moment(value, day_end=day_end)
     except ValueError as exc:
-        dates = "a date (2020-08-14) or " if day_end else ""
-        raise click.BadParameter(
-            f"{value!r} is not {dates}a date and time with a time zone like {example}.",
-            param_hint=option,
-        ) from exc
-    if moment.tzinfo is None:
-        raise click.BadParameter(
-            f"{value!r} has no time zone; write it like {example} (or end it with Z for UTC).",
-            param_hint=option,
-        )
-    return moment.astimezone(UTC)
+        raise click.BadParameter(str(exc), param_hint=option) from exc
 
 
 def _definition(app: AppContext, slug: str) -> Any:
