@@ -17,11 +17,11 @@ from wtforms.validators import ValidationError
 
 from coalitionletter.db import Database
 from coalitionletter.settings import Settings
-from coalitionletter.web.console import auth, overview, signin
+from coalitionletter.web.console import auth, invitations, overview, signin
 from coalitionletter.web.console.shell import Console
 
 CONSOLE_PREFIX = "/staff"
-AREAS = (signin.rules, overview.rules)
+AREAS = (signin.rules, overview.rules, invitations.rules)
 MESSAGES = {
     400: "The form had expired or was not sent from this console. "
     "Go back, reload the page and try again.",
