@@ -439,3 +439,106 @@ def test_after_closing_an_answer_needs_a_received_on_before_the_close(
     taken = _post(staff, f"{BASE}/{org}/answer", action="decline", received_on=yesterday)
     assert taken.status_code == 302, taken.text
     assert _invitation(signon_workspace, FIRST).state == "declined"
+
+
+# --- proposed names ---------------------------------------------------------------------
+
+CORRECTED = "Canadian Friends of Hong Kong 加拿大香港之友"
+NAMES = f"/staff/c/{SLUG}/names"
+
+
+@pytest.fixture
+def proposal(signon_workspace, invoke, mailbox, web_client) -> int:  # type: ignore[no-untyped-def]
+    """SECOND confirmed through its link and proposed CORRECTED; its organisation id."""
+    token = invite_one(signon_workspace, invoke, mailbox, SECOND)
+    form = confirm_form(web_client, token, display_name=CORRECTED)
+    assert web_client.post(f"/s/{token}", data=form).status_code == 303
+    assert _invitation(signon_workspace, SECOND).proposed_name == CORRECTED
+    return _org(signon_workspace, SECOND)
+
+
+def test_the_names_page_shows_the_registry_name_beside_the_proposal_with_what_differs(
+    proposal: int, staff
+) -> None:
+    page = staff.get(NAMES)
+    assert page.status_code == 200
+    soup = BeautifulSoup(page.text, "html.parser")
+    terms = {dt.get_text(): dt.find_next("dd").get_text() for dt in soup.find_all("dt")}
+    assert terms["Registry name"] == SECOND
+    assert terms["Proposed name"] == CORRECTED
+    differs = soup.select_one("dd.diff")
+    assert [d.get_text() for d in differs.select("del")] == ["(", ")"]
+    assert differs.select("ins") == []
+    assert differs.get_text() == SECOND  # the printed name, with the removed marked
+    assert ascii(CORRECTED) in terms["As written"]
+
+
+def test_approving_prints_the_name_and_the_trail_names_the_staff_member_and_reason(
+    signon_workspace, proposal: int, staff
+) -> None:
+    response = _post(
+        staff, f"{NAMES}/{proposal}", decision="approve", expected=CORRECTED, reason="Checked"
+    )
+    assert response.status_code == 302, response.text
+    invitation = _invitation(signon_workspace, SECOND)
+    assert (invitation.display_name, invitation.proposed_name) == (CORRECTED, None)
+    event = _events(signon_workspace, SECOND)[-1]
+    assert (event.kind, event.actor) == ("name approved", "staff: Ana Lima")
+    assert '"reason":"Checked"' in event.detail
+    assert f"Approved: {CORRECTED} is printed" in _text(staff.get(NAMES))
+
+
+def test_rejecting_keeps_the_registry_name_as_names_reject_does(
+    signon_workspace, proposal: int, staff
+) -> None:
+    response = _post(staff, f"{NAMES}/{proposal}", decision="reject", expected=CORRECTED)
+    assert response.status_code == 302, response.text
+    invitation = _invitation(signon_workspace, SECOND)
+    assert (invitation.display_name, invitation.proposed_name) == (None, None)
+    event = _events(signon_workspace, SECOND)[-1]
+    assert (event.kind, event.actor) == ("name rejected", "staff: Ana Lima")
+    assert "No proposed names await a decision." in _text(staff.get(NAMES))
+
+
+def test_a_decision_without_approve_or_reject_is_refused_and_changes_nothing(
+    signon_workspace, proposal: int, staff
+) -> None:
+    response = _post(staff, f"{NAMES}/{proposal}", expected=CORRECTED)
+    assert response.status_code == 400
+    assert "Choose approve or reject." in _text(response)
+    assert _invitation(signon_workspace, SECOND).proposed_name == CORRECTED
+
+
+def test_approving_a_proposal_that_changed_meanwhile_is_refused_and_changes_nothing(
+    signon_workspace, proposal: int, staff
+) -> None:
+    response = _post(staff, f"{NAMES}/{proposal}", decision="approve", expected="Something else")
+    assert response.status_code == 400
+    assert "The proposed name changed meanwhile" in _text(response)
+    invitation = _invitation(signon_workspace, SECOND)
+    assert (invitation.display_name, invitation.proposed_name) == (None, CORRECTED)
+
+
+# --- no raw token -----------------------------------------------------------------------
+
+
+def test_no_page_of_the_area_shows_a_raw_token(
+    signon_workspace, proposal: int, staff, mailbox: CaptureHandler
+) -> None:
+    _post(staff, f"{BASE}/send", scope="all")
+    _wait_until_sent(staff)
+    tokens = [received.link()[1] for received in mailbox.received]
+    assert len(tokens) == 5
+    org = _org(signon_workspace, FIRST)
+    pages = [
+        staff.get(BASE),
+        staff.get(f"{BASE}/progress"),
+        staff.get(f"{BASE}/{org}/resend"),
+        staff.get(f"{BASE}/{org}/answer"),
+        staff.get(NAMES),
+    ]
+    for page in pages:
+        assert page.status_code == 200
+        for token in tokens:
+            assert token not in page.text
+    assert SECOND in pages[-1].text  # control: the pages show what they are about
