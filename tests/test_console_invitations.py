@@ -542,3 +542,38 @@ def test_no_page_of_the_area_shows_a_raw_token(
         for token in tokens:
             assert token not in page.text
     assert SECOND in pages[-1].text  # control: the pages show what they are about
+
+
+def test_sending_without_a_mail_server_set_up_is_refused_and_queues_nothing(
+    signon_workspace, staff
+) -> None:
+    from dataclasses import replace
+
+    from coalitionletter.web.app import create_app
+
+    workspace = signon_workspace
+    settings = replace(workspace.settings, smtp=replace(workspace.settings.smtp, host=""))
+    client = create_app(settings, workspace.database).test_client()
+    assert sign_in(client, STAFF_EMAIL).status_code == 302
+    response = _post(client, f"{BASE}/send", scope="all")
+    assert response.status_code == 400
+    assert "No SMTP server is configured." in _text(response)
+    assert _count(workspace, OutboxMessage) == 0
+    assert _count(workspace, Invitation) == 0
+
+
+def test_a_name_to_print_that_is_another_organisations_is_refused_as_sign_refuses_it(
+    signon_workspace, staff
+) -> None:
+    org = _org(signon_workspace, FIRST)
+    form = {
+        "action": "confirm", "signer": "Aynur Tursun", "title": "Director",
+        "display_name": SECOND, "listing": "public",
+    }  # fmt: skip
+    response = _post(staff, f"{BASE}/{org}/answer", **form)
+    assert response.status_code == 400
+    assert "is the name of another organisation on our list" in _text(response)
+    assert BeautifulSoup(response.text, "html.parser").find("input", id="signer")["value"] == (
+        "Aynur Tursun"
+    )
+    assert _count(signon_workspace, Invitation) == 0
