@@ -318,10 +318,17 @@ class Sender:
         self.transport = transport
         self.lease = lease
         self.check_seconds = check_seconds
-        self.me = worker_name()
+        self._pid, self._me = os.getpid(), worker_name()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._poke = threading.Event()
+
+    @property
+    def me(self) -> str:
+        """This process's holder name, made again in a process forked from the one that made it."""
+        if self._pid != os.getpid():
+            self._pid, self._me = os.getpid(), worker_name()
+        return self._me
 
     def wake(self) -> None:
         """Make sure the thread runs (after a Send, or to resume a send a restart left)."""
