@@ -187,3 +187,16 @@ def test_a_worker_killed_mid_send_is_resumed_and_every_message_arrives_once(
     # The message in flight when it died arrived, but nobody knows: staff are told.
     assert len(after.outcome["unknown"]) == 1
     _every_address_once(signon_workspace, mailbox)
+
+
+def test_a_forked_process_holds_sends_under_its_own_name(
+    signon_workspace: SignOnWorkspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sender = _sender(signon_workspace)
+    parent = sender.me
+    assert sender.me == parent  # control: the same process keeps its name
+    real_pid = background.os.getpid()
+    monkeypatch.setattr(background.os, "getpid", lambda: real_pid + 1)
+    child = sender.me
+    assert child != parent
+    assert child.split(":")[1] == str(real_pid + 1)
