@@ -24,7 +24,8 @@ ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 TICKED = [ORGANISATIONS[0][0], ORGANISATIONS[1][0], ORGANISATIONS[2][0]]
 PHONE = {"width": 375, "height": 740}
 
-pytestmark = [pytest.mark.slow, pytest.mark.browser]
+# `invoke` makes each test run on PostgreSQL too when COALITIONLETTER_TEST_PG is set.
+pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.usefixtures("invoke")]
 
 
 def _check(page: Any, axe: Any, name: str) -> None:

@@ -29,6 +29,8 @@ from fixtures_signon import (
     invite_one,
 )
 
+# `invoke` makes each test run on PostgreSQL too when COALITIONLETTER_TEST_PG is set.
+pytestmark = pytest.mark.usefixtures("invoke")
 BASE = f"/staff/c/{SLUG}/invitations"
 FIRST, SECOND, THIRD = (ORGANISATIONS[i][0] for i in range(3))
 

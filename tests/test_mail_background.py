@@ -19,6 +19,8 @@ from coalitionletter.models import OutboxMessage, SendRun, utcnow
 from coalitionletter.signon import invitations
 from fixtures_signon import SLUG, CaptureHandler, SignOnWorkspace, clean_env
 
+# `invoke` makes each test run on PostgreSQL too when COALITIONLETTER_TEST_PG is set.
+pytestmark = pytest.mark.usefixtures("invoke")
 ACTOR = "staff: Ana Lima"
 
 
