@@ -48,16 +48,9 @@ def _transport(app: AppContext, outbox: str | None) -> Transport:
         return transport.SmtpTransport(app.settings.smtp)
 
 
-# Beyond this many, skipped organisations are counted by reason instead of listed.
-SKIPPED_LISTED = 3
-
-
 def _print_queue(report: QueueReport, what: str) -> None:
-    if len(report.skipped) <= SKIPPED_LISTED:
-        for line in report.skipped:
-            click.echo(f"Skipped {line}.")
-    else:
-        click.echo(_skipped_summary(report.skipped))
+    for line in report.skipped_lines():
+        click.echo(line)
     for name in report.no_address:
         click.echo(
             f"Not sent to {name}: it has no contact email. Add one with "
@@ -67,15 +60,6 @@ def _print_queue(report: QueueReport, what: str) -> None:
     click.echo(f"Queued {len(report.queued)} {what}.")
     if report.why_none and not report.queued:
         click.echo(f"None was due: {report.why_none}.")
-
-
-def _skipped_summary(skipped: list[str]) -> str:
-    """'Skipped 68 organisations: 40 already invited, 28 already answered (confirmed).'"""
-    from collections import Counter
-
-    reasons = Counter(line.rsplit(": ", 1)[-1] for line in skipped)
-    counted = ", ".join(f"{count} {reason}" for reason, count in reasons.most_common())
-    return f"Skipped {len(skipped)} organisations: {counted}."
 
 
 def _progress(number: int, total: int, name: str, outcome: str) -> None:
