@@ -579,3 +579,18 @@ def test_a_name_to_print_that_is_another_organisations_is_refused_as_sign_refuse
         "Aynur Tursun"
     )
     assert _count(signon_workspace, Invitation) == 0
+
+
+def test_sending_to_all_again_counts_the_skipped_as_invite_all_does(
+    signon_workspace, staff, invoke
+) -> None:
+    assert invoke("invite", SLUG, "--all").exit_code == 0
+    cli = invoke("invite", SLUG, "--all")
+    (summary,) = [line for line in cli.output.splitlines() if line.startswith("Skipped")]
+    response = _post(staff, f"{BASE}/send", scope="all")
+    assert response.status_code == 302, response.text
+    page = _text(staff.get(BASE))
+    assert summary in page
+    assert "Queued 0 invitation(s)." in page
+    assert f"Skipped {ORGANISATIONS[0][0]}" not in page
+    assert _count(signon_workspace, SendRun) == 0  # nothing to send: no send started

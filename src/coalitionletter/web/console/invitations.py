@@ -23,6 +23,7 @@ from coalitionletter.web.console import auth
 from coalitionletter.web.console.invitation_forms import AnswerForm, NameDecisionForm, SendForm
 from coalitionletter.web.console.shell import STAFF, Console, Rule
 
+NAMES_LISTED = 3  # beyond this many, organisations without an address are counted
 # The invitations page polls for progress with a small script of its own (no inline script).
 SCRIPT_SOURCES = "script-src 'self'; connect-src 'self'"
 
@@ -59,12 +60,19 @@ def name_changes(before: str, after: str) -> list[tuple[str, str]]:
 
 def _queue_notice(report: Any, what: str, total: int) -> list[str]:
     """What queueing did, in the CLI's words: queued, skipped and why, no address."""
-    lines = [f"Queued {len(report.queued)} {what}."]
-    lines += [f"Skipped {line}." for line in report.skipped]
-    lines += [
-        f"Not sent to {name}: it has no contact email. Add one to the organisation and send again."
-        for name in report.no_address
-    ]
+    lines = [f"Queued {len(report.queued)} {what}.", *report.skipped_lines()]
+    if len(report.no_address) > NAMES_LISTED:
+        # Counted, not listed: the notice rides in the session cookie until shown.
+        lines.append(
+            f"Not sent to {len(report.no_address)} organisations: they have no contact email. "
+            'Add one to each (filter the list by "Not invited") and send again.'
+        )
+    else:
+        lines += [
+            f"Not sent to {name}: it has no contact email. Add one to the organisation and "
+            "send again."
+            for name in report.no_address
+        ]
     if report.why_none and not report.queued:
         lines.append(f"None was due: {report.why_none}.")
     if total:
