@@ -202,3 +202,36 @@ def test_a_forked_process_holds_sends_under_its_own_name(
     child = sender.me
     assert child != parent
     assert child.split(":")[1] == str(real_pid + 1)
+
+
+def test_the_holder_keeps_beating_while_a_slow_server_holds_a_message(
+    signon_workspace: SignOnWorkspace, mailbox: CaptureHandler
+) -> None:
+    import time
+
+    _start_all(signon_workspace)
+    database, settings = signon_workspace.database, signon_workspace.settings
+    (campaign_id,) = background.unfinished(database)
+    me = background.worker_name()
+    assert background.take(database, campaign_id, me)
+    mailbox.block_at = 1
+
+    def heartbeat() -> object:
+        with database.reading() as session:
+            return session.scalar(select(SendRun.heartbeat_at))
+
+    sending = threading.Thread(
+        target=background.send,
+        args=(database, settings, campaign_id, me, lambda: SmtpTransport(settings.smtp)),
+        kwargs={"beat_seconds": 0.05},
+    )
+    sending.start()
+    assert mailbox.blocked.wait(30)
+    first = heartbeat()
+    time.sleep(0.5)
+    later = heartbeat()
+    mailbox.release.set()
+    sending.join(30)
+    assert later > first
+    assert not background.take(database, campaign_id, "other:1:x")  # finished: nothing to take
+    assert _progress(signon_workspace).outcome["sent"] == 5

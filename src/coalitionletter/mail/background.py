@@ -221,11 +221,10 @@ def take(database: Database, campaign_id: int, me: str, lease: float = LEASE_SEC
 
 def _beat(database: Database, campaign_id: int, me: str) -> bool:
     with database.writing() as session:
-        result = session.execute(
+        result = session.connection().execute(
             update(SendRun)
             .where(SendRun.campaign_id == campaign_id, SendRun.worker == me)
             .values(heartbeat_at=utcnow())
-            .execution_options(synchronize_session=False)
         )
         return bool(result.rowcount)
 
