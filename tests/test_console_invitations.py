@@ -7,7 +7,9 @@ message, status 400, nothing changed).
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -33,6 +35,16 @@ from fixtures_signon import (
 pytestmark = pytest.mark.usefixtures("invoke")
 BASE = f"/staff/c/{SLUG}/invitations"
 FIRST, SECOND, THIRD = (ORGANISATIONS[i][0] for i in range(3))
+
+
+@pytest.fixture(autouse=True)
+def _senders_end(signon_workspace: SignOnWorkspace) -> Iterator[None]:
+    """Wait for any send a page started to end before the test's database goes."""
+    yield
+    for thread in threading.enumerate():
+        if thread.name == "sender":
+            thread.join(30)
+            assert not thread.is_alive(), "a background send did not end"
 
 
 @pytest.fixture
