@@ -606,3 +606,33 @@ def test_sending_to_all_again_counts_the_skipped_as_invite_all_does(
     assert "Queued 0 invitation(s)." in page
     assert f"Skipped {ORGANISATIONS[0][0]}" not in page
     assert _count(signon_workspace, SendRun) == 0  # nothing to send: no send started
+
+
+def test_two_staff_pressing_send_at_once_on_two_servers_send_once(
+    signon_workspace, staff, mailbox: CaptureHandler
+) -> None:
+    from coalitionletter.web.app import create_app
+
+    workspace = signon_workspace
+    other = create_app(workspace.settings, workspace.database).test_client()
+    assert sign_in(other, STAFF_EMAIL).status_code == 302
+    tokens = {id(c): csrf_in(c.get("/staff/").text) for c in (staff, other)}
+    barrier = threading.Barrier(2)
+    statuses: list[int] = []
+
+    def press(client) -> None:  # type: ignore[no-untyped-def]
+        barrier.wait()
+        data = {"csrf_token": tokens[id(client)], "scope": "all"}
+        statuses.append(client.post(f"{BASE}/send", data=data).status_code)
+
+    threads = [threading.Thread(target=press, args=(c,)) for c in (staff, other)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(statuses) == [302, 409]
+    _wait_until_sent(staff)
+    _wait_until_sent(other)
+    addresses = sorted(a for r in mailbox.received for a in r.recipients)
+    assert addresses == sorted(e for emails in workspace.emails.values() for e in emails)
+    assert _count(workspace, OutboxMessage) == 5
