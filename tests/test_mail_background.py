@@ -235,3 +235,24 @@ def test_the_holder_keeps_beating_while_a_slow_server_holds_a_message(
     assert later > first
     assert not background.take(database, campaign_id, "other:1:x")  # finished: nothing to take
     assert _progress(signon_workspace).outcome["sent"] == 5
+
+
+@pytest.mark.slow
+def test_serve_resumes_a_send_a_killed_worker_left_without_any_request(
+    signon_workspace: SignOnWorkspace, mailbox: CaptureHandler
+) -> None:
+    import time
+
+    from fixtures_signon import serving
+
+    _start_all(signon_workspace)
+    command = [sys.executable, "-c", KILLER, str(signon_workspace.home)]
+    done = subprocess.run(command, capture_output=True, env=clean_env(), timeout=60, check=False)
+    assert done.returncode == -9, done.stderr.decode()
+    assert len(mailbox.received) == 2  # control: it stopped half-way
+    with serving(signon_workspace):
+        deadline = time.monotonic() + 30
+        while _progress(signon_workspace).running and time.monotonic() < deadline:
+            time.sleep(0.1)
+    assert _progress(signon_workspace).running is False
+    _every_address_once(signon_workspace, mailbox)
