@@ -66,6 +66,21 @@ def _every_ticked_address_once(workspace: SignOnWorkspace, mailbox: CaptureHandl
     assert dict(got) == {workspace.emails[name][0]: 1 for name in TICKED}
 
 
+def _kill_all(process: Any) -> None:
+    """SIGKILL a server and every worker process it forked."""
+    import contextlib
+    import os
+    import signal
+
+    children = Path(f"/proc/{process.pid}/task/{process.pid}/children")
+    pids = [int(p) for p in children.read_text().split()] if children.exists() else []
+    process.kill()
+    process.wait()
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):  # it may have gone with its parent
+            os.kill(pid, signal.SIGKILL)
+
+
 @pytest.fixture
 def workspace(signon_workspace: SignOnWorkspace) -> SignOnWorkspace:
     """The sign-on workspace with a staff account (Ana Lima)."""
@@ -146,8 +161,9 @@ def test_staff_send_three_invitations_watch_the_progress_and_see_an_answer(
         browser.close()
 
 
+@pytest.mark.parametrize("workers", [1, 2])
 def test_a_send_cut_by_a_server_kill_resumes_after_the_restart_and_sends_nothing_twice(
-    workspace: SignOnWorkspace, mailbox: CaptureHandler
+    workspace: SignOnWorkspace, mailbox: CaptureHandler, workers: int
 ) -> None:
     from playwright.sync_api import expect, sync_playwright
 
@@ -156,16 +172,15 @@ def test_a_send_cut_by_a_server_kill_resumes_after_the_restart_and_sends_nothing
     mailbox.block_at = 2
     with sync_playwright() as p:
         browser, page, errors = _browser(p)
-        with serving(workspace) as server:
+        with serving(workspace, workers) as server:
             _sign_in(page, server.url)
             page.goto(f"{server.url}/staff/c/{SLUG}/invitations")
             _tick_and_send(page, workspace)
             assert mailbox.blocked.wait(30)
-            server.process.kill()  # SIGKILL mid-send: no clean-up of any kind
-            server.process.wait()
+            _kill_all(server.process)  # SIGKILL mid-send: no clean-up of any kind
         mailbox.release.set()
         assert len(mailbox.received) == 2
-        with serving(workspace) as server:
+        with serving(workspace, workers) as server:
             # The cookie is the same host's; the next console request resumes the send.
             page.goto(f"{server.url}/staff/c/{SLUG}/invitations")
             expect(page.locator("#send-state")).to_contain_text("Finished at", timeout=30_000)
