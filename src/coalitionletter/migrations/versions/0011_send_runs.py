@@ -8,7 +8,7 @@ now, with a heartbeat, so that after a restart another worker resumes the send
 without two workers sending one campaign's queue at once. No existing row changes.
 
 Revision ID: 0011
-Revises: 0008
+Revises: 0013
 Create Date: 2026-12-03
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 from coalitionletter.models import UtcDateTime
 
 revision = "0011"
-down_revision = "0008"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
