@@ -22,6 +22,7 @@ from fixtures_signon import ORGANISATIONS, CaptureHandler, SignOnWorkspace, serv
 SLUG = "ilp-magnitsky-2020"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 TICKED = [ORGANISATIONS[0][0], ORGANISATIONS[1][0], ORGANISATIONS[2][0]]
+CORRECTED = "Uyghur Rights Network"  # proposed for "Uyghur Rights Advocacy Network"
 PHONE = {"width": 375, "height": 740}
 
 # `invoke` makes each test run on PostgreSQL too when COALITIONLETTER_TEST_PG is set.
@@ -128,6 +129,7 @@ def test_staff_send_three_invitations_watch_the_progress_and_see_an_answer(
         signer.goto(f"{server.url}/s/{token}")
         signer.fill("#signer_name", "Aynur Tursun")
         signer.fill("#signer_title", "Director")
+        signer.fill("#display_name", CORRECTED)  # a proposal, for staff to decide
         signer.check("input[name=authorised]")
         signer.click("text=Confirm our signature")
         expect(signer.locator(".status")).to_contain_text("Confirmed")
@@ -156,7 +158,14 @@ def test_staff_send_three_invitations_watch_the_progress_and_see_an_answer(
         _check(page, console_axe, "answer-refused")
         page.goto(f"{server.url}/staff/c/{SLUG}/names")
         expect(page.locator("h1")).to_contain_text("Proposed names")
+        expect(page.locator("dd.diff del")).to_contain_text("Advocacy")  # what goes
+        expect(page.locator("dd.diff ins")).to_have_count(0)
         _check(page, console_axe, "names")
+        page.check("text=Approve: print this name")
+        page.fill("input[name=reason]", "Checked with the director")
+        page.click("button:text('Decide')")
+        expect(page.locator(".notice")).to_contain_text(f"Approved: {CORRECTED} is printed")
+        _check(page, console_axe, "names-decided")
         assert not [e for e in errors if "Content Security Policy" in e], errors
         browser.close()
 
