@@ -254,6 +254,17 @@ def test_rejecting_drops_the_proposal_keeps_the_registry_name_and_is_in_the_trai
     assert (rejected.kind, rejected.actor) == ("name rejected", "staff: Test Coordinator")
 
 
+def test_a_rejection_keeps_its_reason_in_the_trail(
+    signon_workspace: SignOnWorkspace, web_client, token: str, invoke
+) -> None:
+    _proposed(signon_workspace, web_client, token)
+    result = invoke("names", SLUG, "--reject", SLUG_OF_NAME, "--reason", "Not its name", "--yes")
+    assert result.exit_code == 0, result.output
+    rejected = _events(signon_workspace)[-1]
+    assert rejected.kind == "name rejected"
+    assert '"reason":"Not its name"' in rejected.detail
+
+
 def test_approving_when_none_is_pending_fails_clearly_and_changes_nothing(
     signon_workspace: SignOnWorkspace, web_client, token: str, invoke
 ) -> None:

@@ -82,3 +82,33 @@ def zone_name(zone: tzinfo, locale: str | None) -> str:
     if isinstance(zone, ZoneInfo):
         return get_timezone_location(zone, locale=babel_locale(locale))
     return str(zone)  # datetime.timezone: "UTC", "UTC+01:00"
+
+
+MOMENT_EXAMPLE = "2020-08-21T17:00:00+01:00"
+
+
+def parse_moment(value: str, *, day_end: bool) -> datetime:
+    """A date and time with a zone, in UTC; with `day_end`, a bare date is the end of that UTC day.
+
+    Raises ValueError with a message that says what to write instead.
+    """
+    from datetime import time
+
+    try:
+        if len(value) == 10:
+            day = date.fromisoformat(value)
+            if not day_end:
+                raise ValueError(value)
+            return datetime.combine(day, time.max, UTC)
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        dates = "a date (2020-08-14) or " if day_end else ""
+        raise ValueError(
+            f"{value!r} is not {dates}a date and time with a time zone like {MOMENT_EXAMPLE}."
+        ) from exc
+    if moment.tzinfo is None:
+        raise ValueError(
+            f"{value!r} has no time zone; write it like {MOMENT_EXAMPLE} "
+            "(or end it with Z for UTC)."
+        )
+    return moment.astimezone(UTC)

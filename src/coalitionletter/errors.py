@@ -132,6 +132,10 @@ class MailError(CoalitionError):
     """Email could not be built or delivered."""
 
 
+class SendRunningError(MailError):
+    """A send was asked for while the campaign's previous one from the console still runs."""
+
+
 class ReportError(CoalitionError):
     """A count was refused (unknown breakdown) or the data does not add up."""
 

@@ -385,3 +385,29 @@ class LoginThrottle(Base):
     failures: Mapped[int] = mapped_column(Integer, default=0)
     window_started_at: Mapped[datetime] = mapped_column(UtcDateTime())
     locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class SendRun(Base):
+    """The console's background send for a campaign: one row per campaign, reused.
+
+    Taken under the campaign's lock, so two staff pressing Send at once start one
+    send; `worker` and `heartbeat_at` say who is sending it now, so a restarted
+    server resumes it and two workers never send one campaign's queue at once.
+    """
+
+    __tablename__ = "send_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), unique=True
+    )
+    what: Mapped[str] = mapped_column(String(40))  # invitations, reminders, a new link
+    started_by: Mapped[str] = mapped_column(String(NAME_MAX))  # "staff: NAME"
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    total: Mapped[int] = mapped_column(Integer)  # messages queued for it when it started
+    # Comma-separated invitation ids when only their messages go (a new link); else all queued.
+    only_invitations: Mapped[str | None] = mapped_column(Text)
+    worker: Mapped[str | None] = mapped_column(String(200))  # host:pid:nonce sending it now
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    outcome: Mapped[str | None] = mapped_column(Text)  # JSON: what the send did, by organisation

@@ -36,10 +36,17 @@ def _describe(proposal: Pending) -> list[str]:
 @click.argument("campaign")
 @click.option("--approve", "approve", metavar="ORG", help="Print this organisation's proposal.")
 @click.option("--reject", "reject", metavar="ORG", help="Drop this organisation's proposal.")
+@click.option("--reason", help="Why (kept in the trail with the decision).")
 @click.option("--yes", is_flag=True, help="Do not ask before approving or rejecting.")
 @pass_app
 def names(
-    app: AppContext, *, campaign: str, approve: str | None, reject: str | None, yes: bool
+    app: AppContext,
+    *,
+    campaign: str,
+    approve: str | None,
+    reject: str | None,
+    reason: str | None,
+    yes: bool,
 ) -> None:
     """List the corrected names organisations proposed; approve or reject one.
 
@@ -47,13 +54,14 @@ def names(
     until then the registry name is printed. Without --approve or --reject,
     lists every pending proposal beside the registry name, with who proposed
     it and when. Approving asks first, showing the name exactly as written,
-    and fails if the proposal changed meanwhile. Both are in the trail.
+    and fails if the proposal changed meanwhile. Both are in the trail, with
+    the --reason if given.
 
     \b
     Example:
       coalitionletter names ilp-magnitsky-2020
       coalitionletter names ilp-magnitsky-2020 --approve pen-america
-      coalitionletter names ilp-magnitsky-2020 --reject 12 --yes
+      coalitionletter names ilp-magnitsky-2020 --reject 12 --reason "not its name" --yes
     """
     from coalitionletter.campaigns import catalogue as campaigns
     from coalitionletter.signon import corrections
@@ -87,6 +95,7 @@ def names(
             approve=bool(approve),
             expected=seen.proposed_name,
             actor=app.actor,
+            reason=reason,
         )
     if approve:
         click.echo(f"Approved: {seen.proposed_name} is printed for #{seen.organisation_id}.")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -48,16 +48,9 @@ def _transport(app: AppContext, outbox: str | None) -> Transport:
         return transport.SmtpTransport(app.settings.smtp)
 
 
-# Beyond this many, skipped organisations are counted by reason instead of listed.
-SKIPPED_LISTED = 3
-
-
 def _print_queue(report: QueueReport, what: str) -> None:
-    if len(report.skipped) <= SKIPPED_LISTED:
-        for line in report.skipped:
-            click.echo(f"Skipped {line}.")
-    else:
-        click.echo(_skipped_summary(report.skipped))
+    for line in report.skipped_lines():
+        click.echo(line)
     for name in report.no_address:
         click.echo(
             f"Not sent to {name}: it has no contact email. Add one with "
@@ -67,15 +60,6 @@ def _print_queue(report: QueueReport, what: str) -> None:
     click.echo(f"Queued {len(report.queued)} {what}.")
     if report.why_none and not report.queued:
         click.echo(f"None was due: {report.why_none}.")
-
-
-def _skipped_summary(skipped: list[str]) -> str:
-    """'Skipped 68 organisations: 40 already invited, 28 already answered (confirmed).'"""
-    from collections import Counter
-
-    reasons = Counter(line.rsplit(": ", 1)[-1] for line in skipped)
-    counted = ", ".join(f"{count} {reason}" for reason, count in reasons.most_common())
-    return f"Skipped {len(skipped)} organisations: {counted}."
 
 
 def _progress(number: int, total: int, name: str, outcome: str) -> None:
@@ -178,28 +162,14 @@ def _record_received(app: AppContext, slug: str, refs: list[str]) -> None:
 
 def _moment(value: str | None, option: str, *, day_end: bool) -> datetime | None:
     """A date and time with a zone, in UTC; a bare date is the start or end of that UTC day."""
+    from coalitionletter.dates import parse_moment
+
     if value is None:
         return None
-    example = "2020-08-21T17:00:00+01:00"
     try:
-        if len(value) == 10:
-            day = date.fromisoformat(value)
-            if not day_end:
-                raise ValueError(value)
-            return datetime.combine(day, time.max, UTC)
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return parse_moment(value, day_end=day_end)
     except ValueError as exc:
-        dates = "a date (2020-08-14) or " if day_end else ""
-        raise click.BadParameter(
-            f"{value!r} is not {dates}a date and time with a time zone like {example}.",
-            param_hint=option,
-        ) from exc
-    if moment.tzinfo is None:
-        raise click.BadParameter(
-            f"{value!r} has no time zone; write it like {example} (or end it with Z for UTC).",
-            param_hint=option,
-        )
-    return moment.astimezone(UTC)
+        raise click.BadParameter(str(exc), param_hint=option) from exc
 
 
 def _definition(app: AppContext, slug: str) -> Any:

@@ -125,8 +125,12 @@ def decide(
     approve: bool,
     expected: str,
     actor: str,
+    reason: str | None = None,
 ) -> Pending:
-    """Approve or reject one organisation's proposal, if it is still `expected`; log it."""
+    """Approve or reject one organisation's proposal, if it is still `expected`; log it.
+
+    `reason`, when given, is kept in the trail entry with the decision.
+    """
     proposal = pending_for(session, definition, ref)
     if approve and proposal.proposed_name == expected:
         # The registry may have changed since it was proposed (an organisation added).
@@ -145,6 +149,6 @@ def decide(
         approve=approve,
         expected=expected,
         actor=actor,
-        detail={"registry_name": proposal.registry_name},
+        detail={"registry_name": proposal.registry_name} | ({"reason": reason} if reason else {}),
     )
     return proposal

@@ -33,6 +33,8 @@ from coalitionletter.signon import consent, links
 from coalitionletter.signon import states as signon
 
 INVITED = InvitationState.INVITED.value
+# Beyond this many, skipped organisations are counted by reason instead of listed.
+SKIPPED_LISTED = 3
 
 
 @dataclass
@@ -44,6 +46,21 @@ class QueueReport:
     no_address: list[str] = field(default_factory=list)
     why_none: str | None = None  # when nothing was queued and nobody was skipped: why
     invitation_ids: list[int] = field(default_factory=list)  # whose messages were queued
+
+    def skipped_lines(self) -> list[str]:
+        """Who was skipped and why: each by name, or counted by reason when there are many."""
+        if len(self.skipped) <= SKIPPED_LISTED:
+            return [f"Skipped {line}." for line in self.skipped]
+        return [_skipped_summary(self.skipped)]
+
+
+def _skipped_summary(skipped: list[str]) -> str:
+    """'Skipped 68 organisations: 40 already invited, 28 already answered (confirmed).'"""
+    from collections import Counter
+
+    reasons = Counter(line.rsplit(": ", 1)[-1] for line in skipped)
+    counted = ", ".join(f"{count} {reason}" for reason, count in reasons.most_common())
+    return f"Skipped {len(skipped)} organisations: {counted}."
 
 
 def _organisation_of(session: Session, invitation: Invitation) -> Organisation:

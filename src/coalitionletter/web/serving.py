@@ -149,9 +149,29 @@ def _unsent(listeners: list[BaseWSGIServer]) -> bool:
     )
 
 
+def resume_sends(settings: Settings) -> None:
+    """Go on, in the background, with a console send a stopped server left unfinished.
+
+    `mail/background.py` sends only what is still queued, and leaves a send that
+    a live process (another worker) holds to it, so nothing goes twice.
+    """
+    if not settings.console.enabled:
+        return
+    from coalitionletter.db import Database
+    from coalitionletter.mail import background
+    from coalitionletter.mail.transport import SmtpTransport
+
+    database = Database(settings.db_url)
+    if not background.unfinished(database):
+        database.dispose()
+        return
+    background.Sender(database, settings, lambda: SmtpTransport(settings.smtp)).wake()
+
+
 def serve_waitress(settings: Settings, *, host: str, port: int) -> None:
     """Run the app under waitress in this process until it is stopped."""
     server = make_server(create_app(settings), settings, host=host, port=port)
+    resume_sends(settings)
     logging.basicConfig()  # as waitress.serve does: its queue warnings reach stderr
     server.print_listen("Serving on http://{}:{}")
     server.run()
@@ -177,6 +197,8 @@ def run(settings: Settings, *, host: str, port: int, workers: int = 1) -> None:
                 self.cfg.set("control_socket_disable", True)
 
         def load(self) -> Flask:
-            return create_app(settings)
+            app = create_app(settings)
+            resume_sends(settings)  # in each worker, after the fork: one of them takes it
+            return app
 
     _Gunicorn().run()
