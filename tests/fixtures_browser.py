@@ -31,16 +31,25 @@ Axe = Callable[..., list[dict[str, Any]]]
 
 
 @pytest.fixture(scope="session")
-def chromium() -> Iterator[Any]:
-    """One headless Chromium for the session (Debian's; Playwright downloads none)."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+def playwright_api() -> Iterator[Any]:
+    """Playwright's sync API, started once: a second start in the same thread fails.
+
+    A test that launches its own browser takes this instead of calling sync_playwright().
+    """
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+        yield playwright
+
+
+@pytest.fixture(scope="session")
+def chromium(playwright_api: Any) -> Iterator[Any]:
+    """One headless Chromium for the session (Debian's; Playwright downloads none)."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    browser = playwright_api.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ and at 375 px wide (nothing wider than the screen).
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from pathlib import Path
 
 import pytest
@@ -39,8 +40,10 @@ def test_staff_set_a_password_sign_in_follow_the_campaign_and_print_the_sheet(
     invoke,
     mailbox: CaptureHandler,
     console_axe,
+    *,
+    playwright_api,
 ) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
@@ -53,7 +56,7 @@ def test_staff_set_a_password_sign_in_follow_the_campaign_and_print_the_sheet(
         assert result.exit_code == 0, result.output
     ARTIFACTS.mkdir(exist_ok=True)
 
-    with sync_playwright() as p:
+    with nullcontext(playwright_api) as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         context = browser.new_context(viewport={"width": 1100, "height": 900})
         page = context.new_page()
@@ -130,12 +133,12 @@ def test_staff_set_a_password_sign_in_follow_the_campaign_and_print_the_sheet(
 
 
 @pytest.mark.browser
-def test_the_axe_check_finds_a_serious_violation_when_there_is_one(console_axe) -> None:
-    from playwright.sync_api import sync_playwright
-
+def test_the_axe_check_finds_a_serious_violation_when_there_is_one(
+    playwright_api, console_axe
+) -> None:
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    with sync_playwright() as p:
+    with nullcontext(playwright_api) as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page()
         page.set_content('<html lang="en"><title>x</title><main><input type="text"></main></html>')

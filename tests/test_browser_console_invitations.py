@@ -10,6 +10,7 @@ is checked with axe-core and at 375 px.
 from __future__ import annotations
 
 from collections import Counter
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -91,14 +92,14 @@ def workspace(signon_workspace: SignOnWorkspace) -> SignOnWorkspace:
 
 
 def test_staff_send_three_invitations_watch_the_progress_and_see_an_answer(
-    workspace: SignOnWorkspace, mailbox: CaptureHandler, console_axe
+    playwright_api, workspace: SignOnWorkspace, mailbox: CaptureHandler, console_axe
 ) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
     mailbox.block_at = 2  # the server holds the second message until released
-    with serving(workspace) as server, sync_playwright() as p:
+    with serving(workspace) as server, nullcontext(playwright_api) as p:
         browser, page, errors = _browser(p)
         _sign_in(page, server.url)
         page.goto(f"{server.url}/staff/c/{SLUG}")
@@ -172,14 +173,14 @@ def test_staff_send_three_invitations_watch_the_progress_and_see_an_answer(
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_a_send_cut_by_a_server_kill_resumes_after_the_restart_and_sends_nothing_twice(
-    workspace: SignOnWorkspace, mailbox: CaptureHandler, workers: int
+    playwright_api, workspace: SignOnWorkspace, mailbox: CaptureHandler, workers: int
 ) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
     mailbox.block_at = 2
-    with sync_playwright() as p:
+    with nullcontext(playwright_api) as p:
         browser, page, errors = _browser(p)
         with serving(workspace, workers) as server:
             _sign_in(page, server.url)

@@ -6,6 +6,7 @@ and at 375 px wide (nothing wider than the screen).
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from pathlib import Path
 
 import pytest
@@ -40,9 +41,13 @@ def _check(page, axe, name: str) -> None:  # type: ignore[no-untyped-def]
 @pytest.mark.slow
 @pytest.mark.browser
 def test_staff_search_edit_an_organisation_and_import_a_csv_after_its_dry_run(
-    signon_workspace: SignOnWorkspace, live_server: LiveServer, console_axe, tmp_path: Path
+    playwright_api,
+    signon_workspace: SignOnWorkspace,
+    live_server: LiveServer,
+    console_axe,
+    tmp_path: Path,
 ) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
@@ -53,7 +58,7 @@ def test_staff_search_edit_an_organisation_and_import_a_csv_after_its_dry_run(
     ARTIFACTS.mkdir(exist_ok=True)
     base = live_server.url
 
-    with sync_playwright() as p:
+    with nullcontext(playwright_api) as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_context(viewport={"width": 1100, "height": 900}).new_page()
         errors: list[str] = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from pathlib import Path
 
 import pytest
@@ -27,9 +28,13 @@ NAME = ORGANISATIONS[1][0]  # Canadian Friends of Hong Kong (加拿大香港之�
 @pytest.mark.slow
 @pytest.mark.browser
 def test_a_person_confirms_from_the_emailed_link_reloads_and_withdraws(
-    signon_workspace: SignOnWorkspace, live_server: LiveServer, invoke, mailbox: CaptureHandler
+    playwright_api,
+    signon_workspace: SignOnWorkspace,
+    live_server: LiveServer,
+    invoke,
+    mailbox: CaptureHandler,
 ) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
@@ -40,7 +45,7 @@ def test_a_person_confirms_from_the_emailed_link_reloads_and_withdraws(
     assert base == live_server.url
     ARTIFACTS.mkdir(exist_ok=True)
 
-    with sync_playwright() as p:
+    with nullcontext(playwright_api) as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1000, "height": 900})
         page.goto(f"{base}/s/{token}")
