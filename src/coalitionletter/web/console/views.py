@@ -17,6 +17,7 @@ from flask_wtf.csrf import validate_csrf
 from werkzeug.exceptions import HTTPException
 from wtforms.validators import ValidationError
 
+from coalitionletter.catalogs import N_
 from coalitionletter.db import Database
 from coalitionletter.settings import Settings
 from coalitionletter.web.console import auth, imports, invitations, overview, registry, signin
@@ -27,15 +28,21 @@ CONSOLE_PREFIX = "/staff"
 FILE_FORM_MEMORY = 512 * 1024
 AREAS = (signin.rules, overview.rules, registry.rules, imports.rules, invitations.rules)
 MESSAGES = {
-    400: "The form had expired or was not sent from this console. "
-    "Go back, reload the page and try again.",
-    403: "Your account's role does not reach this page.",
-    404: "There is no such page or campaign.",
-    405: "That is not something this page can do.",
-    413: f"What was sent is too large: a CSV file to import may be at most "
-    f"{imports.UPLOAD_MAX // 2**20} MB, and any other form 32 KB. Split the file into "
-    "smaller ones (or shorten the text) and try again.",
+    400: N_(
+        "The form had expired or was not sent from this console. "
+        "Go back, reload the page and try again."
+    ),
+    403: N_("Your account's role does not reach this page."),
+    404: N_("There is no such page or campaign."),
+    405: N_("That is not something this page can do."),
+    413: N_(
+        "What was sent is too large: a CSV file to import may be at most %(upload)s MB, "
+        "and any other form 32 KB. Split the file into smaller ones (or shorten the text) "
+        "and try again.",
+        upload=imports.UPLOAD_MAX // 2**20,
+    ),
 }
+NOT_UNDERSTOOD = N_("The request was not understood.")
 
 
 def _check_csrf() -> None:
@@ -73,7 +80,7 @@ def make_blueprint(settings: Settings, database: Database) -> Blueprint:
     @blueprint.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response:
         code = exc.code or 400
-        return console.problem(code, MESSAGES.get(code, "The request was not understood."))
+        return console.problem(code, MESSAGES.get(code, NOT_UNDERSTOOD))
 
     for area in AREAS:
         for path, name, view, methods in area(console):

@@ -1,0 +1,119 @@
+"""The staff console in the reader's language: the choice, the browser's, else English."""
+
+from __future__ import annotations
+
+import pytest
+from bs4 import BeautifulSoup
+
+from fixtures_console import STAFF_EMAIL, csrf_in, sign_in
+
+pytestmark = pytest.mark.usefixtures("console_accounts")
+
+
+def _page(response) -> BeautifulSoup:  # type: ignore[no-untyped-def]
+    return BeautifulSoup(response.text, "html.parser")
+
+
+def _text(response) -> str:  # type: ignore[no-untyped-def]
+    return _page(response).get_text(" ", strip=True)
+
+
+def _french(console_client):  # type: ignore[no-untyped-def]
+    """A browser that asks for French first."""
+    client = console_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "fr-CA,fr;q=0.9,en;q=0.5"
+    return client
+
+
+def test_the_sign_in_page_follows_the_browsers_french(console_client) -> None:
+    page = _french(console_client).get("/staff/login")
+    assert page.status_code == 200
+    assert "Se connecter" in _text(page)
+    assert "Sign in" not in _text(page)
+    html = _page(page).html
+    assert (html["lang"], html["dir"]) == ("fr", "ltr")
+
+
+def test_english_is_the_default_without_accept_language(console_client) -> None:
+    page = console_client().get("/staff/login")
+    assert "Sign in" in _text(page)
+    assert "Se connecter" not in _text(page)
+    assert _page(page).html["lang"] == "en"
+
+
+def test_a_browser_language_without_a_catalog_gets_english(console_client) -> None:
+    client = console_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "de"
+    page = client.get("/staff/login")
+    assert "Sign in" in _text(page)
+    assert _page(page).html["lang"] == "en"
+
+
+def test_the_header_offers_each_language_by_a_plain_link(console_client) -> None:
+    page = _page(console_client().get("/staff/login?x=1"))
+    switch = page.find("nav", class_="languages")
+    links = {a.get_text(strip=True): a["href"] for a in switch.find_all("a")}
+    assert links == {"English": "?x=1&lang=en", "Français": "?x=1&lang=fr"}
+    assert switch.find("a", attrs={"aria-current": "true"}).get_text(strip=True) == "English"
+    assert page.find("script") is None
+
+
+def test_the_switch_changes_the_language_and_keeps_it_across_pages(
+    console_client, staff_login
+) -> None:
+    client = console_client()
+    staff_login(client, STAFF_EMAIL)
+    assert "Campaigns" in _text(client.get("/staff/"))
+    switched = client.get("/staff/?lang=fr")
+    assert "Campagnes" in _text(switched)
+    # A later page without ?lang= stays in French: the choice is in the console's session.
+    later = client.get("/staff/organisations")
+    assert _page(later).html["lang"] == "fr"
+    assert "Organisations" in _text(later)
+    assert "Se déconnecter" in _text(later)
+    back = client.get("/staff/organisations?lang=en")
+    assert "Sign out" in _text(back)
+    assert "Sign out" in _text(client.get("/staff/"))
+
+
+def test_the_choice_beats_the_browsers_language(console_client) -> None:
+    client = _french(console_client)
+    assert "Sign in" in _text(client.get("/staff/login?lang=en"))
+    assert "Sign in" in _text(client.get("/staff/login"))
+
+
+def test_the_choice_made_before_signing_in_survives_signing_in_and_out(console_client) -> None:
+    client = console_client()
+    client.get("/staff/login?lang=fr")
+    response = sign_in(client, STAFF_EMAIL)
+    assert response.status_code == 302, response.text
+    assert "Se déconnecter" in _text(client.get("/staff/"))
+    token = csrf_in(client.get("/staff/").text)
+    assert client.post("/staff/logout", data={"csrf_token": token}).status_code == 302
+    assert "Se connecter" in _text(client.get("/staff/login"))
+
+
+def test_a_failed_sign_in_says_so_in_french(console_client) -> None:
+    client = _french(console_client)
+    response = sign_in(client, STAFF_EMAIL, "not the password at all")
+    assert response.status_code == 401
+    assert "L’adresse e-mail ou le mot de passe est incorrect." in _text(response)
+
+
+def test_an_error_page_is_in_french(console_client, staff_login) -> None:
+    client = _french(console_client)
+    staff_login(client, STAFF_EMAIL)
+    response = client.get("/staff/c/no-such-campaign")
+    assert response.status_code == 404
+    assert "Cette page ou cette campagne n’existe pas." in _text(response)
+    assert _page(response).html["lang"] == "fr"
+
+
+def test_the_sign_on_pages_still_set_no_cookie_when_the_console_has_a_language(
+    console_client,
+) -> None:
+    client = console_client()
+    client.get("/staff/login?lang=fr")
+    assert client.get_cookie("cl_staff", path="/staff") is not None  # positive control
+    response = client.get("/?lang=fr")
+    assert response.headers.getlist("Set-Cookie") == []
