@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from babel.dates import format_date
 from bs4 import BeautifulSoup
 
 from fixtures_console import STAFF_EMAIL, csrf_in, sign_in
+from fixtures_counts import COUNTS_SLUG, CountsWorld
 
 pytestmark = pytest.mark.usefixtures("console_accounts")
 
@@ -117,3 +121,107 @@ def test_the_sign_on_pages_still_set_no_cookie_when_the_console_has_a_language(
     assert client.get_cookie("cl_staff", path="/staff") is not None  # positive control
     response = client.get("/?lang=fr")
     assert response.headers.getlist("Set-Cookie") == []
+
+
+# --- every page in French -------------------------------------------------------------------
+
+# (path, French words the page shows, the English words they replace)
+FRENCH_PAGES = [
+    ("/staff/", "Avancement de chaque campagne", "Progress of each campaign"),
+    (f"/staff/c/{COUNTS_SLUG}", "Où en sont les signatures", "Where the sign-on stands"),
+    (f"/staff/c/{COUNTS_SLUG}/audit", "Entrées du journal, les plus anciennes", "oldest first"),
+    ("/staff/organisations", "Organisations par ordre de nom de tri", "in sort-name order"),
+    ("/staff/organisations/{org_id}", "Réponses aux campagnes", "Answers to campaigns"),
+    ("/staff/organisations/import", "Vérifier le fichier", "Check the file"),
+    (f"/staff/c/{COUNTS_SLUG}/invitations", "Inviter les organisations cochées", "ticked"),
+    (f"/staff/c/{COUNTS_SLUG}/names", "Aucun nom proposé n’attend de décision", "await a decision"),
+    ("/staff/organisations/duplicates", "Fusionner deux organisations au choix", "Merge any two"),
+    ("/staff/organisations/new", "Ajouter l’organisation", "Add the organisation"),
+]
+
+
+@pytest.fixture
+def french_staff(console_client, staff_login):  # type: ignore[no-untyped-def]
+    """A French browser signed in as staff."""
+    client = _french(console_client)
+    staff_login(client, STAFF_EMAIL)
+    return client
+
+
+@pytest.fixture
+def english_staff(console_client, staff_login):  # type: ignore[no-untyped-def]
+    """A browser that says no language, signed in as staff."""
+    client = console_client()
+    staff_login(client, STAFF_EMAIL)
+    return client
+
+
+@pytest.mark.parametrize("words", FRENCH_PAGES, ids=[path for path, *_ in FRENCH_PAGES])
+def test_every_console_page_is_in_french_for_a_french_browser(
+    french_staff, counts_world: CountsWorld, words: tuple[str, str, str]
+) -> None:
+    path, french, english = words
+    page = french_staff.get(path.format(org_id=min(counts_world.ids.values())))
+    assert page.status_code == 200, page.text
+    assert french in _text(page)
+    assert english not in _text(page)
+    assert _page(page).html["lang"] == "fr"
+    assert "Se déconnecter" in _text(page)
+
+
+@pytest.mark.parametrize("words", FRENCH_PAGES, ids=[path for path, *_ in FRENCH_PAGES])
+def test_every_console_page_stays_english_by_default(
+    english_staff, counts_world: CountsWorld, words: tuple[str, str, str]
+) -> None:
+    path, french, english = words
+    page = english_staff.get(path.format(org_id=min(counts_world.ids.values())))
+    assert page.status_code == 200, page.text
+    assert english in _text(page)
+    assert french not in _text(page)
+
+
+def test_the_dashboards_counts_words_dates_and_numbers_are_french(
+    console_client, staff_login, counts_world: CountsWorld
+) -> None:
+    client = _french(console_client)
+    staff_login(client, STAFF_EMAIL)
+    page = client.get(f"/staff/c/{COUNTS_SLUG}")
+    text = _text(page)
+    # Core's labels, translated at the page; percentages with a decimal comma.
+    assert "sur le texte actuel (imprimées)" in text
+    assert "to the current text (printed)" not in text
+    assert re.search(r"\d+,\d\u00a0%", text), text
+    chart = _page(page).find("svg")
+    assert "Sans réponse, lien ouvert" in chart.get_text()
+    assert chart["aria-label"].startswith("Invitations par état")
+    # The deadline in French words, in the campaign's zone.
+    month = format_date(counts_world.deadline, "MMMM", locale="fr")
+    assert f"Date limite {counts_world.deadline.day} {month}" in text
+
+
+def test_the_english_dashboard_keeps_its_numbers_as_before(
+    console_client, staff_login, counts_world: CountsWorld
+) -> None:
+    client = console_client()
+    staff_login(client, STAFF_EMAIL)
+    text = _text(client.get(f"/staff/c/{COUNTS_SLUG}"))
+    assert "to the current text (printed)" in text
+    assert re.search(r"\d+\.\d%", text), text
+    assert "days left" in text
+
+
+def test_a_form_error_from_wtforms_is_in_french(console_client, staff_login, counts_world) -> None:
+    client = _french(console_client)
+    staff_login(client, STAFF_EMAIL)
+    org_id = min(counts_world.ids.values())
+    page = client.get(f"/staff/c/{COUNTS_SLUG}/invitations/{org_id}/answer")
+    token = csrf_in(page.text)
+    response = client.post(
+        f"/staff/c/{COUNTS_SLUG}/invitations/{org_id}/answer",
+        data={"csrf_token": token, "action": "confirm", "signer": "", "title": ""},
+    )
+    assert response.status_code == 400
+    text = _text(response)
+    assert "Une confirmation doit indiquer le nom de la personne qui l’a donnée." in text
+    assert "Réponse de l’organisation" in text  # a field's label
+    assert "Confirmée\u00a0: signe la lettre" in text  # a choice's label

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, Response, abort, current_app, request
+from flask import Blueprint, Flask, Response, abort, current_app, g, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import validate_csrf
 from werkzeug.exceptions import HTTPException
@@ -21,6 +21,7 @@ from coalitionletter.catalogs import N_
 from coalitionletter.db import Database
 from coalitionletter.settings import Settings
 from coalitionletter.web.console import auth, imports, invitations, overview, registry, signin
+from coalitionletter.web.console.forms import LANGUAGE_KEY
 from coalitionletter.web.console.shell import Console
 
 CONSOLE_PREFIX = "/staff"
@@ -76,6 +77,7 @@ def make_blueprint(settings: Settings, database: Database) -> Blueprint:
         _allow_larger_body()
         _check_csrf()
         auth.check_idle(settings.console.idle_minutes)
+        g.setdefault(LANGUAGE_KEY, console.language())
 
     @blueprint.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response:
