@@ -64,6 +64,7 @@ from coalitionletter.build.signatory_list import list_csv, list_json
 from coalitionletter.campaigns import roster
 from coalitionletter.campaigns.definition import CampaignDefinition, Recipient
 from coalitionletter.campaigns.roster import Roster
+from coalitionletter.db import Database
 from coalitionletter.errors import RenderError
 from coalitionletter.settings import Settings
 from coalitionletter.signon.audit import require_intact
@@ -240,6 +241,18 @@ def _file_languages(definition: CampaignDefinition, key: str) -> tuple[str, ...]
         return ("",)
     languages = definition.recipient(key).languages
     return languages if len(languages) > 1 else ("",)
+
+
+def plan_campaign(
+    settings: Settings, database: Database, slug: str | None, options: BuildOptions
+) -> Plan:
+    """Read the campaign (the only one when `slug` is None) and plan its build, as `build` does."""
+    from coalitionletter.campaigns import catalogue as campaigns
+
+    slug = campaigns.resolve_slug(settings, slug)
+    with database.reading() as session:
+        definition = campaigns.load_current(settings, session, slug)
+        return plan(session, settings, definition, options)
 
 
 def _base_url(template_dirs: list[Path]) -> str:
