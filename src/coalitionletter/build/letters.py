@@ -32,7 +32,7 @@ and the manifest), `letter_content` (what a letter says), `signatory_list`
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
@@ -44,10 +44,12 @@ from coalitionletter.build.content import check_glyphs, letter_context
 from coalitionletter.build.manifest import (
     Output,
     common_key,
+    input_digests,
     is_fresh,
     load_manifest,
     output_key,
     record,
+    record_inputs,
     save_manifest,
 )
 from coalitionletter.build.output_files import (
@@ -106,7 +108,12 @@ class Plan:
     outputs: list[Output]
     stale_outputs: list[str]
     manifest: dict[str, Any]
+    inputs: dict[str, str] = field(default_factory=dict)  # manifest.input_digests
     trail_head: str = ""  # the anchor of the campaign's trail, verified when planning
+
+    def variants(self) -> list[str]:
+        """The copies this build makes of each letter: all, or delivered and public."""
+        return list(dict.fromkeys(o.variant for o in self.outputs))
 
     def due(self) -> list[Output]:
         """The outputs to (re)write: changed since the last build, missing, or forced."""
@@ -191,7 +198,8 @@ def plan(
     )
     letter_date, created = _dates(definition, options)
     out_dir = output_dir(definition, options.out_dir)
-    common = common_key(layers, definition, names, [letter_date.isoformat(), created])
+    inputs = input_digests(layers, definition, names, [letter_date.isoformat(), created])
+    common = common_key(inputs)
     variants = [DELIVERED, PUBLIC] if names.has_withheld else [ALL]
     wanted = [(r.key, kind) for r in recipients for kind in options.formats]
     wanted += [("*", "csv"), ("*", "json")]
@@ -231,6 +239,7 @@ def plan(
         outputs=outputs,
         stale_outputs=stale_outputs,
         manifest=manifest,
+        inputs=inputs,
         trail_head=str(trail_head),
     )
 
@@ -274,6 +283,29 @@ def _render_html(build: Plan, output: Output, environment: Any) -> str:
     return template.render(**context)
 
 
+def preview_html(build: Plan, recipient: str, variant: str) -> str:
+    """One recipient's letter as the build would write it now, as HTML; writes nothing."""
+    from coalitionletter.render import check_references
+
+    build.definition.recipient(recipient)  # an unknown key is a CampaignError
+    if variant not in build.variants():
+        raise RenderError(f"This build makes no {variant!r} copy; it makes {build.variants()}.")
+    output = Output(
+        name=file_name(recipient, variant, "html"),
+        recipient=recipient,
+        kind="html",
+        variant=variant,
+        key="",
+    )
+    ordered = replace(build, roster=roster.in_print_order(build.roster, build.definition))
+    environment = _environment(
+        build.workspace_templates, build.definition.directory, tuple(build.template_dirs)
+    )
+    html = _render_html(ordered, output, environment)
+    check_references(html, build.roots, _base_url(build.template_dirs), f"The letter {output.name}")
+    return html
+
+
 def _list_bytes(build: Plan, output: Output) -> bytes:
     if output.kind == "csv":
         return list_csv(build.roster, variant=output.variant)
@@ -298,6 +330,7 @@ def execute(build: Plan, progress: Progress | None = None) -> BuildReport:
         allowed = build.options.allow_missing_glyphs
         report.warnings.extend(check_glyphs(build.definition, build.roster, allow_missing=allowed))
         _render_due(build, due, progress)
+        record_inputs(build.manifest, build.inputs)
         report.written = [build.out_dir / o.name for o in due]
     report.removed = _remove_superseded(build)
     if due or build.stale_outputs:
