@@ -19,13 +19,28 @@ from wtforms.validators import ValidationError
 
 from coalitionletter.db import Database
 from coalitionletter.settings import Settings
-from coalitionletter.web.console import auth, imports, invitations, overview, registry, signin
+from coalitionletter.web.console import (
+    auth,
+    imports,
+    invitations,
+    letters,
+    overview,
+    registry,
+    signin,
+)
 from coalitionletter.web.console.shell import Console
 
 CONSOLE_PREFIX = "/staff"
 # The text fields of a form that carries a file may hold this much (bytes).
 FILE_FORM_MEMORY = 512 * 1024
-AREAS = (signin.rules, overview.rules, registry.rules, imports.rules, invitations.rules)
+AREAS = (
+    signin.rules,
+    overview.rules,
+    registry.rules,
+    imports.rules,
+    invitations.rules,
+    letters.rules,
+)
 MESSAGES = {
     400: "The form had expired or was not sent from this console. "
     "Go back, reload the page and try again.",
