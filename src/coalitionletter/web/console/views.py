@@ -118,7 +118,7 @@ def register_console(app: Flask, settings: Settings, database: Database) -> None
         SESSION_COOKIE_PATH=CONSOLE_PREFIX,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=settings.base_url.startswith("https://"),
+        SESSION_COOKIE_SECURE=settings.console_url.startswith("https://"),
         # Every response says Referrer-Policy: no-referrer, so Flask-WTF's HTTPS
         # referrer check would refuse every form; the token and SameSite suffice.
         WTF_CSRF_SSL_STRICT=False,
