@@ -124,8 +124,7 @@ def test_serve_with_a_staff_address_serves_the_console_there_only(
 
 def test_the_cookie_is_secure_when_the_consoles_own_address_is_https(home, database) -> None:
     (home / "coalitionletter.toml").write_text(
-        '[web]\nbase_url = "http://127.0.0.1:8000"\n'
-        '[console]\nbase_url = "https://10.8.0.1:8443"\n'
+        '[web]\nbase_url = "http://127.0.0.1:8000"\n[console]\nbase_url = "https://10.8.0.1:8443"\n'
     )
     settings = load_settings(home, db=database.url, environ={})
     make_account(settings, database, STAFF_EMAIL, name="Ana Lima")
