@@ -345,3 +345,14 @@ def test_the_letters_page_shows_no_raw_token_or_session_key(
     for page in pages:
         assert link_token not in page.text
         assert key["_user_id"] not in page.text
+
+
+def test_the_page_says_whether_the_sign_on_is_still_open(
+    staff, counts_world: CountsWorld, invoke
+) -> None:
+    state = BeautifulSoup(staff.get(LETTERS).text, "html.parser").select_one("#sign-on-state")
+    assert "The sign-on is open" in state.get_text()
+    closed = invoke("close", COUNTS_SLUG, "--yes")
+    assert closed.exit_code == 0, closed.output
+    state = BeautifulSoup(staff.get(LETTERS).text, "html.parser").select_one("#sign-on-state")
+    assert "The sign-on is closed" in state.get_text()

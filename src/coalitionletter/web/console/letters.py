@@ -117,6 +117,7 @@ class Letters:
         from coalitionletter.build.changes import changes
 
         definition = self._definition(slug)
+        signing_open = self._signing_open(definition.slug)
         plan = found = None
         stale = False
         problem = None
@@ -139,9 +140,18 @@ class Letters:
             refusal=refusal,
             note=summary.draft_note(self.console.settings, definition),
             result=_take_result(definition.slug),
+            signing_open=signing_open,
             files=self._built_files(definition),
             delivered_list=DELIVERED_LIST,
         )
+
+    def _signing_open(self, slug: str) -> bool:
+        """True while organisations may still answer (so the list may change after a build)."""
+        from coalitionletter.campaigns import catalogue
+        from coalitionletter.signon.states import is_open
+
+        with self.console.database.reading() as db:
+            return is_open(catalogue.campaign_row(db, slug))
 
     def preview(self, slug: str, recipient: str, variant: str) -> Response:
         """One recipient's letter as the build would print it now, in its own stylesheet."""
