@@ -202,7 +202,7 @@ class Letters:
 
     # --- downloads -----------------------------------------------------------------
 
-    def public_file(self, slug: str, name: str) -> Response:
+    def public_file(self, slug: str, name: str) -> AnyResponse:
         """A file of the last build that names no withheld organisation."""
         from coalitionletter.build.output_files import DELIVERED
 
