@@ -82,7 +82,7 @@ def test_staff_preview_build_and_download_the_letters(
         _check(page, console_axe, "letters")
         screenshot(page, "letters-before-build")
 
-        page.click("text=Public copy to uk")
+        page.click("a:text-is('uk.public.html')")
         expect(page.locator("h1.subject")).to_be_visible()
         assert PUBLIC_ORG in page.content()
         assert WITHHELD_ORG not in page.content()

@@ -5,10 +5,13 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import pytest
+
 from coalitionletter.build import letters as builder
 from coalitionletter.build.changes import INPUT_WORDS, changes
 from coalitionletter.campaigns.definition import CampaignDefinition
 from coalitionletter.db import Database
+from coalitionletter.errors import CampaignError
 from coalitionletter.settings import Settings
 from fixtures_letters import LEAD_NAME, UYGHUR_NAME
 
@@ -90,11 +93,23 @@ def test_a_new_stylesheet_is_named_as_the_changed_input(
     assert (found.added, found.removed) == ((), ())
 
 
-def test_the_preview_is_the_html_the_build_writes(
+def test_every_preview_is_the_html_the_build_writes(
     settings, database, signed_founding: CampaignDefinition, founding_home: Path, invoke
 ) -> None:
-    html = builder.preview_html(_plan(settings, database), "uk", "all")
+    plan = _plan(settings, database)
+    names = [o.name for o in plan.outputs if o.kind == "html"]
+    previews = {name: builder.preview_html(plan, name) for name in names}
     _build(invoke)
-    written = (founding_home / "letters" / FOUNDING / "out" / "uk.html").read_text("utf-8")
-    assert html == written
-    assert UYGHUR_NAME in html and "Free Tibet Example" in html
+    out = founding_home / "letters" / FOUNDING / "out"
+    assert "uk.html" in previews
+    for name, html in previews.items():
+        assert html == (out / name).read_text("utf-8"), name
+    assert UYGHUR_NAME in previews["uk.html"] and "Free Tibet Example" in previews["uk.html"]
+
+
+def test_a_letter_the_build_does_not_write_has_no_preview(
+    settings, database, signed_founding: CampaignDefinition
+) -> None:
+    plan = _plan(settings, database)
+    with pytest.raises(CampaignError, match=r"writes no letter 'nowhere\.html'"):
+        builder.preview_html(plan, "nowhere.html")

@@ -83,7 +83,7 @@ def _build(client, slug: str = COUNTS_SLUG, **data: str):  # type: ignore[no-unt
 
 STAFF_ONLY_GETS = [
     LETTERS,
-    f"{LETTERS}/preview/uk/public",
+    f"{LETTERS}/preview/uk.public.html",
     f"{LETTERS}/files/uk.public.pdf",
     DELIVERED_LIST,
 ]
@@ -146,7 +146,7 @@ def test_before_a_build_the_page_says_so_and_offers_each_recipients_preview(
     assert "Test Minister" in text
     soup = BeautifulSoup(page.text, "html.parser")
     links = [a["href"] for a in soup.select("#preview ~ .scroll a")]
-    assert links == [f"{LETTERS}/preview/uk/public"]
+    assert links == [f"{LETTERS}/preview/uk.public.html"]
     assert "No files yet" in text
 
 
@@ -227,10 +227,10 @@ def test_leave_out_stale_from_the_console_builds_and_names_those_left_out(
 def test_the_preview_is_the_letter_the_build_writes_under_its_own_style_policy(
     staff, counts_world: CountsWorld, settings, database: Database
 ) -> None:
-    response = staff.get(f"{LETTERS}/preview/uk/public")
+    response = staff.get(f"{LETTERS}/preview/uk.public.html")
     assert response.status_code == 200
     plan = builder.plan_campaign(settings, database, COUNTS_SLUG, builder.BuildOptions(jobs=1))
-    assert response.text == builder.preview_html(plan, "uk", "public")
+    assert response.text == builder.preview_html(plan, "uk.public.html")
     csp = response.headers["Content-Security-Policy"]
     assert re.search(r"style-src 'sha256-[A-Za-z0-9+/=]+'", csp)
     assert "unsafe-inline" not in csp and "script-src" not in csp
@@ -242,9 +242,9 @@ def test_the_preview_is_the_letter_the_build_writes_under_its_own_style_policy(
 def test_the_delivered_copy_has_no_preview_and_an_unknown_recipient_none_either(
     staff, counts_world: CountsWorld
 ) -> None:
-    assert staff.get(f"{LETTERS}/preview/uk/delivered").status_code == 404
-    assert staff.get(f"{LETTERS}/preview/nowhere/public").status_code == 404
-    assert staff.get(f"{LETTERS}/preview/uk/public").status_code == 200
+    assert staff.get(f"{LETTERS}/preview/uk.delivered.html").status_code == 404
+    assert staff.get(f"{LETTERS}/preview/nowhere.public.html").status_code == 404
+    assert staff.get(f"{LETTERS}/preview/uk.public.html").status_code == 200
 
 
 # --- downloads -------------------------------------------------------------------------
@@ -339,7 +339,9 @@ def test_the_letters_page_shows_no_raw_token_or_session_key(
     cookie = staff.get_cookie("cl_staff", path="/staff")
     assert cookie is not None
     key = console_app.session_interface.get_signing_serializer(console_app).loads(cookie.value)
-    pages = [staff.get(path) for path in [LETTERS, DELIVERED_LIST, f"{LETTERS}/preview/uk/public"]]
+    pages = [
+        staff.get(path) for path in [LETTERS, DELIVERED_LIST, f"{LETTERS}/preview/uk.public.html"]
+    ]
     pages.append(_build(staff))
     assert all(page.status_code == 200 for page in pages)
     for page in pages:

@@ -67,7 +67,7 @@ from coalitionletter.campaigns import roster
 from coalitionletter.campaigns.definition import CampaignDefinition, Recipient
 from coalitionletter.campaigns.roster import Roster
 from coalitionletter.db import Database
-from coalitionletter.errors import RenderError
+from coalitionletter.errors import CampaignError, RenderError
 from coalitionletter.settings import Settings
 from coalitionletter.signon.audit import require_intact
 
@@ -114,6 +114,10 @@ class Plan:
     def variants(self) -> list[str]:
         """The copies this build makes of each letter: all, or delivered and public."""
         return list(dict.fromkeys(o.variant for o in self.outputs))
+
+    def letters_to(self, recipient: str) -> list[Output]:
+        """The HTML letters this build writes to a recipient (a file per copy and language)."""
+        return [o for o in self.outputs if o.recipient == recipient and o.kind == "html"]
 
     def due(self) -> list[Output]:
         """The outputs to (re)write: changed since the last build, missing, or forced."""
@@ -283,26 +287,20 @@ def _render_html(build: Plan, output: Output, environment: Any) -> str:
     return template.render(**context)
 
 
-def preview_html(build: Plan, recipient: str, variant: str) -> str:
-    """One recipient's letter as the build would write it now, as HTML; writes nothing."""
+def preview_html(build: Plan, name: str) -> str:
+    """The letter the build would write now as the HTML file `name`; writes nothing."""
     from coalitionletter.render import check_references
 
-    build.definition.recipient(recipient)  # an unknown key is a CampaignError
-    if variant not in build.variants():
-        raise RenderError(f"This build makes no {variant!r} copy; it makes {build.variants()}.")
-    output = Output(
-        name=file_name(recipient, variant, "html"),
-        recipient=recipient,
-        kind="html",
-        variant=variant,
-        key="",
-    )
+    found = [o for o in build.outputs if o.name == name and o.kind == "html"]
+    if not found:
+        made = ", ".join(o.name for o in build.outputs if o.kind == "html")
+        raise CampaignError(f"This build writes no letter {name!r}; it writes {made}.")
     ordered = replace(build, roster=roster.in_print_order(build.roster, build.definition))
     environment = _environment(
         build.workspace_templates, build.definition.directory, tuple(build.template_dirs)
     )
-    html = _render_html(ordered, output, environment)
-    check_references(html, build.roots, _base_url(build.template_dirs), f"The letter {output.name}")
+    html = _render_html(ordered, found[0], environment)
+    check_references(html, build.roots, _base_url(build.template_dirs), f"The letter {name}")
     return html
 
 

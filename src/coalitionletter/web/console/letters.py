@@ -153,23 +153,20 @@ class Letters:
         with self.console.database.reading() as db:
             return is_open(catalogue.campaign_row(db, slug))
 
-    def preview(self, slug: str, recipient: str, variant: str) -> Response:
-        """One recipient's letter as the build would print it now, in its own stylesheet."""
+    def preview(self, slug: str, name: str) -> Response:
+        """The letter in HTML file NAME as the build would print it now, with its own style."""
         from coalitionletter.build.letters import preview_html
-        from coalitionletter.build.output_files import DELIVERED
 
-        if variant == DELIVERED:
+        if ".delivered." in name:
             abort(404)  # the delivered copy is handed over only behind the warning page
         definition = self._definition(slug)
         leave_out = request.args.get("leave_out_stale") == "1"
         try:
-            html = preview_html(
-                self._plan(definition.slug, _options(leave_out)), recipient, variant
-            )
-        except CampaignError as exc:
-            if isinstance(exc, StaleConsentError):
-                return self.console.problem(409, str(exc))
-            abort(404)
+            html = preview_html(self._plan(definition.slug, _options(leave_out)), name)
+        except StaleConsentError as exc:
+            return self.console.problem(409, str(exc))
+        except CampaignError:
+            abort(404)  # no such letter (or campaign)
         except CoalitionError as exc:
             return self.console.problem(409, str(exc))
         response = Response(html, mimetype="text/html")
@@ -293,12 +290,7 @@ def rules(console: Console) -> list[Rule]:
     return [
         (base, "letters", staff_only(pages.page), ["GET"]),
         (f"{base}/build", "build", staff_only(pages.build), ["POST"]),
-        (
-            f"{base}/preview/<recipient>/<variant>",
-            "letter_preview",
-            staff_only(pages.preview),
-            ["GET"],
-        ),
+        (f"{base}/preview/<name>", "letter_preview", staff_only(pages.preview), ["GET"]),
         (f"{base}/files/<name>", "public_file", staff_only(pages.public_file), ["GET"]),
         (f"{base}/delivered/<name>", "delivered", staff_only(pages.delivered), ["GET", "POST"]),
     ]
