@@ -1,8 +1,7 @@
 """The letters page in a real browser: see what changed, preview, build, download.
 
 Every page of the area is checked with axe-core (no serious or critical
-violation) and at 375 px wide. With COALITIONLETTER_SCREENSHOTS=DIR set, the
-README's walkthrough screenshots of these pages are saved there.
+violation) and at 375 px wide.
 """
 
 from __future__ import annotations
@@ -52,7 +51,7 @@ def _confirm(workspace: SignOnWorkspace, name: str, listing: str) -> None:
 @pytest.mark.slow
 @pytest.mark.browser
 def test_staff_preview_build_and_download_the_letters(
-    signon_workspace: SignOnWorkspace, live_server: LiveServer, console_axe, screenshot
+    signon_workspace: SignOnWorkspace, live_server: LiveServer, console_axe
 ) -> None:
     from playwright.sync_api import expect, sync_playwright
 
@@ -80,7 +79,6 @@ def test_staff_preview_build_and_download_the_letters(
         expect(page.locator("h1")).to_have_text(f"Letters of {workspace.definition.title}")
         expect(page.locator("#changes + p")).to_contain_text("have not been built yet")
         _check(page, console_axe, "letters")
-        screenshot(page, "letters-before-build")
 
         page.click("a:text-is('uk.public.html')")
         expect(page.locator("h1.subject")).to_be_visible()
@@ -95,7 +93,6 @@ def test_staff_preview_build_and_download_the_letters(
         expect(page.locator("#result")).to_contain_text("(1 named only in the delivered copies)")
         expect(page.locator("#changes + p")).to_contain_text("Nothing changed since the last build")
         _check(page, console_axe, "letters-built")
-        screenshot(page, "letters-built")
 
         with page.expect_download() as public_pdf:
             page.click("a:text-is('uk.public.pdf')")
@@ -104,7 +101,6 @@ def test_staff_preview_build_and_download_the_letters(
         page.click("text=The delivered list with signers")
         expect(page.locator("h1")).to_have_text("Before you take signatories-delivered.csv")
         _check(page, console_axe, "delivered-warning")
-        screenshot(page, "letters-delivered-warning")
         page.click("button:text('Download signatories-delivered.csv')")
         expect(page.locator("#understood-error")).to_contain_text("Tick the box")
         _check(page, console_axe, "delivered-refused")
