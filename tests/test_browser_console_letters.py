@@ -22,6 +22,9 @@ SLUG = "ilp-magnitsky-2020"
 PUBLIC_ORG, WITHHELD_ORG = ORGANISATIONS[0][0], ORGANISATIONS[1][0]
 PHONE = {"width": 375, "height": 740}
 
+# `invoke` makes the test run on PostgreSQL too when COALITIONLETTER_TEST_PG is set.
+pytestmark = pytest.mark.usefixtures("invoke")
+
 
 def _check(page, axe, name: str) -> None:  # type: ignore[no-untyped-def]
     """axe-core finds nothing serious, and the page fits a 375 px screen."""

@@ -26,6 +26,9 @@ from fixtures_signon import SignOnWorkspace, serving
 SLUG = "ilp-magnitsky-2020"
 WORKERS = 2
 
+# `invoke` makes the test run on PostgreSQL too when COALITIONLETTER_TEST_PG is set.
+pytestmark = pytest.mark.usefixtures("invoke")
+
 
 def _workers(pid: int, count: int, seconds: float = 30) -> list[int]:
     """The server's worker processes, once `count` of them have started."""

@@ -93,6 +93,7 @@ def test_the_console_turned_off_is_served_by_no_app(home, database) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("invoke")  # on PostgreSQL too when COALITIONLETTER_TEST_PG is set
 @pytest.mark.parametrize("workers", [1, 2])
 def test_serve_with_a_staff_address_serves_the_console_there_only(
     signon_workspace: SignOnWorkspace, workers: int
