@@ -12,6 +12,7 @@ COALITIONLETTER_TEST_PG, on PostgreSQL.
 from __future__ import annotations
 
 import io
+from contextlib import nullcontext
 from pathlib import Path
 
 import pytest
@@ -47,10 +48,12 @@ def test_staff_run_a_campaign_from_the_browser(
     signon_workspace: SignOnWorkspace,
     live_server: LiveServer,
     mailbox: CaptureHandler,
+    *,
     console_axe,
     screenshot,
+    playwright_api,
 ) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
@@ -59,7 +62,7 @@ def test_staff_run_a_campaign_from_the_browser(
     csv_file = workspace.home.parent / "coalition.csv"
     csv_file.write_text(CSV, encoding="utf-8")
     url = live_server.url
-    with sync_playwright() as p:
+    with nullcontext(playwright_api) as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         context = browser.new_context(viewport={"width": 1024, "height": 800})
         page = context.new_page()

@@ -6,6 +6,7 @@ violation) and at 375 px wide.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from pathlib import Path
 
 import pytest
@@ -54,9 +55,9 @@ def _confirm(workspace: SignOnWorkspace, name: str, listing: str) -> None:
 @pytest.mark.slow
 @pytest.mark.browser
 def test_staff_preview_build_and_download_the_letters(
-    signon_workspace: SignOnWorkspace, live_server: LiveServer, console_axe
+    signon_workspace: SignOnWorkspace, live_server: LiveServer, console_axe, playwright_api
 ) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
@@ -65,7 +66,7 @@ def test_staff_preview_build_and_download_the_letters(
     _confirm(workspace, PUBLIC_ORG, "public")
     _confirm(workspace, WITHHELD_ORG, "governments_only")
     url = live_server.url
-    with sync_playwright() as p:
+    with nullcontext(playwright_api) as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         context = browser.new_context(
             viewport={"width": 1100, "height": 900}, accept_downloads=True

@@ -13,7 +13,7 @@ import os
 import signal
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -62,15 +62,15 @@ def _fresh_page(browser: Any, state: dict[str, Any]) -> Any:
 @pytest.mark.slow
 @pytest.mark.browser
 def test_a_sign_in_holds_in_both_workers_and_a_sign_out_ends_it_in_both(
-    signon_workspace: SignOnWorkspace,
+    signon_workspace: SignOnWorkspace, playwright_api
 ) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
     workspace = signon_workspace
     make_account(workspace.settings, workspace.database, STAFF_EMAIL, name="Ana Lima")
-    with serving(workspace, WORKERS) as server, sync_playwright() as p:
+    with serving(workspace, WORKERS) as server, nullcontext(playwright_api) as p:
         workers = _workers(server.process.pid, WORKERS)
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         context = browser.new_context()
