@@ -19,13 +19,28 @@ from wtforms.validators import ValidationError
 
 from coalitionletter.db import Database
 from coalitionletter.settings import Settings
-from coalitionletter.web.console import auth, imports, invitations, overview, registry, signin
+from coalitionletter.web.console import (
+    auth,
+    imports,
+    invitations,
+    letters,
+    overview,
+    registry,
+    signin,
+)
 from coalitionletter.web.console.shell import Console
 
 CONSOLE_PREFIX = "/staff"
 # The text fields of a form that carries a file may hold this much (bytes).
 FILE_FORM_MEMORY = 512 * 1024
-AREAS = (signin.rules, overview.rules, registry.rules, imports.rules, invitations.rules)
+AREAS = (
+    signin.rules,
+    overview.rules,
+    registry.rules,
+    imports.rules,
+    invitations.rules,
+    letters.rules,
+)
 MESSAGES = {
     400: "The form had expired or was not sent from this console. "
     "Go back, reload the page and try again.",
@@ -103,7 +118,7 @@ def register_console(app: Flask, settings: Settings, database: Database) -> None
         SESSION_COOKIE_PATH=CONSOLE_PREFIX,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=settings.base_url.startswith("https://"),
+        SESSION_COOKIE_SECURE=settings.console_url.startswith("https://"),
         # Every response says Referrer-Policy: no-referrer, so Flask-WTF's HTTPS
         # referrer check would refuse every form; the token and SameSite suffice.
         WTF_CSRF_SSL_STRICT=False,
