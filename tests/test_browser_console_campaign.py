@@ -5,13 +5,14 @@ in, imports a CSV of organisations (dry run, then confirm), invites them,
 one answers from the emailed link, the dashboard shows it, the count sheet is
 printed, and the letter is built and downloaded with the new signatory in it.
 With COALITIONLETTER_SCREENSHOTS=DIR set, it saves the README's walkthrough
-screenshots there (see CONTRIBUTING.md). Runs on SQLite and, with
-COALITIONLETTER_TEST_PG, on PostgreSQL.
+screenshots there (see CONTRIBUTING.md). Runs on `serve` and
+`serve --workers 2`, on SQLite and, with COALITIONLETTER_TEST_PG, on PostgreSQL.
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from sqlalchemy import select
 from coalitionletter.models import Event, Organisation
 from fixtures_browser import CHROMIUM, CHROMIUM_ARGS
 from fixtures_console import PASSWORD, STAFF_EMAIL, make_account
-from fixtures_signon import CaptureHandler, LiveServer, SignOnWorkspace
+from fixtures_signon import CaptureHandler, LiveServer, SignOnWorkspace, serving
 
 SLUG = "ilp-magnitsky-2020"
 NEW = {"Tibet Justice Centre": "tenzin@tjc.example", "Free Press Collective": "press@fpc.example"}
@@ -36,6 +37,13 @@ CSV = (
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.usefixtures("invoke")]
 
 
+@pytest.fixture(params=[1, 2], ids=["serve", "serve --workers 2"])
+def console_server(request, signon_workspace: SignOnWorkspace) -> Iterator[LiveServer]:
+    """`coalitionletter serve`, in one process and with two worker processes."""
+    with serving(signon_workspace, request.param) as server:
+        yield server
+
+
 def _ids(workspace: SignOnWorkspace) -> dict[str, int]:
     with workspace.database.reading() as session:
         rows = session.execute(
@@ -46,7 +54,7 @@ def _ids(workspace: SignOnWorkspace) -> dict[str, int]:
 
 def test_staff_run_a_campaign_from_the_browser(
     signon_workspace: SignOnWorkspace,
-    live_server: LiveServer,
+    console_server: LiveServer,
     mailbox: CaptureHandler,
     *,
     console_axe,
@@ -61,7 +69,7 @@ def test_staff_run_a_campaign_from_the_browser(
     make_account(workspace.settings, workspace.database, STAFF_EMAIL, name="Ana Lima")
     csv_file = workspace.home.parent / "coalition.csv"
     csv_file.write_text(CSV, encoding="utf-8")
-    url = live_server.url
+    url = console_server.url
     with nullcontext(playwright_api) as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         context = browser.new_context(viewport={"width": 1024, "height": 800})
