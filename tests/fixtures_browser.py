@@ -8,6 +8,7 @@ and axe-core (from tests/support/, installed by script/bootstrap) to check acces
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,51 @@ AXE_JS = Path(__file__).resolve().parent / "support" / "node_modules" / "axe-cor
 BLOCKING_IMPACTS = ("serious", "critical")
 
 Axe = Callable[..., list[dict[str, Any]]]
+
+# COALITIONLETTER_SCREENSHOTS=DIR: the walkthrough tests save the README's screenshots
+# there. Read once at start-up: every test's own environment is cleared (conftest.py).
+SCREENSHOTS_ENV = "COALITIONLETTER_SCREENSHOTS"
+_SCREENSHOTS = pytest.StashKey[str]()
+SCREENSHOT_WIDTH = 1024
+SCREENSHOT_COLOURS = 64  # a palette this small keeps a page's PNG far under 150 KB
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Remember where screenshots go, before the tests' environment is cleared."""
+    config.stash[_SCREENSHOTS] = os.environ.get(SCREENSHOTS_ENV, "").strip()
+
+
+Screenshot = Callable[[Any, str], "Path | None"]
+
+
+def save_screenshot(page: Any, path: Path) -> Path:
+    """The page at SCREENSHOT_WIDTH px, whole, as a small palette PNG at `path`."""
+    from PIL import Image
+
+    size = page.viewport_size
+    page.set_viewport_size({"width": SCREENSHOT_WIDTH, "height": size["height"]})
+    try:
+        page.screenshot(path=str(path), full_page=True)
+    finally:
+        page.set_viewport_size(size)
+    with Image.open(path) as shot:
+        small = shot.convert("RGB").quantize(colors=SCREENSHOT_COLOURS)
+    small.save(path, optimize=True)
+    return path
+
+
+@pytest.fixture
+def screenshot(request: pytest.FixtureRequest) -> Screenshot:
+    """Save a page as DIR/NAME.png when COALITIONLETTER_SCREENSHOTS=DIR is set; else nothing."""
+    folder = request.config.stash.get(_SCREENSHOTS, "")
+
+    def take(page: Any, name: str) -> Path | None:
+        if not folder:
+            return None
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        return save_screenshot(page, Path(folder) / f"{name}.png")
+
+    return take
 
 
 @pytest.fixture(scope="session")

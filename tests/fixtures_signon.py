@@ -288,8 +288,13 @@ def wait_for_port(port: int, process: subprocess.Popen[str], seconds: float = 20
 
 
 @contextmanager
-def serving(workspace: SignOnWorkspace, workers: int = 1) -> Iterator[LiveServer]:
-    """Run `coalitionletter serve` on a free loopback port; emailed links point at it."""
+def serving(
+    workspace: SignOnWorkspace, workers: int = 1, *, args: tuple[str, ...] = ()
+) -> Iterator[LiveServer]:
+    """Run `coalitionletter serve` on a free loopback port; emailed links point at it.
+
+    `args`: more options for `serve` (e.g. --staff-address).
+    """
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     write_config(
@@ -298,7 +303,7 @@ def serving(workspace: SignOnWorkspace, workers: int = 1) -> Iterator[LiveServer
     workspace.reload()
     command = [
         sys.executable, "-m", "coalitionletter", "--home", str(workspace.home),
-        "serve", "--port", str(port), "--workers", str(workers),
+        "serve", "--port", str(port), "--workers", str(workers), *args,
     ]  # fmt: skip
     process = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=clean_env()

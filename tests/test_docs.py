@@ -99,3 +99,17 @@ def test_every_section_of_the_readme_is_in_its_contents() -> None:
 def test_the_anchor_of_a_command_heading_is_githubs() -> None:
     heading = "`coalitionletter migrate-data --from DB --to DB`"
     assert _anchor(heading) == "coalitionletter-migrate-data---from-db---to-db"
+
+
+REPO = Path(__file__).resolve().parent.parent
+IMAGE = re.compile(r"!\[[^\]]*\]\(([^)]+)\)")
+SCREENSHOT_LIMIT = 150 * 1024
+
+
+def test_every_image_the_readme_shows_is_committed_and_small() -> None:
+    images = IMAGE.findall(README)
+    assert "docs/screenshots/8-letters-built.png" in images  # the walkthrough's last step
+    for image in images:
+        path = REPO / image
+        assert path.is_file(), f"README.md shows {image}, which is not in the repository"
+        assert path.stat().st_size < SCREENSHOT_LIMIT, f"{image} is over 150 KB"

@@ -304,3 +304,35 @@ def test_an_export_with_force_replaces_an_existing_file(
     result = invoke("export", COUNTS_SLUG, "--output", str(target), "--force")
     assert result.exit_code == 0, result.output
     assert "International Lawyers Project" in target.read_text("utf-8-sig")
+
+
+def _delivered_entries(database: Database) -> list[tuple[str, str, str]]:
+    with database.reading() as session:
+        rows = session.execute(
+            select(Event.kind, Event.actor, Event.detail)
+            .where(Event.kind == export.DELIVERED_TAKEN)
+            .order_by(Event.id)
+        ).all()
+    return [tuple(row) for row in rows]
+
+
+def test_a_delivered_export_is_recorded_in_the_trail_with_who_took_it(
+    counts_world: CountsWorld, invoke, database: Database
+):
+    result = _export(invoke, COUNTS_SLUG, "--delivered", "--format", "json")
+    assert "recorded in the campaign's trail" in result.stderr
+    ((kind, actor, detail),) = _delivered_entries(database)
+    assert (kind, actor) == ("delivered_exported", "staff: staff")
+    assert json.loads(detail) == {"list": "delivered", "format": "json"}
+    assert invoke("audit", COUNTS_SLUG, "--verify").exit_code == 0
+
+
+def test_a_public_export_is_not_recorded_in_the_trail(
+    counts_world: CountsWorld, invoke, database: Database
+):
+    before = _database_state(database)
+    _export(invoke, COUNTS_SLUG)
+    assert _delivered_entries(database) == []
+    assert _database_state(database) == before
+    _export(invoke, COUNTS_SLUG, "--delivered")  # positive control: the same world records it
+    assert len(_delivered_entries(database)) == 1

@@ -44,6 +44,7 @@ _KEYS: dict[tuple[str, str], tuple[str, type]] = {
     ("console", "enabled"): ("COALITIONLETTER_CONSOLE_ENABLED", bool),
     ("console", "link_hours"): ("COALITIONLETTER_CONSOLE_LINK_HOURS", int),
     ("console", "idle_minutes"): ("COALITIONLETTER_CONSOLE_IDLE_MINUTES", int),
+    ("console", "base_url"): ("COALITIONLETTER_CONSOLE_BASE_URL", str),
 }
 SMTP_PASSWORD_ENV = "COALITIONLETTER_SMTP_PASSWORD"  # noqa: S105 - the variable's name, not a secret
 SMTP_SECURITY_CHOICES = ("starttls", "ssl", "none")
@@ -72,6 +73,9 @@ class ConsoleSettings:
     link_hours: int = 48
     # A signed-in session ends after this long without a request.
     idle_minutes: int = 30
+    # The console's own address when `serve --staff-address` puts it there ("" when it
+    # lives under /staff of [web] base_url): one-time password links use it.
+    base_url: str = ""
 
 
 def _console(values: dict[tuple[str, str], Any]) -> ConsoleSettings:
@@ -80,6 +84,7 @@ def _console(values: dict[tuple[str, str], Any]) -> ConsoleSettings:
         enabled=values.get(("console", "enabled"), True),
         link_hours=values.get(("console", "link_hours"), 48),
         idle_minutes=values.get(("console", "idle_minutes"), 30),
+        base_url=(values.get(("console", "base_url")) or "").rstrip("/"),
     )
     for key in ("link_hours", "idle_minutes"):
         if getattr(console, key) < 1:
@@ -108,6 +113,11 @@ class Settings:
     reminders_interval_days: int = 7
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     console: ConsoleSettings = field(default_factory=ConsoleSettings)
+
+    @property
+    def console_url(self) -> str:
+        """The address the console is reached at: [console] base_url, else [web] base_url."""
+        return self.console.base_url or self.base_url
 
     @property
     def letters_dir(self) -> Path:

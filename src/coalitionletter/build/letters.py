@@ -32,7 +32,7 @@ and the manifest), `letter_content` (what a letter says), `signatory_list`
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
@@ -44,10 +44,12 @@ from coalitionletter.build.content import check_glyphs, letter_context
 from coalitionletter.build.manifest import (
     Output,
     common_key,
+    input_digests,
     is_fresh,
     load_manifest,
     output_key,
     record,
+    record_inputs,
     save_manifest,
 )
 from coalitionletter.build.output_files import (
@@ -64,7 +66,8 @@ from coalitionletter.build.signatory_list import list_csv, list_json
 from coalitionletter.campaigns import roster
 from coalitionletter.campaigns.definition import CampaignDefinition, Recipient
 from coalitionletter.campaigns.roster import Roster
-from coalitionletter.errors import RenderError
+from coalitionletter.db import Database
+from coalitionletter.errors import CampaignError, RenderError
 from coalitionletter.settings import Settings
 from coalitionletter.signon.audit import require_intact
 
@@ -105,7 +108,16 @@ class Plan:
     outputs: list[Output]
     stale_outputs: list[str]
     manifest: dict[str, Any]
+    inputs: dict[str, str] = field(default_factory=dict)  # manifest.input_digests
     trail_head: str = ""  # the anchor of the campaign's trail, verified when planning
+
+    def variants(self) -> list[str]:
+        """The copies this build makes of each letter: all, or delivered and public."""
+        return list(dict.fromkeys(o.variant for o in self.outputs))
+
+    def letters_to(self, recipient: str) -> list[Output]:
+        """The HTML letters this build writes to a recipient (a file per copy and language)."""
+        return [o for o in self.outputs if o.recipient == recipient and o.kind == "html"]
 
     def due(self) -> list[Output]:
         """The outputs to (re)write: changed since the last build, missing, or forced."""
@@ -190,7 +202,8 @@ def plan(
     )
     letter_date, created = _dates(definition, options)
     out_dir = output_dir(definition, options.out_dir)
-    common = common_key(layers, definition, names, [letter_date.isoformat(), created])
+    inputs = input_digests(layers, definition, names, [letter_date.isoformat(), created])
+    common = common_key(inputs)
     variants = [DELIVERED, PUBLIC] if names.has_withheld else [ALL]
     wanted = [(r.key, kind) for r in recipients for kind in options.formats]
     wanted += [("*", "csv"), ("*", "json")]
@@ -230,6 +243,7 @@ def plan(
         outputs=outputs,
         stale_outputs=stale_outputs,
         manifest=manifest,
+        inputs=inputs,
         trail_head=str(trail_head),
     )
 
@@ -240,6 +254,18 @@ def _file_languages(definition: CampaignDefinition, key: str) -> tuple[str, ...]
         return ("",)
     languages = definition.recipient(key).languages
     return languages if len(languages) > 1 else ("",)
+
+
+def plan_campaign(
+    settings: Settings, database: Database, slug: str | None, options: BuildOptions
+) -> Plan:
+    """Read the campaign (the only one when `slug` is None) and plan its build, as `build` does."""
+    from coalitionletter.campaigns import catalogue as campaigns
+
+    slug = campaigns.resolve_slug(settings, slug)
+    with database.reading() as session:
+        definition = campaigns.load_current(settings, session, slug)
+        return plan(session, settings, definition, options)
 
 
 def _base_url(template_dirs: list[Path]) -> str:
@@ -259,6 +285,23 @@ def _render_html(build: Plan, output: Output, environment: Any) -> str:
         languages=(output.language,) if output.language else None,
     )
     return template.render(**context)
+
+
+def preview_html(build: Plan, name: str) -> str:
+    """The letter the build would write now as the HTML file `name`; writes nothing."""
+    from coalitionletter.render import check_references
+
+    found = [o for o in build.outputs if o.name == name and o.kind == "html"]
+    if not found:
+        made = ", ".join(o.name for o in build.outputs if o.kind == "html")
+        raise CampaignError(f"This build writes no letter {name!r}; it writes {made}.")
+    ordered = replace(build, roster=roster.in_print_order(build.roster, build.definition))
+    environment = _environment(
+        build.workspace_templates, build.definition.directory, tuple(build.template_dirs)
+    )
+    html = _render_html(ordered, found[0], environment)
+    check_references(html, build.roots, _base_url(build.template_dirs), f"The letter {name}")
+    return html
 
 
 def _list_bytes(build: Plan, output: Output) -> bytes:
@@ -285,6 +328,7 @@ def execute(build: Plan, progress: Progress | None = None) -> BuildReport:
         allowed = build.options.allow_missing_glyphs
         report.warnings.extend(check_glyphs(build.definition, build.roster, allow_missing=allowed))
         _render_due(build, due, progress)
+        record_inputs(build.manifest, build.inputs)
         report.written = [build.out_dir / o.name for o in due]
     report.removed = _remove_superseded(build)
     if due or build.stale_outputs:

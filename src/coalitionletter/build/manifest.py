@@ -55,22 +55,31 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def common_key(
+# What a build's files depend on, each hashed on its own so that the manifest can say
+# which of them changed since the last build (build/changes.py puts them in words).
+INPUTS = ("program", "templates", "letter", "signatories", "fonts", "dates")
+
+
+def input_digests(
     template_dirs: Iterable[Path],
     definition: CampaignDefinition,
     names: Roster,
     dated: Iterable[str],
-) -> str:
-    """What every output of one build depends on, hashed into one key."""
-    parts = [
-        _versions(),
-        _templates_digest(template_dirs),
-        _campaign_digest(definition),
-        _roster_digest(names),
-        fonts_digest(),
-        *dated,
-    ]
-    return sha256("\0".join(parts).encode())
+) -> dict[str, str]:
+    """A digest of each input every output of one build depends on, by name (INPUTS)."""
+    return {
+        "program": _versions(),
+        "templates": _templates_digest(template_dirs),
+        "letter": _campaign_digest(definition),
+        "signatories": _roster_digest(names),
+        "fonts": fonts_digest(),
+        "dates": "\0".join(dated),
+    }
+
+
+def common_key(inputs: dict[str, str]) -> str:
+    """What every output of one build depends on (its `input_digests`), hashed into one key."""
+    return sha256("\0".join(inputs[name] for name in INPUTS).encode())
 
 
 def output_key(common: str, recipient: str, variant: str, kind: str, language: str = "") -> str:
@@ -175,6 +184,17 @@ def is_fresh(manifest: dict[str, Any], out_dir: Path, output: Output) -> bool:
         and path.is_file()
         and sha256(path.read_bytes()) == entry.get("sha256")
     )
+
+
+def record_inputs(manifest: dict[str, Any], inputs: dict[str, str]) -> None:
+    """Note in the manifest the inputs of the build that last wrote files."""
+    manifest["inputs"] = dict(inputs)
+
+
+def recorded_inputs(manifest: dict[str, Any]) -> dict[str, str] | None:
+    """The inputs the last build recorded, or None (no build, or one made before they were)."""
+    inputs = manifest.get("inputs")
+    return inputs if isinstance(inputs, dict) else None
 
 
 def record(manifest: dict[str, Any], output: Output, data: bytes) -> None:

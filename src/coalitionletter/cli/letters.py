@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 import click
 
 from coalitionletter.cli import AppContext, core_errors, pass_app
-
-if TYPE_CHECKING:
-    from coalitionletter.build.letters import BuildReport
 
 
 @click.command()
@@ -83,7 +79,7 @@ def build(
     from datetime import date
 
     from coalitionletter.build import letters as builder
-    from coalitionletter.campaigns import catalogue as campaigns
+    from coalitionletter.build import summary
 
     options = builder.BuildOptions(
         out_dir=out_dir,
@@ -98,71 +94,16 @@ def build(
         source_date_epoch=app.environ.get("SOURCE_DATE_EPOCH"),
     )
     with core_errors():
-        slug = campaigns.resolve_slug(app.settings, campaign)
-        with app.database.reading() as session:
-            definition = campaigns.load_current(app.settings, session, slug)
-            plan = builder.plan(session, app.settings, definition, options)
-        _say_if_draft_differs(app, definition)
+        plan = builder.plan_campaign(app.settings, app.database, campaign, options)
+        note = summary.draft_note(app.settings, plan.definition)
+        if note:
+            click.echo(note, err=True)
         progress = None if quiet else (lambda line: click.echo(line, err=True))
         report = builder.execute(plan, progress)
     for warning in report.warnings:
         click.secho(f"Warning: {warning}", fg="yellow", err=True)
-    _left_out(report)
-    _summary(report, definition.slug)
-
-
-def _say_if_draft_differs(app: AppContext, definition: Any) -> None:
-    """Tell staff when body.md holds edits the build does not print (they are not published)."""
-    from coalitionletter.campaigns import catalogue as campaigns
-    from coalitionletter.errors import CampaignError
-
-    if not definition.published:
-        return
-    try:
-        draft = campaigns.load(app.settings, definition.slug)
-    except CampaignError as problem:
-        click.echo(
-            f"Note: the draft in letters/{definition.slug}/ has an error: {problem}", err=True
-        )
-        return
-    if {v.language: v.text_hash for v in draft.versions} != {
-        v.language: v.text_hash for v in definition.versions
-    }:
-        click.echo(
-            f"Note: letters/{definition.slug}/ holds changes to the text that are not published; "
-            "this build prints the published text. See them with: coalitionletter publish "
-            f"{definition.slug} --diff",
-            err=True,
-        )
-
-
-def _left_out(report: BuildReport) -> None:
-    if not report.left_out:
-        return
-    count = len(report.left_out)
-    click.echo(
-        f"Left out {count} organisation{'s' if count != 1 else ''} that confirmed an earlier "
-        "text and not this one (--leave-out-stale); not named and not counted in any file:"
-    )
-    for name in report.left_out:
-        click.echo(f"  - {name}")
-
-
-def _summary(report: BuildReport, slug: str) -> None:
-    named = f"{report.count} signatories"
-    if report.withheld:
-        named += f" ({report.withheld} named only in the delivered copies)"
-    click.echo(f"The trail of {slug} verified; its anchor: {report.trail_head}")
-    if not report.written:
-        click.echo(f"Nothing changed for {slug}; the files in {report.out_dir} are current.")
-        return
-    click.echo(f"Built {len(report.written)} file(s) for {slug} in {report.out_dir}: {named}.")
-    for path in report.written:
-        click.echo(f"  {path.name}")
-    if report.unchanged:
-        click.echo(f"{len(report.unchanged)} file(s) unchanged.")
-    for path in report.removed:
-        click.echo(f"Removed superseded {path.name}")
+    lines = summary.left_out_lines(report) + summary.summary_lines(report, plan.definition.slug)
+    click.echo("\n".join(lines))
 
 
 COMMANDS = [build]

@@ -209,7 +209,8 @@ def export(
 
     The public list (the default) leaves out organisations that asked to be
     named to governments only, and says how many. --delivered gives the list
-    as delivered to governments: it must not be published.
+    as delivered to governments: it must not be published; each such export is
+    recorded in the campaign's trail, with who took it.
 
     \b
     Example:
@@ -232,6 +233,10 @@ def export(
             )
     text = exporting.as_csv(listing) if output_format == "csv" else exporting.as_json(listing)
     _write_text(output, text)
+    if delivered:
+        with core_errors(), database.writing() as session:
+            what = {"list": "delivered", "format": output_format}
+            exporting.note_delivered_taken(session, campaign, actor=app.actor, what=what)
     click.echo(exporting.summary(listing), err=True)
 
 

@@ -630,29 +630,86 @@ def audit(app: AppContext, campaign: str, verify: bool, expect: str | None) -> N
     show_default=True,
     help="Worker processes; more than 1 runs gunicorn, each worker waitress.",
 )
+@click.option(
+    "--staff-address",
+    metavar="HOST:PORT",
+    callback=lambda _ctx, _param, value: _address(value),
+    help="Serve the staff console here alone (e.g. an address only the VPN reaches), "
+    "and not under /staff of the public address.",
+)
 @pass_app
-def serve(app: AppContext, host: str | None, port: int | None, workers: int) -> None:
+def serve(
+    app: AppContext,
+    host: str | None,
+    port: int | None,
+    workers: int,
+    staff_address: tuple[str, int] | None,
+) -> None:
     """Serve the sign-on pages organisations open from their emails.
 
     Runs under waitress (one process) or gunicorn with a waitress in each
     worker (--workers N), never Flask's development server. In production
     it listens on 127.0.0.1 behind a reverse proxy that serves HTTPS and
     takes the slow and idle clients; set [web] base_url to the public address.
+    The staff console is under /staff of the same address, or on its own
+    address with --staff-address (set [console] base_url to how staff reach it).
 
     \b
     Example:
       coalitionletter serve
       coalitionletter serve --port 8080 --workers 4   # behind the proxy
+      coalitionletter serve --staff-address 10.8.0.1:8443   # the console on the VPN only
     """
     from coalitionletter.web import serving
 
-    app.database.dispose()  # each worker opens its own connections
     settings = app.settings
     host = host or settings.host
     port = port or settings.port
+    _check_staff_address(settings, (host, port), staff_address)
+    app.database.dispose()  # each worker opens its own connections
     click.echo(f"Serving the sign-on pages on http://{host}:{port} (links use {settings.base_url})")
+    if staff_address is not None:
+        shown = _listen_text(staff_address)
+        click.echo(f"Serving the staff console on http://{shown}/staff/ only")
     with core_errors():
-        serving.run(settings, host=host, port=port, workers=workers)
+        serving.run(settings, host=host, port=port, workers=workers, staff=staff_address)
+
+
+def _listen_text(where: tuple[str, int]) -> str:
+    host, port = where
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _address(value: str | None) -> tuple[str, int] | None:
+    """HOST:PORT (an IPv6 host in brackets) as (host, port); a clear error otherwise."""
+    if value is None:
+        return None
+    host, colon, port = value.rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if not colon or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise click.BadParameter(
+            f"{value!r} is not HOST:PORT. Give an address and a port, e.g. 10.8.0.1:8443 "
+            "or [fd00::1]:8443."
+        )
+    return host, int(port)
+
+
+def _check_staff_address(
+    settings: Any, public: tuple[str, int], staff: tuple[str, int] | None
+) -> None:
+    """Refuse a staff address that would serve nothing or the public pages too."""
+    if staff is None:
+        return
+    if not settings.console.enabled:
+        raise click.UsageError(
+            "--staff-address serves the staff console, which is turned off "
+            "([console] enabled = false). Turn it on, or leave out --staff-address."
+        )
+    if staff == public:
+        raise click.UsageError(
+            f"--staff-address {_listen_text(staff)} is the public address itself. Give the "
+            "console another address or port, one that only staff reach."
+        )
 
 
 COMMANDS = [invite, remind, reconfirm, close, reopen, sign, publish, audit, serve]

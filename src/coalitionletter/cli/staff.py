@@ -36,7 +36,7 @@ def _hand_over(app: AppContext, issued: IssuedLink) -> None:
         "Give it to them yourself, over a channel you trust: it sets the password. "
         "It is shown only now and cannot be shown again."
     )
-    if not app.settings.base_url_configured:
+    if not app.settings.base_url_configured and not app.settings.console.base_url:
         click.echo(
             f"Note: the link uses {app.settings.base_url}, the default address, because "
             "[web] base_url is not set in coalitionletter.toml.",
@@ -75,7 +75,7 @@ def add(app: AppContext, name: str, email: str, role: str) -> None:
             email,
             role,
             actor=app.actor,
-            base_url=settings.base_url,
+            base_url=settings.console_url,
             link_hours=settings.console.link_hours,
         )
     _hand_over(app, issued)
@@ -148,7 +148,7 @@ def reset(app: AppContext, email: str) -> None:
             session,
             email,
             actor=app.actor,
-            base_url=settings.base_url,
+            base_url=settings.console_url,
             link_hours=settings.console.link_hours,
         )
     _hand_over(app, issued)

@@ -17,13 +17,17 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from coalitionletter import events
 from coalitionletter.campaigns import roster
+from coalitionletter.campaigns.catalogue import campaign_row
 from coalitionletter.campaigns.definition import CampaignDefinition
 from coalitionletter.campaigns.signatory_rows import COLUMNS, list_rows
 from coalitionletter.signon.audit import require_intact
 from coalitionletter.spreadsheet_cells import safe_row, spreadsheet_csv
 
 JSON_FORMAT = "coalitionletter.signatories/1"
+# The trail's kind for a copy taken that names organisations withheld from the public.
+DELIVERED_TAKEN = "delivered_exported"
 
 
 @dataclass(frozen=True)
@@ -110,7 +114,8 @@ def summary(listing: SignatoryList) -> str:
     if listing.delivered:
         lines.append(
             "WARNING: this is the delivered list. It names organisations that asked to be "
-            "named to governments only: do not publish it or send it beyond the recipients."
+            "named to governments only: do not publish it or send it beyond the recipients. "
+            "Taking it is recorded in the campaign's trail."
         )
     if listing.stale_included:
         lines.append(
@@ -130,3 +135,13 @@ def summary(listing: SignatoryList) -> str:
         )
         lines.extend(f"  {proposed!r} for {printed!r}" for proposed, printed in listing.pending)
     return "\n".join(lines)
+
+
+def note_delivered_taken(session: Session, slug: str, *, actor: str, what: dict[str, str]) -> None:
+    """Record in the campaign's trail that `actor` took a copy naming withheld organisations.
+
+    `what` says which copy: {"list": "delivered", "format": "csv"} for the delivered
+    list (`export --delivered`, or the console's), {"file": NAME} for a built file.
+    """
+    campaign = campaign_row(session, slug)
+    events.record_for(session, campaign, kind=DELIVERED_TAKEN, actor=actor, detail=what)

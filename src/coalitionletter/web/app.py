@@ -12,7 +12,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, abort, request, send_from_directory
+from flask import Flask, Response, abort, redirect, request, send_from_directory
 from werkzeug.exceptions import HTTPException
 from werkzeug.security import safe_join
 
@@ -72,11 +72,44 @@ class _SecurityHeaders:
         return self.app(environ, start)
 
 
-def create_app(settings: Settings, database: Database | None = None) -> Flask:
-    """The sign-on web app for a workspace (Flask's application factory)."""
+def create_app(
+    settings: Settings, database: Database | None = None, *, console_elsewhere: bool = False
+) -> Flask:
+    """The sign-on web app for a workspace (Flask's application factory).
+
+    The console is under /staff unless [console] enabled is false or it is
+    served on its own address (`console_elsewhere`: see `create_console_app`).
+    """
     database = database or Database(settings.db_url)
     handlers = SignOnApp(settings, database)
     app = _SignOnFlask(__name__, static_folder=None, template_folder=None)
+    app.add_url_rule("/s/<token>", "show", handlers.show, methods=["GET"])
+    app.add_url_rule("/s/<token>", "decide", handlers.decide, methods=["POST"])
+    app.add_url_rule("/", "home", lambda: handlers.neutral(404), methods=["GET"])
+    if settings.console.enabled and not console_elsewhere:
+        from coalitionletter.web.console.views import register_console
+
+        register_console(app, settings, database)
+    return _finish(app, settings, handlers)
+
+
+def create_console_app(settings: Settings, database: Database | None = None) -> Flask:
+    """The staff console alone, under /staff, for its own address (`serve --staff-address`).
+
+    It serves no sign-on page: a link from an email opened here finds nothing.
+    """
+    from coalitionletter.web.console.views import CONSOLE_PREFIX, register_console
+
+    database = database or Database(settings.db_url)
+    handlers = SignOnApp(settings, database)
+    app = _SignOnFlask(__name__, static_folder=None, template_folder=None)
+    app.add_url_rule("/", "home", lambda: redirect(CONSOLE_PREFIX + "/"), methods=["GET"])
+    register_console(app, settings, database)
+    return _finish(app, settings, handlers)
+
+
+def _finish(app: Flask, settings: Settings, handlers: SignOnApp) -> Flask:
+    """What every app shares: limits, static files, health check, error pages, headers."""
     app.config.update(
         MAX_CONTENT_LENGTH=MAX_POST_BYTES,
         MAX_FORM_MEMORY_SIZE=MAX_POST_BYTES,
@@ -85,15 +118,8 @@ def create_app(settings: Settings, database: Database | None = None) -> Flask:
     # Werkzeug answers `/s//<token>` with a redirect to an absolute URL built from the
     # Host header, which anyone can set: a doubled slash finds no page instead.
     app.url_map.merge_slashes = False
-    app.add_url_rule("/s/<token>", "show", handlers.show, methods=["GET"])
-    app.add_url_rule("/s/<token>", "decide", handlers.decide, methods=["POST"])
     app.add_url_rule("/static/<path:name>", "static", _static(settings), methods=["GET"])
-    app.add_url_rule("/", "home", lambda: handlers.neutral(404), methods=["GET"])
     app.add_url_rule("/healthz", "healthz", _healthz, methods=["GET", "POST"])
-    if settings.console.enabled:
-        from coalitionletter.web.console.views import register_console
-
-        register_console(app, settings, database)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response:

@@ -30,8 +30,14 @@ from waitress.channel import HTTPChannel
 from waitress.server import BaseWSGIServer, create_server
 from waitress.task import ErrorTask
 
+from coalitionletter.errors import ConfigError
 from coalitionletter.settings import Settings
-from coalitionletter.web.app import MAX_POST_BYTES, create_app, security_headers
+from coalitionletter.web.app import (
+    MAX_POST_BYTES,
+    create_app,
+    create_console_app,
+    security_headers,
+)
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +112,41 @@ def _listeners(server: Any) -> list[BaseWSGIServer]:
     return [each for each in list(server.map.values()) if isinstance(each, BaseWSGIServer)]
 
 
+Address = tuple[str, int]
+
+
+def _resolved(where: Address) -> set[tuple[str, int]]:
+    """Every (address, port) a host name and port listen on."""
+    import socket
+
+    found = socket.getaddrinfo(where[0], where[1], type=socket.SOCK_STREAM)
+    return {(str(info[4][0]), int(info[4][1])) for info in found}
+
+
+def serve_console_on(server: Any, console: Flask, where: Address) -> None:
+    """Answer connections to the staff address with the console app alone.
+
+    Each of waitress's listening sockets calls its own `application`; only the
+    one bound to `where` gets the console, so it is never reached elsewhere.
+    """
+    wanted = _resolved(where)
+    listeners = [
+        each for each in _listeners(server) if tuple(each.socket.getsockname()[:2]) in wanted
+    ]
+    if not listeners:
+        raise ConfigError(
+            f"No listening socket is bound to the staff address {where[0]}:{where[1]}; "
+            "give --staff-address as an address of this machine, e.g. 10.8.0.1:8443."
+        )
+    for listener in listeners:
+        listener.application = console
+
+
+def _listen(*places: Address) -> str:
+    """Waitress's `listen` value for some (host, port) pairs (an IPv6 host in brackets)."""
+    return " ".join(f"[{h}]:{p}" if ":" in h else f"{h}:{p}" for h, p in places)
+
+
 class WaitressWorker(Worker):
     """A gunicorn worker process that serves with waitress on gunicorn's listening socket."""
 
@@ -113,6 +154,9 @@ class WaitressWorker(Worker):
         """Serve until gunicorn stops this worker, telling the arbiter it is alive."""
         sockets = [listener.sock for listener in self.sockets]
         server = make_server(self.wsgi, self.app.settings, sockets=sockets)
+        staff = getattr(self.app, "staff_address", None)
+        if staff is not None:
+            serve_console_on(server, create_console_app(self.app.settings), staff)
         loop = threading.Thread(target=server.run, name="waitress", daemon=True)
         loop.start()
         while self.alive and loop.is_alive() and self.ppid == os.getppid():
@@ -168,25 +212,47 @@ def resume_sends(settings: Settings) -> None:
     background.Sender(database, settings, lambda: SmtpTransport(settings.smtp)).wake()
 
 
-def serve_waitress(settings: Settings, *, host: str, port: int) -> None:
-    """Run the app under waitress in this process until it is stopped."""
-    server = make_server(create_app(settings), settings, host=host, port=port)
+def serve_waitress(
+    settings: Settings, *, host: str, port: int, staff: Address | None = None
+) -> None:
+    """Run the app under waitress in this process until it is stopped.
+
+    With `staff`, the console is served there alone and not under /staff of host:port.
+    """
+    app = create_app(settings, console_elsewhere=staff is not None)
+    if staff is None:
+        server = make_server(app, settings, host=host, port=port)
+    else:
+        server = make_server(app, settings, listen=_listen((host, port), staff))
+        serve_console_on(server, create_console_app(settings), staff)
     resume_sends(settings)
     logging.basicConfig()  # as waitress.serve does: its queue warnings reach stderr
     server.print_listen("Serving on http://{}:{}")
     server.run()
 
 
-def run(settings: Settings, *, host: str, port: int, workers: int = 1) -> None:
-    """Serve the app under waitress (one process) or gunicorn with waitress workers."""
+def run(
+    settings: Settings,
+    *,
+    host: str,
+    port: int,
+    workers: int = 1,
+    staff: Address | None = None,
+) -> None:
+    """Serve the app under waitress (one process) or gunicorn with waitress workers.
+
+    `staff`: the console's own (host, port), or None to serve it under /staff.
+    """
     if workers <= 1:
-        serve_waitress(settings, host=host, port=port)
+        serve_waitress(settings, host=host, port=port, staff=staff)
         return
 
     class _Gunicorn(BaseApplication):
         def load_config(self) -> None:
             self.settings = settings  # for the workers' own error responses' headers
-            self.cfg.set("bind", f"{host}:{port}")
+            self.staff_address = staff  # each worker serves the console there
+            binds = [f"{host}:{port}"] if staff is None else _listen((host, port), staff).split()
+            self.cfg.set("bind", binds)
             self.cfg.set("workers", workers)
             self.cfg.set("worker_class", WaitressWorker)
             self.cfg.set("accesslog", None)  # an access log would hold every token
@@ -197,7 +263,7 @@ def run(settings: Settings, *, host: str, port: int, workers: int = 1) -> None:
                 self.cfg.set("control_socket_disable", True)
 
         def load(self) -> Flask:
-            app = create_app(settings)
+            app = create_app(settings, console_elsewhere=staff is not None)
             resume_sends(settings)  # in each worker, after the fork: one of them takes it
             return app
 

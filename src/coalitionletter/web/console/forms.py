@@ -97,3 +97,19 @@ class ConfirmImportForm(ConsoleForm):
     fingerprint = HiddenField()
     update = HiddenField()
     overwrite_names = HiddenField()
+
+
+class BuildForm(FlaskForm):
+    """The choices of `coalitionletter build` that the letters page offers."""
+
+    leave_out_stale = BooleanField("Leave out organisations that confirmed an earlier text")
+    force = BooleanField("Rebuild every file, even if nothing changed")
+
+
+class DeliveredForm(FlaskForm):
+    """The confirmation asked before a copy naming withheld organisations is handed over."""
+
+    understood = BooleanField(
+        "I will send this copy only to the governments it is for, and never publish it",
+        validators=[DataRequired()],
+    )

@@ -20,14 +20,29 @@ from wtforms.validators import ValidationError
 from coalitionletter.catalogs import N_
 from coalitionletter.db import Database
 from coalitionletter.settings import Settings
-from coalitionletter.web.console import auth, imports, invitations, overview, registry, signin
+from coalitionletter.web.console import (
+    auth,
+    imports,
+    invitations,
+    letters,
+    overview,
+    registry,
+    signin,
+)
 from coalitionletter.web.console.forms import LANGUAGE_KEY
 from coalitionletter.web.console.shell import Console
 
 CONSOLE_PREFIX = "/staff"
 # The text fields of a form that carries a file may hold this much (bytes).
 FILE_FORM_MEMORY = 512 * 1024
-AREAS = (signin.rules, overview.rules, registry.rules, imports.rules, invitations.rules)
+AREAS = (
+    signin.rules,
+    overview.rules,
+    registry.rules,
+    imports.rules,
+    invitations.rules,
+    letters.rules,
+)
 MESSAGES = {
     400: N_(
         "The form had expired or was not sent from this console. "
@@ -112,7 +127,7 @@ def register_console(app: Flask, settings: Settings, database: Database) -> None
         SESSION_COOKIE_PATH=CONSOLE_PREFIX,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=settings.base_url.startswith("https://"),
+        SESSION_COOKIE_SECURE=settings.console_url.startswith("https://"),
         # Every response says Referrer-Policy: no-referrer, so Flask-WTF's HTTPS
         # referrer check would refuse every form; the token and SameSite suffice.
         WTF_CSRF_SSL_STRICT=False,
