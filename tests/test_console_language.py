@@ -137,6 +137,12 @@ FRENCH_PAGES = [
     (f"/staff/c/{COUNTS_SLUG}/names", "Aucun nom proposé n’attend de décision", "await a decision"),
     ("/staff/organisations/duplicates", "Fusionner deux organisations au choix", "Merge any two"),
     ("/staff/organisations/new", "Ajouter l’organisation", "Add the organisation"),
+    (f"/staff/c/{COUNTS_SLUG}/letters", "Fichiers de la dernière production", "Files of the last"),
+    (
+        f"/staff/c/{COUNTS_SLUG}/letters/delivered/signatories-delivered.csv",
+        "Ceci est la liste remise.",
+        "This is the delivered list.",
+    ),
 ]
 
 

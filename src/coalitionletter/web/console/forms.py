@@ -99,17 +99,17 @@ class ConfirmImportForm(ConsoleForm):
     overwrite_names = HiddenField()
 
 
-class BuildForm(FlaskForm):
+class BuildForm(ConsoleForm):
     """The choices of `coalitionletter build` that the letters page offers."""
 
-    leave_out_stale = BooleanField("Leave out organisations that confirmed an earlier text")
-    force = BooleanField("Rebuild every file, even if nothing changed")
+    leave_out_stale = BooleanField(N_("Leave out organisations that confirmed an earlier text"))
+    force = BooleanField(N_("Rebuild every file, even if nothing changed"))
 
 
-class DeliveredForm(FlaskForm):
+class DeliveredForm(ConsoleForm):
     """The confirmation asked before a copy naming withheld organisations is handed over."""
 
     understood = BooleanField(
-        "I will send this copy only to the governments it is for, and never publish it",
+        N_("I will send this copy only to the governments it is for, and never publish it"),
         validators=[DataRequired()],
     )

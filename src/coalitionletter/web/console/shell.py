@@ -47,7 +47,7 @@ class Console:
         return console_language(self.folders)
 
     def words(self, message: Words | str) -> str:
-        """Words marked with N_, in this request's language (for a header or a download)."""
+        """Words marked with N_, in this request's language (a notice flashed into the session)."""
         if isinstance(message, Words):
             return message.in_language(catalogs.translations(self.language(), self.folders))
         return message

@@ -92,7 +92,7 @@ def make_blueprint(settings: Settings, database: Database) -> Blueprint:
         _allow_larger_body()
         _check_csrf()
         auth.check_idle(settings.console.idle_minutes)
-        g.setdefault(LANGUAGE_KEY, console.language())
+        setattr(g, LANGUAGE_KEY, console.language())  # the forms read it (forms.py)
 
     @blueprint.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response:
