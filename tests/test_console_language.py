@@ -119,7 +119,9 @@ def test_the_sign_on_pages_still_set_no_cookie_when_the_console_has_a_language(
     client = console_client()
     client.get("/staff/login?lang=fr")
     assert client.get_cookie("cl_staff", path="/staff") is not None  # positive control
-    response = client.get("/?lang=fr")
+    response = client.get("/s/no-such-link?lang=fr")
+    assert response.status_code == 404
+    assert _page(response).html["lang"] == "fr"  # a sign-on page, in the address's language
     assert response.headers.getlist("Set-Cookie") == []
 
 
