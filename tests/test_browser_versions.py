@@ -55,8 +55,8 @@ def test_a_french_contact_reads_switches_and_confirms_the_french_text(
     page.fill("#signer_name", "Li Wei")
     page.fill("#signer_title", "Présidente")
     page.check("input[name=authorised]")
-    page.click("text=Confirm our signature")
-    expect(page.locator(".status")).to_contain_text("Confirmed by Li Wei")
+    page.click("text=Confirmer notre signature")  # the page is in the contact's language
+    expect(page.locator(".status")).to_contain_text("Signature confirmée par Li Wei")
     # the redirect after answering keeps the version (the form's #errors anchor stays too)
     expect(page).to_have_url(re.compile(re.escape(f"{base}/s/{token}?version=fr") + "(#errors)?$"))
 
