@@ -233,3 +233,16 @@ def test_a_form_error_from_wtforms_is_in_french(console_client, staff_login, cou
     assert "Une confirmation doit indiquer le nom de la personne qui l’a donnée." in text
     assert "Réponse de l’organisation" in text  # a field's label
     assert "Confirmée\u00a0: signe la lettre" in text  # a choice's label
+
+
+def test_the_invitations_list_names_answers_and_messages_in_french(
+    french_staff, english_staff, counts_world: CountsWorld
+) -> None:
+    path = f"/staff/c/{COUNTS_SLUG}/invitations"
+    english = _text(english_staff.get(path))
+    assert "invite: sent" in english  # positive control: the core's words, in English
+    text = _text(french_staff.get(path))
+    assert "invitation\u00a0: envoyé" in text
+    assert "confirmée" in text
+    assert "invite: sent" not in text
+    assert "11 organisations affichées sur 11." in text
