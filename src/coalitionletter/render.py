@@ -200,7 +200,44 @@ def _install_catalogs(environment: Environment, workspace_templates: Path | None
     environment.globals.update(
         language_name=catalogs.language_name,
         text_direction_of=catalogs.direction,
+        letter_words=lambda language: letter_words(language, folders),
     )
+
+
+# Stand-ins for the footer's counters while its sentence is translated whole.
+_PAGE, _PAGES = "\x00", "\x01"
+
+
+def letter_words(language: str | None, folders: tuple[Path, ...]) -> dict[str, Any]:
+    """The words a letter prints around its text, in one version's language (the catalogs').
+
+    A file may hold several versions, each in its language, so the templates ask for
+    each version's words rather than take the render's one language.
+    """
+    from coalitionletter import catalogs
+
+    words = catalogs.translations(
+        catalogs.best_language([language], folders, catalogs.SOURCE_LANGUAGE), folders
+    )
+    footer = words.ugettext("Page %(page)s of %(pages)s") % {"page": _PAGE, "pages": _PAGES}
+    before, rest = footer.split(_PAGE, 1)
+    between, after = rest.split(_PAGES, 1)
+
+    def withheld(count: int) -> str:
+        return words.ungettext(
+            "and %(number)s organisation that cannot be named for its safety",
+            "and %(number)s organisations that cannot be named for their safety",
+            count,
+        ) % {"number": count}
+
+    return {
+        "re": words.ugettext("Re:"),
+        "on_behalf": words.ugettext("on behalf of the signatory organisations listed below"),
+        "signatories": words.ugettext("Signatories"),
+        "withheld": withheld,
+        # The footer as CSS content: before counter(page), between, after counter(pages).
+        "page_footer": (before, between, after),
+    }
 
 
 def _day(context: Any, value: date | datetime) -> str:
