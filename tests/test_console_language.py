@@ -246,3 +246,21 @@ def test_the_invitations_list_names_answers_and_messages_in_french(
     assert "confirmée" in text
     assert "invite: sent" not in text
     assert "11 organisations affichées sur 11." in text
+
+
+def test_signing_out_after_the_idle_timeout_keeps_the_language(
+    console_client, staff_login, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    from coalitionletter.web.console import auth
+
+    client = console_client()
+    staff_login(client, STAFF_EMAIL)
+    assert "Campagnes" in _text(client.get("/staff/?lang=fr"))
+    now = time.time()
+    monkeypatch.setattr(auth.time, "time", lambda: now + 31 * 60)
+    response = client.get("/staff/")
+    assert response.headers["Location"] == "/staff/login"
+    login = _text(client.get("/staff/login"))
+    assert "Votre session a été fermée après 30 minutes d’inactivité." in login
