@@ -264,3 +264,17 @@ def test_signing_out_after_the_idle_timeout_keeps_the_language(
     assert response.headers["Location"] == "/staff/login"
     login = _text(client.get("/staff/login"))
     assert "Votre session a été fermée après 30 minutes d’inactivité." in login
+
+
+def test_countries_are_named_in_french_on_french_pages(
+    french_staff, english_staff, counts_world: CountsWorld
+) -> None:
+    dashboard = f"/staff/c/{COUNTS_SLUG}"
+    assert "United Kingdom" in _text(english_staff.get(dashboard))  # positive control
+    assert "Royaume-Uni" not in _text(english_staff.get(dashboard))
+    text = _text(french_staff.get(dashboard))
+    assert "Royaume-Uni" in text
+    assert "United Kingdom" not in text
+    listing = _text(french_staff.get("/staff/organisations"))
+    assert "États-Unis" in listing
+    assert "United States" not in listing

@@ -41,3 +41,10 @@ def keep_choice(language: str | None) -> None:
     """Put a chosen language back into a session that was just cleared."""
     if language:
         session[SESSION_KEY] = language
+
+
+def country_in(language: str, code: str | None, english: str) -> str:
+    """A country's name as the page's language writes it (Babel), else the registry's English."""
+    if language == catalogs.SOURCE_LANGUAGE or not code:
+        return english
+    return str(catalogs.locale_of(language).territories.get(code.upper(), english))

@@ -7,6 +7,7 @@ with a `rules(console)` function listing its URL rules; views.py gathers them.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from flask import Response, url_for
@@ -19,7 +20,7 @@ from coalitionletter.catalogs import N_, Words
 from coalitionletter.db import Database
 from coalitionletter.models import StaffRole
 from coalitionletter.settings import Settings
-from coalitionletter.web.console.language import console_language
+from coalitionletter.web.console.language import console_language, country_in
 from coalitionletter.web.language import switch_links
 
 STAFF = StaffRole.STAFF.value
@@ -63,6 +64,7 @@ class Console:
             url=url_for,
             STAFF=STAFF,
             role_names=ROLE_NAMES,
+            country=partial(country_in, language),
             **context,
         )
         return Response(body, status=status, mimetype="text/html")
