@@ -81,6 +81,18 @@ def test_the_session_cookie_is_httponly_samesite_lax_and_only_for_staff(
     assert "Secure" not in cookie  # served over http here; see the https test
 
 
+@pytest.mark.parametrize(("path", "opened"), [("/s/any-link", False), ("/staff/login", True)])
+def test_only_console_requests_open_the_console_session(
+    console_app: Flask, path: str, opened: bool
+) -> None:
+    from flask import request
+    from flask.sessions import NullSession
+
+    with console_app.test_request_context(path):
+        session = console_app.session_interface.open_session(console_app, request)
+    assert isinstance(session, NullSession) is not opened
+
+
 def test_the_session_cookie_is_secure_when_the_base_url_is_https(home, database) -> None:
     (home / "coalitionletter.toml").write_text('[web]\nbase_url = "https://sign.example.org"\n')
     settings = load_settings(home, db=database.url, environ={})
@@ -95,7 +107,7 @@ def test_signing_in_starts_a_new_session_and_drops_what_the_visitor_carried(
     console_app, console_client, staff_login, database
 ) -> None:
     client = console_client()
-    with client.session_transaction() as planted:
+    with client.session_transaction("/staff/") as planted:
         planted["_user_id"] = "planted-by-someone-else"
         planted["extra"] = "from before"
     staff_login(client, STAFF_EMAIL)

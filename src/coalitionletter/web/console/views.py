@@ -105,16 +105,27 @@ def make_blueprint(settings: Settings, database: Database) -> Blueprint:
     return blueprint
 
 
+def _in_console(path: str) -> bool:
+    return path == CONSOLE_PREFIX or path.startswith(CONSOLE_PREFIX + "/")
+
+
 class _ConsoleOnlySessions(SecureCookieSessionInterface):
-    """Flask's signed-cookie sessions, written only on console responses.
+    """Flask's signed-cookie sessions, opened and written only for console requests.
 
     Flask-Login looks at the session after every request; without this, every
-    sign-on page would gain a `Vary: Cookie` header it never had.
+    sign-on page would gain a `Vary: Cookie` header it never had, and would pay
+    for verifying a cookie it never uses.
     """
+
+    def open_session(self, app: Flask, request: Any) -> Any:
+        """The console's session for a /staff request; an empty, unwritable one elsewhere."""
+        if not _in_console(request.path):
+            return self.make_null_session(app)
+        return super().open_session(app, request)
 
     def save_session(self, app: Flask, session: Any, response: Response) -> None:
         """Save the session for a /staff response; leave every other response alone."""
-        if request.path.startswith(CONSOLE_PREFIX + "/") or request.path == CONSOLE_PREFIX:
+        if _in_console(request.path):
             super().save_session(app, session, response)
 
 
