@@ -218,7 +218,7 @@ def test_the_english_dashboard_keeps_its_numbers_as_before(
     assert "days left" in text
 
 
-def test_a_form_error_from_wtforms_is_in_french(console_client, staff_login, counts_world) -> None:
+def test_an_answer_forms_error_labels_and_choices_are_in_french(console_client, staff_login, counts_world) -> None:
     client = _french(console_client)
     staff_login(client, STAFF_EMAIL)
     org_id = min(counts_world.ids.values())
@@ -278,3 +278,19 @@ def test_countries_are_named_in_french_on_french_pages(
     listing = _text(french_staff.get("/staff/organisations"))
     assert "États-Unis" in listing
     assert "United States" not in listing
+
+
+def test_wtforms_own_messages_are_in_french(french_staff, counts_world: CountsWorld) -> None:
+    from coalitionletter.models import NAME_MAX
+
+    org_id = min(counts_world.ids.values())
+    path = f"/staff/c/{COUNTS_SLUG}/invitations/{org_id}/answer"
+    token = csrf_in(french_staff.get(path).text)
+    response = french_staff.post(
+        path,
+        data={"csrf_token": token, "action": "decline", "signer": "x" * (NAME_MAX + 1)},
+    )
+    assert response.status_code == 400
+    text = _text(response)
+    assert f"Le champ ne peut pas contenir plus de {NAME_MAX} caractères." in text
+    assert "cannot be longer" not in text
