@@ -218,7 +218,9 @@ def test_the_english_dashboard_keeps_its_numbers_as_before(
     assert "days left" in text
 
 
-def test_an_answer_forms_error_labels_and_choices_are_in_french(console_client, staff_login, counts_world) -> None:
+def test_an_answer_forms_error_labels_and_choices_are_in_french(
+    console_client, staff_login, counts_world
+) -> None:
     client = _french(console_client)
     staff_login(client, STAFF_EMAIL)
     org_id = min(counts_world.ids.values())
