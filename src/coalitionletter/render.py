@@ -253,13 +253,17 @@ def _day(context: Any, value: date | datetime) -> str:
     return format_day(value, _page_locale(context))
 
 
-def _number(context: Any, value: int) -> str:
-    """A number as the page's locale writes it: 1,234 in English, 1 234 in French."""
+def _number(context: Any, value: float, decimals: int = 0) -> str:
+    """A number as the page's locale writes it: 1,234 in English, 1 234 in French.
+
+    With `decimals`, always that many after the point: 12.5 (English), 12,5 (French).
+    """
     from babel.numbers import format_decimal
 
     from coalitionletter.dates import babel_locale
 
-    return str(format_decimal(value, locale=babel_locale(_page_locale(context))))
+    pattern = f"#,##0.{'0' * decimals}" if decimals else None
+    return str(format_decimal(value, pattern, locale=babel_locale(_page_locale(context))))
 
 
 def _moment(context: Any, value: datetime) -> str:

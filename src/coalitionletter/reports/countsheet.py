@@ -140,6 +140,7 @@ class ToChase:
     status: str  # one of CHASE_ORDER
     status_text: str
     reminders: int
+    viewed_at: datetime | None = None  # when the link was opened (the console dates it)
 
 
 @dataclass(frozen=True)
@@ -243,6 +244,7 @@ def not_answered(session: Session, campaign_id: int) -> tuple[ToChase, ...]:
             status=status,
             status_text=text,
             reminders=row.reminders_sent or 0,
+            viewed_at=row.viewed_at,
         )
         rows.append((CHASE_ORDER.index(status), roster.collation_key(row.sort_name), entry))
     return tuple(entry for *_key, entry in sorted(rows, key=lambda item: item[:2]))

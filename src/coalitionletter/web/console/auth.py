@@ -21,6 +21,7 @@ from coalitionletter.db import Database
 from coalitionletter.models import StaffRole
 from coalitionletter.settings import Settings
 from coalitionletter.staff import sessions
+from coalitionletter.web.console.language import keep_choice, kept_choice
 from coalitionletter.web.pages import kept_secret
 
 # What each role may reach: a page names the least role it needs.
@@ -99,7 +100,9 @@ def check_idle(idle_minutes: int) -> None:
     seen = session.get(SEEN_KEY)
     if not isinstance(seen, int | float) or now - seen > idle_minutes * 60:
         logout_user()
+        language = kept_choice()
         session.clear()
+        keep_choice(language)
         session[IDLE_KEY] = True
         return
     session[SEEN_KEY] = now

@@ -13,6 +13,7 @@ from typing import Any
 from flask import flash, redirect, request, url_for
 from werkzeug.wrappers import Response as AnyResponse
 
+from coalitionletter.catalogs import N_, Words
 from coalitionletter.errors import ImportChangedError, ImportFileError, RegistryError
 from coalitionletter.web.console import auth
 from coalitionletter.web.console.forms import ConfirmImportForm, ImportForm
@@ -22,7 +23,7 @@ from coalitionletter.web.console.shell import STAFF, Console, Rule
 # The largest CSV file the console takes (the whole request, in bytes).
 UPLOAD_MAX = 10 * 1024 * 1024
 NAME_MAX = 200
-NO_FILE = "Choose a CSV file to import (a spreadsheet saved as CSV)."
+NO_FILE = N_("Choose a CSV file to import (a spreadsheet saved as CSV).")
 
 
 class Imports:
@@ -95,7 +96,7 @@ class Imports:
             return self._problems_page(exc.problems, filename, 400)
         return self._report_page(report, digest, filename, options, changed=False)
 
-    def _form(self, form: Any, error: str | None, status: int = 200) -> AnyResponse:
+    def _form(self, form: Any, error: Words | str | None, status: int = 200) -> AnyResponse:
         return self.console.page(
             "import.html", status, form=form, error=error, limit_mb=UPLOAD_MAX // (1024 * 1024)
         )

@@ -18,6 +18,7 @@ from flask import abort, flash, get_flashed_messages, jsonify, redirect, request
 from flask_login import current_user
 from werkzeug.wrappers import Response as AnyResponse
 
+from coalitionletter.catalogs import N_, Words
 from coalitionletter.errors import CampaignError, CoalitionError, SendRunningError
 from coalitionletter.web.console import auth
 from coalitionletter.web.console.invitation_forms import AnswerForm, NameDecisionForm, SendForm
@@ -26,6 +27,25 @@ from coalitionletter.web.console.shell import STAFF, Console, Rule
 NAMES_LISTED = 3  # beyond this many, organisations without an address are counted
 # The invitations page polls for progress with a small script of its own (no inline script).
 SCRIPT_SOURCES = "script-src 'self'; connect-src 'self'"
+# The list's filters (signon/roll.py's keys), as the page names them.
+FILTERS = {
+    "all": N_("Every organisation"),
+    "not-invited": N_("Not invited"),
+    "queued": N_("Message queued or being sent"),
+    "failed": N_("Message failed or outcome unknown"),
+    "waiting": N_("Invited, not answered"),
+    "opened": N_("Opened, not answered"),
+    "confirmed": N_("Confirmed"),
+    "declined": N_("Declined"),
+    "withdrawn": N_("Withdrawn"),
+}
+# What a send is of, as the send's record keeps it (in English, as the CLI's trail),
+# and as the page says it.
+WHAT = {
+    "invitation(s)": N_("invitation(s)"),
+    "reminder(s)": N_("reminder(s)"),
+    "a new link": N_("a new link"),
+}
 
 
 def _with_script(response: AnyResponse) -> AnyResponse:
@@ -58,25 +78,32 @@ def name_changes(before: str, after: str) -> list[tuple[str, str]]:
     return runs
 
 
-def _queue_notice(report: Any, what: str, total: int) -> list[str]:
+def _queue_notice(report: Any, what: str, total: int) -> list[Words | str]:
     """What queueing did, in the CLI's words: queued, skipped and why, no address."""
-    lines = [f"Queued {len(report.queued)} {what}.", *report.skipped_lines()]
+    queued = N_("Queued %(count)s %(what)s.", count=len(report.queued), what=WHAT.get(what, what))
+    lines: list[Words | str] = [queued, *report.skipped_lines()]
     if len(report.no_address) > NAMES_LISTED:
         # Counted, not listed: the notice rides in the session cookie until shown.
         lines.append(
-            f"Not sent to {len(report.no_address)} organisations: they have no contact email. "
-            'Add one to each (filter the list by "Not invited") and send again.'
+            N_(
+                "Not sent to %(count)s organisations: they have no contact email. "
+                'Add one to each (filter the list by "Not invited") and send again.',
+                count=len(report.no_address),
+            )
         )
     else:
         lines += [
-            f"Not sent to {name}: it has no contact email. Add one to the organisation and "
-            "send again."
+            N_(
+                "Not sent to %(name)s: it has no contact email. Add one to the organisation "
+                "and send again.",
+                name=name,
+            )
             for name in report.no_address
         ]
     if report.why_none and not report.queued:
-        lines.append(f"None was due: {report.why_none}.")
+        lines.append(N_("None was due: %(why)s.", why=report.why_none))
     if total:
-        lines.append(f"Sending {total} message(s) in the background.")
+        lines.append(N_("Sending %(count)s message(s) in the background.", count=total))
     return lines
 
 
@@ -136,7 +163,8 @@ class Invitations:
             campaign=campaign,
             rows=shown,
             everyone=len(rows),
-            filters=roll.FILTERS,
+            filters=FILTERS,
+            what_words=WHAT,
             show=show,
             sending=sending,
             form=form,
@@ -169,7 +197,7 @@ class Invitations:
         decide: Callable[[Any, Any], Any],
         *,
         only_these: bool = False,
-    ) -> list[str]:
+    ) -> list[Words | str]:
         """Queue as the CLI does and record the send; raises the core's errors."""
         from coalitionletter.mail import background
         from coalitionletter.mail.transport import SmtpTransport
@@ -189,9 +217,10 @@ class Invitations:
             self.sender.wake()
         return _queue_notice(report, what, started.total)
 
-    def _done(self, slug: str, lines: list[str]) -> AnyResponse:
+    def _done(self, slug: str, lines: list[Words | str]) -> AnyResponse:
+        # Flashed in the reader's language now: the session cookie holds only text.
         for line in lines:
-            flash(line)
+            flash(self.console.words(line))
         return redirect(url_for("console.invitations", slug=slug) + "#sending")
 
     def _refused(self, slug: str, exc: CoalitionError, status: int = 400) -> AnyResponse:
@@ -293,16 +322,24 @@ class Invitations:
         try:
             received_at = parse_moment(received, day_end=True) if received else None
         except ValueError as exc:
-            form.received_on.errors = [f"When the answer arrived: {exc}"]
+            form.received_on.errors = [N_("When the answer arrived: %(problem)s", problem=str(exc))]
             return self._page("answer.html", 400, slug=slug, row=row, form=form, errors=[])
         try:
             name, outcome = self._record(slug, org_id, form, received_at)
         except CoalitionError as exc:
             return self._page("answer.html", 400, slug=slug, row=row, form=form, errors=[str(exc)])
+        line: Words
         if outcome.changed:
-            line = f"Recorded: {name} {outcome.event} (as {current_user.name})."
+            line = N_(
+                "Recorded: %(name)s %(event)s (as %(staff)s).",
+                name=name,
+                event=outcome.event,
+                staff=current_user.name,
+            )
         else:
-            line = f"{name} is already {outcome.state}; nothing changed."
+            line = N_(
+                "%(name)s is already %(state)s; nothing changed.", name=name, state=outcome.state
+            )
         return self._done(slug, [line])
 
     def _record(
@@ -377,9 +414,18 @@ class Invitations:
         except CoalitionError as exc:
             return self._names_page(slug, {org_id: [str(exc)]}, 400)
         if approve:
-            flash(f"Approved: {seen.proposed_name} is printed for {seen.registry_name}.")
+            said = N_(
+                "Approved: %(proposed)s is printed for %(registry)s.",
+                proposed=seen.proposed_name,
+                registry=seen.registry_name,
+            )
         else:
-            flash(f"Rejected: {seen.proposed_name} is dropped; {seen.printed_name} is printed.")
+            said = N_(
+                "Rejected: %(proposed)s is dropped; %(printed)s is printed.",
+                proposed=seen.proposed_name,
+                printed=seen.printed_name,
+            )
+        flash(self.console.words(said))
         return redirect(url_for("console.names", slug=slug))
 
 

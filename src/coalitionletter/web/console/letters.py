@@ -21,6 +21,7 @@ from flask import Response, abort, redirect, request, session, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response as AnyResponse
 
+from coalitionletter.catalogs import N_, Words
 from coalitionletter.errors import CampaignError, CoalitionError, StaleConsentError
 from coalitionletter.web.console import auth
 from coalitionletter.web.console.forms import BuildForm, DeliveredForm
@@ -35,7 +36,7 @@ MIMETYPES = {
     "json": "application/json",
 }
 _STYLE = re.compile(r"<style[^>]*>(.*?)</style>", re.DOTALL | re.IGNORECASE)
-NOT_UNDERSTOOD = (
+NOT_UNDERSTOOD = N_(
     "Tick the box to confirm that you will send this copy only to the governments it "
     "is for and never publish it; or go back to the letters."
 )
@@ -224,7 +225,7 @@ class Letters:
         return self._hand_over(definition, name)
 
     def _warning(
-        self, definition: Any, name: str, form: DeliveredForm, status: int, error: str | None
+        self, definition: Any, name: str, form: DeliveredForm, status: int, error: Words | None
     ) -> Response:
         return self.console.page(
             "delivered.html",

@@ -12,6 +12,7 @@ from typing import Any
 from flask import Response, abort, request
 from flask_login import current_user
 
+from coalitionletter.catalogs import N_, Words
 from coalitionletter.errors import CampaignError, CoalitionError
 from coalitionletter.web.console import auth
 from coalitionletter.web.console.shell import COORDINATOR, STAFF, Console, Rule, download
@@ -53,22 +54,32 @@ class Overview:
         except CampaignError:
             abort(404)
         from coalitionletter.reports import count_text
-        from coalitionletter.reports.count_values import STATUS_LABELS
+        from coalitionletter.web.console import count_words
 
+        info = breakdowns["status"].campaign
         return self.console.page(
             "dashboard.html",
             text=count_text,
-            labels=STATUS_LABELS,
-            deadline=count_text.deadline_phrase(breakdowns["status"].campaign),
+            words=count_words,
+            deadline=self._deadline(info),
             # Times in the campaign's zone, named (the `moment` filter reads it).
-            time_zone=breakdowns["status"].campaign.time_zone,
+            time_zone=info.time_zone,
             counts=breakdowns["status"],
             breakdowns=breakdowns,
             totals=totals,
             percent=totals.percent(),
-            chart=countsheet.chart(totals),
+            chart=count_words.chart_in_words(countsheet.chart(totals)),
             to_chase=to_chase,
         )
+
+    def _deadline(self, info: Any) -> str | None:
+        """The deadline in the page's language and the campaign's zone (None: none set)."""
+        from coalitionletter.catalogs import date_locale
+        from coalitionletter.dates import format_deadline
+
+        if info.deadline is None:
+            return None
+        return format_deadline(info.deadline, info.time_zone, date_locale(self.console.language()))
 
     def _letter_now(self, db: Any, slug: str) -> Any:
         """What the campaign's files say now (as `counts` reads them), or None when they
@@ -140,25 +151,31 @@ class Overview:
         )
 
 
-def _day(value: str, label: str, errors: list[str]) -> date | None:
+def _day(value: str, label: Words, errors: list[Words]) -> date | None:
     if not value:
         return None
     try:
         return date.fromisoformat(value)
     except ValueError:
-        errors.append(f"{label}: {value!r} is not a date. Use the form 2026-12-31.")
+        errors.append(
+            N_(
+                "%(field)s: %(value)s is not a date. Use the form 2026-12-31.",
+                field=label,
+                value=repr(value),
+            )
+        )
         return None
 
 
-def _audit_filters(args: Any) -> tuple[Any, list[str]]:
+def _audit_filters(args: Any) -> tuple[Any, list[Words]]:
     from coalitionletter.signon.audit import Filters
 
-    errors: list[str] = []
+    errors: list[Words] = []
     filters = Filters(
         organisation=args.get("organisation", "")[:300],
         kind=args.get("kind", "")[:40],
-        since=_day(args.get("since", ""), "From", errors),
-        until=_day(args.get("until", ""), "To", errors),
+        since=_day(args.get("since", ""), N_("From"), errors),
+        until=_day(args.get("until", ""), N_("To"), errors),
     )
     return filters, errors
 

@@ -16,6 +16,7 @@ from flask import Response, abort, flash, get_flashed_messages, redirect, reques
 from flask_login import current_user
 from werkzeug.wrappers import Response as AnyResponse
 
+from coalitionletter.catalogs import N_, Words
 from coalitionletter.errors import FieldsError, RegistryError
 from coalitionletter.registry.fields import CONTACT_FIELDS, ORGANISATION_FIELDS
 from coalitionletter.web.console import auth
@@ -25,6 +26,7 @@ from coalitionletter.web.console.shell import STAFF, Console, Rule
 PER_PAGE = 50
 # The organisation fields the edit form shows (the contacts are edited one by one).
 EDITED = ("name", "sort_name", "slug", "country", "org_type", "website", "notes")
+UNCHANGED = N_("Nothing was changed: every field already had that value.")
 
 
 def actor() -> str:
@@ -130,7 +132,6 @@ class Registry:
 
     def add(self) -> AnyResponse:
         """A new organisation with its first contact, as `org add`."""
-        from coalitionletter.registry import duplicates
         from coalitionletter.registry import organisations as registry
 
         form = OrganisationForm()
@@ -144,7 +145,7 @@ class Registry:
         try:
             with self.console.database.writing() as db:
                 added = registry.add(db, raw, actor=actor())
-                summary, new_id = duplicates.label(added), added.id
+                summary, new_id = _named(added.id, added.name, added.slug), added.id
         except RegistryError as exc:
             fields, general = refusal(exc)
             return self.page(
@@ -155,12 +156,11 @@ class Registry:
                 errors=fields,
                 general=general,
             )
-        flash(f"Added {summary}.")
+        flash(self.console.words(N_("Added %(organisation)s.", organisation=summary)))
         return redirect(url_for("console.organisation", org_id=new_id))
 
     def edit(self, org_id: int) -> AnyResponse:
         """Change an organisation's fields, as `org edit` (only what was changed is sent)."""
-        from coalitionletter.registry import duplicates
         from coalitionletter.registry import organisations as registry
 
         with self.console.database.reading() as db:
@@ -173,19 +173,27 @@ class Registry:
         # then recomputes a default sort name, and a sort name set by hand stays.
         raw = {key: value for key, value in typed.items() if value != current[key]}
         if not raw:
-            flash("Nothing was changed: every field already had that value.")
+            flash(self.console.words(UNCHANGED))
             return redirect(url_for("console.organisation", org_id=org_id))
         try:
             with self.console.database.writing() as db:
                 organisation, changed = registry.edit(db, str(org_id), raw, actor=actor())
-                summary = duplicates.label(organisation)
+                summary = _named(organisation.id, organisation.name, organisation.slug)
         except RegistryError as exc:
             fields, general = refusal(exc)
             return self._edit_form(details, typed, fields, general, 400)
         if changed:
-            flash(f"Changed {', '.join(changed)} of {summary}.")
+            said = N_(
+                "Changed %(fields)s of %(organisation)s.",
+                fields=", ".join(changed),
+                organisation=summary,
+            )
         else:
-            flash(f"Nothing to change: {summary} already has those values.")
+            said = N_(
+                "Nothing to change: %(organisation)s already has those values.",
+                organisation=summary,
+            )
+        flash(self.console.words(said))
         return redirect(url_for("console.organisation", org_id=org_id))
 
     def _edit_form(
@@ -224,7 +232,12 @@ class Registry:
         except RegistryError as exc:
             fields, general = refusal(exc)
             return self._contact_form(details, None, typed, fields, general=general, status=400)
-        flash(f"Added contact #{number} to {_label(details)}.")
+        said = N_(
+            "Added contact #%(number)s to %(organisation)s.",
+            number=number,
+            organisation=_label(details),
+        )
+        flash(self.console.words(said))
         return redirect(url_for("console.organisation", org_id=org_id))
 
     def edit_contact(self, org_id: int, contact_id: int) -> AnyResponse:
@@ -247,12 +260,20 @@ class Registry:
                 details, contact_id, typed, fields, general=general, status=400
             )
         if changed:
-            flash(f"Changed {', '.join(changed)} of contact #{contact_id} of {_label(details)}.")
-        else:
-            flash(
-                f"Nothing to change: contact #{contact_id} of {_label(details)} "
-                "already has those values."
+            said = N_(
+                "Changed %(fields)s of contact #%(number)s of %(organisation)s.",
+                fields=", ".join(changed),
+                number=contact_id,
+                organisation=_label(details),
             )
+        else:
+            said = N_(
+                "Nothing to change: contact #%(number)s of %(organisation)s "
+                "already has those values.",
+                number=contact_id,
+                organisation=_label(details),
+            )
+        flash(self.console.words(said))
         return redirect(url_for("console.organisation", org_id=org_id))
 
     def remove_contact(self, org_id: int, contact_id: int) -> AnyResponse:
@@ -266,7 +287,13 @@ class Registry:
                 details = registry.show(db, str(org_id))
         except RegistryError as exc:
             return self.console.problem(400, str(exc))
-        flash(f"Removed contact #{contact_id} ({named}) from {_label(details)}.")
+        said = N_(
+            "Removed contact #%(number)s (%(contact)s) from %(organisation)s.",
+            number=contact_id,
+            contact=named,
+            organisation=_label(details),
+        )
+        flash(self.console.words(said))
         return redirect(url_for("console.organisation", org_id=org_id))
 
     def _contact_form(
@@ -316,10 +343,10 @@ class Registry:
                     result = removal.merge(db, keep, other, actor=actor())
             except RegistryError as exc:
                 return self.page("merge.html", 400, plan=None, error=str(exc), keep=keep)
-            flash(_merge_summary(result))
+            flash(" ".join(self.console.words(part) for part in _merge_summary(result)))
             return redirect(url_for("console.organisation", org_id=kept_id))
         if not keep or not other:
-            error = "Name both organisations: the one to keep and the one to merge into it."
+            error = N_("Name both organisations: the one to keep and the one to merge into it.")
             return self.page("merge.html", 400, plan=None, error=error, keep=keep)
         try:
             with self.console.database.reading() as db:
@@ -334,9 +361,14 @@ def _typed(form: Any, keys: tuple[str, ...]) -> dict[str, str]:
     return {key: (getattr(form, key).data or "") for key in keys}
 
 
-def _label(details: Mapping[str, Any]) -> str:
+def _label(details: Mapping[str, Any]) -> Words:
     """How `org` commands name an organisation: `#3 NAME (slug SLUG)`."""
-    return f"#{details['id']} {details['name']} (slug {details['slug']})"
+    return _named(details["id"], details["name"], details["slug"])
+
+
+def _named(number: int, name: str, slug: str) -> Words:
+    """An organisation as notices name it, in the page's language (as duplicates.label)."""
+    return N_("#%(id)s %(name)s (slug %(slug)s)", id=number, name=name, slug=slug)
 
 
 def _details(db: Any, org_id: int) -> dict[str, Any]:
@@ -415,14 +447,23 @@ def _merge_preview(db: Any, keep: str, other: str) -> MergePreview:
     )
 
 
-def _merge_summary(result: Any) -> str:
+def _merge_summary(result: Any) -> list[Words]:
     """What `org merge` prints, in one notice."""
-    parts = [f"Merged {result.merged} into {result.kept}. Contacts moved: {result.contacts_moved}."]
+    parts = [
+        N_(
+            "Merged %(merged)s into %(kept)s. Contacts moved: %(contacts)s.",
+            merged=result.merged,
+            kept=result.kept,
+            contacts=result.contacts_moved,
+        )
+    ]
     if result.invitations_moved:
-        parts.append(f"Answers moved: {', '.join(result.invitations_moved)}.")
+        answers = ", ".join(result.invitations_moved)
+        parts.append(N_("Answers moved: %(answers)s.", answers=answers))
     if result.invitations_left:
-        parts.append(f"Answers left with the merged one: {', '.join(result.invitations_left)}.")
-    return " ".join(parts)
+        answers = ", ".join(result.invitations_left)
+        parts.append(N_("Answers left with the merged one: %(answers)s.", answers=answers))
+    return parts
 
 
 def rules(console: Console) -> list[Rule]:

@@ -9,16 +9,18 @@ from flask import redirect, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response as AnyResponse
 
+from coalitionletter.catalogs import N_
 from coalitionletter.errors import StaffError
 from coalitionletter.staff import accounts, sessions, throttle
 from coalitionletter.web.console import auth
 from coalitionletter.web.console.forms import LoginForm, SetPasswordForm
+from coalitionletter.web.console.language import keep_choice, kept_choice
 from coalitionletter.web.console.shell import Console, Rule
 
 log = logging.getLogger(__name__)
 
-FAILED = "The email address or password is not right. Check both and try again."
-LOCKED = (
+FAILED = N_("The email address or password is not right. Check both and try again.")
+LOCKED = N_(
     "Too many failed sign-ins for this account or from this address. "
     "Wait 15 minutes, then try again."
 )
@@ -38,7 +40,10 @@ class SignIn:
         notice = None
         if session.pop(auth.IDLE_KEY, False):
             minutes = self.console.settings.console.idle_minutes
-            notice = f"You were signed out after {minutes} minutes without activity. Sign in again."
+            notice = N_(
+                "You were signed out after %(minutes)s minutes without activity. Sign in again.",
+                minutes=minutes,
+            )
         if request.method == "GET":
             return self.console.page("login.html", form=form, notice=notice, error=None)
         if not form.validate_on_submit():
@@ -61,8 +66,11 @@ class SignIn:
                 return self.console.page("login.html", 401, form=form, notice=None, error=error)
             throttle.clear(db, keys[0])
             key = sessions.start(db, account.id)
-        # A new cookie from scratch: nothing a visitor carried before signing in survives.
+        # A new cookie from scratch: nothing a visitor carried before signing in survives,
+        # but the language they chose to read the console in.
+        language = kept_choice()
         session.clear()
+        keep_choice(language)
         user = auth.ConsoleUser(
             sessions.SignedIn(account.id, account.name, account.email, account.role, key)
         )
@@ -77,7 +85,9 @@ class SignIn:
             with self.console.database.writing() as db:
                 sessions.end(db, current_user.session_key)
         logout_user()
+        language = kept_choice()
         session.clear()
+        keep_choice(language)
         return redirect(url_for("console.login"))
 
     def set_password(self, token: str) -> AnyResponse:
@@ -90,7 +100,7 @@ class SignIn:
         if request.method == "GET":
             return self.console.page("set_password.html", form=form, account=account, errors=[])
         if not form.validate_on_submit():
-            errors = ["Fill in the new password twice."]
+            errors = [N_("Fill in the new password twice.")]
             return self.console.page(
                 "set_password.html", 400, form=form, account=account, errors=errors
             )

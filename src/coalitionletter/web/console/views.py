@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, Response, abort, current_app, request
+from flask import Blueprint, Flask, Response, abort, current_app, g, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import validate_csrf
 from werkzeug.exceptions import HTTPException
 from wtforms.validators import ValidationError
 
+from coalitionletter.catalogs import N_
 from coalitionletter.db import Database
 from coalitionletter.settings import Settings
 from coalitionletter.web.console import (
@@ -28,6 +29,7 @@ from coalitionletter.web.console import (
     registry,
     signin,
 )
+from coalitionletter.web.console.forms import LANGUAGE_KEY
 from coalitionletter.web.console.shell import Console
 
 CONSOLE_PREFIX = "/staff"
@@ -42,15 +44,21 @@ AREAS = (
     letters.rules,
 )
 MESSAGES = {
-    400: "The form had expired or was not sent from this console. "
-    "Go back, reload the page and try again.",
-    403: "Your account's role does not reach this page.",
-    404: "There is no such page or campaign.",
-    405: "That is not something this page can do.",
-    413: f"What was sent is too large: a CSV file to import may be at most "
-    f"{imports.UPLOAD_MAX // 2**20} MB, and any other form 32 KB. Split the file into "
-    "smaller ones (or shorten the text) and try again.",
+    400: N_(
+        "The form had expired or was not sent from this console. "
+        "Go back, reload the page and try again."
+    ),
+    403: N_("Your account's role does not reach this page."),
+    404: N_("There is no such page or campaign."),
+    405: N_("That is not something this page can do."),
+    413: N_(
+        "What was sent is too large: a CSV file to import may be at most %(upload)s MB, "
+        "and any other form 32 KB. Split the file into smaller ones (or shorten the text) "
+        "and try again.",
+        upload=imports.UPLOAD_MAX // 2**20,
+    ),
 }
+NOT_UNDERSTOOD = N_("The request was not understood.")
 
 
 def _check_csrf() -> None:
@@ -84,11 +92,12 @@ def make_blueprint(settings: Settings, database: Database) -> Blueprint:
         _allow_larger_body()
         _check_csrf()
         auth.check_idle(settings.console.idle_minutes)
+        setattr(g, LANGUAGE_KEY, console.language())  # the forms read it (forms.py)
 
     @blueprint.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response:
         code = exc.code or 400
-        return console.problem(code, MESSAGES.get(code, "The request was not understood."))
+        return console.problem(code, MESSAGES.get(code, NOT_UNDERSTOOD))
 
     for area in AREAS:
         for path, name, view, methods in area(console):
