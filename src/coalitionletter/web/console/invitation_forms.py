@@ -41,7 +41,7 @@ class SendForm(ConsoleForm):
         """Ticked sends need at least one organisation ticked."""
         if self.scope.data == "ticked" and not field.data:
             raise ValidationError(
-                N_(  # type: ignore[arg-type]  # the page translates it
+                N_(  # the page translates it
                     "No organisation is ticked. Tick the organisations to invite in the list, "
                     "or send to every organisation not yet invited."
                 )
