@@ -12,24 +12,12 @@ from pathlib import Path
 import pytest
 
 from fixtures_browser import CHROMIUM, CHROMIUM_ARGS
-from fixtures_console import PASSWORD, make_account
+from fixtures_console import PASSWORD, check_console_page, make_account
 from fixtures_signon import ORGANISATIONS, CaptureHandler, LiveServer, SignOnWorkspace
 
 SLUG = "ilp-magnitsky-2020"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 INVITED = [ORGANISATIONS[0][0], ORGANISATIONS[1][0], ORGANISATIONS[2][0]]
-PHONE = {"width": 375, "height": 740}
-
-
-def _check(page, axe, name: str) -> None:  # type: ignore[no-untyped-def]
-    """axe-core finds nothing serious, and the page fits a 375 px screen."""
-    assert axe(page) == [], name
-    size = page.viewport_size
-    page.set_viewport_size(PHONE)
-    width = page.evaluate("() => document.documentElement.scrollWidth")
-    page.screenshot(path=str(ARTIFACTS / f"console-{name}-375.png"), full_page=True)
-    page.set_viewport_size(size)
-    assert width <= PHONE["width"], f"{name} is {width} px wide at 375 px"
 
 
 @pytest.mark.slow
@@ -65,34 +53,34 @@ def test_staff_set_a_password_sign_in_follow_the_campaign_and_print_the_sheet(
 
         page.goto(f"{live_server.url}/staff/set-password/{token}")
         expect(page.locator("h1")).to_have_text("Set your password")
-        _check(page, console_axe, "set-password")
+        check_console_page(page, console_axe, "set-password")
         page.fill("#password", PASSWORD)
         page.fill("#confirmation", PASSWORD)
         page.click("text=Set password")
         expect(page.locator("h1")).to_have_text("Your password is set")
-        _check(page, console_axe, "password-set")
+        check_console_page(page, console_axe, "password-set")
         page.goto(f"{live_server.url}/staff/set-password/{token}")
         expect(page.locator("h1")).to_have_text("This link is not valid")  # used once
-        _check(page, console_axe, "link-gone")
+        check_console_page(page, console_axe, "link-gone")
         page.goto(f"{live_server.url}/staff/login")
 
         expect(page.locator("h1")).to_have_text("Sign in")
-        _check(page, console_axe, "login")
+        check_console_page(page, console_axe, "login")
         page.fill("#email", "ana@example.org")
         page.fill("#password", PASSWORD)
         page.click("button:text('Sign in')")
         expect(page.locator("h1")).to_have_text("Campaigns")
-        _check(page, console_axe, "campaigns")
+        check_console_page(page, console_axe, "campaigns")
         row = page.locator("tbody tr").first
         expect(row.locator("td").nth(0)).to_have_text("3")  # invited
 
         page.goto(f"{live_server.url}/staff/c/no-such-campaign")
         expect(page.locator("h1")).to_have_text("Sorry, that did not work")
-        _check(page, console_axe, "problem")
+        check_console_page(page, console_axe, "problem")
         page.go_back()
         row.locator("a").click()
         expect(page.locator("table[aria-labelledby=chase] tbody tr")).to_have_count(3)
-        _check(page, console_axe, "dashboard")
+        check_console_page(page, console_axe, "dashboard")
 
         # An organisation confirms from its emailed link; the dashboard shows it.
         address = workspace.emails[INVITED[0]][0]
@@ -122,7 +110,7 @@ def test_staff_set_a_password_sign_in_follow_the_campaign_and_print_the_sheet(
         page.select_option("#kind", "confirmed")
         page.click("button:text('Show')")
         expect(page.locator("table.trail tbody tr")).to_have_count(1)
-        _check(page, console_axe, "audit")
+        check_console_page(page, console_axe, "audit")
 
         page.click("button:text('Sign out')")
         expect(page.locator("h1")).to_have_text("Sign in")

@@ -17,28 +17,16 @@ from typing import Any
 import pytest
 
 from fixtures_browser import CHROMIUM, CHROMIUM_ARGS
-from fixtures_console import PASSWORD, STAFF_EMAIL, make_account
+from fixtures_console import PASSWORD, STAFF_EMAIL, check_console_page, make_account
 from fixtures_signon import ORGANISATIONS, CaptureHandler, SignOnWorkspace, serving
 
 SLUG = "ilp-magnitsky-2020"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 TICKED = [ORGANISATIONS[0][0], ORGANISATIONS[1][0], ORGANISATIONS[2][0]]
 CORRECTED = "Uyghur Rights Network"  # proposed for "Uyghur Rights Advocacy Network"
-PHONE = {"width": 375, "height": 740}
 
 # `invoke` makes each test run on PostgreSQL too when COALITIONLETTER_TEST_PG is set.
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.usefixtures("invoke")]
-
-
-def _check(page: Any, axe: Any, name: str) -> None:
-    """axe-core finds nothing serious, and the page fits a 375 px screen."""
-    assert axe(page) == [], name
-    size = page.viewport_size
-    page.set_viewport_size(PHONE)
-    width = page.evaluate("() => document.documentElement.scrollWidth")
-    page.screenshot(path=str(ARTIFACTS / f"console-{name}-375.png"), full_page=True)
-    page.set_viewport_size(size)
-    assert width <= PHONE["width"], f"{name} is {width} px wide at 375 px"
 
 
 def _browser(playwright: Any) -> tuple[Any, Any, list[str]]:
@@ -105,7 +93,7 @@ def test_staff_send_three_invitations_watch_the_progress_and_see_an_answer(
         page.goto(f"{server.url}/staff/c/{SLUG}")
         page.click("text=Invitations")
         expect(page.locator("h1")).to_have_text(f"Invitations of {workspace.definition.title}")
-        _check(page, console_axe, "invitations")
+        check_console_page(page, console_axe, "invitations")
 
         _tick_and_send(page, workspace)
         expect(page.locator(".notice")).to_contain_text("Queued 3 invitation(s).")
@@ -113,7 +101,7 @@ def test_staff_send_three_invitations_watch_the_progress_and_see_an_answer(
         assert mailbox.blocked.wait(30)
         expect(page.locator("#send-done")).to_have_text("2")  # the script's doing: no reload
         expect(page.locator("#send-state")).to_contain_text("Sending in the background")
-        _check(page, console_axe, "invitations-sending")
+        check_console_page(page, console_axe, "invitations-sending")
         page.reload()  # the bar is the database's, not the page's
         expect(page.locator("#send-progress")).to_have_attribute("value", "2")
         mailbox.release.set()
@@ -146,27 +134,27 @@ def test_staff_send_three_invitations_watch_the_progress_and_see_an_answer(
         # The other pages of the area.
         rows.first.locator("text=New link").click()
         expect(page.locator("h1")).to_contain_text("Send a new link to")
-        _check(page, console_axe, "resend")
+        check_console_page(page, console_axe, "resend")
         page.go_back()
         page.select_option("#show", "not-invited")
         page.click("button:text('Show')")
         page.locator("table.invitations tbody tr").first.locator("text=Record an answer").click()
         expect(page.locator("h1")).to_contain_text("Record an answer from")
-        _check(page, console_axe, "answer")
+        check_console_page(page, console_axe, "answer")
         page.check("text=Confirmed: signs the letter")
         page.click("button:text('Record the answer')")  # no signer: refused, shown at the field
         expect(page.locator("#signer-error")).to_contain_text("needs the name of the person")
-        _check(page, console_axe, "answer-refused")
+        check_console_page(page, console_axe, "answer-refused")
         page.goto(f"{server.url}/staff/c/{SLUG}/names")
         expect(page.locator("h1")).to_contain_text("Proposed names")
         expect(page.locator("dd.diff del")).to_contain_text("Advocacy")  # what goes
         expect(page.locator("dd.diff ins")).to_have_count(0)
-        _check(page, console_axe, "names")
+        check_console_page(page, console_axe, "names")
         page.check("text=Approve: print this name")
         page.fill("input[name=reason]", "Checked with the director")
         page.click("button:text('Decide')")
         expect(page.locator(".notice")).to_contain_text(f"Approved: {CORRECTED} is printed")
-        _check(page, console_axe, "names-decided")
+        check_console_page(page, console_axe, "names-decided")
         assert not [e for e in errors if "Content Security Policy" in e], errors
         browser.close()
 

@@ -16,25 +16,14 @@ from coalitionletter.campaigns import catalogue
 from coalitionletter.models import Event
 from coalitionletter.signon import states
 from fixtures_browser import CHROMIUM, CHROMIUM_ARGS
-from fixtures_console import PASSWORD, STAFF_EMAIL, make_account
+from fixtures_console import PASSWORD, STAFF_EMAIL, check_console_page, make_account
 from fixtures_signon import ORGANISATIONS, LiveServer, SignOnWorkspace
 
 SLUG = "ilp-magnitsky-2020"
 PUBLIC_ORG, WITHHELD_ORG = ORGANISATIONS[0][0], ORGANISATIONS[1][0]
-PHONE = {"width": 375, "height": 740}
 
 # `invoke` makes the test run on PostgreSQL too when COALITIONLETTER_TEST_PG is set.
 pytestmark = pytest.mark.usefixtures("invoke")
-
-
-def _check(page, axe, name: str) -> None:  # type: ignore[no-untyped-def]
-    """axe-core finds nothing serious, and the page fits a 375 px screen."""
-    assert axe(page) == [], name
-    size = page.viewport_size
-    page.set_viewport_size(PHONE)
-    width = page.evaluate("() => document.documentElement.scrollWidth")
-    page.set_viewport_size(size)
-    assert width <= PHONE["width"], f"{name} is {width} px wide at 375 px"
 
 
 def _confirm(workspace: SignOnWorkspace, name: str, listing: str) -> None:
@@ -82,7 +71,7 @@ def test_staff_preview_build_and_download_the_letters(
         page.click("text=Letters: preview, build, download")
         expect(page.locator("h1")).to_have_text(f"Letters of {workspace.definition.title}")
         expect(page.locator("#changes + p")).to_contain_text("have not been built yet")
-        _check(page, console_axe, "letters")
+        check_console_page(page, console_axe, "letters")
 
         page.click("a:text-is('uk.public.html')")
         expect(page.locator("h1.subject")).to_be_visible()
@@ -96,7 +85,7 @@ def test_staff_preview_build_and_download_the_letters(
         expect(page.locator("#result")).to_contain_text("The letters were built")
         expect(page.locator("#result")).to_contain_text("(1 named only in the delivered copies)")
         expect(page.locator("#changes + p")).to_contain_text("Nothing changed since the last build")
-        _check(page, console_axe, "letters-built")
+        check_console_page(page, console_axe, "letters-built")
 
         with page.expect_download() as public_pdf:
             page.click("a:text-is('uk.public.pdf')")
@@ -104,10 +93,10 @@ def test_staff_preview_build_and_download_the_letters(
 
         page.click("text=The delivered list with signers")
         expect(page.locator("h1")).to_have_text("Before you take signatories-delivered.csv")
-        _check(page, console_axe, "delivered-warning")
+        check_console_page(page, console_axe, "delivered-warning")
         page.click("button:text('Download signatories-delivered.csv')")
         expect(page.locator("#understood-error")).to_contain_text("Tick the box")
-        _check(page, console_axe, "delivered-refused")
+        check_console_page(page, console_axe, "delivered-refused")
         page.check("#understood")
         with page.expect_download() as delivered:
             page.click("button:text('Download signatories-delivered.csv')")

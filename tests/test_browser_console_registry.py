@@ -14,28 +14,16 @@ from sqlalchemy import select
 
 from coalitionletter.models import Event, Organisation
 from fixtures_browser import CHROMIUM, CHROMIUM_ARGS
-from fixtures_console import PASSWORD, make_account
+from fixtures_console import PASSWORD, check_console_page, make_account
 from fixtures_signon import LiveServer, SignOnWorkspace
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-PHONE = {"width": 375, "height": 740}
 CSV = (
     "Organisation,Country,Type,Contact,Email\r\n"
     "Uyghur Rights Advocacy Network,GB,diaspora group,Aynur Tursun,aynur@uran.example\r\n"
     "Tibet Justice Centre,IN,national NGO,Tenzin Dolma,tenzin@tjc.example\r\n"
     "Free Press Collective,,media freedom group,,press@fpc.example\r\n"
 )
-
-
-def _check(page, axe, name: str) -> None:  # type: ignore[no-untyped-def]
-    """axe-core finds nothing serious, and the page fits a 375 px screen."""
-    assert axe(page) == [], name
-    size = page.viewport_size
-    page.set_viewport_size(PHONE)
-    width = page.evaluate("() => document.documentElement.scrollWidth")
-    page.screenshot(path=str(ARTIFACTS / f"console-registry-{name}-375.png"), full_page=True)
-    page.set_viewport_size(size)
-    assert width <= PHONE["width"], f"{name} is {width} px wide at 375 px"
 
 
 @pytest.mark.slow
@@ -71,7 +59,7 @@ def test_staff_search_edit_an_organisation_and_import_a_csv_after_its_dry_run(
         page.click("nav >> text=Organisations")
         expect(page.locator("h1")).to_have_text("Organisations")
         expect(page.locator("table.registry tbody tr")).to_have_count(5)
-        _check(page, console_axe, "list")
+        check_console_page(page, console_axe, "list")
 
         # Search, then open the one found.
         page.fill("#search", "uran.example")
@@ -80,16 +68,16 @@ def test_staff_search_edit_an_organisation_and_import_a_csv_after_its_dry_run(
         expect(rows).to_have_count(1)
         rows.first.locator("th a").click()
         expect(page.locator("h1")).to_have_text("Uyghur Rights Advocacy Network")
-        _check(page, console_axe, "organisation")
+        check_console_page(page, console_axe, "organisation")
 
         # Edit: a bad website is named at its field, then a good one is saved.
         page.click("a:text('Edit')")
-        _check(page, console_axe, "edit")
+        check_console_page(page, console_axe, "edit")
         page.fill("#website", "not a website")
         page.click("button:text('Save changes')")
         expect(page.locator("#website-error")).to_contain_text("is not a web address")
         expect(page.locator(".error-summary")).to_be_visible()
-        _check(page, console_axe, "edit-refused")
+        check_console_page(page, console_axe, "edit-refused")
         page.fill("#website", "uran.example")
         page.fill("#country", "United Kingdom")
         page.click("button:text('Save changes')")
@@ -97,22 +85,22 @@ def test_staff_search_edit_an_organisation_and_import_a_csv_after_its_dry_run(
         expect(page.locator("dl.fields")).to_contain_text("United Kingdom (GB)")
 
         page.click("a:text('Add a contact')")
-        _check(page, console_axe, "contact")
+        check_console_page(page, console_axe, "contact")
         page.goto(f"{base}/staff/organisations/new")
-        _check(page, console_axe, "add")
+        check_console_page(page, console_axe, "add")
         page.goto(f"{base}/staff/organisations/duplicates")
-        _check(page, console_axe, "duplicates")
+        check_console_page(page, console_axe, "duplicates")
         page.fill("#keep", "uyghur-rights-advocacy-network")
         page.fill("#other", "justice-truth-initiative")
         page.click("button:text('Review the merge')")
         expect(page.locator("h2#after")).to_be_visible()
-        _check(page, console_axe, "merge")
+        check_console_page(page, console_axe, "merge")
 
         # Import: upload, read the dry run, nothing written yet, confirm.
         page.goto(f"{base}/staff/organisations")
         page.click("a:text('Import a CSV file')")
         expect(page.locator("h1")).to_have_text("Import a CSV file")
-        _check(page, console_axe, "import")
+        check_console_page(page, console_axe, "import")
         page.set_input_files("#file", str(csv_file))
         page.click("button:text('Check the file')")
         expect(page.locator("h1")).to_have_text("Import of coalition.csv")
@@ -121,7 +109,7 @@ def test_staff_search_edit_an_organisation_and_import_a_csv_after_its_dry_run(
         expect(table.nth(0).locator("td").nth(1)).to_have_text("skip")
         expect(table.nth(1).locator("td").nth(1)).to_have_text("add")
         expect(page.locator("main")).to_contain_text("2 organisations would be added")
-        _check(page, console_axe, "dry-run")
+        check_console_page(page, console_axe, "dry-run")
         with workspace.database.reading() as session:
             names = set(session.scalars(select(Organisation.name)))
         assert "Tibet Justice Centre" not in names  # nothing written before Confirm
@@ -141,7 +129,7 @@ def test_staff_search_edit_an_organisation_and_import_a_csv_after_its_dry_run(
         page.click("button:text('Check the file')")
         expect(page.locator("ul.problems li")).to_contain_text("bad.csv, line 3, column B (Email)")
         expect(page.locator("button:text('Confirm')")).to_have_count(0)
-        _check(page, console_axe, "import-problems")
+        check_console_page(page, console_axe, "import-problems")
         assert not [e for e in errors if "Content Security Policy" in e], errors
         browser.close()
 
