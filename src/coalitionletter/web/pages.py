@@ -268,7 +268,7 @@ class SignOnApp:
             # The files' deadline is the one in force, whether or not a command synced it.
             return self.closed(session, campaign, invitation, organisation, letter)
         stale = self._stale(session, invitation, letter)
-        language = page_language(session, letter, invitation, organisation, requested)
+        spoken = self.contact_languages(session, organisation.id)
         return _Page(
             campaign,
             letter,
@@ -277,8 +277,8 @@ class SignOnApp:
             access,
             tokens.token_hash(raw),
             stale,
-            language,
-            self.contact_languages(session, organisation.id),
+            shown_version(session, letter, invitation, spoken, requested),
+            spoken,
         )
 
     @staticmethod
@@ -686,14 +686,14 @@ def _version_query() -> str:
     return f"version={requested}" if LANGUAGE_CODE.match(requested) else ""
 
 
-def page_language(
+def shown_version(
     session: Any,
     letter: Letter,
     invitation: Invitation,
-    organisation: Organisation,
+    contact_languages: tuple[str | None, ...],
     requested: str | None,
 ) -> str:
-    """The language version a page shows.
+    """The language of the letter's version a page shows.
 
     The one asked for (`?version=`) if the letter has it; else the version the
     organisation confirmed; else its contact's language; else the campaign's own.
@@ -715,8 +715,8 @@ def page_language(
             language = definition.language  # a kept copy of the campaign's own version
         if language in codes:
             return str(language)
-    for contact in organisation.contacts:
-        spoken = (contact.language or "").replace("_", "-").lower()
+    for tag in contact_languages:
+        spoken = (tag or "").replace("_", "-").lower()
         for candidate in (spoken, spoken.split("-")[0]):
             if candidate in codes:
                 return candidate
