@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import CursorResult, bindparam, select, update
 from sqlalchemy.orm import Session
@@ -142,25 +143,50 @@ class AnswerLink:
     display_name: str | None = None
 
 
+class _AnswerRow(NamedTuple):
+    """One row of the answer's query, by name (the query selects in this order)."""
+
+    campaign_id: int
+    slug: str
+    deadline: datetime | None
+    closed_at: datetime | None
+    extended_until: datetime | None
+    published_hash: str | None
+    published_versions: str | None
+    organisation_id: int
+    organisation_name: str
+    invitation_id: int
+    state: str
+    version: int
+    text_hash: str | None
+    listing: str
+    signer_public: bool
+    display_name: str | None
+
+
+# The column behind each field: the select is built in _AnswerRow's order, so a new
+# column cannot shift another (a field without its column fails at import).
+_ANSWER_COLUMNS = {
+    "campaign_id": _CAMPAIGNS.c.id,
+    "slug": _CAMPAIGNS.c.slug,
+    "deadline": _CAMPAIGNS.c.deadline,
+    "closed_at": _CAMPAIGNS.c.closed_at,
+    "extended_until": _CAMPAIGNS.c.extended_until,
+    "published_hash": _CAMPAIGNS.c.published_hash,
+    "published_versions": _CAMPAIGNS.c.published_versions,
+    "organisation_id": _ORGANISATIONS.c.id,
+    "organisation_name": _ORGANISATIONS.c.name,
+    "invitation_id": _INVITATIONS.c.id,
+    "state": _INVITATIONS.c.state,
+    "version": _INVITATIONS.c.version,
+    "text_hash": _INVITATIONS.c.text_hash,
+    "listing": _INVITATIONS.c.listing,
+    "signer_public": _INVITATIONS.c.signer_public,
+    "display_name": _INVITATIONS.c.display_name,
+}
+
 _ANSWER_QUERY = prepared.hot(
-    select(
-        _CAMPAIGNS.c.id,
-        _CAMPAIGNS.c.slug,
-        _CAMPAIGNS.c.deadline,
-        _CAMPAIGNS.c.closed_at,
-        _ORGANISATIONS.c.id,
-        _ORGANISATIONS.c.name,
-        _INVITATIONS.c.id,
-        _INVITATIONS.c.state,
-        _INVITATIONS.c.version,
-        _INVITATIONS.c.text_hash,
-        _INVITATIONS.c.listing,
-        _CAMPAIGNS.c.extended_until,
-        _CAMPAIGNS.c.published_hash,
-        _INVITATIONS.c.display_name,
-        _CAMPAIGNS.c.published_versions,
-        _INVITATIONS.c.signer_public,
-    )
+    select(*(_ANSWER_COLUMNS[name] for name in _AnswerRow._fields))
     .select_from(_TOKENS)
     .join(_INVITATIONS, _INVITATIONS.c.id == _TOKENS.c.invitation_id)
     .join(_CAMPAIGNS, _CAMPAIGNS.c.id == _INVITATIONS.c.campaign_id)
@@ -174,21 +200,33 @@ def link_for_answer(
 ) -> AnswerLink | None:
     """The campaign, organisation and invitation state a link answers for, or None if unknown
     or revoked; `token_hash` is `tokens.token_hash` of a well-formed token."""
-    row = (
+    found = (
         events.core_connection(session)
         .execute(_ANSWER_QUERY, {"token_hash": token_hash})
         .one_or_none()
     )
-    if row is None:
+    if found is None:
         return None
-    campaign = CampaignRef(row[0], row[1], row[2], row[3], row[11], row[12], row[14])
+    row = _AnswerRow(*found)
+    campaign = CampaignRef(
+        row.campaign_id,
+        row.slug,
+        row.deadline,
+        row.closed_at,
+        row.extended_until,
+        row.published_hash,
+        row.published_versions,
+    )
+    invitation = Current(
+        row.invitation_id, row.state, row.version, row.text_hash, row.listing, row.signer_public
+    )
     return AnswerLink(
         campaign=campaign,
-        organisation_id=row[4],
-        organisation_name=row[5],
-        invitation=Current(row[6], row[7], row[8], row[9], row[10], row[15]),
+        organisation_id=row.organisation_id,
+        organisation_name=row.organisation_name,
+        invitation=invitation,
         expired=not is_open(campaign, now),
-        display_name=row[13],
+        display_name=row.display_name,
     )
 
 
