@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from functools import cache
 from io import BytesIO
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
-from babel import Locale, UnknownLocaleError
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from babel.support import NullTranslations, Translations
+if TYPE_CHECKING:
+    from babel import Locale
+    from babel.support import NullTranslations
 
 PACKAGED = Path(__file__).parent / "translations"
 DOMAIN = "messages"
@@ -53,8 +53,14 @@ def languages(folders: tuple[Path, ...]) -> tuple[str, ...]:
 
 
 @cache
-def _read(path: Path) -> Translations:
+def _read(path: Path) -> NullTranslations:
     """One catalog read from its .po file, once per process."""
+    # Babel is imported when words are first translated: the core marks its messages
+    # with N_ (errors.py), and a command that shows them in English never needs Babel.
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+    from babel.support import Translations
+
     with path.open("rb") as po:
         catalog = read_po(po, locale=path.parents[1].name, domain=DOMAIN)
     compiled = BytesIO()
@@ -66,6 +72,8 @@ def _read(path: Path) -> Translations:
 
 def translations(language: str | None, folders: tuple[Path, ...]) -> NullTranslations:
     """The translations of a language (the first folder holding it); English gets the msgids."""
+    from babel.support import NullTranslations
+
     for folder in folders:
         path = catalog_path(folder, language or SOURCE_LANGUAGE)
         if path.is_file():
@@ -99,6 +107,8 @@ def best_language(wanted: Iterable[str | None], folders: tuple[Path, ...], defau
 @cache
 def locale_of(language: str) -> Locale:
     """Babel's locale for a language tag (English when Babel does not know it)."""
+    from babel import Locale, UnknownLocaleError
+
     try:
         return Locale.parse(language.replace("-", "_"))
     except (UnknownLocaleError, ValueError):
@@ -122,30 +132,67 @@ def date_locale(language: str) -> str:
     return "en-GB" if language == SOURCE_LANGUAGE else language
 
 
+class Catalog(Protocol):
+    """What Words need of a catalog: Babel's (Null)Translations, or the stdlib's."""
+
+    def gettext(self, message: str, /) -> str: ...
+
+    def ngettext(self, singular: str, plural: str, n: int, /) -> str: ...
+
+
+class _English:
+    """The source language: the msgids themselves (English plural: one, other)."""
+
+    def gettext(self, message: str, /) -> str:
+        return message
+
+    def ngettext(self, singular: str, plural: str, n: int, /) -> str:
+        return singular if n == 1 else plural
+
+
 @dataclass(frozen=True)
 class Words:
     """Words to show later in the reader's language: a msgid and its placeholders' values.
 
     Code that decides what to say before it knows the reader's language (a form's
-    errors, a page's notice) says it with `N_`, and the page translates it.
+    errors, a page's notice, a core refusal) says it with `N_` (or `N_plural` for a
+    message with a count), and the page translates it; `str()` gives the English,
+    which the CLI prints.
     """
 
     msgid: str
     values: tuple[tuple[str, object], ...] = ()
+    plural: str | None = None
+    count: int = 0
 
     def __str__(self) -> str:
         """The English words (the msgid filled in)."""
-        return self.in_language(NullTranslations())
+        return self.in_language(_English())
 
-    def in_language(self, words: NullTranslations) -> str:
+    def in_language(self, words: Catalog) -> str:
         """The words translated, their values filled in (values that are Words translated too)."""
         values = {
             name: value.in_language(words) if isinstance(value, Words) else value
             for name, value in self.values
         }
-        return str(words.ugettext(self.msgid)) % values
+        if self.plural is None:
+            return str(words.gettext(self.msgid)) % values
+        return str(words.ngettext(self.msgid, self.plural, self.count)) % values
 
 
 def N_(msgid: str, **values: object) -> Words:
     """Mark words for the catalogs (`pybabel extract` finds N_) and translate them later."""
     return Words(msgid, tuple(sorted(values.items())))
+
+
+def N_plural(singular: str, plural: str, count: int, **values: object) -> Words:
+    """Mark words with a count for the catalogs (msgid, msgid_plural): each language's forms.
+
+    The count is the value `%(count)s`; babel.cfg names N_plural among the keywords.
+    """
+    return Words(singular, tuple(sorted({"count": count, **values}.items())), plural, count)
+
+
+def escaped(text: str) -> Words:
+    """Text that is not a msgid (an outside library's message), shown as it is."""
+    return Words(text.replace("%", "%%"))

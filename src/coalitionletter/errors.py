@@ -1,13 +1,18 @@
 """Domain errors: the core raises these, the faces (CLI, web) turn them into messages.
 
 Every message says what is wrong, where, and what to do next, because the
-person reading it is campaign staff, not a developer.
+person reading it is campaign staff, not a developer. A core message a page
+shows is raised as Words (`N_("... %(name)s ...", name=value)`, its English
+text the msgid): `str(error)` is the English the CLI prints, and `words_of`
+gives the page the words to translate into its reader's language.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Protocol
+
+from coalitionletter.catalogs import N_, N_plural, Words, escaped
 
 
 class _Problem(Protocol):
@@ -16,9 +21,22 @@ class _Problem(Protocol):
     @property
     def message(self) -> str: ...
 
+    @property
+    def said(self) -> Words: ...
+
 
 class CoalitionError(Exception):
-    """Base of every error the core raises on purpose."""
+    """Base of every error the core raises on purpose (its message a str, or Words)."""
+
+    def __init__(self, message: Words | str = "", *args: object) -> None:
+        super().__init__(str(message), *args)
+        self.words = message if isinstance(message, Words) else escaped(str(message))
+
+
+def words_of(error: BaseException) -> Words:
+    """What an error says, as words a page translates (its own text when it has no Words)."""
+    said = getattr(error, "words", None)
+    return said if isinstance(said, Words) else escaped(str(error))
 
 
 class ConfigError(CoalitionError):
@@ -52,7 +70,7 @@ class TextError(RegistryError):
     say the same thing in its reader's language; the message is the English one.
     """
 
-    def __init__(self, message: str, reason: str = "", **values: object) -> None:
+    def __init__(self, message: Words | str, reason: str = "", **values: object) -> None:
         super().__init__(message)
         self.reason = reason
         self.values = values
@@ -71,13 +89,22 @@ class FieldsError(RegistryError):
 
 
 class ImportFileError(RegistryError):
-    """A CSV import was refused; carries every problem found, each with file and line."""
+    """A CSV import was refused; carries every problem found, each with file and line.
 
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
+    `problems` are the English texts (as the CLI prints them), `problem_words` the
+    same as words a page translates.
+    """
+
+    def __init__(self, problems: Sequence[Words | str]) -> None:
+        self.problem_words = [p if isinstance(p, Words) else escaped(p) for p in problems]
+        self.problems = [str(p) for p in problems]
         count = len(problems)
-        head = f"{count} problem{'s' if count != 1 else ''} found; nothing was imported:"
-        super().__init__("\n".join([head, *(f"  {p}" for p in problems)]))
+        self.head = N_plural(
+            "%(count)s problem found; nothing was imported:",
+            "%(count)s problems found; nothing was imported:",
+            count,
+        )
+        super().__init__("\n".join([str(self.head), *(f"  {p}" for p in self.problems)]))
 
 
 class ImportChangedError(RegistryError):
@@ -86,8 +113,10 @@ class ImportChangedError(RegistryError):
     def __init__(self, report: object) -> None:
         self.report = report  # the new dry run (registry.importing.ImportReport)
         super().__init__(
-            "The registry changed since this file was checked, so the import would now do "
-            "something else. Nothing was imported. Check the new dry run and confirm again."
+            N_(
+                "The registry changed since this file was checked, so the import would now do "
+                "something else. Nothing was imported. Check the new dry run and confirm again."
+            )
         )
 
 
@@ -98,7 +127,7 @@ class CampaignError(CoalitionError):
 class StaleConsentError(CampaignError):
     """Some confirmations were given to an earlier text of the letter."""
 
-    def __init__(self, message: str, names: list[str]) -> None:
+    def __init__(self, message: Words | str, names: list[str]) -> None:
         super().__init__(message)
         self.names = names
 
@@ -122,7 +151,7 @@ class NameProposalError(SignOnError):
     say it in the visitor's language; the message is the English one.
     """
 
-    def __init__(self, message: str, reason: str = "", **values: object) -> None:
+    def __init__(self, message: Words | str, reason: str = "", **values: object) -> None:
         super().__init__(message)
         self.reason = reason
         self.values = values

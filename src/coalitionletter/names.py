@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 from anyascii import anyascii
 
+from coalitionletter.catalogs import N_, Words
 from coalitionletter.errors import TextError
 
 if TYPE_CHECKING:
@@ -74,12 +75,12 @@ def character_label(char: str) -> str:
     return f"U+{ord(char):04X} {name}"
 
 
-def _why(char: str) -> str:
+def _why(char: str) -> Words:
     if char in BIDI_CONTROLS:
-        return "an invisible bidirectional control can make a printed name read as another"
+        return N_("an invisible bidirectional control can make a printed name read as another")
     if unicodedata.category(char) == "Cf" or is_ignorable(char):
-        return "an invisible character can make two different names look the same"
-    return "control characters do not belong in a printed name"
+        return N_("an invisible character can make two different names look the same")
+    return N_("control characters do not belong in a printed name")
 
 
 def refused_character(value: str, *, multiline: bool = False) -> tuple[int, str] | None:
@@ -99,17 +100,23 @@ def refused_character(value: str, *, multiline: bool = False) -> tuple[int, str]
 
 def clean_text(
     value: str | None,
-    field: str,
+    field: str | Words,
     *,
     max_length: int,
     required: bool = False,
     multiline: bool = False,
 ) -> str | None:
-    """Strip outer whitespace and check a value; None for empty. Raises TextError."""
+    """Strip outer whitespace and check a value; None for empty. Raises TextError.
+
+    `field` names the value in the message: Words (N_("Website")) are translated
+    with it where a page shows it.
+    """
     text = (value or "").strip()
     if not text:
         if required:
-            raise TextError(f"{field} is empty. Fill it in (it is required).", "empty")
+            raise TextError(
+                N_("%(field)s is empty. Fill it in (it is required).", field=field), "empty"
+            )
         return None
     # Printable ASCII has nothing refused in it (see refused_character): most values.
     plain = text.isascii() and text.isprintable()
@@ -117,8 +124,14 @@ def clean_text(
     if found is not None:
         position, char = found
         raise TextError(
-            f"{field} has the character {character_label(char)} at position {position} "
-            f"({_why(char)}). Remove it and try again.",
+            N_(
+                "%(field)s has the character %(character)s at position %(position)s "
+                "(%(why)s). Remove it and try again.",
+                field=field,
+                character=character_label(char),
+                position=position,
+                why=_why(char),
+            ),
             "character",
             character=character_label(char),
             position=position,
@@ -127,8 +140,13 @@ def clean_text(
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     if len(text) > max_length:
         raise TextError(
-            f"{field} is {len(text)} characters long; at most {max_length} are allowed. "
-            "Shorten it.",
+            N_(
+                "%(field)s is %(length)s characters long; at most %(limit)s are allowed. "
+                "Shorten it.",
+                field=field,
+                length=len(text),
+                limit=max_length,
+            ),
             "length",
             length=len(text),
             limit=max_length,
@@ -136,19 +154,26 @@ def clean_text(
     return text
 
 
-def clean_name(value: str | None, field: str, *, max_length: int) -> str:
+def clean_name(value: str | None, field: str | Words, *, max_length: int) -> str:
     """An organisation's name, checked: required, printable, with a letter or digit in it."""
     return clean_name_and_key(value, field, max_length=max_length)[0]
 
 
-def clean_name_and_key(value: str | None, field: str, *, max_length: int) -> tuple[str, str]:
+def clean_name_and_key(
+    value: str | None, field: str | Words, *, max_length: int
+) -> tuple[str, str]:
     """`clean_name` and the name's duplicate key, which the check computes anyway."""
     text = clean_text(value, field, max_length=max_length, required=True)
     assert text is not None
     key = name_key(text)
     if not has_letter_or_digit(key):
         raise TextError(
-            f"{field} {text!r} has no letter or digit in it. Give the real name.", "no_letter"
+            N_(
+                "%(field)s %(value)s has no letter or digit in it. Give the real name.",
+                field=field,
+                value=repr(text),
+            ),
+            "no_letter",
         )
     return text, key
 
@@ -269,7 +294,11 @@ def check_slug(value: str) -> str:
     slug = value.strip()
     if not SLUG_PATTERN.match(slug) or len(slug) > SLUG_MAX or slug.isdigit():
         raise TextError(
-            f"Slug {value!r} is not usable: use lowercase letters a-z, digits and single "
-            f"hyphens, at most {SLUG_MAX} characters, not only digits (e.g. pen-america)."
+            N_(
+                "Slug %(value)s is not usable: use lowercase letters a-z, digits and single "
+                "hyphens, at most %(limit)s characters, not only digits (e.g. pen-america).",
+                value=repr(value),
+                limit=SLUG_MAX,
+            )
         )
     return slug

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from sqlalchemy.orm import Session
 
 from coalitionletter import events
+from coalitionletter.catalogs import N_
 from coalitionletter.errors import FieldsError, RegistryError
 from coalitionletter.models import Contact, Organisation, utcnow
 from coalitionletter.registry.duplicates import duplicate_error, find_duplicates, label
@@ -70,7 +71,7 @@ def _clean(
     cleaned = clean_or_raise(raw)
     if not has_contact(cleaned):
         raise FieldsError(
-            [FieldProblem("contact_name", "Give the contact's name, title or email address.")]
+            [FieldProblem("contact_name", N_("Give the contact's name, title or email address."))]
         )
     email_key = cleaned.get("email_key")
     if email_key:

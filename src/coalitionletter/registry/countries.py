@@ -13,6 +13,7 @@ from functools import cache, lru_cache
 
 import pycountry
 
+from coalitionletter.catalogs import N_
 from coalitionletter.errors import CountryError
 
 # Names in common use that ISO 3166-1 spells otherwise, or codes it reserves.
@@ -81,8 +82,11 @@ def parse_country(value: str | None) -> str | None:
     if code is not None:
         return code
     raise CountryError(
-        f"Country {text!r} is not an ISO 3166-1 country. Give a two-letter code such as "
-        "GB or an English name such as United Kingdom, or leave it empty."
+        N_(
+            "Country %(value)s is not an ISO 3166-1 country. Give a two-letter code such as "
+            "GB or an English name such as United Kingdom, or leave it empty.",
+            value=repr(text),
+        )
     )
 
 

@@ -15,6 +15,7 @@ from typing import Protocol, TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from coalitionletter.catalogs import N_
 from coalitionletter.errors import RegistryError
 from coalitionletter.models import Contact, Organisation
 
@@ -128,9 +129,14 @@ def duplicate_error(name: str, duplicates: list[Duplicate]) -> RegistryError:
     listed = "; ".join(duplicate.describe() for duplicate in duplicates)
     first = duplicates[0].organisation.slug
     return RegistryError(
-        f"{name!r} is already in the registry as {listed}. Nothing was added. "
-        f"See it with `coalitionletter org show {first}`, change it with "
-        f"`coalitionletter org edit {first}`, or correct the new entry."
+        N_(
+            "%(name)s is already in the registry as %(listed)s. Nothing was added. "
+            "See it with `coalitionletter org show %(slug)s`, change it with "
+            "`coalitionletter org edit %(slug)s`, or correct the new entry.",
+            name=repr(name),
+            listed=listed,
+            slug=first,
+        )
     )
 
 

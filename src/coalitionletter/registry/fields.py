@@ -16,27 +16,28 @@ from functools import cache, lru_cache
 from urllib.parse import SplitResult, urlsplit
 
 from coalitionletter import names
-from coalitionletter.errors import FieldsError, RegistryError
+from coalitionletter.catalogs import N_, Words
+from coalitionletter.errors import FieldsError, RegistryError, words_of
 from coalitionletter.models import EMAIL_MAX, NAME_MAX, NOTES_MAX, URL_MAX, Listing
 from coalitionletter.registry import countries
 
 TYPE_MAX = 80
 LANGUAGE_MAX = 35
 
-# Field key -> how staff see it in messages and column headers.
-LABELS: dict[str, str] = {
-    "name": "Name",
-    "sort_name": "Sort name",
-    "slug": "Slug",
-    "country": "Country",
-    "org_type": "Type",
-    "website": "Website",
-    "notes": "Notes",
-    "contact_name": "Contact",
-    "contact_title": "Title",
-    "email": "Email",
-    "language": "Language",
-    "listing": "Listing",
+# Field key -> how staff see it in messages and column headers (str() is the English).
+LABELS: dict[str, Words] = {
+    "name": N_("Name"),
+    "sort_name": N_("Sort name"),
+    "slug": N_("Slug"),
+    "country": N_("Country"),
+    "org_type": N_("Type"),
+    "website": N_("Website"),
+    "notes": N_("Notes"),
+    "contact_name": N_("Contact"),
+    "contact_title": N_("Title"),
+    "email": N_("Email"),
+    "language": N_("Language"),
+    "listing": N_("Listing"),
 }
 ORGANISATION_FIELDS = ("name", "sort_name", "slug", "country", "org_type", "website", "notes")
 CONTACT_FIELDS = ("contact_name", "contact_title", "email", "language")
@@ -83,10 +84,15 @@ SPECIAL_USE_DOMAINS = frozenset({"arpa", "invalid", "local", "localhost", "onion
 
 @dataclass(frozen=True)
 class FieldProblem:
-    """One bad value: which field, and what is wrong with it."""
+    """One bad value: which field, and what is wrong with it (words a page translates)."""
 
     field: str
-    message: str
+    said: Words
+
+    @property
+    def message(self) -> str:
+        """What is wrong, in English (as the CLI prints it)."""
+        return str(self.said)
 
 
 def website_key(parts: SplitResult) -> str:
@@ -105,13 +111,15 @@ def _domain_key(hostname: str, path: str) -> str:
 
 def clean_website(value: str | None) -> tuple[str | None, str | None]:
     """A website as (address with scheme, domain key); (None, None) when empty."""
-    text = names.clean_text(value, "Website", max_length=URL_MAX)
+    text = names.clean_text(value, LABELS["website"], max_length=URL_MAX)
     if text is None:
         return None, None
     address = text if "://" in text else f"https://{text}"
     host, path = _plain_host_and_path(address) or _host_and_path(address, text)
     if len(address) > URL_MAX:
-        raise RegistryError(f"Website is longer than {URL_MAX} characters. Shorten it.")
+        raise RegistryError(
+            N_("Website is longer than %(limit)s characters. Shorten it.", limit=URL_MAX)
+        )
     return address, _domain_key(host, path)
 
 
@@ -142,15 +150,18 @@ def _host_and_path(address: str, text: str) -> tuple[str, str]:
         or WHITESPACE.search(text) is not None
     ):
         raise RegistryError(
-            f"Website {text!r} is not a web address. Give it as example.org or "
-            "https://example.org/page (http or https only)."
+            N_(
+                "Website %(value)s is not a web address. Give it as example.org or "
+                "https://example.org/page (http or https only).",
+                value=repr(text),
+            )
         )
     return host, parts.path
 
 
 def clean_email(value: str | None) -> tuple[str | None, str | None]:
     """An email address as (address as given, case-folded key); (None, None) when empty."""
-    text = names.clean_text(value, "Email", max_length=EMAIL_MAX)
+    text = names.clean_text(value, LABELS["email"], max_length=EMAIL_MAX)
     if text is None:
         return None, None
     _check_local_part(text)
@@ -165,9 +176,14 @@ def _check_local_part(text: str) -> None:
     size = len(local.encode("utf-8"))
     if size > EMAIL_LOCAL_MAX:
         raise RegistryError(
-            f"Email {text!r} is not a valid address: the part before the @ is {size} bytes "
-            f"long, and mail servers refuse more than {EMAIL_LOCAL_MAX}. Correct it or leave "
-            "it empty."
+            N_(
+                "Email %(value)s is not a valid address: the part before the @ is %(size)s "
+                "bytes long, and mail servers refuse more than %(limit)s. Correct it or leave "
+                "it empty.",
+                value=repr(text),
+                size=size,
+                limit=EMAIL_LOCAL_MAX,
+            )
         )
 
 
@@ -193,8 +209,13 @@ def _validate_email(text: str) -> None:
     try:
         validate_email(text, check_deliverability=False)
     except EmailNotValidError as exc:
+        # email-validator's own reason is English (it has no catalogs).
         raise RegistryError(
-            f"Email {text!r} is not a valid address: {exc} Correct it or leave it empty."
+            N_(
+                "Email %(value)s is not a valid address: %(reason)s Correct it or leave it empty.",
+                value=repr(text),
+                reason=str(exc),
+            )
         ) from exc
 
 
@@ -214,14 +235,17 @@ def _language_codes() -> dict[str, str]:
 
 def clean_language(value: str | None) -> str | None:
     """A language as an ISO 639 code or tag (en, ug, zh-Hant), from a code or English name."""
-    text = names.clean_text(value, "Language", max_length=LANGUAGE_MAX)
+    text = names.clean_text(value, LABELS["language"], max_length=LANGUAGE_MAX)
     if text is None:
         return None
     code = _language_code(text)
     if code is None:
         raise RegistryError(
-            f"Language {text!r} is not known. Give an ISO 639 code such as en, fr, ug or "
-            "zh-Hant, or an English name such as French."
+            N_(
+                "Language %(value)s is not known. Give an ISO 639 code such as en, fr, ug or "
+                "zh-Hant, or an English name such as French.",
+                value=repr(text),
+            )
         )
     return code
 
@@ -242,7 +266,13 @@ def clean_listing(value: str | None) -> str | None:
         return None
     allowed = [listing.value for listing in Listing]
     if text not in allowed:
-        raise RegistryError(f"Listing {value!r} is not one of: {', '.join(allowed)}.")
+        raise RegistryError(
+            N_(
+                "Listing %(value)s is not one of: %(allowed)s.",
+                value=repr(value),
+                allowed=", ".join(allowed),
+            )
+        )
     return text
 
 
@@ -250,7 +280,9 @@ Cleaner = Callable[[str | None, dict[str, str | None]], None]
 
 
 def _clean_name(value: str | None, out: dict[str, str | None]) -> None:
-    out["name"], out["name_key"] = names.clean_name_and_key(value, "Name", max_length=NAME_MAX)
+    out["name"], out["name_key"] = names.clean_name_and_key(
+        value, LABELS["name"], max_length=NAME_MAX
+    )
 
 
 def _clean_website_field(value: str | None, out: dict[str, str | None]) -> None:
@@ -318,7 +350,7 @@ def clean_fields(
         try:
             cleaner(value, cleaned)
         except RegistryError as exc:
-            problems.append(FieldProblem(key, str(exc)))
+            problems.append(FieldProblem(key, words_of(exc)))
     if "sort_name" in raw and "name" in cleaned and cleaned.get("sort_name") is None:
         cleaned["sort_name"] = names.default_sort_name(cleaned["name"] or "")
     return cleaned, problems

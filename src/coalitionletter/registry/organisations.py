@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from coalitionletter import events, names
+from coalitionletter.catalogs import N_
 from coalitionletter.errors import FieldsError, RegistryError
 from coalitionletter.models import Campaign, Contact, Invitation, Organisation, utcnow
 from coalitionletter.registry import countries
@@ -181,7 +182,11 @@ def add(session: Session, raw: Mapping[str, str | None], *, actor: str) -> Organ
 def _check_slug_free(session: Session, slug: str, exclude_id: int | None = None) -> None:
     holder = session.scalars(select(Organisation).where(Organisation.slug == slug)).first()
     if holder is not None and holder.id != exclude_id:
-        message = f"The slug {slug!r} is taken by {label(holder)}. Choose another."
+        message = N_(
+            "The slug %(slug)s is taken by %(organisation)s. Choose another.",
+            slug=repr(slug),
+            organisation=label(holder),
+        )
         raise FieldsError([FieldProblem("slug", message)])
 
 
