@@ -18,6 +18,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from coalitionletter.catalogs import N_, Words
 from coalitionletter.errors import ImportFileError
 from coalitionletter.registry import fields as registry_fields
 from coalitionletter.spreadsheet_cells import FORMULA_STARTS, read_cell, safe_cell
@@ -69,9 +70,14 @@ def decode(data: bytes, path: str) -> tuple[str, str]:
             last = exc
     raise ImportFileError(
         [
-            f"{path}: the file is not UTF-8 or Windows-1252 text (byte 0x{data[last.start]:02X} "
-            f"at offset {last.start}). Save it from the spreadsheet as 'CSV UTF-8' and "
-            "import it again."
+            N_(
+                "%(file)s: the file is not UTF-8 or Windows-1252 text (byte 0x%(byte)s at "
+                "offset %(offset)s). Save it from the spreadsheet as 'CSV UTF-8' and import "
+                "it again.",
+                file=path,
+                byte=f"{data[last.start]:02X}",
+                offset=last.start,
+            )
         ]
     )
 
@@ -147,9 +153,11 @@ class Column:
     header: str
     field: str
 
-    def where(self) -> str:
+    def where(self) -> Words:
         """`column C (E-mail)`."""
-        return f"column {column_letter(self.index)} ({self.header})"
+        return N_(
+            "column %(letter)s (%(header)s)", letter=column_letter(self.index), header=self.header
+        )
 
 
 class Line(NamedTuple):
@@ -174,17 +182,20 @@ class Table:
         """The column that gives a field, if any."""
         return next((column for column in self.columns if column.field == key), None)
 
-    def where(self, line: int, key: str | None = None) -> str:
+    def where(self, line: int, key: str | None = None) -> Words:
         """`orgs.csv, line 4, column C (E-mail)`."""
         column = self.column(key) if key else None
-        place = f"{self.path}, line {line}"
-        return f"{place}, {column.where()}" if column else place
+        if column is None:
+            return N_("%(file)s, line %(line)s", file=self.path, line=line)
+        return N_(
+            "%(file)s, line %(line)s, %(column)s", file=self.path, line=line, column=column.where()
+        )
 
 
-def _map_headers(path: str, headers: list[str]) -> tuple[list[Column], list[str], list[str]]:
+def _map_headers(path: str, headers: list[str]) -> tuple[list[Column], list[str], list[Words]]:
     columns: list[Column] = []
     ignored: list[str] = []
-    problems: list[str] = []
+    problems: list[Words] = []
     for index, header in enumerate(headers):
         key = HEADER_TO_FIELD.get(fold_header(header))
         if key is None:
@@ -194,16 +205,30 @@ def _map_headers(path: str, headers: list[str]) -> tuple[list[Column], list[str]
         earlier = next((column for column in columns if column.field == key), None)
         if earlier is not None:
             problems.append(
-                f"{path}, line 1: {earlier.where()} and column {column_letter(index)} "
-                f"({header}) both give the {registry_fields.LABELS[key]}. Rename or delete one."
+                N_(
+                    "%(file)s, line 1: %(earlier)s and column %(letter)s (%(header)s) both give "
+                    "the %(field)s. Rename or delete one.",
+                    file=path,
+                    earlier=earlier.where(),
+                    letter=column_letter(index),
+                    header=header,
+                    field=registry_fields.LABELS[key],
+                )
             )
             continue
         columns.append(Column(index, header.strip(), key))
     if not any(column.field == "name" for column in columns):
         synonyms = "Organisation, Organization, Name, Org"
+        joined = ", ".join(headers)
+        found = N_("(the header line is: %(headers)s)", headers=joined)
         problems.append(
-            f"{path}, line 1: no column gives the organisation's name. Name one column "
-            f"{synonyms} (the header line is: {', '.join(headers) or 'empty'})."
+            N_(
+                "%(file)s, line 1: no column gives the organisation's name. Name one column "
+                "%(synonyms)s %(found)s.",
+                file=path,
+                synonyms=synonyms,
+                found=found if joined else N_("(the header line is: empty)"),
+            )
         )
     return columns, ignored, problems
 
@@ -215,7 +240,13 @@ def read_table(path: Path, display: str | None = None) -> Table:
         data = path.read_bytes()
     except OSError as exc:
         raise ImportFileError(
-            [f"{shown}: cannot be read ({exc.strerror}). Check the path."]
+            [
+                N_(
+                    "%(file)s: cannot be read (%(why)s). Check the path.",
+                    file=shown,
+                    why=exc.strerror,
+                )
+            ]
         ) from exc
     text, encoding = decode(data, shown)
     delimiter = sniff_delimiter(text)
@@ -223,20 +254,34 @@ def read_table(path: Path, display: str | None = None) -> Table:
     try:
         rows = _numbered_rows(reader)
     except csv.Error as exc:
+        # csv's own reason is English (the standard library has no catalogs).
         raise ImportFileError(
-            [f"{shown}, line {reader.line_num}: {exc}. Save the file again as CSV."]
+            [
+                N_(
+                    "%(file)s, line %(line)s: %(why)s. Save the file again as CSV.",
+                    file=shown,
+                    line=reader.line_num,
+                    why=str(exc),
+                )
+            ]
         ) from exc
     if not rows:
-        raise ImportFileError([f"{shown}: the file is empty. Export the spreadsheet as CSV."])
+        raise ImportFileError(
+            [N_("%(file)s: the file is empty. Export the spreadsheet as CSV.", file=shown)]
+        )
     opened = unclosed_quote_line(text, rows[-1][0], delimiter) if '"' in text else None
     if opened is not None:
         # csv reads on to the end of the file and hands back the rest as one cell:
         # lines of organisations would silently become one organisation's notes.
         raise ImportFileError(
             [
-                f'{shown}, line {opened}: a quote (") opens a cell that is never closed, '
-                "so every line after it would be read as part of that cell. Close the "
-                "quote (or remove it) and import again."
+                N_(
+                    '%(file)s, line %(line)s: a quote (") opens a cell that is never closed, '
+                    "so every line after it would be read as part of that cell. Close the "
+                    "quote (or remove it) and import again.",
+                    file=shown,
+                    line=opened,
+                )
             ]
         )
     (_, headers), *body = rows
@@ -254,9 +299,15 @@ def read_table(path: Path, display: str | None = None) -> Table:
             extra = [i for i in range(width, len(cells)) if cells[i].strip()]
             if extra:
                 problems.append(
-                    f"{shown}, line {number}, column {column_letter(extra[0])}: the line has "
-                    f"more cells than the header ({width}). Quote values that contain "
-                    f"{delimiter!r}."
+                    N_(
+                        "%(file)s, line %(line)s, column %(letter)s: the line has more cells "
+                        "than the header (%(width)s). Quote values that contain %(delimiter)s.",
+                        file=shown,
+                        line=number,
+                        letter=column_letter(extra[0]),
+                        width=width,
+                        delimiter=repr(delimiter),
+                    )
                 )
         padded = cells if len(cells) >= needed else cells + [""] * (needed - len(cells))
         # Only a cell starting with ' or =" can be an escaped one.

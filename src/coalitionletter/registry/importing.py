@@ -21,6 +21,7 @@ from typing import IO, NamedTuple
 from sqlalchemy.orm import Session
 
 from coalitionletter import db, events, names
+from coalitionletter.catalogs import N_, Words
 from coalitionletter.errors import ImportChangedError, ImportFileError
 from coalitionletter.models import Contact, Organisation
 from coalitionletter.registry import duplicates as registry_duplicates
@@ -146,12 +147,13 @@ class Group:
         return tuple(key for _, c in self.cleaned if (key := c.get("email_key")))
 
 
-def _group_lines(table: Table, problems: list[str]) -> list[Group]:
+def _group_lines(table: Table, problems: list[Words]) -> list[Group]:
     groups: dict[str, Group] = {}
     for line in table.lines:
         cleaned, field_problems = registry_fields.clean_fields(line.values)
         for problem in field_problems:
-            problems.append(f"{table.where(line.number, problem.field)}: {problem.message}")
+            where = table.where(line.number, problem.field)
+            problems.append(N_("%(where)s: %(problem)s", where=where, problem=problem.said))
         if field_problems:
             continue
         key = cleaned["name_key"] or ""
@@ -163,9 +165,15 @@ def _group_lines(table: Table, problems: list[str]) -> list[Group]:
         for name in ORGANISATION_KEYS:
             if _disagree(name, cleaned, first):
                 problems.append(
-                    f"{table.where(line.number, name)}: {cleaned[name]!r} differs from line "
-                    f"{first_line.number}'s {first[name]!r} for the same organisation. "
-                    "Make them agree, or leave the cell empty on the later line."
+                    N_(
+                        "%(where)s: %(value)s differs from line %(line)s's %(first)s for the "
+                        "same organisation. Make them agree, or leave the cell empty on the "
+                        "later line.",
+                        where=table.where(line.number, name),
+                        value=repr(cleaned[name]),
+                        line=first_line.number,
+                        first=repr(first[name]),
+                    )
                 )
         group.cleaned.append((line, cleaned))
     return list(groups.values())
@@ -194,7 +202,7 @@ class Prepared:
 
     table: Table
     groups: list[Group]
-    problems: list[str]
+    problems: list[Words]
 
 
 @contextmanager
@@ -221,7 +229,7 @@ def prepare(path: Path, display: str | None = None) -> Prepared:
     """
     with _cyclic_gc_paused():
         table = read_table(path, display)
-        problems: list[str] = []
+        problems: list[Words] = []
         groups = _group_lines(table, problems)
     return Prepared(table, groups, problems)
 
@@ -239,7 +247,7 @@ class _Importer:
         self.overwrite_names = overwrite_names
         self.actor = actor
         self.source = f"import {self.table.path} line "  # + the line's number, in each event
-        self.problems: list[str] = list(prepared.problems)
+        self.problems: list[Words] = list(prepared.problems)
         # Every registry change appends to its chain: holding the head first makes a
         # second import (on PostgreSQL) wait, then read the registry with ours in it.
         events.lock_chain(session, events.REGISTRY_CHAIN)
@@ -249,7 +257,7 @@ class _Importer:
         self.outcomes: list[tuple[Group, str, str, Known]] = []
         self.counts = {"add": 0, "update": 0, "skip": 0}
 
-    def run(self, report: ImportReport) -> list[str]:
+    def run(self, report: ImportReport) -> list[Words]:
         for group in self.groups:
             self._apply(group)
         self.pending.flush()
@@ -294,9 +302,14 @@ class _Importer:
         if len(duplicates) > 1 and self.update:
             listed = "; ".join(d.describe() for d in self._with_ids(duplicates))
             self.problems.append(
-                f"{self.table.where(line.number)}: {cleaned['name']!r} matches more than one "
-                f"organisation ({listed}), so it is unclear which to update. Correct the line "
-                "or merge those organisations first (org merge)."
+                N_(
+                    "%(where)s: %(name)s matches more than one organisation (%(listed)s), so it "
+                    "is unclear which to update. Correct the line or merge those organisations "
+                    "first (org merge).",
+                    where=self.table.where(line.number),
+                    name=repr(cleaned["name"]),
+                    listed=listed,
+                )
             )
         elif self.update and first.added_line is None:
             self._update(group, first)
