@@ -66,6 +66,7 @@ from coalitionletter.build.signatory_list import list_csv, list_json
 from coalitionletter.campaigns import roster
 from coalitionletter.campaigns.definition import CampaignDefinition, Recipient
 from coalitionletter.campaigns.roster import Roster
+from coalitionletter.catalogs import N_, N_plural, Words
 from coalitionletter.db import Database
 from coalitionletter.errors import CampaignError, RenderError
 from coalitionletter.settings import Settings
@@ -135,7 +136,8 @@ class BuildReport:
     written: list[Path] = field(default_factory=list)
     unchanged: list[Path] = field(default_factory=list)
     removed: list[Path] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    # Words (the roster's, to translate where shown) or text (the glyph check's).
+    warnings: list[Words | str] = field(default_factory=list)
     count: int = 0
     withheld: int = 0
     trail_head: str = ""
@@ -408,46 +410,72 @@ def _remove_superseded(build: Plan) -> list[Path]:
     return removed
 
 
-def _roster_warnings(build: Plan) -> list[str]:
-    warnings = []
+def _roster_warnings(build: Plan) -> list[Words | str]:
+    # English msgid = msgid_plural where the CLI says "(s)": its words stay (build/summary.py).
+    warnings: list[Words | str] = []
     names = build.roster
     if names.includes_stale:
-        listed = "; ".join(s.name for s in names.stale)
         warnings.append(
-            f"Listed {len(names.stale)} organisation(s) whose confirmation was given to an "
-            f"earlier text (--allow-stale): {listed}."
+            N_plural(
+                "Listed %(count)s organisation(s) whose confirmation was given to an "
+                "earlier text (--allow-stale): %(names)s.",
+                "Listed %(count)s organisation(s) whose confirmation was given to an "
+                "earlier text (--allow-stale): %(names)s.",
+                len(names.stale),
+                names="; ".join(s.name for s in names.stale),
+            )
         )
     if not names.lead_listed() and names.count:
         warnings.append(
-            f"The lead organisation {build.definition.lead.name} is not a confirmed "
-            "signatory, so it is not in the list."
+            N_(
+                "The lead organisation %(name)s is not a confirmed signatory, so it is not in "
+                "the list.",
+                name=build.definition.lead.name,
+            )
         )
     if names.count == 0:
-        warnings.append("No organisation has confirmed yet: the letters list no signatories.")
+        warnings.append(N_("No organisation has confirmed yet: the letters list no signatories."))
     for language in build.definition.unpublished:
         warnings.append(
-            f"The {language!r} version (body.{language}.md) is not published, so no letter "
-            f"is printed in it; publish it with `coalitionletter publish "
-            f"{build.definition.slug}`."
+            N_(
+                "The %(quoted)s version (body.%(language)s.md) is not published, so no letter "
+                "is printed in it; publish it with `coalitionletter publish %(slug)s`.",
+                quoted=repr(language),
+                language=language,
+                slug=build.definition.slug,
+            )
         )
     return warnings + name_warnings(names, build.definition.slug)
 
 
-def name_warnings(names: Roster, slug: str) -> list[str]:
+def name_warnings(names: Roster, slug: str) -> list[Words | str]:
     """What staff must see before sending: names printed otherwise than the registry has them."""
-    warnings = []
+    warnings: list[Words | str] = []
     renamed = names.renamed()
     if renamed:
         listed = "; ".join(f"{s.name!r} for {s.registry_name!r}" for s in renamed)
         warnings.append(
-            f"{len(renamed)} organisation(s) are printed under a name other than the "
-            f"registry's (approved corrections): {listed}. Check them before sending."
+            N_plural(
+                "%(count)s organisation(s) are printed under a name other than the "
+                "registry's (approved corrections): %(names)s. Check them before sending.",
+                "%(count)s organisation(s) are printed under a name other than the "
+                "registry's (approved corrections): %(names)s. Check them before sending.",
+                len(renamed),
+                names=listed,
+            )
         )
     pending = names.proposals_pending()
     if pending:
         listed = "; ".join(f"{s.proposed_name!r} for {s.name!r}" for s in pending)
         warnings.append(
-            f"{len(pending)} proposed name(s) await approval and are NOT printed (the name "
-            f"shown now is): {listed}. Decide with `coalitionletter names {slug}`."
+            N_plural(
+                "%(count)s proposed name(s) await approval and are NOT printed (the name "
+                "shown now is): %(names)s. Decide with `coalitionletter names %(slug)s`.",
+                "%(count)s proposed name(s) await approval and are NOT printed (the name "
+                "shown now is): %(names)s. Decide with `coalitionletter names %(slug)s`.",
+                len(pending),
+                names=listed,
+                slug=slug,
+            )
         )
     return warnings

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from coalitionletter.campaigns.catalogue import not_registered
 from coalitionletter.campaigns.definition import CampaignDefinition
+from coalitionletter.catalogs import N_, N_plural, Words
 from coalitionletter.errors import CampaignError, StaleConsentError
 from coalitionletter.models import InvitationState, Listing, UtcDateTime
 from coalitionletter.names import default_sort_name, name_key
@@ -289,16 +290,20 @@ def in_print_order(names: Roster, definition: CampaignDefinition) -> Roster:
     return replace(names, signatories=tuple(_order(list(names.signatories), definition.lead_first)))
 
 
-def _stale_message(definition: CampaignDefinition, stale: list[Signatory]) -> str:
-    count = len(stale)
+def _stale_message(definition: CampaignDefinition, stale: list[Signatory]) -> Words:
     names = "\n".join(f"  - {s.name}" for s in sorted(stale, key=lambda s: collation_key(s.name)))
-    return (
-        f"{count} confirmation{'s were' if count != 1 else ' was'} given to an earlier text of "
-        f"the {definition.slug} letter, so {'they' if count != 1 else 'it'} cannot be printed "
-        f"under the current text:\n{names}\n"
-        f"Ask them to reconfirm (coalitionletter reconfirm {definition.slug}); or pass "
-        "--leave-out-stale to print only those who agreed to this text, or --allow-stale to "
-        "list them anyway."
+    return N_plural(
+        "%(count)s confirmation was given to an earlier text of the %(slug)s letter, so it "
+        "cannot be printed under the current text:\n%(names)s\nAsk them to reconfirm "
+        "(coalitionletter reconfirm %(slug)s); or pass --leave-out-stale to print only those "
+        "who agreed to this text, or --allow-stale to list them anyway.",
+        "%(count)s confirmations were given to an earlier text of the %(slug)s letter, so they "
+        "cannot be printed under the current text:\n%(names)s\nAsk them to reconfirm "
+        "(coalitionletter reconfirm %(slug)s); or pass --leave-out-stale to print only those "
+        "who agreed to this text, or --allow-stale to list them anyway.",
+        len(stale),
+        slug=definition.slug,
+        names=names,
     )
 
 
@@ -327,8 +332,10 @@ def read_roster(
         signatories = _order(signatories, definition.lead_first)
     if allow_stale and leave_out_stale:
         raise CampaignError(
-            "--allow-stale lists confirmations of an earlier text and --leave-out-stale leaves "
-            "them out: choose one."
+            N_(
+                "--allow-stale lists confirmations of an earlier text and --leave-out-stale "
+                "leaves them out: choose one."
+            )
         )
     stale = [s for s in signatories if s.stale]
     if stale and leave_out_stale:

@@ -97,13 +97,13 @@ def build(
         plan = builder.plan_campaign(app.settings, app.database, campaign, options)
         note = summary.draft_note(app.settings, plan.definition)
         if note:
-            click.echo(note, err=True)
+            click.echo(str(note), err=True)
         progress = None if quiet else (lambda line: click.echo(line, err=True))
         report = builder.execute(plan, progress)
     for warning in report.warnings:
         click.secho(f"Warning: {warning}", fg="yellow", err=True)
     lines = summary.left_out_lines(report) + summary.summary_lines(report, plan.definition.slug)
-    click.echo("\n".join(lines))
+    click.echo("\n".join(map(str, lines)))
 
 
 COMMANDS = [build]

@@ -503,7 +503,7 @@ def import_(
             click.echo(f"  line {row.line}: {row.action:<6} {row.name} ({row.reason})")
     if report.ignored_columns:
         click.echo(f"Ignored columns: {', '.join(report.ignored_columns)}")
-    click.echo(report.summary())
+    click.echo(str(report.summary()))
     _warn_about_guessed_letters(file, report.names_to_check())
     if dry_run:
         click.echo("Dry run: nothing was written.")

@@ -21,7 +21,7 @@ from typing import IO, NamedTuple
 from sqlalchemy.orm import Session
 
 from coalitionletter import db, events, names
-from coalitionletter.catalogs import N_, Words
+from coalitionletter.catalogs import N_, N_plural, Words
 from coalitionletter.errors import ImportChangedError, ImportFileError
 from coalitionletter.models import Contact, Organisation
 from coalitionletter.registry import duplicates as registry_duplicates
@@ -115,13 +115,31 @@ class ImportReport:
         text = json.dumps(lines, ensure_ascii=False, separators=(",", ":"))
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
-    def summary(self) -> str:
+    def summary(self) -> Words:
         """One line: what was (or would be) added, updated and skipped."""
-        noun = "organisation" if self.added == 1 else "organisations"
-        verb = "would be" if self.dry_run else ("was" if self.added == 1 else "were")
-        return (
-            f"{self.path}: {self.added} {noun} {verb} added, {self.updated} updated, "
-            f"{self.skipped} skipped ({self.encoding}, delimiter {self.delimiter!r})."
+        values = {
+            "file": self.path,
+            "updated": self.updated,
+            "skipped": self.skipped,
+            "encoding": self.encoding,
+            "delimiter": repr(self.delimiter),
+        }
+        if self.dry_run:
+            return N_plural(
+                "%(file)s: %(count)s organisation would be added, %(updated)s updated, "
+                "%(skipped)s skipped (%(encoding)s, delimiter %(delimiter)s).",
+                "%(file)s: %(count)s organisations would be added, %(updated)s updated, "
+                "%(skipped)s skipped (%(encoding)s, delimiter %(delimiter)s).",
+                self.added,
+                **values,
+            )
+        return N_plural(
+            "%(file)s: %(count)s organisation was added, %(updated)s updated, "
+            "%(skipped)s skipped (%(encoding)s, delimiter %(delimiter)s).",
+            "%(file)s: %(count)s organisations were added, %(updated)s updated, "
+            "%(skipped)s skipped (%(encoding)s, delimiter %(delimiter)s).",
+            self.added,
+            **values,
         )
 
 

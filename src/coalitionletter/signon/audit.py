@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from coalitionletter import events
 from coalitionletter.campaigns.catalogue import not_registered
+from coalitionletter.catalogs import N_
 from coalitionletter.errors import CampaignError, SignOnError, TrailError
 from coalitionletter.models import Campaign, Event, Invitation, Organisation
 
@@ -366,11 +367,15 @@ def require_intact(session: Session, slug: str) -> events.Head:
         return found.head
     problems = found.descriptions()
     shown = problems[:5] + ([f"... and {len(problems) - 5} more"] if len(problems) > 5 else [])
+    # The problems' own descriptions are English (the CLI's audit prints the same).
     raise TrailError(
-        f"The sign-on records of {slug} disagree with their trail; nothing was produced:\n"
-        + "\n".join(f"  {line}" for line in shown)
-        + f"\nRun `coalitionletter audit {slug} --verify` to see every problem, and restore "
-        "the database from a backup taken before the change."
+        N_(
+            "The sign-on records of %(slug)s disagree with their trail; nothing was produced:\n"
+            "%(problems)s\nRun `coalitionletter audit %(slug)s --verify` to see every problem, "
+            "and restore the database from a backup taken before the change.",
+            slug=slug,
+            problems="\n".join(f"  {line}" for line in shown),
+        )
     )
 
 

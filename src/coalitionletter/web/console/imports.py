@@ -74,11 +74,11 @@ class Imports:
         except ImportChangedError as exc:
             return self._report_page(exc.report, digest, filename, options, changed=True)
         except ImportFileError as exc:
-            return self._problems_page(exc.problems, filename, 400)
+            return self._problems_page(exc, filename, 400)
         except RegistryError as exc:
-            return self._form(ImportForm(formdata=None), str(exc), 400)
+            return self._form(ImportForm(formdata=None), self.console.words(exc), 400)
         uploads.discard(self.home, digest)
-        flash(report.summary())
+        flash(self.console.words(report.summary()))
         return redirect(url_for("console.organisations"))
 
     def _dry_run(self, digest: str, filename: str, options: dict[str, bool]) -> AnyResponse:
@@ -93,7 +93,7 @@ class Imports:
                 )
         except ImportFileError as exc:
             uploads.discard(self.home, digest)
-            return self._problems_page(exc.problems, filename, 400)
+            return self._problems_page(exc, filename, 400)
         return self._report_page(report, digest, filename, options, changed=False)
 
     def _form(self, form: Any, error: Words | str | None, status: int = 200) -> AnyResponse:
@@ -101,7 +101,8 @@ class Imports:
             "import.html", status, form=form, error=error, limit_mb=UPLOAD_MAX // (1024 * 1024)
         )
 
-    def _problems_page(self, problems: list[str], filename: str, status: int) -> AnyResponse:
+    def _problems_page(self, refused: ImportFileError, filename: str, status: int) -> AnyResponse:
+        problems = [self.console.words(problem) for problem in refused.problem_words]
         return self.console.page(
             "import_report.html", status, report=None, problems=problems, filename=filename
         )

@@ -225,7 +225,7 @@ class Invitations:
 
     def _refused(self, slug: str, exc: CoalitionError, status: int = 400) -> AnyResponse:
         form = SendForm()
-        form.form_errors.append(str(exc))
+        form.form_errors.append(self.console.words(exc))
         return self._listing_page(slug, "all", form, status=status)
 
     def send(self, slug: str) -> AnyResponse:
@@ -288,7 +288,9 @@ class Invitations:
         try:
             lines = self._start(slug, "a new link", decide, only_these=True)
         except CoalitionError as exc:
-            return self._page("resend.html", 400, slug=slug, row=row, errors=[str(exc)])
+            return self._page(
+                "resend.html", 400, slug=slug, row=row, errors=[self.console.words(exc)]
+            )
         return self._done(slug, lines)
 
     def _row(self, slug: str, org_id: int) -> Any:
@@ -327,7 +329,9 @@ class Invitations:
         try:
             name, outcome = self._record(slug, org_id, form, received_at)
         except CoalitionError as exc:
-            return self._page("answer.html", 400, slug=slug, row=row, form=form, errors=[str(exc)])
+            return self._page(
+                "answer.html", 400, slug=slug, row=row, form=form, errors=[self.console.words(exc)]
+            )
         line: Words
         if outcome.changed:
             line = N_(
@@ -412,7 +416,7 @@ class Invitations:
         except CampaignError:
             abort(404)
         except CoalitionError as exc:
-            return self._names_page(slug, {org_id: [str(exc)]}, 400)
+            return self._names_page(slug, {org_id: [self.console.words(exc)]}, 400)
         if approve:
             said = N_(
                 "Approved: %(proposed)s is printed for %(registry)s.",

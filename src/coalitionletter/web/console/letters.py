@@ -114,7 +114,6 @@ class Letters:
         return self._page(slug, form, status=200, refusal=None)
 
     def _page(self, slug: str, form: BuildForm, *, status: int, refusal: str | None) -> Response:
-        from coalitionletter.build import summary
         from coalitionletter.build.changes import changes
 
         definition = self._definition(slug)
@@ -126,9 +125,9 @@ class Letters:
             plan = self._plan(definition.slug, _options(bool(form.leave_out_stale.data)))
             found = changes(plan)
         except StaleConsentError as exc:
-            problem, stale = str(exc), True
+            problem, stale = self.console.words(exc), True
         except CoalitionError as exc:
-            problem = str(exc)
+            problem = self.console.words(exc)
         return self.console.page(
             "letters.html",
             status=status,
@@ -139,12 +138,19 @@ class Letters:
             problem=problem,
             stale=stale,
             refusal=refusal,
-            note=summary.draft_note(self.console.settings, definition),
+            note=self._note(definition),
             result=_take_result(definition.slug),
             signing_open=signing_open,
             files=self._built_files(definition),
             delivered_list=DELIVERED_LIST,
         )
+
+    def _note(self, definition: Any) -> str | None:
+        """The build's note on unpublished edits, in the page's language."""
+        from coalitionletter.build import summary
+
+        note = summary.draft_note(self.console.settings, definition)
+        return self.console.words(note) if note is not None else None
 
     def _signing_open(self, slug: str) -> bool:
         """True while organisations may still answer (so the list may change after a build)."""
@@ -165,11 +171,11 @@ class Letters:
         try:
             html = preview_html(self._plan(definition.slug, _options(leave_out)), name)
         except StaleConsentError as exc:
-            return self.console.problem(409, str(exc))
+            return self.console.problem(409, self.console.words(exc))
         except CampaignError:
             abort(404)  # no such letter (or campaign)
         except CoalitionError as exc:
-            return self.console.problem(409, str(exc))
+            return self.console.problem(409, self.console.words(exc))
         response = Response(html, mimetype="text/html")
         response.headers["Content-Security-Policy"] = preview_policy(html)
         return response
@@ -188,12 +194,13 @@ class Letters:
             plan = self._plan(definition.slug, options)
             report = execute(plan)
         except CoalitionError as exc:
-            return self._page(definition.slug, form, status=409, refusal=str(exc))
+            return self._page(definition.slug, form, status=409, refusal=self.console.words(exc))
+        said = summary.left_out_lines(report) + summary.summary_lines(report, definition.slug)
+        # The session's cookie holds text: the words go in already in the page's language.
         session[RESULT_KEY] = {
             "slug": definition.slug,
-            "warnings": list(report.warnings),
-            "lines": summary.left_out_lines(report)
-            + summary.summary_lines(report, definition.slug),
+            "warnings": [self.console.words(warning) for warning in report.warnings],
+            "lines": [self.console.words(line) for line in said],
             "built": bool(report.written),
         }
         return redirect(url_for("console.letters", slug=definition.slug))
@@ -256,7 +263,7 @@ class Letters:
                     kind = self._file(definition, name).kind
                 exporting.note_delivered_taken(db, definition.slug, actor=actor, what=what)
         except CoalitionError as exc:
-            return self.console.problem(409, str(exc))
+            return self.console.problem(409, self.console.words(exc))
         return download(data, MIMETYPES[kind], name)
 
     def _file(self, definition: Any, name: str) -> BuiltFile:

@@ -106,7 +106,7 @@ class Overview:
         except CampaignError:
             abort(404)
         except CoalitionError as exc:
-            return self.console.problem(409, str(exc))
+            return self.console.problem(409, self.console.words(exc))
         return download(pdf, "application/pdf", f"{slug}-count-sheet.pdf")
 
     def export(self, slug: str) -> Response:
@@ -121,7 +121,7 @@ class Overview:
         except CampaignError:
             abort(404)
         except CoalitionError as exc:  # the records disagree with the trail, stale consent
-            return self.console.problem(409, str(exc))
+            return self.console.problem(409, self.console.words(exc))
         csv = exporting.as_csv(listing).encode("utf-8")
         return download(csv, "text/csv; charset=utf-8", f"{slug}-signatories-public.csv")
 

@@ -36,18 +36,22 @@ def actor() -> str:
     return staff_actor(current_user.name)
 
 
-def refusal(exc: RegistryError) -> tuple[dict[str, str], list[str]]:
-    """A refusal as messages by field (for FieldsError) and messages for the whole form."""
+def refusal(exc: RegistryError, say: Callable[[Any], str]) -> tuple[dict[str, str], list[str]]:
+    """A refusal as messages by field (for FieldsError) and messages for the whole form.
+
+    `say` puts the core's words in the page's language (Console.words); the form's
+    macros receive them as text.
+    """
     if not isinstance(exc, FieldsError):
-        return {}, [str(exc)]
+        return {}, [say(exc)]
     fields: dict[str, str] = {}
     general: list[str] = []
     for problem in exc.problems:
         field = getattr(problem, "field", None)
         if field:
-            fields[field] = " ".join(filter(None, [fields.get(field), problem.message]))
+            fields[field] = " ".join(filter(None, [fields.get(field), say(problem.said)]))
         else:
-            general.append(problem.message)
+            general.append(say(problem.said))
     return fields, general
 
 
@@ -100,7 +104,7 @@ class Registry:
             try:
                 found = registry.list_organisations(db, filters)
             except RegistryError as exc:
-                found, errors = [], [str(exc)]
+                found, errors = [], [self.console.words(exc)]
             listing = _paged(found, _page_number(args.get("page")))
             merged_names = _merged_names(db, listing.rows)
         return self.page(
@@ -147,7 +151,7 @@ class Registry:
                 added = registry.add(db, raw, actor=actor())
                 summary, new_id = _named(added.id, added.name, added.slug), added.id
         except RegistryError as exc:
-            fields, general = refusal(exc)
+            fields, general = refusal(exc, self.console.words)
             return self.page(
                 "organisation_form.html",
                 400,
@@ -180,7 +184,7 @@ class Registry:
                 organisation, changed = registry.edit(db, str(org_id), raw, actor=actor())
                 summary = _named(organisation.id, organisation.name, organisation.slug)
         except RegistryError as exc:
-            fields, general = refusal(exc)
+            fields, general = refusal(exc, self.console.words)
             return self._edit_form(details, typed, fields, general, 400)
         if changed:
             said = N_(
@@ -230,7 +234,7 @@ class Registry:
                 added = contacts.add_contact(db, str(org_id), raw, actor=actor())
                 number = added.id
         except RegistryError as exc:
-            fields, general = refusal(exc)
+            fields, general = refusal(exc, self.console.words)
             return self._contact_form(details, None, typed, fields, general=general, status=400)
         said = N_(
             "Added contact #%(number)s to %(organisation)s.",
@@ -255,7 +259,7 @@ class Registry:
             with self.console.database.writing() as db:
                 changed = contacts.edit_contact(db, str(org_id), contact_id, raw, actor=actor())
         except RegistryError as exc:
-            fields, general = refusal(exc)
+            fields, general = refusal(exc, self.console.words)
             return self._contact_form(
                 details, contact_id, typed, fields, general=general, status=400
             )
@@ -286,7 +290,7 @@ class Registry:
                 named = contacts.remove_contact(db, str(org_id), contact_id, actor=actor())
                 details = registry.show(db, str(org_id))
         except RegistryError as exc:
-            return self.console.problem(400, str(exc))
+            return self.console.problem(400, self.console.words(exc))
         said = N_(
             "Removed contact #%(number)s (%(contact)s) from %(organisation)s.",
             number=contact_id,
@@ -342,7 +346,9 @@ class Registry:
                     kept_id = registry.find_organisation(db, keep).id
                     result = removal.merge(db, keep, other, actor=actor())
             except RegistryError as exc:
-                return self.page("merge.html", 400, plan=None, error=str(exc), keep=keep)
+                return self.page(
+                    "merge.html", 400, plan=None, error=self.console.words(exc), keep=keep
+                )
             flash(" ".join(self.console.words(part) for part in _merge_summary(result)))
             return redirect(url_for("console.organisation", org_id=kept_id))
         if not keep or not other:
@@ -352,7 +358,7 @@ class Registry:
             with self.console.database.reading() as db:
                 plan = _merge_preview(db, keep, other)
         except RegistryError as exc:
-            return self.page("merge.html", 400, plan=None, error=str(exc), keep=keep)
+            return self.page("merge.html", 400, plan=None, error=self.console.words(exc), keep=keep)
         return self.page("merge.html", plan=plan, error=None, keep=keep)
 
 

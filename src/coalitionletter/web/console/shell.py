@@ -18,6 +18,7 @@ from werkzeug.wrappers import Response as AnyResponse
 from coalitionletter import catalogs
 from coalitionletter.catalogs import N_, Words
 from coalitionletter.db import Database
+from coalitionletter.errors import words_of
 from coalitionletter.models import StaffRole
 from coalitionletter.settings import Settings
 from coalitionletter.web.console.language import console_language, country_in
@@ -47,8 +48,14 @@ class Console:
         """The language this request's page is shown in (web/console/language.py)."""
         return console_language(self.folders)
 
-    def words(self, message: Words | str) -> str:
-        """Words marked with N_, in this request's language (a notice flashed into the session)."""
+    def words(self, message: Words | str | BaseException) -> str:
+        """Words marked with N_ (or a core error's), in this request's language.
+
+        A notice flashed into the session, or a refusal the page shows as text (the
+        form macros take strings).
+        """
+        if isinstance(message, BaseException):
+            message = words_of(message)
         if isinstance(message, Words):
             return message.in_language(catalogs.translations(self.language(), self.folders))
         return message

@@ -109,7 +109,11 @@ class SignIn:
                 accounts.set_password(db, token, form.password.data, form.confirmation.data)
         except StaffError as exc:
             return self.console.page(
-                "set_password.html", 400, form=form, account=account, errors=[str(exc)]
+                "set_password.html",
+                400,
+                form=form,
+                account=account,
+                errors=[self.console.words(exc)],
             )
         logout_user()
         session.clear()
