@@ -16,6 +16,7 @@ from coalitionletter.catalogs import N_, Words
 from coalitionletter.errors import CampaignError, CoalitionError
 from coalitionletter.web.console import auth
 from coalitionletter.web.console.shell import COORDINATOR, STAFF, Console, Rule, download
+from coalitionletter.web.console.trail_words import kind_words
 
 BREAKDOWNS = ("status", "country", "type")
 
@@ -148,6 +149,7 @@ class Overview:
             filters=filters,
             errors=errors,
             verified=verified,
+            kind_words=kind_words,
         )
 
 
