@@ -96,7 +96,7 @@ def test_staff_send_three_invitations_watch_the_progress_and_see_an_answer(
         check_console_page(page, console_axe, "invitations")
 
         _tick_and_send(page, workspace)
-        expect(page.locator(".notice")).to_contain_text("Queued 3 invitation(s).")
+        expect(page.locator(".notice")).to_contain_text("Queued 3 invitations.")
         expect(page.locator("#send-total")).to_have_text("3")
         assert mailbox.blocked.wait(30)
         expect(page.locator("#send-done")).to_have_text("2")  # the script's doing: no reload

@@ -238,7 +238,7 @@ def test_sending_to_all_invites_each_organisation_once_in_the_background(
     addresses = sorted(a for r in mailbox.received for a in r.recipients)
     assert addresses == sorted(e for emails in signon_workspace.emails.values() for e in emails)
     page = staff.get(BASE)
-    assert "Queued 5 invitation(s)." in _text(page)
+    assert "Queued 5 invitations." in _text(page)
     assert "Finished at" in _text(page) and "5 message(s) handed over" in _text(page)
     invited = [e for e in _events(signon_workspace, FIRST) if e.kind == "invited"]
     assert [e.actor for e in invited] == ["staff: Ana Lima"]
@@ -333,7 +333,7 @@ def test_reminders_follow_the_cli_rules_and_say_why_none_was_due(
     assert cli.exit_code == 0, cli.output
     (why,) = [line for line in cli.output.splitlines() if line.startswith("None was due")]
     assert why in page
-    assert "Queued 0 reminder(s)." in page
+    assert "Queued 0 reminders." in page
     assert _count(signon_workspace, OutboxMessage) == 5  # the invitations only
 
 
@@ -609,7 +609,7 @@ def test_sending_to_all_again_counts_the_skipped_as_invite_all_does(
     assert response.status_code == 302, response.text
     page = _text(staff.get(BASE))
     assert summary in page
-    assert "Queued 0 invitation(s)." in page
+    assert "Queued 0 invitations." in page
     assert f"Skipped {ORGANISATIONS[0][0]}" not in page
     assert _count(signon_workspace, SendRun) == 0  # nothing to send: no send started
 

@@ -18,7 +18,7 @@ from flask import abort, flash, get_flashed_messages, jsonify, redirect, request
 from flask_login import current_user
 from werkzeug.wrappers import Response as AnyResponse
 
-from coalitionletter.catalogs import N_, Words
+from coalitionletter.catalogs import N_, N_plural, Words
 from coalitionletter.errors import CampaignError, CoalitionError, SendRunningError
 from coalitionletter.web.console import auth
 from coalitionletter.web.console.invitation_forms import AnswerForm, NameDecisionForm, SendForm
@@ -46,6 +46,15 @@ WHAT = {
     "reminder(s)": N_("reminder(s)"),
     "a new link": N_("a new link"),
 }
+
+
+def _queued(what: str, count: int) -> Words:
+    """How many messages of a send were queued, with the language's plural forms."""
+    if what == "invitation(s)":
+        return N_plural("Queued %(count)s invitation.", "Queued %(count)s invitations.", count)
+    if what == "reminder(s)":
+        return N_plural("Queued %(count)s reminder.", "Queued %(count)s reminders.", count)
+    return N_("Queued %(count)s %(what)s.", count=count, what=WHAT.get(what, what))
 
 
 def _with_script(response: AnyResponse) -> AnyResponse:
@@ -80,8 +89,7 @@ def name_changes(before: str, after: str) -> list[tuple[str, str]]:
 
 def _queue_notice(report: Any, what: str, total: int) -> list[Words | str]:
     """What queueing did, in the CLI's words: queued, skipped and why, no address."""
-    queued = N_("Queued %(count)s %(what)s.", count=len(report.queued), what=WHAT.get(what, what))
-    lines: list[Words | str] = [queued, *report.skipped_lines()]
+    lines: list[Words | str] = [_queued(what, len(report.queued)), *report.skipped_lines()]
     if len(report.no_address) > NAMES_LISTED:
         # Counted, not listed: the notice rides in the session cookie until shown.
         lines.append(
@@ -103,7 +111,13 @@ def _queue_notice(report: Any, what: str, total: int) -> list[Words | str]:
     if report.why_none and not report.queued:
         lines.append(N_("None was due: %(why)s.", why=report.why_none))
     if total:
-        lines.append(N_("Sending %(count)s message(s) in the background.", count=total))
+        lines.append(
+            N_plural(
+                "Sending %(count)s message in the background.",
+                "Sending %(count)s messages in the background.",
+                total,
+            )
+        )
     return lines
 
 
