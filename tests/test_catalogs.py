@@ -10,6 +10,7 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
 from coalitionletter import catalogs
+from coalitionletter.errors import CountryError
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = sorted(p.parents[1].name for p in catalogs.PACKAGED.glob("*/LC_MESSAGES/messages.po"))
@@ -123,3 +124,53 @@ def test_words_marked_in_code_are_translated_where_shown() -> None:
         == "Indiquez de quelle manière votre organisation peut être nommée."
     )
     assert str(words) == "Choose how your organisation may be named."
+
+
+def test_extraction_finds_plural_words_marked_in_python() -> None:
+    # babel.cfg names N_plural among the keywords: its msgid and msgid_plural are extracted.
+    with (ROOT / "babel.cfg").open(encoding="utf-8") as config:
+        method_map, options_map = parse_mapping_cfg(config)
+    found = {m for _, _, m, _, _ in extract_from_dir(ROOT, method_map, options_map)}
+    assert ("Queued %(count)s invitation.", "Queued %(count)s invitations.") in found
+    assert "Queued %(count)s invitation." not in found  # positive: not a lone msgid
+
+
+@pytest.mark.parametrize(
+    ("count", "english", "french"),
+    [
+        (1, "Queued 1 invitation.", "1 invitation mise en file d’attente."),
+        (5, "Queued 5 invitations.", "5 invitations mises en file d’attente."),
+    ],
+)
+def test_plural_words_take_each_languages_form_for_their_count(
+    count: int, english: str, french: str
+) -> None:
+    words = catalogs.N_plural(
+        "Queued %(count)s invitation.", "Queued %(count)s invitations.", count
+    )
+    assert str(words) == english
+    assert words.in_language(catalogs.translations("fr", FOLDERS)) == french
+
+
+def test_a_core_refusal_is_english_as_text_and_french_as_words() -> None:
+    from coalitionletter.errors import words_of
+    from coalitionletter.registry.countries import parse_country
+
+    with pytest.raises(CountryError) as refused:
+        parse_country("Narnia")
+    assert str(refused.value) == (
+        "Country 'Narnia' is not an ISO 3166-1 country. Give a two-letter code such as GB or "
+        "an English name such as United Kingdom, or leave it empty."
+    )
+    said = words_of(refused.value).in_language(catalogs.translations("fr", FOLDERS))
+    assert said.startswith("Le pays 'Narnia' n’est pas un pays de la norme ISO 3166-1.")
+
+
+def test_text_that_is_not_words_is_shown_as_it_is_in_any_language() -> None:
+    from coalitionletter.errors import RegistryError, words_of
+
+    french = catalogs.translations("fr", FOLDERS)
+    assert words_of(RegistryError("100% sure: keep it")).in_language(french) == (
+        "100% sure: keep it"
+    )
+    assert words_of(ValueError("50%")).in_language(french) == "50%"
