@@ -176,19 +176,22 @@ def test_the_same_import_problem_stays_english_on_an_english_page_and_in_the_cli
 
 
 @pytest.mark.parametrize(
-    ("rows", "said"),
+    ("rows", "would", "done"),
     [
-        (1, f"orgs.csv{NBSP}: 1 organisation ajoutée{NBSP}; mises à jour{NBSP}: 0"),
-        (2, f"orgs.csv{NBSP}: 2 organisations ajoutées{NBSP}; mises à jour{NBSP}: 0"),
+        (1, "1 organisation serait ajoutée", "1 organisation ajoutée"),
+        (2, "2 organisations seraient ajoutées", "2 organisations ajoutées"),
     ],
 )
 def test_the_imports_count_is_said_with_the_french_singular_or_plural(
-    french, rows: int, said: str
+    french, rows: int, would: str, done: str
 ) -> None:
     data = b"Organisation\r\n" + b"".join(b"Org %d\r\n" % n for n in range(rows))
-    done = _confirm(french, _upload(french, data))
-    assert done.status_code == 302
-    assert said in _text(french.get(done.headers["Location"]))
+    dry_run = _upload(french, data)
+    assert f"orgs.csv{NBSP}: {would}{NBSP}; mises à jour{NBSP}: 0" in _text(dry_run)
+    confirmed = _confirm(french, dry_run)
+    assert confirmed.status_code == 302
+    shown = _text(french.get(confirmed.headers["Location"]))
+    assert f"orgs.csv{NBSP}: {done}{NBSP}; mises à jour{NBSP}: 0" in shown
 
 
 def test_the_imports_count_keeps_its_english_words_on_an_english_page(english) -> None:
