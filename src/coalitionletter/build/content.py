@@ -9,6 +9,7 @@ from coalitionletter.build.output_files import PUBLIC
 from coalitionletter.campaigns.definition import CampaignDefinition, LanguageVersion, Recipient
 from coalitionletter.campaigns.letter_text import body_file, body_html, placeholders_in
 from coalitionletter.campaigns.roster import Roster
+from coalitionletter.catalogs import N_, Words
 from coalitionletter.errors import RenderError
 
 SHORT_LIST = 8  # up to this many names print in one column
@@ -169,20 +170,18 @@ def _glyph_texts(definition: CampaignDefinition, names: Roster) -> dict[str, str
 
 def check_glyphs(
     definition: CampaignDefinition, names: Roster, *, allow_missing: bool
-) -> list[str]:
+) -> list[Words]:
     """Stop on characters no installed font can draw, or return them as warnings if allowed."""
     from coalitionletter.render import describe_missing, missing_glyphs
 
     problems = describe_missing(missing_glyphs(_glyph_texts(definition, names)))
     if problems and not allow_missing:
         raise RenderError(
-            "\n".join(
-                [
-                    "Some characters would print as empty boxes:",
-                    *(f"  {line}" for line in problems),
-                    "Install fonts that cover them (Debian: apt-get install fonts-noto-core "
-                    "fonts-noto-cjk), or build with --allow-missing-glyphs to print anyway.",
-                ]
+            N_(
+                "Some characters would print as empty boxes:\n%(problems)s\nInstall fonts that "
+                "cover them (Debian: apt-get install fonts-noto-core fonts-noto-cjk), or build "
+                "with --allow-missing-glyphs to print anyway.",
+                problems="\n".join(f"  {line}" for line in problems),
             )
         )
-    return [f"Missing glyphs: {line}" for line in problems]
+    return [N_("Missing glyphs: %(problem)s", problem=line) for line in problems]

@@ -136,8 +136,8 @@ class BuildReport:
     written: list[Path] = field(default_factory=list)
     unchanged: list[Path] = field(default_factory=list)
     removed: list[Path] = field(default_factory=list)
-    # Words (the roster's, to translate where shown) or text (the glyph check's).
-    warnings: list[Words | str] = field(default_factory=list)
+    # Words: the CLI prints their English, the console translates them.
+    warnings: list[Words] = field(default_factory=list)
     count: int = 0
     withheld: int = 0
     trail_head: str = ""
@@ -410,9 +410,9 @@ def _remove_superseded(build: Plan) -> list[Path]:
     return removed
 
 
-def _roster_warnings(build: Plan) -> list[Words | str]:
+def _roster_warnings(build: Plan) -> list[Words]:
     # English msgid = msgid_plural where the CLI says "(s)": its words stay (build/summary.py).
-    warnings: list[Words | str] = []
+    warnings: list[Words] = []
     names = build.roster
     if names.includes_stale:
         warnings.append(
@@ -448,9 +448,9 @@ def _roster_warnings(build: Plan) -> list[Words | str]:
     return warnings + name_warnings(names, build.definition.slug)
 
 
-def name_warnings(names: Roster, slug: str) -> list[Words | str]:
+def name_warnings(names: Roster, slug: str) -> list[Words]:
     """What staff must see before sending: names printed otherwise than the registry has them."""
-    warnings: list[Words | str] = []
+    warnings: list[Words] = []
     renamed = names.renamed()
     if renamed:
         listed = "; ".join(f"{s.name!r} for {s.registry_name!r}" for s in renamed)
