@@ -137,6 +137,19 @@ def test_the_english_form_and_the_cli_give_todays_english_for_the_same_country(
     assert snapshot(database) == before
 
 
+def test_a_merge_the_registry_refuses_is_said_in_french(french, database: Database) -> None:
+    added = _add(french, name="Lantern Harbour Friends")
+    assert added.status_code == 302, _text(added)
+    before = snapshot(database)
+    page = french.get("/staff/organisations/merge?keep=lantern-harbour-friends&other=1")
+    assert page.status_code == 400
+    assert (
+        "#1 Lantern Harbour Friends (slug lantern-harbour-friends) ne peut pas être fusionnée "
+        "avec elle-même."
+    ) in _text(page)
+    assert snapshot(database) == before
+
+
 # --- (b) an import problem, by line and column -----------------------------------------
 
 

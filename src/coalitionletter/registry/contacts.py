@@ -45,8 +45,12 @@ def _editable(session: Session, ref: str) -> Organisation:
     organisation = find_organisation(session, ref)
     if organisation.merged_into_id is not None:
         raise RegistryError(
-            f"{label(organisation)} was merged into #{organisation.merged_into_id}; "
-            "change that organisation's contacts instead."
+            N_(
+                "%(organisation)s was merged into #%(survivor)s; change that organisation's "
+                "contacts instead.",
+                organisation=label(organisation),
+                survivor=organisation.merged_into_id,
+            )
         )
     return organisation
 
@@ -56,8 +60,13 @@ def _contact(organisation: Organisation, contact_id: int) -> Contact:
         if contact.id == contact_id:
             return contact
     raise RegistryError(
-        f"{label(organisation)} has no contact #{contact_id}. "
-        f"See its contacts with `coalitionletter org show {organisation.slug}`."
+        N_(
+            "%(organisation)s has no contact #%(number)s. "
+            "See its contacts with `coalitionletter org show %(slug)s`.",
+            organisation=label(organisation),
+            number=contact_id,
+            slug=organisation.slug,
+        )
     )
 
 
@@ -102,8 +111,11 @@ def add_contact(
     known = {contact_identity(c.name, c.title, c.email_key) for c in organisation.contacts}
     if contact_identity(values["name"], values["title"], values["email_key"]) in known:
         raise RegistryError(
-            f"{label(organisation)} already has this contact. Nothing was added; "
-            "change the existing contact instead."
+            N_(
+                "%(organisation)s already has this contact. Nothing was added; "
+                "change the existing contact instead.",
+                organisation=label(organisation),
+            )
         )
     contact = Contact(**values)
     organisation.contacts.append(contact)

@@ -67,8 +67,11 @@ def find_organisation(session: Session, ref: str | int) -> Organisation:
         found = _by_exact_name(session, text)
     if found is None:
         raise RegistryError(
-            f"No organisation has the id, slug or name {text!r}. "
-            f"Find it with: coalitionletter org list --search {text!r}"
+            N_(
+                "No organisation has the id, slug or name %(ref)s. "
+                "Find it with: coalitionletter org list --search %(ref)s",
+                ref=repr(text),
+            )
         )
     return found
 
@@ -389,8 +392,11 @@ def edit(
     organisation = find_organisation(session, ref)
     if organisation.merged_into_id is not None:
         raise RegistryError(
-            f"{label(organisation)} was merged into #{organisation.merged_into_id}; "
-            "edit that organisation instead."
+            N_(
+                "%(organisation)s was merged into #%(survivor)s; edit that organisation instead.",
+                organisation=label(organisation),
+                survivor=organisation.merged_into_id,
+            )
         )
     cleaned = clean_or_raise(raw)
     duplicates = duplicates_for(session, cleaned, exclude_id=organisation.id)

@@ -14,6 +14,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from coalitionletter import events
+from coalitionletter.catalogs import N_
 from coalitionletter.errors import RegistryError
 from coalitionletter.models import (
     Campaign,
@@ -184,21 +185,33 @@ def plan_merge(session: Session, keep_ref: str, other_ref: str) -> MergePlan:
     kept = find_organisation(session, keep_ref)
     other = find_organisation(session, other_ref)
     if kept.id == other.id:
-        raise RegistryError(f"{label(kept)} cannot be merged into itself.")
+        raise RegistryError(
+            N_("%(organisation)s cannot be merged into itself.", organisation=label(kept))
+        )
     for organisation in (kept, other):
         if organisation.merged_into_id is not None:
             raise RegistryError(
-                f"{label(organisation)} was already merged into #{organisation.merged_into_id}."
-                " Merge with that organisation instead."
+                N_(
+                    "%(organisation)s was already merged into #%(survivor)s. Merge with that "
+                    "organisation instead.",
+                    organisation=label(organisation),
+                    survivor=organisation.merged_into_id,
+                )
             )
     kept_answers = _invitations_by_campaign(session, kept.id)
     other_answers = _invitations_by_campaign(session, other.id)
     conflicts = _merge_conflicts(session, kept_answers, other_answers)
     if conflicts:
         raise RegistryError(
-            f"Both organisations have answered {', '.join(conflicts)}; merging would drop or "
-            f"double {other.name!r}'s signature. Nothing was merged. Run `org merge "
-            f"{other.slug} {kept.slug}` to keep the other one, or settle one answer first."
+            N_(
+                "Both organisations have answered %(campaigns)s; merging would drop or double "
+                "%(name)s's signature. Nothing was merged. Run `org merge %(other)s %(kept)s` "
+                "to keep the other one, or settle one answer first.",
+                campaigns=", ".join(conflicts),
+                name=repr(other.name),
+                other=other.slug,
+                kept=kept.slug,
+            )
         )
     plan = MergePlan(kept, other)
     known_emails = {c.email_key for c in kept.contacts if c.email_key}
