@@ -132,8 +132,8 @@ def date_locale(language: str) -> str:
     return "en-GB" if language == SOURCE_LANGUAGE else language
 
 
-class Catalog(Protocol):
-    """What Words need of a catalog: Babel's (Null)Translations, or the stdlib's."""
+class Translator(Protocol):
+    """What Words need of a language's catalog: Babel's (Null)Translations, or the stdlib's."""
 
     def gettext(self, message: str, /) -> str: ...
 
@@ -169,7 +169,7 @@ class Words:
         """The English words (the msgid filled in)."""
         return self.in_language(_English())
 
-    def in_language(self, words: Catalog) -> str:
+    def in_language(self, words: Translator) -> str:
         """The words translated, their values filled in (values that are Words translated too)."""
         values = {
             name: value.in_language(words) if isinstance(value, Words) else value

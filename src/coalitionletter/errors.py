@@ -98,13 +98,12 @@ class ImportFileError(RegistryError):
     def __init__(self, problems: Sequence[Words | str]) -> None:
         self.problem_words = [p if isinstance(p, Words) else escaped(p) for p in problems]
         self.problems = [str(p) for p in problems]
-        count = len(problems)
-        self.head = N_plural(
+        head = N_plural(
             "%(count)s problem found; nothing was imported:",
             "%(count)s problems found; nothing was imported:",
-            count,
+            len(problems),
         )
-        super().__init__("\n".join([str(self.head), *(f"  {p}" for p in self.problems)]))
+        super().__init__("\n".join([str(head), *(f"  {p}" for p in self.problems)]))
 
 
 class ImportChangedError(RegistryError):
