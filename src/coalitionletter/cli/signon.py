@@ -10,7 +10,7 @@ import click
 from coalitionletter.cli import AppContext, ask_or_abort, core_errors, pass_app
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Collection
+    from collections.abc import Callable
 
     from coalitionletter.mail.sending import DeliveryReport
     from coalitionletter.mail.transport import Transport
@@ -21,6 +21,12 @@ OUTBOX_OPTION = click.option(
     "--outbox",
     type=click.Path(file_okay=False),
     help="Write one .eml file per message to DIR instead of sending (they hold live links).",
+)
+FORCE_OPTION = click.option(
+    "--force",
+    is_flag=True,
+    help="Take over a send (from the console or another command) that has not been heard "
+    "from for a while, when you know its process has stopped.",
 )
 
 
@@ -71,14 +77,15 @@ def _deliver(
     definition: Any,
     transport: Transport,
     slug: str,
+    me: str,
     *,
-    only: Collection[int] | None = None,
+    only: list[int] | None = None,
 ) -> None:
-    from coalitionletter.mail import sending
+    from coalitionletter.mail import background
 
     with core_errors():
-        report = sending.deliver(
-            app.database, app.settings, definition, transport, _progress, only=only
+        report = background.deliver_held(
+            app.database, app.settings, definition, transport, me, progress=_progress, only=only
         )
     _print_delivery(report, slug, _handed_over(transport, len(report.sent)))
     if not report.ok:
@@ -135,19 +142,34 @@ def _queue_and_send(
     decide: Callable[[Any, Any], QueueReport],
     *,
     only_these: bool = False,
+    force: bool = False,
 ) -> None:
     """Decide and queue in one transaction, then send what is queued for the campaign.
 
     Everything queued goes (a rerun finishes an earlier run's work), unless
-    `only_these`: then only the messages this call queued.
+    `only_these`: then only the messages this call queued. The send is the
+    campaign's one send, as the console's are: refused while another is live.
     """
+    from coalitionletter.mail import background
+
     transport = _transport(app, outbox)
     definition = _definition(app, campaign)
+    me = background.worker_name()
     with core_errors(), app.database.writing() as session:
-        report = decide(session, definition)
+        report, started = background.start(
+            session,
+            campaign,
+            what=what,
+            actor=app.actor,
+            queue=lambda: decide(session, definition),
+            only_these=only_these,
+            holder=me,
+            force=force,
+        )
+    if started.took_over:
+        click.echo(started.took_over)
     _print_queue(report, what)
-    only = report.invitation_ids if only_these else None
-    _deliver(app, definition, transport, campaign, only=only)
+    _deliver(app, definition, transport, campaign, me, only=started.only)
 
 
 def _record_received(app: AppContext, slug: str, refs: list[str]) -> None:
@@ -214,6 +236,7 @@ def _time_zone_of(app: AppContext, slug: str) -> str | None:
     help="The organisation got a message whose outcome was unknown: record it as sent.",
 )
 @OUTBOX_OPTION
+@FORCE_OPTION
 @pass_app
 def invite(
     app: AppContext,
@@ -224,6 +247,7 @@ def invite(
     resend: tuple[str, ...],
     received: tuple[str, ...],
     outbox: str | None,
+    force: bool,
 ) -> None:
     """Email each organisation its personal sign-on link.
 
@@ -231,6 +255,9 @@ def invite(
     alone. A rerun after a crash or a mail-server failure sends every message
     still queued exactly once; a message whose outcome is unknown is reported
     instead, until staff record it --received or send a new link with --resend.
+    While another send of the campaign runs (from the console or another
+    command) it refuses and changes nothing; --force takes over a send that has
+    not been heard from for a while, once you know its process has stopped.
 
     \b
     Example:
@@ -242,7 +269,7 @@ def invite(
     from coalitionletter.signon import invitations
 
     if received:
-        if orgs or everyone or resend or outbox:
+        if orgs or everyone or resend or outbox or force:
             raise click.UsageError("--received records an answer only; give it on its own.")
         _record_received(app, campaign, list(received))
         return
@@ -266,14 +293,17 @@ def invite(
 
     # A new link for one organisation sends that message alone, not the run's leftovers.
     only_resent = bool(resend) and not (orgs or everyone)
-    _queue_and_send(app, campaign, outbox, "invitation(s)", decide, only_these=only_resent)
+    _queue_and_send(
+        app, campaign, outbox, "invitation(s)", decide, only_these=only_resent, force=force
+    )
 
 
 @click.command()
 @click.argument("campaign")
 @OUTBOX_OPTION
+@FORCE_OPTION
 @pass_app
-def remind(app: AppContext, campaign: str, outbox: str | None) -> None:
+def remind(app: AppContext, campaign: str, outbox: str | None, force: bool) -> None:
     """Email a reminder to each organisation that has not answered yet.
 
     At most [reminders] max reminders each (default 2), none within
@@ -296,14 +326,15 @@ def remind(app: AppContext, campaign: str, outbox: str | None) -> None:
             interval_days=settings.reminders_interval_days,
         )
 
-    _queue_and_send(app, campaign, outbox, "reminder(s)", decide)
+    _queue_and_send(app, campaign, outbox, "reminder(s)", decide, force=force)
 
 
 @click.command()
 @click.argument("campaign")
 @OUTBOX_OPTION
+@FORCE_OPTION
 @pass_app
-def reconfirm(app: AppContext, campaign: str, outbox: str | None) -> None:
+def reconfirm(app: AppContext, campaign: str, outbox: str | None, force: bool) -> None:
     """Ask organisations that confirmed an earlier text to confirm the current one.
 
     Each gets the changes as a readable diff and its link. Until it confirms
@@ -315,7 +346,9 @@ def reconfirm(app: AppContext, campaign: str, outbox: str | None) -> None:
     """
     from coalitionletter.signon import invitations
 
-    _queue_and_send(app, campaign, outbox, "request(s) to reconfirm", invitations.reconfirm)
+    _queue_and_send(
+        app, campaign, outbox, "request(s) to reconfirm", invitations.reconfirm, force=force
+    )
 
 
 @click.command()
