@@ -447,6 +447,13 @@ def reopen(app: AppContext, campaign: str, until: str | None) -> None:
     show_default=True,
     help="Named publicly, or only in the copies delivered to governments.",
 )
+@click.option(
+    "--public/--not-public",
+    "signer_public",
+    default=None,
+    help="With --confirm: the signer agreed to appear on the public list of signatories "
+    "(default: not public, as on the sign-on page).",
+)
 @click.option("--reason", help="Why it declined (optional).")
 @click.option(
     "--language",
@@ -471,6 +478,7 @@ def sign(
     title: str | None,
     display_name: str | None,
     listing: str,
+    signer_public: bool | None,
     reason: str | None,
     language: str | None,
     received_on: str | None,
@@ -478,14 +486,16 @@ def sign(
     """Record an answer received another way (an email reply, a call).
 
     ORG is an id, a slug or the exact name. The answer is logged under the
-    staff name from the configuration ([staff] name). After the sign-on has
-    closed, an answer is taken only with --received-on, and only if it arrived
-    while the sign-on was open (a bare date counts as the end of that day, UTC).
+    staff name from the configuration ([staff] name). A confirmation keeps the
+    signer off the public list of signatories unless --public says they agreed.
+    After the sign-on has closed, an answer is taken only with --received-on,
+    and only if it arrived while the sign-on was open (a bare date counts as
+    the end of that day, UTC).
 
     \b
     Example:
       coalitionletter sign ilp-magnitsky-2020 pen-america --confirm \\
-          --signer "Jane Doe" --title "Director"
+          --signer "Jane Doe" --title "Director" --public
       coalitionletter sign ilp-magnitsky-2020 pen-america --withdraw \\
           --received-on 2020-08-14T11:20:00+01:00
     """
@@ -495,6 +505,11 @@ def sign(
         raise click.UsageError(
             "Say what the organisation answered: --confirm, --decline or --withdraw."
         )
+    if signer_public and action != "confirm":
+        raise click.UsageError(
+            "--public says the signer may appear on the public list of signatories; give it "
+            "with --confirm only."
+        )
     definition = _definition(app, campaign)
     answer = invitations.StaffAnswer(
         action=action,
@@ -502,6 +517,7 @@ def sign(
         signer_title=title,
         display_name=display_name,
         listing=listing,
+        signer_public=bool(signer_public),
         reason=reason,
         received_at=_moment(received_on, "--received-on", day_end=True),
         language=language,

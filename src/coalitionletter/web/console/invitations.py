@@ -353,6 +353,7 @@ class Invitations:
             signer_title=(form.title.data or "").strip() or None,
             display_name=(form.display_name.data or "").strip() or None,
             listing=form.listing.data or "public",
+            signer_public=bool(form.signer_public.data),
             reason=(form.reason.data or "").strip() or None,
             received_at=received_at,
         )
