@@ -45,6 +45,7 @@ WHAT = {
     "invitation(s)": N_("invitation(s)"),
     "reminder(s)": N_("reminder(s)"),
     "a new link": N_("a new link"),
+    "request(s) to reconfirm": N_("request(s) to reconfirm"),  # the CLI's `reconfirm`
 }
 
 
