@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 from collections import Counter
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -31,6 +32,16 @@ from fixtures_signon import SLUG, CaptureHandler, SignOnWorkspace, clean_env
 pytestmark = pytest.mark.usefixtures("invoke")
 ACTOR = "staff: Ana Lima"
 ELSEWHERE = "another-host:4242:feedface"  # a holder on another machine: only its beat tells
+
+
+@pytest.fixture(autouse=True)
+def _senders_end(signon_workspace: SignOnWorkspace) -> Iterator[None]:
+    """Wait for any background sender (a console page wakes one) to end before the database goes."""
+    yield
+    for thread in threading.enumerate():
+        if thread.name == "sender":
+            thread.join(30)
+            assert not thread.is_alive(), "a background send did not end"
 
 
 def _start_all(workspace: SignOnWorkspace) -> None:
