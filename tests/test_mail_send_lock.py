@@ -205,6 +205,34 @@ def test_a_stale_send_is_taken_over_as_the_console_resumes_it(
     assert _unknown_entries(signon_workspace) == 0
 
 
+def test_a_console_send_no_worker_took_for_a_minute_is_taken_over(
+    signon_workspace: SignOnWorkspace, invoke, mailbox: CaptureHandler
+) -> None:
+    _start_all(signon_workspace)  # Send pressed, then the server stopped before sending
+    with signon_workspace.database.writing() as session:
+        pressed = utcnow() - timedelta(seconds=background.LEASE_SECONDS + 30)
+        session.execute(update(SendRun).values(started_at=pressed))
+
+    result = invoke("invite", SLUG, "--all")
+
+    assert result.exit_code == 0, result.output
+    assert re.search(r"not been heard from for 9\d seconds: its process has stopped", result.output)
+    _every_address_once(signon_workspace, mailbox)
+
+
+def test_a_console_send_just_pressed_is_left_to_the_console(
+    signon_workspace: SignOnWorkspace, invoke, mailbox: CaptureHandler
+) -> None:
+    _start_all(signon_workspace)  # no worker has taken it yet: the console's is about to
+
+    result = invoke("invite", SLUG, "--all")
+
+    assert result.exit_code == 1, result.output
+    assert "is running (held by the console, about to start sending" in result.output
+    assert _states(signon_workspace) == Counter({"queued": 5})
+    assert mailbox.received == []
+
+
 def test_a_send_left_by_a_process_of_this_machine_that_is_gone_is_taken_over_at_once(
     signon_workspace: SignOnWorkspace, invoke, mailbox: CaptureHandler
 ) -> None:
