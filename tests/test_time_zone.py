@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from bs4 import BeautifulSoup
@@ -224,3 +227,83 @@ def test_the_console_dashboard_gives_the_deadline_in_the_campaigns_zone(
     assert f", {local:%H:%M} (United States (New York) Time): " in meta
     assert "days left" in meta
     assert meta.endswith("(United States (New York) Time)")  # the time it was counted
+
+
+# --- days left in the console's list of campaigns, near midnight far from UTC ------------------
+
+# (zone, the fixed clock, the deadline, days left in that zone, days left counted in UTC).
+# Auckland (UTC+12 in August): 00:30 on the 15th, deadline 22:00 on the 15th: today, 0.
+# Vancouver (UTC-7 in August): 23:30 on the 13th, deadline 13:00 on the 14th: tomorrow, 1.
+NEAR_MIDNIGHT = [
+    ("Pacific/Auckland", "2040-08-14T12:30:00+00:00", "2040-08-15T10:00:00+00:00", 0, 1),
+    ("America/Vancouver", "2040-08-14T06:30:00+00:00", "2040-08-14T20:00:00+00:00", 1, 0),
+]
+
+
+@dataclass(frozen=True)
+class Zoned:
+    """A campaign in a far zone, its deadline near midnight, the clock fixed; a console."""
+
+    slug: str
+    client: Any
+    in_zone: int
+    in_utc: int
+
+
+@pytest.fixture(params=NEAR_MIDNIGHT, ids=["auckland", "vancouver"])
+def zoned(
+    request: pytest.FixtureRequest,
+    settings,
+    database,
+    home: Path,
+    *,
+    console_accounts,
+    console_client,
+    staff_login,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Zoned:  # type: ignore[no-untyped-def]
+    from datetime import datetime
+
+    from coalitionletter.reports import count_queries, counts
+    from fixtures_console import COORDINATOR_EMAIL
+    from fixtures_counts import write_counts_campaign
+
+    zone, now, deadline, in_zone, in_utc = request.param
+    slug = "zoned-letter"
+    folder = write_counts_campaign(home, datetime.fromisoformat(deadline), slug)
+    toml = folder / "letter.toml"
+    toml.write_text(f'time_zone = "{zone}"\n' + toml.read_text("utf-8"), "utf-8")
+    with database.writing() as session:
+        campaigns.sync(session, campaigns.load(settings, slug))
+    moment = datetime.fromisoformat(now)  # every count is made at this moment
+    monkeypatch.setattr(counts, "utcnow", lambda: moment)
+    monkeypatch.setattr(count_queries, "utcnow", lambda: moment)
+    client = console_client()
+    staff_login(client, COORDINATOR_EMAIL)
+    return Zoned(slug, client, in_zone, in_utc)
+
+
+def test_the_console_campaign_list_counts_days_left_in_each_campaigns_zone(
+    zoned: Zoned,
+) -> None:
+    page = BeautifulSoup(zoned.client.get("/staff/").text, "html.parser")
+
+    rows = {
+        row.th.find("span", class_="slug").get_text(): [td.get_text() for td in row("td")]
+        for row in page.select("tbody tr")
+    }
+    assert zoned.in_zone != zoned.in_utc  # the data is near midnight: UTC would differ
+    assert rows[zoned.slug][4] == str(zoned.in_zone)
+
+
+def test_the_console_list_and_dashboard_and_counts_give_the_same_days_left(
+    zoned: Zoned, invoke
+) -> None:
+    dashboard = BeautifulSoup(zoned.client.get(f"/staff/c/{zoned.slug}").text, "html.parser")
+    overview = invoke("counts", "--format", "json")
+
+    meta = dashboard.select_one(".meta").get_text(" ", strip=True)
+    assert {0: ": closes today", 1: ": 1 day left"}[zoned.in_zone] in meta, meta
+    assert overview.exit_code == 0, overview.output
+    found = {c["campaign"]["slug"]: c["campaign"] for c in json.loads(overview.output)["campaigns"]}
+    assert found[zoned.slug]["days_left"] == zoned.in_zone

@@ -139,6 +139,18 @@ class OutputPathError(RenderError):
     """An output file name would leave the output folder."""
 
 
+class BuildRunningError(RenderError):
+    """Another build of the same letters is running; this one built and wrote nothing.
+
+    `since` (a UTC datetime) and `by` (who started it) are None when not known yet.
+    """
+
+    def __init__(self, message: str, *, since: object = None, by: str | None = None) -> None:
+        super().__init__(message)
+        self.since = since
+        self.by = by
+
+
 class SignOnError(CoalitionError):
     """A sign-on decision or invitation change was refused."""
 

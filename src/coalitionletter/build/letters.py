@@ -31,7 +31,8 @@ and the manifest), `letter_content` (what a letter says), `signatory_list`
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from functools import cache
@@ -40,6 +41,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from coalitionletter.build import lock as build_lock
 from coalitionletter.build.content import check_glyphs, letter_context
 from coalitionletter.build.manifest import (
     Output,
@@ -268,6 +270,29 @@ def plan_campaign(
     with database.reading() as session:
         definition = campaigns.load_current(settings, session, slug)
         return plan(session, settings, definition, options)
+
+
+@contextmanager
+def building(
+    settings: Settings, database: Database, slug: str | None, options: BuildOptions, *, by: str
+) -> Iterator[Plan]:
+    """Plan a campaign's build holding its output folder's build lock; execute it in the block.
+
+    A second build of the same folder meanwhile (another process, staff member or
+    thread) is refused at once with BuildRunningError, before it reads or writes
+    anything; `by` (who builds) is named in that refusal.
+    """
+    from coalitionletter.campaigns import catalogue as campaigns
+
+    slug = campaigns.resolve_slug(settings, slug)
+    with database.reading() as session:
+        definition = campaigns.load_current(settings, session, slug)
+    out_dir = output_dir(definition, options.out_dir)
+    with build_lock.held(out_dir, slug, by=by, time_zone=definition.time_zone):
+        with database.reading() as session:
+            # Planned under the lock: the manifest read is the one this build replaces.
+            found = plan(session, settings, definition, options)
+        yield found
 
 
 def _base_url(template_dirs: list[Path]) -> str:

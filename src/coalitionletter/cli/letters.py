@@ -68,6 +68,8 @@ def build(
     one campaign. Nothing changed since the last build: nothing is rebuilt.
     Confirmations of an earlier text stop the build, naming them; after the
     sign-on closes, --leave-out-stale prints only those who agreed to this text.
+    While another build of the same folder runs (here or in the staff console)
+    it refuses at once and writes nothing.
 
     \b
     Examples:
@@ -93,8 +95,10 @@ def build(
         today=date.today(),
         source_date_epoch=app.environ.get("SOURCE_DATE_EPOCH"),
     )
-    with core_errors():
-        plan = builder.plan_campaign(app.settings, app.database, campaign, options)
+    with (
+        core_errors(),
+        builder.building(app.settings, app.database, campaign, options, by=app.actor) as plan,
+    ):
         note = summary.draft_note(app.settings, plan.definition)
         if note:
             click.echo(str(note), err=True)

@@ -97,7 +97,7 @@ def counts(
     database = app.database
     sheet = None
     with core_errors(), database.reading() as session:
-        letters = _letters_now(session, _definitions(app, session, campaign))
+        letters = _letters_now(app, session, campaign)
         if campaign is None:
             summary = reports.overview(session, letters=letters)
             text = reports.overview_text(summary, output_format)
@@ -116,36 +116,26 @@ def counts(
     click.echo(text, nl=False)
 
 
-def _definitions(app: AppContext, session: Any, slug: str | None) -> list[Any]:
-    """The named campaign's definition, or every readable one in letters/.
+def _letters_now(app: AppContext, session: Any, slug: str | None) -> dict[str, LetterNow]:
+    """What the named campaign's files say now, or every readable one's in letters/.
 
     A campaign whose files cannot be read is left out, and said so: none of its
     confirmations can be counted as stale, and its title and deadline are the
     database's copy.
     """
     from coalitionletter.campaigns import catalogue as campaigns
-    from coalitionletter.errors import CampaignError
+    from coalitionletter.reports.counts import letters_now
 
     with core_errors():
         slugs = [slug] if slug is not None else campaigns.discover(app.settings)
-    found = []
-    for name in slugs:
-        try:
-            found.append(campaigns.load_current(app.settings, session, name))
-        except CampaignError as problem:
-            click.echo(
-                f"Warning: the letter of {name} cannot be read, so its confirmations are not "
-                f"checked against the current text (none is counted as stale): {problem}",
-                err=True,
-            )
+    found, unreadable = letters_now(app.settings, session, slugs)
+    for name, problem in unreadable.items():
+        click.echo(
+            f"Warning: the letter of {name} cannot be read, so its confirmations are not "
+            f"checked against the current text (none is counted as stale): {problem}",
+            err=True,
+        )
     return found
-
-
-def _letters_now(session: Any, definitions: list[Any]) -> dict[str, LetterNow]:
-    """What each campaign's files say now (title, deadline, zone, current text), by slug."""
-    from coalitionletter.reports.counts import letter_now
-
-    return {d.slug: letter_now(session, d) for d in definitions}
 
 
 def _write_sheet(sheet: Sheet, pdf_path: str | None, html_path: str | None) -> None:

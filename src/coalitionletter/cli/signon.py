@@ -10,7 +10,7 @@ import click
 from coalitionletter.cli import AppContext, ask_or_abort, core_errors, pass_app
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Collection
+    from collections.abc import Callable
 
     from coalitionletter.mail.sending import DeliveryReport
     from coalitionletter.mail.transport import Transport
@@ -21,6 +21,12 @@ OUTBOX_OPTION = click.option(
     "--outbox",
     type=click.Path(file_okay=False),
     help="Write one .eml file per message to DIR instead of sending (they hold live links).",
+)
+FORCE_OPTION = click.option(
+    "--force",
+    is_flag=True,
+    help="Take over a send (from the console or another command) that has not been heard "
+    "from for a while, when you know its process has stopped.",
 )
 
 
@@ -71,14 +77,15 @@ def _deliver(
     definition: Any,
     transport: Transport,
     slug: str,
+    me: str,
     *,
-    only: Collection[int] | None = None,
+    only: list[int] | None = None,
 ) -> None:
-    from coalitionletter.mail import sending
+    from coalitionletter.mail import background
 
     with core_errors():
-        report = sending.deliver(
-            app.database, app.settings, definition, transport, _progress, only=only
+        report = background.deliver_held(
+            app.database, app.settings, definition, transport, me, progress=_progress, only=only
         )
     _print_delivery(report, slug, _handed_over(transport, len(report.sent)))
     if not report.ok:
@@ -135,19 +142,34 @@ def _queue_and_send(
     decide: Callable[[Any, Any], QueueReport],
     *,
     only_these: bool = False,
+    force: bool = False,
 ) -> None:
     """Decide and queue in one transaction, then send what is queued for the campaign.
 
     Everything queued goes (a rerun finishes an earlier run's work), unless
-    `only_these`: then only the messages this call queued.
+    `only_these`: then only the messages this call queued. The send is the
+    campaign's one send, as the console's are: refused while another is live.
     """
+    from coalitionletter.mail import background
+
     transport = _transport(app, outbox)
     definition = _definition(app, campaign)
+    me = background.worker_name()
     with core_errors(), app.database.writing() as session:
-        report = decide(session, definition)
+        report, started = background.start(
+            session,
+            campaign,
+            what=what,
+            actor=app.actor,
+            queue=lambda: decide(session, definition),
+            only_these=only_these,
+            holder=me,
+            force=force,
+        )
+    if started.took_over:
+        click.echo(started.took_over)
     _print_queue(report, what)
-    only = report.invitation_ids if only_these else None
-    _deliver(app, definition, transport, campaign, only=only)
+    _deliver(app, definition, transport, campaign, me, only=started.only)
 
 
 def _record_received(app: AppContext, slug: str, refs: list[str]) -> None:
@@ -214,6 +236,7 @@ def _time_zone_of(app: AppContext, slug: str) -> str | None:
     help="The organisation got a message whose outcome was unknown: record it as sent.",
 )
 @OUTBOX_OPTION
+@FORCE_OPTION
 @pass_app
 def invite(
     app: AppContext,
@@ -224,6 +247,7 @@ def invite(
     resend: tuple[str, ...],
     received: tuple[str, ...],
     outbox: str | None,
+    force: bool,
 ) -> None:
     """Email each organisation its personal sign-on link.
 
@@ -231,6 +255,9 @@ def invite(
     alone. A rerun after a crash or a mail-server failure sends every message
     still queued exactly once; a message whose outcome is unknown is reported
     instead, until staff record it --received or send a new link with --resend.
+    While another send of the campaign runs (from the console or another
+    command) it refuses and changes nothing; --force takes over a send that has
+    not been heard from for a while, once you know its process has stopped.
 
     \b
     Example:
@@ -242,7 +269,7 @@ def invite(
     from coalitionletter.signon import invitations
 
     if received:
-        if orgs or everyone or resend or outbox:
+        if orgs or everyone or resend or outbox or force:
             raise click.UsageError("--received records an answer only; give it on its own.")
         _record_received(app, campaign, list(received))
         return
@@ -266,14 +293,17 @@ def invite(
 
     # A new link for one organisation sends that message alone, not the run's leftovers.
     only_resent = bool(resend) and not (orgs or everyone)
-    _queue_and_send(app, campaign, outbox, "invitation(s)", decide, only_these=only_resent)
+    _queue_and_send(
+        app, campaign, outbox, "invitation(s)", decide, only_these=only_resent, force=force
+    )
 
 
 @click.command()
 @click.argument("campaign")
 @OUTBOX_OPTION
+@FORCE_OPTION
 @pass_app
-def remind(app: AppContext, campaign: str, outbox: str | None) -> None:
+def remind(app: AppContext, campaign: str, outbox: str | None, force: bool) -> None:
     """Email a reminder to each organisation that has not answered yet.
 
     At most [reminders] max reminders each (default 2), none within
@@ -296,14 +326,15 @@ def remind(app: AppContext, campaign: str, outbox: str | None) -> None:
             interval_days=settings.reminders_interval_days,
         )
 
-    _queue_and_send(app, campaign, outbox, "reminder(s)", decide)
+    _queue_and_send(app, campaign, outbox, "reminder(s)", decide, force=force)
 
 
 @click.command()
 @click.argument("campaign")
 @OUTBOX_OPTION
+@FORCE_OPTION
 @pass_app
-def reconfirm(app: AppContext, campaign: str, outbox: str | None) -> None:
+def reconfirm(app: AppContext, campaign: str, outbox: str | None, force: bool) -> None:
     """Ask organisations that confirmed an earlier text to confirm the current one.
 
     Each gets the changes as a readable diff and its link. Until it confirms
@@ -315,7 +346,9 @@ def reconfirm(app: AppContext, campaign: str, outbox: str | None) -> None:
     """
     from coalitionletter.signon import invitations
 
-    _queue_and_send(app, campaign, outbox, "request(s) to reconfirm", invitations.reconfirm)
+    _queue_and_send(
+        app, campaign, outbox, "request(s) to reconfirm", invitations.reconfirm, force=force
+    )
 
 
 @click.command()
@@ -414,6 +447,13 @@ def reopen(app: AppContext, campaign: str, until: str | None) -> None:
     show_default=True,
     help="Named publicly, or only in the copies delivered to governments.",
 )
+@click.option(
+    "--public/--not-public",
+    "signer_public",
+    default=None,
+    help="With --confirm: the signer agreed to appear on the public list of signatories "
+    "(default: not public, as on the sign-on page).",
+)
 @click.option("--reason", help="Why it declined (optional).")
 @click.option(
     "--language",
@@ -438,6 +478,7 @@ def sign(
     title: str | None,
     display_name: str | None,
     listing: str,
+    signer_public: bool | None,
     reason: str | None,
     language: str | None,
     received_on: str | None,
@@ -445,14 +486,16 @@ def sign(
     """Record an answer received another way (an email reply, a call).
 
     ORG is an id, a slug or the exact name. The answer is logged under the
-    staff name from the configuration ([staff] name). After the sign-on has
-    closed, an answer is taken only with --received-on, and only if it arrived
-    while the sign-on was open (a bare date counts as the end of that day, UTC).
+    staff name from the configuration ([staff] name). A confirmation keeps the
+    signer off the public list of signatories unless --public says they agreed.
+    After the sign-on has closed, an answer is taken only with --received-on,
+    and only if it arrived while the sign-on was open (a bare date counts as
+    the end of that day, UTC).
 
     \b
     Example:
       coalitionletter sign ilp-magnitsky-2020 pen-america --confirm \\
-          --signer "Jane Doe" --title "Director"
+          --signer "Jane Doe" --title "Director" --public
       coalitionletter sign ilp-magnitsky-2020 pen-america --withdraw \\
           --received-on 2020-08-14T11:20:00+01:00
     """
@@ -462,6 +505,11 @@ def sign(
         raise click.UsageError(
             "Say what the organisation answered: --confirm, --decline or --withdraw."
         )
+    if signer_public and action != "confirm":
+        raise click.UsageError(
+            "--public says the signer may appear on the public list of signatories; give it "
+            "with --confirm only."
+        )
     definition = _definition(app, campaign)
     answer = invitations.StaffAnswer(
         action=action,
@@ -469,6 +517,7 @@ def sign(
         signer_title=title,
         display_name=display_name,
         listing=listing,
+        signer_public=bool(signer_public),
         reason=reason,
         received_at=_moment(received_on, "--received-on", day_end=True),
         language=language,

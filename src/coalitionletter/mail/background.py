@@ -1,4 +1,4 @@
-"""Sending a campaign's queue in the background: one send per campaign, resumed after a restart.
+"""One send per campaign, whoever sends; the console's in the background, resumed after a restart.
 
 The console queues messages in the request, with the same core functions as the
 CLI (signon/invitations.py), and records the send in the campaign's `send_runs`
@@ -13,6 +13,12 @@ process on this machine that no longer exists (a restarted server), is taken
 over by the next worker that looks; `deliver` then sends only what is still
 queued, so nothing goes twice. Two workers never send one run at once: a
 second `deliver` would report the first's message in flight as unknown.
+
+The CLI's sending commands (`invite`, `remind`, `reconfirm`) keep the same
+record: `start` with `holder` refuses while another send is live, takes over
+one whose holder has stopped (as the console's resume does), and makes the
+command the run's holder, beating while it sends (`deliver_held`). The console
+then shows the command's send and refuses Send while it runs, as for its own.
 """
 
 from __future__ import annotations
@@ -23,10 +29,11 @@ import os
 import secrets
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -35,25 +42,36 @@ from coalitionletter.db import Database
 from coalitionletter.errors import CoalitionError, SendRunningError
 from coalitionletter.mail import outbox
 from coalitionletter.mail.sending import DeliveryReport, deliver
+from coalitionletter.mail.sending import Progress as SendingProgress
 from coalitionletter.mail.transport import Transport
 from coalitionletter.models import Campaign, SendRun, utcnow
 from coalitionletter.settings import Settings
+
+if TYPE_CHECKING:
+    from coalitionletter.campaigns.definition import CampaignDefinition
 
 log = logging.getLogger(__name__)
 
 LEASE_SECONDS = 60.0  # a holder silent this long has stopped
 BEAT_SECONDS = 5.0  # how often a holder says it is still sending
 CHECK_SECONDS = 2.0  # how often an idle worker looks again at a run someone else holds
+# A holder silent this long has missed a few beats: staff who know it stopped may take
+# its run over (`--force`); one that beat more recently is sending, and nobody may.
+SILENT_SECONDS = 3 * BEAT_SECONDS
 
 TransportFactory = Callable[[], Transport]
 
 
 @dataclass(frozen=True)
 class Started:
-    """A send the console started: how many messages it has to send (0: none was due)."""
+    """A send started: how many messages it has to send (0: none was due), and for a holder
+    (the CLI) which invitations' messages it sends (None: all queued) and whose run it
+    took over, in words."""
 
     total: int
     run_id: int | None
+    only: list[int] | None = None
+    took_over: str | None = None
 
 
 @dataclass(frozen=True)
@@ -111,34 +129,100 @@ def start(
     actor: str,
     queue: Callable[[], Any],
     only_these: bool = False,
+    holder: str | None = None,
+    force: bool = False,
+    lease: float = LEASE_SECONDS,
 ) -> tuple[Any, Started]:
     """Queue messages with `queue()` and record the campaign's send; refuse if one is running.
 
     `queue` is the CLI's deciding function (it returns a QueueReport). Everything
     queued for the campaign goes, as with the CLI, unless `only_these`: then only the
     messages of the invitations it queued (a new link). Returns its report and the send.
+
+    Without `holder` (the console) any unfinished send refuses; the background worker
+    takes the new one. With `holder` (a CLI command that sends now) a live send refuses,
+    one whose holder stopped is taken over (a silent one only with `force`), and the
+    run is recorded as held by `holder`, even with nothing to send: its `deliver` marks
+    messages left `sending` as unknown, which only the one live sender may do.
     """
     campaign = _locked_campaign(session, slug)
     run = session.scalar(select(SendRun).where(SendRun.campaign_id == campaign.id))
+    took_over = None
     if run is not None and run.finished_at is None:
-        raise SendRunningError(
-            f"A send of {run.what} started by {run.started_by.removeprefix('staff: ')} is still "
-            "running for this campaign; nothing new was queued. Wait until it has finished "
-            "(the progress bar shows it), then try again."
-        )
+        if holder is None:
+            raise SendRunningError(
+                f"A send of {run.what} started by {run.started_by.removeprefix('staff: ')} is "
+                "still running for this campaign; nothing new was queued. Wait until it has "
+                "finished (the progress bar shows it), then try again."
+            )
+        took_over = _take_over(run, slug, utcnow(), lease=lease, force=force)
     report = queue()
     only = list(report.invitation_ids) if only_these else None
+    if took_over is not None and only is not None:
+        earlier = _only(run) if run is not None else None
+        only = None if earlier is None else sorted(set(only) | set(earlier))
     total = outbox.remaining(session, campaign, only)
-    if total == 0:
+    if total == 0 and holder is None:
         return report, Started(0, None)
     if run is None:
         run = SendRun(campaign_id=campaign.id)
         session.add(run)
-    run.what, run.started_by, run.started_at = what, actor, utcnow()
+    now = utcnow()
+    run.what, run.started_by, run.started_at = what, actor, now
     run.finished_at, run.total, run.only_invitations = None, total, _ids(only)
-    run.worker, run.heartbeat_at, run.outcome = None, None, None
+    run.worker, run.heartbeat_at, run.outcome = holder, now if holder else None, None
     session.flush()
-    return report, Started(total, run.id)
+    return report, Started(total, run.id, only, took_over)
+
+
+def _when(moment: datetime) -> str:
+    from coalitionletter.dates import format_deadline
+
+    return format_deadline(moment, None)
+
+
+def _take_over(run: SendRun, slug: str, now: datetime, *, lease: float, force: bool) -> str:
+    """Why an unfinished run may be taken over, in words; SendRunningError if it may not."""
+    heard = run.heartbeat_at or run.started_at
+    silent = max(0, int((now - heard).total_seconds()))
+    by = run.started_by.removeprefix("staff: ")
+    held_by = run.worker or "the console, about to start sending"
+    what = f"A send of {run.what} for {slug} started by {by} at {_when(run.started_at)}"
+    taking = f"Taking over the send of {run.what} started by {by} at {_when(run.started_at)}: "
+    after = (
+        " Messages it handed over are not sent again; one it was handing over when it "
+        "stopped is listed as of unknown outcome."
+    )
+    if run.worker is not None and _gone(run.worker):
+        return f"{taking}its process has stopped ({held_by} is no longer running).{after}"
+    if silent > lease:
+        silence = f"it has not been heard from for {silent} seconds: its process has stopped."
+        return f"{taking}{silence}{after}"
+    if silent >= SILENT_SECONDS and force:
+        return (
+            f"{taking}it has not been heard from for {silent} seconds, and --force says its "
+            f"process has stopped.{after}"
+        )
+    nothing = "Nothing was queued or sent."
+    if silent >= SILENT_SECONDS:
+        raise SendRunningError(
+            f"{what} has not been heard from for {silent} seconds (held by {held_by}). "
+            f"{nothing} It is taken over on its own once it has been silent for {int(lease)} "
+            "seconds: run this command again then. If you know that process has stopped, "
+            "--force takes it over now; if it is still sending, its message in flight would "
+            "become of unknown outcome."
+        )
+    refusal = (
+        f"{what} is running (held by {held_by}, last heard from {silent} second(s) ago). "
+        f"{nothing} Wait until it has finished (the console's invitations page shows its "
+        "progress), then run this command again; nothing is sent twice."
+    )
+    if force:
+        refusal = (
+            "--force takes over only a send that has stopped answering, and this one was "
+            f"heard from {silent} second(s) ago. {refusal}"
+        )
+    raise SendRunningError(refusal)
 
 
 def progress(session: Session, slug: str) -> Progress | None:
@@ -250,6 +334,36 @@ def _finish(database: Database, campaign_id: int, me: str, outcome: dict[str, An
         )
 
 
+@contextmanager
+def _holding(
+    database: Database, campaign: Campaign, me: str, only: list[int] | None, beat_seconds: float
+) -> Iterator[dict[str, Any]]:
+    """Beat while the block sends the run `me` holds; record its outcome when it ends.
+
+    The block fills the outcome. One that ends early (an error, Ctrl-C) is recorded
+    as stopped with the queue left as it is: the next send takes it up.
+    """
+    outcome: dict[str, Any] = {"sent": 0, "refused": [], "failed": [], "unknown": []}
+    outcome["stopped"] = "the send was interrupted"
+    stop = threading.Event()
+    beating = threading.Thread(
+        target=_keep_beating, args=(database, campaign.id, me, stop, beat_seconds), daemon=True
+    )
+    beating.start()
+    try:
+        yield outcome
+    except CoalitionError as exc:
+        outcome["stopped"] = str(exc)
+        raise
+    finally:
+        stop.set()
+        beating.join()
+        if "remaining" not in outcome:
+            with database.reading() as session:
+                outcome["remaining"] = outbox.remaining(session, campaign, only)
+        _finish(database, campaign.id, me, outcome)
+
+
 def send(
     database: Database,
     settings: Settings,
@@ -268,24 +382,38 @@ def send(
         if run is None or campaign is None or run.worker != me:
             return
         only = _only(run)
-    stop = threading.Event()
-    beating = threading.Thread(
-        target=_keep_beating, args=(database, campaign_id, me, stop, beat_seconds), daemon=True
-    )
-    beating.start()
     try:
-        with database.reading() as session:
-            definition = catalogue.load_current(settings, session, campaign.slug)
-        outcome = _outcome(deliver(database, settings, definition, transport(), only=only))
+        with _holding(database, campaign, me, only, beat_seconds) as outcome:
+            with database.reading() as session:
+                definition = catalogue.load_current(settings, session, campaign.slug)
+            outcome.update(
+                _outcome(deliver(database, settings, definition, transport(), only=only))
+            )
     except CoalitionError as exc:
-        # The queue stays as it is: the next send (or a rerun of the CLI) takes it up.
-        outcome = {"sent": 0, "refused": [], "failed": [], "unknown": [], "stopped": str(exc)}
-        with database.reading() as session:
-            outcome["remaining"] = outbox.remaining(session, campaign, only)
-    finally:
-        stop.set()
-        beating.join()
-    _finish(database, campaign_id, me, outcome)
+        # Recorded as the send's outcome; the queue stays as it is for the next send.
+        log.warning("The send of campaign %s stopped: %s", campaign.slug, exc)
+
+
+def deliver_held(
+    database: Database,
+    settings: Settings,
+    definition: CampaignDefinition,
+    transport: Transport,
+    me: str,
+    *,
+    progress: SendingProgress | None = None,
+    only: list[int] | None = None,
+    beat_seconds: float = BEAT_SECONDS,
+) -> DeliveryReport:
+    """`deliver` for a run this process holds (`start` with `holder`): beat, then record it."""
+    from coalitionletter.campaigns.catalogue import campaign_row
+
+    with database.reading() as session:
+        campaign = campaign_row(session, definition.slug)
+    with _holding(database, campaign, me, only, beat_seconds) as outcome:
+        report = deliver(database, settings, definition, transport, progress, only=only)
+        outcome.update(_outcome(report))
+    return report
 
 
 def _keep_beating(

@@ -37,14 +37,14 @@ answers arrive during the count.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy.orm import Session
 
 from coalitionletter.campaigns.definition import CampaignDefinition
-from coalitionletter.errors import ReportError
+from coalitionletter.errors import CampaignError, ReportError
 from coalitionletter.models import Organisation, utcnow
 from coalitionletter.private_files import write_private
 from coalitionletter.reports import count_queries
@@ -72,6 +72,7 @@ from coalitionletter.reports.count_values import (
     Row,
     StateCounts,
 )
+from coalitionletter.settings import Settings
 
 
 def _country_label(code: str | None) -> str:
@@ -129,6 +130,28 @@ def letter_now(session: Session, definition: CampaignDefinition) -> LetterNow:
         current_hashes(session, definition),
         definition.time_zone,
     )
+
+
+def letters_now(
+    settings: Settings, session: Session, slugs: Iterable[str]
+) -> tuple[dict[str, LetterNow], dict[str, CampaignError]]:
+    """What each campaign's files say now, by slug, and why those that cannot be read cannot.
+
+    The one way the CLI's `counts` and the console's list and dashboard learn a
+    campaign's title, deadline, time zone and current text: days left are then
+    counted in the campaign's own zone everywhere. A campaign whose files cannot be
+    read is left out (its database copy of the title and deadline is shown, in UTC).
+    """
+    from coalitionletter.campaigns import catalogue
+
+    found: dict[str, LetterNow] = {}
+    unreadable: dict[str, CampaignError] = {}
+    for slug in slugs:
+        try:
+            found[slug] = letter_now(session, catalogue.load_current(settings, session, slug))
+        except CampaignError as problem:
+            unreadable[slug] = problem
+    return found, unreadable
 
 
 def campaign_counts(

@@ -373,6 +373,8 @@ class StaffAnswer:
     signer_title: str | None = None
     display_name: str | None = None
     listing: str = Listing.PUBLIC.value
+    # The signer agreed to appear on the public list; never assumed, as on the sign-on page.
+    signer_public: bool = False
     reason: str | None = None
     # When the written answer arrived (`--received-on`); it may then be taken after closing.
     received_at: datetime | None = None
@@ -395,13 +397,19 @@ def record_staff_answer(
     organisation = find_organisation(session, ref)
     version = definition.version(answer.language or definition.language)
     confirm = answer.action == "confirm"
-    fields: dict[str, str | None] = {}
+    fields: dict[str, str | bool | None] = {}
+    if answer.signer_public and not confirm:
+        raise SignOnError(
+            "Only a confirmation can put its signer on the public list; a decline or a "
+            "withdrawal names no signer there. Nothing was recorded."
+        )
     if confirm:
         if not (answer.signer_name and answer.signer_title):
             raise SignOnError(
                 "A confirmation needs the person who gave it: pass --signer NAME and --title TITLE."
             )
-        fields = {"listing": answer.listing}
+        # Recorded as the sign-on page records it: the choice is in the trail entry.
+        fields = {"listing": answer.listing, "signer_public": answer.signer_public}
         if answer.display_name:
             from coalitionletter.signon.corrections import check_proposal
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from wtforms import (
+    BooleanField,
     HiddenField,
     RadioField,
     SelectChoice,
@@ -64,6 +65,10 @@ class AnswerForm(ConsoleForm):
         validators=[Optional(), Length(max=NAME_MAX)],
     )
     listing = RadioField(N_("How it is named"), choices=LISTINGS, default="public")
+    # Unticked unless staff tick it, as on the sign-on page: never opted in for them.
+    signer_public = BooleanField(
+        N_("The signer's name and title may also appear on the public list of signatories")
+    )
     reason = TextAreaField(
         N_("Why it declined (optional)"), validators=[Optional(), Length(max=2000)]
     )

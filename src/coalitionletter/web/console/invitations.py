@@ -45,6 +45,7 @@ WHAT = {
     "invitation(s)": N_("invitation(s)"),
     "reminder(s)": N_("reminder(s)"),
     "a new link": N_("a new link"),
+    "request(s) to reconfirm": N_("request(s) to reconfirm"),  # the CLI's `reconfirm`
 }
 
 
@@ -371,6 +372,7 @@ class Invitations:
             signer_title=(form.title.data or "").strip() or None,
             display_name=(form.display_name.data or "").strip() or None,
             listing=form.listing.data or "public",
+            signer_public=bool(form.signer_public.data),
             reason=(form.reason.data or "").strip() or None,
             received_at=received_at,
         )

@@ -14,7 +14,7 @@ import base64
 import hashlib
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from flask import Response, abort, redirect, request, session, url_for
@@ -22,7 +22,12 @@ from flask_login import current_user
 from werkzeug.wrappers import Response as AnyResponse
 
 from coalitionletter.catalogs import N_, Words
-from coalitionletter.errors import CampaignError, CoalitionError, StaleConsentError
+from coalitionletter.errors import (
+    BuildRunningError,
+    CampaignError,
+    CoalitionError,
+    StaleConsentError,
+)
 from coalitionletter.web.console import auth
 from coalitionletter.web.console.forms import BuildForm, DeliveredForm
 from coalitionletter.web.console.shell import STAFF, Console, Rule, download
@@ -185,14 +190,19 @@ class Letters:
     def build(self, slug: str) -> AnyResponse:
         """Build the letters as `coalitionletter build` does; say what happened on the page."""
         from coalitionletter.build import summary
-        from coalitionletter.build.letters import execute
+        from coalitionletter.build.letters import building, execute
+        from coalitionletter.signon.states import staff_actor
 
         definition = self._definition(slug)
         form = BuildForm()
         options = _options(bool(form.leave_out_stale.data), bool(form.force.data))
+        console, actor = self.console, staff_actor(current_user.name)
         try:
-            plan = self._plan(definition.slug, options)
-            report = execute(plan)
+            with building(console.settings, console.database, slug, options, by=actor) as plan:
+                report = execute(plan)
+        except BuildRunningError as exc:
+            refusal = self.console.words(self._running(exc, definition))
+            return self._page(definition.slug, form, status=409, refusal=refusal)
         except CoalitionError as exc:
             return self._page(definition.slug, form, status=409, refusal=self.console.words(exc))
         said = summary.left_out_lines(report) + summary.summary_lines(report, definition.slug)
@@ -204,6 +214,24 @@ class Letters:
             "built": bool(report.written),
         }
         return redirect(url_for("console.letters", slug=definition.slug))
+
+    def _running(self, exc: BuildRunningError, definition: Any) -> Words:
+        """Another build of these letters runs: since when and by whom, in the page's words."""
+        from coalitionletter.catalogs import date_locale
+        from coalitionletter.dates import format_deadline
+
+        if not isinstance(exc.since, datetime):
+            return N_(
+                "A build of these letters started a moment ago and is still running. Nothing "
+                "was built; wait until it has finished, then press Build again."
+            )
+        locale = date_locale(self.console.language())
+        return N_(
+            "A build of these letters is already running: it started at %(when)s, by "
+            "%(who)s. Nothing was built; wait until it has finished, then press Build again.",
+            when=format_deadline(exc.since, definition.time_zone, locale),
+            who=exc.by,
+        )
 
     # --- downloads -----------------------------------------------------------------
 

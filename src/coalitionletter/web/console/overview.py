@@ -29,10 +29,16 @@ class Overview:
 
     def campaigns(self) -> Response:
         """Every campaign with its progress (the same overview as `coalitionletter counts`)."""
+        from sqlalchemy import select
+
+        from coalitionletter.models import Campaign
         from coalitionletter.reports import counts as reports
 
         with self.console.database.reading() as db:
-            summary = reports.overview(db)
+            slugs = db.scalars(select(Campaign.slug)).all()
+            # Each campaign's files, as `counts` reads them: days left in its own zone.
+            letters, _ = reports.letters_now(self.console.settings, db, slugs)
+            summary = reports.overview(db, letters=letters)
         return self.console.page("campaigns.html", summary=summary)
 
     def dashboard(self, slug: str) -> Response:
@@ -85,13 +91,10 @@ class Overview:
     def _letter_now(self, db: Any, slug: str) -> Any:
         """What the campaign's files say now (as `counts` reads them), or None when they
         cannot be read: the database's copy of the title and deadline is shown then."""
-        from coalitionletter.campaigns import catalogue
         from coalitionletter.reports import counts as reports
 
-        try:
-            return reports.letter_now(db, catalogue.load_current(self.console.settings, db, slug))
-        except CampaignError:
-            return None
+        letters, _ = reports.letters_now(self.console.settings, db, [slug])
+        return letters.get(slug)
 
     def count_sheet(self, slug: str) -> Response:
         """The printable count sheet as PDF, as `counts CAMPAIGN --pdf` writes it."""
