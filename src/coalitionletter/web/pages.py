@@ -214,6 +214,8 @@ class SignOnApp:
 
         A form posts to it and the answer redirects to it, so both choices stay.
         """
+        if not request.query_string:
+            return ""  # most answers: nothing chosen, and nothing to parse
         chosen = languages.requested_language(self.folders)
         parts = (languages.query_for(chosen) if chosen else "", _version_query())
         query = "&".join(part for part in parts if part)
@@ -484,14 +486,18 @@ class SignOnApp:
                 400, N_("The form was not understood. Reload the page and try again.")
             )
         action = form.get("action", "")
-        refused = self._refuse_form(token, action, form)
+        refused = self._refuse_request(token, action)
+        if refused is not None:
+            return refused
+        token_hash = tokens.token_hash(token)  # once: for the form's key and the lookup
+        refused = self._refuse_form(token_hash, form)
         if refused is not None:
             return refused
         if action == "withdraw" and form.get(WITHDRAW_CONFIRMED) != "yes":
             return self.ask_withdraw(token)
         # A Core connection, no Session: the hot path pays for no unit of work it does not use.
         with self.answering() as connection:
-            result = self._answer_link(connection, token, action, form)
+            result = self._answer_link(connection, token, token_hash, action, form)
         if isinstance(result, Response):
             return result
         if result:
@@ -500,26 +506,35 @@ class SignOnApp:
         # browser follows), not flask.redirect's HTML page for clients that do not.
         return Response(status=303, headers={"Location": self.answer_location(token)})
 
-    def _refuse_form(self, token: str, action: str, form: Any) -> Response | None:
-        """The answer to a form that cannot be taken whatever the database holds, or None."""
+    def _refuse_request(self, token: str, action: str) -> Response | None:
+        """The answer to an action or a link that cannot be, whatever the form holds, or None."""
         if action not in ACTIONS:
             return self.problem(
                 400, N_("The form was not understood. Reload the page and try again.")
             )
         if not tokens.well_formed(token):
             return self.neutral(404)
+        return None
+
+    def _refuse_form(self, token_hash: str, form: Any) -> Response | None:
+        """The answer to a form whose key is not this link's, or None."""
         sent = form.get("csrf", "").encode("utf-8")  # bytes: compare_digest refuses non-ASCII str
-        if not hmac.compare_digest(sent, self.csrf(tokens.token_hash(token)).encode("ascii")):
+        if not hmac.compare_digest(sent, self.csrf(token_hash).encode("ascii")):
             return self.problem(
                 400, N_("This form is out of date. Reload the page and answer again.")
             )
         return None
 
     def _answer_link(
-        self, connection: prepared.DirectConnection, token: str, action: str, form: Any
+        self,
+        connection: prepared.DirectConnection,
+        token: str,
+        token_hash: str,
+        action: str,
+        form: Any,
     ) -> Response | tuple[int, str] | None:
         """The link's answer in this transaction, or the page for a link that takes none."""
-        link = links.link_for_answer(connection, tokens.token_hash(token))
+        link = links.link_for_answer(connection, token_hash)
         if link is None:
             return self.neutral(404)
         if signon.closed_by_staff(link.campaign, utcnow()):
