@@ -12,16 +12,15 @@ from sqlalchemy import select
 from coalitionletter.campaigns import catalogue as campaigns
 from coalitionletter.models import Campaign, Invitation, utcnow
 from fixtures_signon import (
-    BROWSER_AGENT,
+    HUMAN,
     ORGANISATIONS,
+    SIGNER,
+    SLUG,
     SignOnWorkspace,
-    confirm_form,
+    confirm,
 )
 
-SLUG = "ilp-magnitsky-2020"
 NAME = ORGANISATIONS[0][0]
-HUMAN = {"User-Agent": BROWSER_AGENT}
-SIGNER = {"signer_name": "Aynur Tursun", "signer_title": "Director", "display_name": NAME}
 
 
 def _letter(home: Path) -> Path:
@@ -51,10 +50,7 @@ def test_a_deadline_moved_later_in_letter_toml_opens_links_without_init(
     _set_deadline(signon_workspace.home, (utcnow() + timedelta(days=3)).isoformat("T", "seconds"))
     page = web_client.get(f"/s/{token}", headers=HUMAN)
     assert page.status_code == 200
-    assert (
-        web_client.post(f"/s/{token}", data=confirm_form(web_client, token, **SIGNER)).status_code
-        == 303
-    )
+    confirm(web_client, token, **SIGNER)
     with signon_workspace.database.reading() as session:
         assert session.scalars(select(Invitation.state)).one() == "confirmed"
 

@@ -12,18 +12,17 @@ from sqlalchemy import inspect, select, text
 from coalitionletter.models import Invitation, InvitationToken, utcnow
 from coalitionletter.signon import links, tokens
 from fixtures_signon import (
-    BROWSER_AGENT,
+    HUMAN,
     ORGANISATIONS,
+    SIGNER,
+    SLUG,
     CaptureHandler,
     SignOnWorkspace,
     confirm_form,
     invite_one,
 )
 
-SLUG = "ilp-magnitsky-2020"
 NAME = ORGANISATIONS[0][0]
-HUMAN = {"User-Agent": BROWSER_AGENT}
-SIGNER = {"signer_name": "Aynur Tursun", "signer_title": "Director"}
 
 
 def test_a_token_has_256_bits_and_is_url_safe() -> None:

@@ -7,16 +7,16 @@ from sqlalchemy import func, select
 
 from coalitionletter.models import Event, Invitation
 from fixtures_signon import (
-    BROWSER_AGENT,
+    HUMAN,
     ORGANISATIONS,
+    SIGNER,
+    SLUG,
     SignOnWorkspace,
+    confirm,
     confirm_form,
 )
 
-SLUG = "ilp-magnitsky-2020"
 NAME = ORGANISATIONS[0][0]
-HUMAN = {"User-Agent": BROWSER_AGENT}
-SIGNER = {"signer_name": "Aynur Tursun", "signer_title": "Director", "display_name": NAME}
 
 
 def _main(response) -> str:
@@ -31,8 +31,7 @@ def _close(invoke) -> None:
 def test_a_confirmed_organisations_link_shows_the_sign_on_closed_and_its_confirmation(
     web_client, token: str, invoke
 ) -> None:
-    answered = web_client.post(f"/s/{token}", data=confirm_form(web_client, token, **SIGNER))
-    assert answered.status_code == 303
+    confirm(web_client, token, **SIGNER)
     _close(invoke)
     response = web_client.get(f"/s/{token}", headers=HUMAN)
     assert response.status_code == 410
