@@ -370,6 +370,16 @@ def confirm_form(client, token: str, **overrides: str | None) -> dict[str, str]:
     return {key: value for key, value in form.items() if value is not None}
 
 
+PAST_DEADLINE = "2020-08-14T17:00:00+01:00"
+
+
+def set_deadline(home: Path, when: str = PAST_DEADLINE) -> None:
+    """Write a deadline into the founding campaign's letter.toml (replacing one there)."""
+    letter = home / "letters" / SLUG / "letter.toml"
+    text = re.sub(r"(?m)^deadline = .*\n", "", letter.read_text("utf-8"))
+    letter.write_text(f"deadline = {when}\n" + text, encoding="utf-8")
+
+
 def confirm(client, token: str, **overrides: str | None):  # type: ignore[no-untyped-def]
     """Send the confirmation from a link's page and check that it was taken (303)."""
     response = client.post(f"/s/{token}", data=confirm_form(client, token, **overrides))

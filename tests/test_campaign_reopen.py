@@ -15,10 +15,10 @@ from fixtures_signon import (
     CaptureHandler,
     SignOnWorkspace,
     confirm,
+    set_deadline,
 )
 
 NAME = ORGANISATIONS[0][0]
-PAST_DEADLINE = "deadline = 2020-08-14T17:00:00+01:00\n"
 
 
 def _campaign(workspace: SignOnWorkspace) -> Campaign:
@@ -47,8 +47,7 @@ def _invitation(workspace: SignOnWorkspace) -> Invitation | None:
 
 
 def _past_deadline_in_files(workspace: SignOnWorkspace) -> None:
-    letter = workspace.home / "letters" / SLUG / "letter.toml"
-    letter.write_text(PAST_DEADLINE + letter.read_text(encoding="utf-8"), encoding="utf-8")
+    set_deadline(workspace.home)
 
 
 def _ok(result) -> None:  # type: ignore[no-untyped-def]

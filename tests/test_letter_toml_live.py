@@ -18,6 +18,7 @@ from fixtures_signon import (
     SLUG,
     SignOnWorkspace,
     confirm,
+    set_deadline,
 )
 
 NAME = ORGANISATIONS[0][0]
@@ -25,12 +26,6 @@ NAME = ORGANISATIONS[0][0]
 
 def _letter(home: Path) -> Path:
     return home / "letters" / SLUG / "letter.toml"
-
-
-def _set_deadline(home: Path, when: str) -> None:
-    letter = _letter(home)
-    text = re.sub(r"(?m)^deadline = .*\n", "", letter.read_text("utf-8"))
-    letter.write_text(f"deadline = {when}\n" + text, encoding="utf-8")
 
 
 def _sync_passed_deadline(workspace: SignOnWorkspace) -> None:
@@ -47,7 +42,7 @@ def test_a_deadline_moved_later_in_letter_toml_opens_links_without_init(
     with signon_workspace.database.reading() as session:
         row = session.scalars(select(Campaign)).one()
         assert row.deadline < utcnow()  # the database's copy says closed
-    _set_deadline(signon_workspace.home, (utcnow() + timedelta(days=3)).isoformat("T", "seconds"))
+    set_deadline(signon_workspace.home, (utcnow() + timedelta(days=3)).isoformat("T", "seconds"))
     page = web_client.get(f"/s/{token}", headers=HUMAN)
     assert page.status_code == 200
     confirm(web_client, token, **SIGNER)
@@ -58,7 +53,7 @@ def test_a_deadline_moved_later_in_letter_toml_opens_links_without_init(
 def test_the_page_shows_the_deadline_letter_toml_says_now(
     signon_workspace: SignOnWorkspace, web_client, token: str
 ) -> None:
-    _set_deadline(signon_workspace.home, "2031-05-06T17:00:00+00:00")
+    set_deadline(signon_workspace.home, "2031-05-06T17:00:00+00:00")
     page = web_client.get(f"/s/{token}", headers=HUMAN).text
     assert "6 May 2031, 17:00" in page
 
@@ -71,7 +66,7 @@ def test_counts_show_the_title_and_deadline_letter_toml_says_now(
     letter.write_text(
         re.sub(r'(?m)^title = ".*"$', 'title = "A retitled letter"', text), encoding="utf-8"
     )
-    _set_deadline(signon_workspace.home, "2031-05-06T17:00:00+00:00")
+    set_deadline(signon_workspace.home, "2031-05-06T17:00:00+00:00")
     result = invoke("counts", SLUG)
     assert result.exit_code == 0, result.output
     assert f"A retitled letter ({SLUG})" in result.output

@@ -20,6 +20,7 @@ from fixtures_signon import (
     SignOnWorkspace,
     confirm_form,
     invite_one,
+    set_deadline,
 )
 
 NAME = ORGANISATIONS[0][0]
@@ -139,9 +140,7 @@ def test_opening_a_link_does_not_use_it_up(
 def test_a_deadline_written_in_letter_toml_expires_links_at_once(
     signon_workspace: SignOnWorkspace, web_client, token: str
 ) -> None:
-    letter = signon_workspace.home / "letters" / SLUG / "letter.toml"
-    text = letter.read_text(encoding="utf-8")
-    letter.write_text("deadline = 2020-08-14T17:00:00+01:00\n" + text, encoding="utf-8")
+    set_deadline(signon_workspace.home)
     response = web_client.get(f"/s/{token}", headers=HUMAN)
     assert response.status_code == 410
     assert "has closed" in response.text

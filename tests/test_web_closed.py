@@ -14,6 +14,7 @@ from fixtures_signon import (
     SignOnWorkspace,
     confirm,
     confirm_form,
+    set_deadline,
 )
 
 NAME = ORGANISATIONS[0][0]
@@ -95,9 +96,7 @@ def test_a_post_after_closing_changes_nothing_and_answers_with_the_closed_page(
 def test_the_closed_page_says_when_the_deadline_in_letter_toml_closed_it(
     signon_workspace: SignOnWorkspace, web_client, token: str
 ) -> None:
-    letter = signon_workspace.home / "letters" / SLUG / "letter.toml"
-    text = letter.read_text(encoding="utf-8")
-    letter.write_text("deadline = 2020-08-14T17:00:00+01:00\n" + text, encoding="utf-8")
+    set_deadline(signon_workspace.home)
     response = web_client.get(f"/s/{token}", headers=HUMAN)
     assert response.status_code == 410
     assert "It closed on 14 August 2020, 17:00 (UTC+01:00)." in _main(response)
