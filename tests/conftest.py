@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -96,5 +97,19 @@ def invoke(runner: CliRunner, home: Path, db_url: str | None) -> CliInvoke:
             env=env,
             catch_exceptions=False,
         )
+
+    return run
+
+
+@pytest.fixture
+def signed_in(
+    console_client: Callable[[], Any], staff_login: Callable[..., Any]
+) -> Callable[[str], Any]:
+    """A new console client (a separate browser) signed in as EMAIL, the sign-in checked."""
+
+    def run(email: str) -> Any:
+        client = console_client()
+        staff_login(client, email)
+        return client
 
     return run

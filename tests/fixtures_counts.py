@@ -33,7 +33,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from coalitionletter.campaigns import catalogue as campaigns
@@ -42,6 +42,7 @@ from coalitionletter.db import Database
 from coalitionletter.models import (
     Campaign,
     Contact,
+    Event,
     Invitation,
     Organisation,
     OutboxMessage,
@@ -316,6 +317,14 @@ def make_world(settings: Settings, database: Database, home: Path) -> CountsWorl
         act(session, second, ids["K"], "confirm", "0" * 64)
         act(session, second, ids["A"], "invite", "")
     return CountsWorld(COUNTS_SLUG, definition, ids, deadline)
+
+
+def world_state(database: Database) -> tuple[int, list[tuple[int, str]]]:
+    """What a refused command must leave as it was: the trail's length, each invitation's state."""
+    with database.reading() as session:
+        events = session.scalar(select(func.count()).select_from(Event)) or 0
+        states = session.execute(select(Invitation.id, Invitation.state)).all()
+    return events, sorted(tuple(row) for row in states)
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from coalitionletter.db import Database
 from coalitionletter.models import Campaign, Contact, Event, Invitation, Organisation
 from coalitionletter.registry import organisations as registry
+from coalitionletter.registry.importing import ImportReport, import_file
 from coalitionletter.signon import states as signon
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -49,6 +50,14 @@ def write_csv(
     csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n").writerows([header, *rows])
     path.write_bytes(buffer.getvalue().encode(encoding))
     return path
+
+
+def import_csv(
+    database: Database, path: Path, *, update: bool = False, dry_run: bool = False, **options: bool
+) -> ImportReport:
+    """Import a CSV file into the registry as `org import` does (the trail's actor: test)."""
+    with database.writing() as session:
+        return import_file(session, path, update=update, dry_run=dry_run, actor="test", **options)
 
 
 @pytest.fixture

@@ -37,6 +37,8 @@ BROWSER_AGENT = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/126.0 Safari/537.36"
 )
+# The headers of a browser following a link (the page tells browsers from link scanners).
+HUMAN = {"User-Agent": BROWSER_AGENT}
 
 # Organisations of the test coalition: (name, [(contact name, email)]).
 ORGANISATIONS = [
@@ -49,6 +51,12 @@ ORGANISATIONS = [
     ),
     ("Justice & <Truth> Initiative", [("Sam O'Neil", "sam@jti.example")]),
 ]
+# Who confirms for the first organisation in the tests that do not care who.
+SIGNER = {
+    "signer_name": "Aynur Tursun",
+    "signer_title": "Director",
+    "display_name": ORGANISATIONS[0][0],
+}
 
 
 @dataclass
@@ -360,6 +368,23 @@ def confirm_form(client, token: str, **overrides: str | None) -> dict[str, str]:
     }
     form.update(overrides)
     return {key: value for key, value in form.items() if value is not None}
+
+
+PAST_DEADLINE = "2020-08-14T17:00:00+01:00"
+
+
+def set_deadline(home: Path, when: str = PAST_DEADLINE) -> None:
+    """Write a deadline into the founding campaign's letter.toml (replacing one there)."""
+    letter = home / "letters" / SLUG / "letter.toml"
+    text = re.sub(r"(?m)^deadline = .*\n", "", letter.read_text("utf-8"))
+    letter.write_text(f"deadline = {when}\n" + text, encoding="utf-8")
+
+
+def confirm(client, token: str, **overrides: str | None):  # type: ignore[no-untyped-def]
+    """Send the confirmation from a link's page and check that it was taken (303)."""
+    response = client.post(f"/s/{token}", data=confirm_form(client, token, **overrides))
+    assert response.status_code == 303, response.text
+    return response
 
 
 @pytest.fixture

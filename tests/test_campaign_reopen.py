@@ -8,18 +8,17 @@ from sqlalchemy import func, select
 
 from coalitionletter.models import Campaign, Event, Invitation, utcnow
 from fixtures_signon import (
-    BROWSER_AGENT,
+    HUMAN,
     ORGANISATIONS,
+    SIGNER,
+    SLUG,
     CaptureHandler,
     SignOnWorkspace,
-    confirm_form,
+    confirm,
+    set_deadline,
 )
 
-SLUG = "ilp-magnitsky-2020"
 NAME = ORGANISATIONS[0][0]
-HUMAN = {"User-Agent": BROWSER_AGENT}
-SIGNER = {"signer_name": "Aynur Tursun", "signer_title": "Director", "display_name": NAME}
-PAST_DEADLINE = "deadline = 2020-08-14T17:00:00+01:00\n"
 
 
 def _campaign(workspace: SignOnWorkspace) -> Campaign:
@@ -48,8 +47,7 @@ def _invitation(workspace: SignOnWorkspace) -> Invitation | None:
 
 
 def _past_deadline_in_files(workspace: SignOnWorkspace) -> None:
-    letter = workspace.home / "letters" / SLUG / "letter.toml"
-    letter.write_text(PAST_DEADLINE + letter.read_text(encoding="utf-8"), encoding="utf-8")
+    set_deadline(workspace.home)
 
 
 def _ok(result) -> None:  # type: ignore[no-untyped-def]
@@ -72,8 +70,7 @@ def test_reopening_after_close_makes_links_take_answers_again(
     _ok(result)
     assert f"Reopened the sign-on for {SLUG}" in result.output
     assert web_client.get(f"/s/{token}", headers=HUMAN).status_code == 200
-    answered = web_client.post(f"/s/{token}", data=confirm_form(web_client, token, **SIGNER))
-    assert answered.status_code == 303
+    confirm(web_client, token, **SIGNER)
     assert _invitation(signon_workspace).state == "confirmed"
     (event,) = _events(signon_workspace, "reopened")
     assert event.actor == "staff: Test Coordinator"
@@ -102,8 +99,7 @@ def test_reopen_until_a_new_deadline_opens_links_past_the_deadline_in_letter_tom
     _ok(result)
     page = web_client.get(f"/s/{token}", headers=HUMAN)
     assert page.status_code == 200
-    answered = web_client.post(f"/s/{token}", data=confirm_form(web_client, token, **SIGNER))
-    assert answered.status_code == 303
+    confirm(web_client, token, **SIGNER)
     assert _invitation(signon_workspace).state == "confirmed"
     campaign = _campaign(signon_workspace)
     assert campaign.extended_until is not None

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from typing import NamedTuple
 
+import pytest
 from click.testing import Result
 from sqlalchemy import select
 
@@ -66,47 +68,55 @@ def test_add_edit_and_remove_a_second_contact(database: Database, invoke: Invoke
     assert detail["source"] == "org contact"
 
 
-def test_a_bad_email_is_refused_and_changes_nothing(database: Database, invoke: Invoke) -> None:
-    _ok(invoke("org", "add", "PEN America"))
-    before = snapshot(database)
-    result = invoke("org", "contact", "add", "pen-america", "--email", "b@@pen")
-    assert result.exit_code == 1
-    assert "Email 'b@@pen' is not a valid address" in result.output
-    assert snapshot(database) == before
+class Refusal(NamedTuple):
+    """A contact change the registry refuses: the organisations there first, the command,
+    and the words of the refusal."""
+
+    registry: list[tuple[str, ...]]
+    command: tuple[str, ...]
+    words: tuple[str, ...]
 
 
-def test_an_email_of_another_organisation_is_refused_naming_it(
-    database: Database, invoke: Invoke
+REFUSALS = {
+    "a-bad-email": Refusal(
+        [("PEN America",)],
+        ("add", "pen-america", "--email", "b@@pen"),
+        ("Email 'b@@pen' is not a valid address",),
+    ),
+    "an-email-of-another-organisation-named": Refusal(
+        [("PEN America", "--email", "info@pen.example"), ("Hong Kong Watch",)],
+        ("add", "hong-kong-watch", "--email", "INFO@pen.example"),
+        ("already in the registry as #1 PEN America (slug pen-america)",),
+    ),
+    "an-unknown-contact-number-saying-where-to-look": Refusal(
+        [("PEN America", "--email", "info@pen.example")],
+        ("edit", "pen-america", "7", "--title", "Director"),
+        (
+            "#1 PEN America (slug pen-america) has no contact #7",
+            "coalitionletter org show pen-america",
+        ),
+    ),
+    "the-same-contact-twice": Refusal(
+        [("PEN America", "--contact", "A. Person", "--email", "a@pen.example")],
+        ("add", "pen-america", "--name", "Other", "--email", "A@pen.example"),
+        ("already has this contact",),
+    ),
+}
+
+
+@pytest.mark.parametrize("refusal", REFUSALS.values(), ids=REFUSALS.keys())
+def test_a_refused_contact_change_says_why_and_changes_nothing(
+    database: Database, invoke: Invoke, refusal: Refusal
 ) -> None:
-    _ok(invoke("org", "add", "PEN America", "--email", "info@pen.example"))
-    _ok(invoke("org", "add", "Hong Kong Watch"))
+    for organisation in refusal.registry:
+        _ok(invoke("org", "add", *organisation))
     before = snapshot(database)
-    result = invoke("org", "contact", "add", "hong-kong-watch", "--email", "INFO@pen.example")
+
+    result = invoke("org", "contact", *refusal.command)
+
     assert result.exit_code == 1
-    assert "already in the registry as #1 PEN America (slug pen-america)" in result.output
-    assert snapshot(database) == before
-
-
-def test_an_unknown_contact_number_is_refused_saying_where_to_look(
-    database: Database, invoke: Invoke
-) -> None:
-    _ok(invoke("org", "add", "PEN America", "--email", "info@pen.example"))
-    before = snapshot(database)
-    result = invoke("org", "contact", "edit", "pen-america", "7", "--title", "Director")
-    assert result.exit_code == 1
-    assert "#1 PEN America (slug pen-america) has no contact #7" in result.output
-    assert "coalitionletter org show pen-america" in result.output
-    assert snapshot(database) == before
-
-
-def test_the_same_contact_added_twice_is_refused(database: Database, invoke: Invoke) -> None:
-    _ok(invoke("org", "add", "PEN America", "--contact", "A. Person", "--email", "a@pen.example"))
-    before = snapshot(database)
-    result = invoke(
-        "org", "contact", "add", "pen-america", "--name", "Other", "--email", "A@pen.example"
-    )
-    assert result.exit_code == 1
-    assert "already has this contact" in result.output
+    for words in refusal.words:
+        assert words in result.output
     assert snapshot(database) == before
 
 

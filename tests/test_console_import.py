@@ -43,11 +43,9 @@ GOOD = (HEADER + ROWS).encode("utf-8")
 
 
 @pytest.fixture
-def staff(console_client, staff_login):  # type: ignore[no-untyped-def]
+def staff(signed_in):  # type: ignore[no-untyped-def]
     """A test client signed in as the staff account Ana Lima."""
-    client = console_client()
-    staff_login(client, STAFF_EMAIL)
-    return client
+    return signed_in(STAFF_EMAIL)
 
 
 @pytest.fixture

@@ -431,6 +431,24 @@ def test_a_confirmation_without_a_signer_is_refused_with_the_form_as_typed(
     assert _count(signon_workspace, Invitation) == 0
 
 
+def test_a_refused_answer_lists_each_problem_at_the_top_linked_to_its_field(
+    signon_workspace, staff
+) -> None:
+    org = _org(signon_workspace, FIRST)
+    blank = BeautifulSoup(staff.get(f"{BASE}/{org}/answer").text, "html.parser")
+    assert blank.find("input", id="signer") is not None  # control: the form is there
+    assert blank.find(id="errors") is None  # and no summary before a problem
+    form = {"action": "confirm", "listing": "public"}  # neither signer nor title
+    response = _post(staff, f"{BASE}/{org}/answer", **form)
+    assert response.status_code == 400
+    summary = BeautifulSoup(response.text, "html.parser").find(id="errors")
+    assert summary is not None and summary.get("role") == "alert"
+    assert "Nothing was recorded" in summary.h2.get_text()
+    assert [a["href"] for a in summary.find_all("a")] == ["#signer", "#title"]
+    assert "needs the title of the person" in summary.get_text()
+    assert _count(signon_workspace, Invitation) == 0
+
+
 def test_a_received_on_that_is_not_a_date_is_refused_naming_the_field(
     signon_workspace, staff
 ) -> None:

@@ -62,11 +62,8 @@ def test_the_header_offers_each_language_by_a_plain_link(console_client) -> None
     assert page.find("script") is None
 
 
-def test_the_switch_changes_the_language_and_keeps_it_across_pages(
-    console_client, staff_login
-) -> None:
-    client = console_client()
-    staff_login(client, STAFF_EMAIL)
+def test_the_switch_changes_the_language_and_keeps_it_across_pages(signed_in) -> None:
+    client = signed_in(STAFF_EMAIL)
     assert "Campaigns" in _text(client.get("/staff/"))
     switched = client.get("/staff/?lang=fr")
     assert "Campagnes" in _text(switched)
@@ -104,10 +101,8 @@ def test_a_failed_sign_in_says_so_in_french(console_client) -> None:
     assert "L’adresse e-mail ou le mot de passe est incorrect." in _text(response)
 
 
-def test_an_error_page_is_in_french(console_client, staff_login) -> None:
-    client = _french(console_client)
-    staff_login(client, STAFF_EMAIL)
-    response = client.get("/staff/c/no-such-campaign")
+def test_an_error_page_is_in_french(french_staff) -> None:
+    response = french_staff.get("/staff/c/no-such-campaign")
     assert response.status_code == 404
     assert "Cette page ou cette campagne n’existe pas." in _text(response)
     assert _page(response).html["lang"] == "fr"
@@ -157,43 +152,38 @@ def french_staff(console_client, staff_login):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def english_staff(console_client, staff_login):  # type: ignore[no-untyped-def]
+def english_staff(signed_in):  # type: ignore[no-untyped-def]
     """A browser that says no language, signed in as staff."""
-    client = console_client()
-    staff_login(client, STAFF_EMAIL)
-    return client
+    return signed_in(STAFF_EMAIL)
 
 
+# A browser asking for French gets French; one that asks for no language, English.
+BROWSERS = {"fr": ("french_staff", "Se déconnecter"), "en": ("english_staff", "Sign out")}
+
+
+@pytest.mark.parametrize("language", BROWSERS)
 @pytest.mark.parametrize("words", FRENCH_PAGES, ids=[path for path, *_ in FRENCH_PAGES])
-def test_every_console_page_is_in_french_for_a_french_browser(
-    french_staff, counts_world: CountsWorld, words: tuple[str, str, str]
+def test_every_console_page_is_in_the_browsers_language(
+    request: pytest.FixtureRequest,
+    counts_world: CountsWorld,
+    words: tuple[str, str, str],
+    language: str,
 ) -> None:
+    browser, sign_out = BROWSERS[language]
     path, french, english = words
-    page = french_staff.get(path.format(org_id=min(counts_world.ids.values())))
+    shown, replaced = (french, english) if language == "fr" else (english, french)
+    page = request.getfixturevalue(browser).get(path.format(org_id=min(counts_world.ids.values())))
     assert page.status_code == 200, page.text
-    assert french in _text(page)
-    assert english not in _text(page)
-    assert _page(page).html["lang"] == "fr"
-    assert "Se déconnecter" in _text(page)
-
-
-@pytest.mark.parametrize("words", FRENCH_PAGES, ids=[path for path, *_ in FRENCH_PAGES])
-def test_every_console_page_stays_english_by_default(
-    english_staff, counts_world: CountsWorld, words: tuple[str, str, str]
-) -> None:
-    path, french, english = words
-    page = english_staff.get(path.format(org_id=min(counts_world.ids.values())))
-    assert page.status_code == 200, page.text
-    assert english in _text(page)
-    assert french not in _text(page)
+    assert shown in _text(page)
+    assert replaced not in _text(page)
+    assert _page(page).html["lang"] == language
+    assert sign_out in _text(page)
 
 
 def test_the_dashboards_counts_words_dates_and_numbers_are_french(
-    console_client, staff_login, counts_world: CountsWorld
+    french_staff, counts_world: CountsWorld
 ) -> None:
-    client = _french(console_client)
-    staff_login(client, STAFF_EMAIL)
-    page = client.get(f"/staff/c/{COUNTS_SLUG}")
+    page = french_staff.get(f"/staff/c/{COUNTS_SLUG}")
     text = _text(page)
     # Core's labels, translated at the page; percentages with a decimal comma.
     assert "sur le texte actuel (imprimées)" in text
@@ -208,21 +198,17 @@ def test_the_dashboards_counts_words_dates_and_numbers_are_french(
 
 
 def test_the_english_dashboard_keeps_its_numbers_as_before(
-    console_client, staff_login, counts_world: CountsWorld
+    signed_in, counts_world: CountsWorld
 ) -> None:
-    client = console_client()
-    staff_login(client, STAFF_EMAIL)
+    client = signed_in(STAFF_EMAIL)
     text = _text(client.get(f"/staff/c/{COUNTS_SLUG}"))
     assert "to the current text (printed)" in text
     assert re.search(r"\d+\.\d%", text), text
     assert "days left" in text
 
 
-def test_an_answer_forms_error_labels_and_choices_are_in_french(
-    console_client, staff_login, counts_world
-) -> None:
-    client = _french(console_client)
-    staff_login(client, STAFF_EMAIL)
+def test_an_answer_forms_error_labels_and_choices_are_in_french(french_staff, counts_world) -> None:
+    client = french_staff
     org_id = min(counts_world.ids.values())
     page = client.get(f"/staff/c/{COUNTS_SLUG}/invitations/{org_id}/answer")
     token = csrf_in(page.text)
@@ -251,14 +237,13 @@ def test_the_invitations_list_names_answers_and_messages_in_french(
 
 
 def test_signing_out_after_the_idle_timeout_keeps_the_language(
-    console_client, staff_login, monkeypatch: pytest.MonkeyPatch
+    signed_in, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import time
 
     from coalitionletter.web.console import auth
 
-    client = console_client()
-    staff_login(client, STAFF_EMAIL)
+    client = signed_in(STAFF_EMAIL)
     assert "Campagnes" in _text(client.get("/staff/?lang=fr"))
     now = time.time()
     monkeypatch.setattr(auth.time, "time", lambda: now + 31 * 60)

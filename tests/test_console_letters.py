@@ -50,19 +50,15 @@ def _taken(database: Database) -> list[tuple[str, str, dict]]:
 
 
 @pytest.fixture
-def staff(console_client, staff_login):  # type: ignore[no-untyped-def]
+def staff(signed_in):  # type: ignore[no-untyped-def]
     """A test client signed in as the staff account (Ana Lima)."""
-    client = console_client()
-    staff_login(client, STAFF_EMAIL)
-    return client
+    return signed_in(STAFF_EMAIL)
 
 
 @pytest.fixture
-def coordinator(console_client, staff_login):  # type: ignore[no-untyped-def]
+def coordinator(signed_in):  # type: ignore[no-untyped-def]
     """A test client signed in as the coordinator account."""
-    client = console_client()
-    staff_login(client, COORDINATOR_EMAIL)
-    return client
+    return signed_in(COORDINATOR_EMAIL)
 
 
 def _post(client, path: str, page: str = LETTERS, **data: str):  # type: ignore[no-untyped-def]

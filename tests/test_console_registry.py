@@ -53,11 +53,9 @@ def world(new_org: Callable[..., int]) -> dict[str, int]:
 
 
 @pytest.fixture
-def staff(console_client, staff_login):  # type: ignore[no-untyped-def]
+def staff(signed_in):  # type: ignore[no-untyped-def]
     """A test client signed in as the staff account Ana Lima."""
-    client = console_client()
-    staff_login(client, STAFF_EMAIL)
-    return client
+    return signed_in(STAFF_EMAIL)
 
 
 def _soup(response: Any) -> BeautifulSoup:
@@ -528,11 +526,8 @@ def test_every_registry_page_is_marked_staff_only(console_app) -> None:
 
 
 @pytest.mark.parametrize("path", GETS)
-def test_a_coordinator_gets_403_on_every_registry_page(
-    console_client, staff_login, world, path: str
-) -> None:
-    client = console_client()
-    staff_login(client, COORDINATOR_EMAIL)
+def test_a_coordinator_gets_403_on_every_registry_page(signed_in, world, path: str) -> None:
+    client = signed_in(COORDINATOR_EMAIL)
     response = client.get(path)
     assert response.status_code == 403
     assert "Your account's role does not reach this page" in _text(response)
@@ -542,10 +537,9 @@ def test_a_coordinator_gets_403_on_every_registry_page(
 
 @pytest.mark.parametrize(("path", "data"), POSTS)
 def test_a_coordinator_gets_403_for_every_registry_action_and_nothing_changes(
-    console_client, staff_login, world, database: Database, *, path: str, data: dict[str, str]
+    signed_in, world, database: Database, *, path: str, data: dict[str, str]
 ) -> None:
-    client = console_client()
-    staff_login(client, COORDINATOR_EMAIL)
+    client = signed_in(COORDINATOR_EMAIL)
     before = snapshot(database)
     token = csrf_in(client.get("/staff/").text)
     response = client.post(path, data={"csrf_token": token, **data})

@@ -62,9 +62,8 @@ def _text(response) -> str:  # type: ignore[no-untyped-def]
 # --- signing in -------------------------------------------------------------------------
 
 
-def test_the_right_password_signs_in_and_shows_the_campaigns(console_client, staff_login) -> None:
-    client = console_client()
-    staff_login(client, STAFF_EMAIL)
+def test_the_right_password_signs_in_and_shows_the_campaigns(signed_in) -> None:
+    client = signed_in(STAFF_EMAIL)
     page = client.get("/staff/")
     assert page.status_code == 200
     assert "Ana Lima (staff)" in _text(page)
@@ -205,9 +204,8 @@ def test_a_sign_in_without_the_csrf_token_is_refused(console_client, database) -
     assert _sessions(database) == 0
 
 
-def test_a_sign_out_without_the_csrf_token_is_refused(console_client, staff_login) -> None:
-    client = console_client()
-    staff_login(client, STAFF_EMAIL)
+def test_a_sign_out_without_the_csrf_token_is_refused(signed_in) -> None:
+    client = signed_in(STAFF_EMAIL)
     assert client.post("/staff/logout").status_code == 400
     assert client.get("/staff/").status_code == 200  # still signed in
 
@@ -226,10 +224,9 @@ def test_a_set_password_form_without_the_csrf_token_is_refused(settings, databas
 
 
 def test_signing_out_ends_the_session_for_a_copied_cookie_too(
-    console_client, staff_login, database
+    console_client, signed_in, database
 ) -> None:
-    client = console_client()
-    staff_login(client, STAFF_EMAIL)
+    client = signed_in(STAFF_EMAIL)
     copied = _cookie(client)
     client.post("/staff/logout", data={"csrf_token": csrf_in(client.get("/staff/").text)})
     assert _sessions(database) == 0
@@ -282,13 +279,10 @@ def test_a_session_cookie_used_from_another_address_is_dropped(
     assert response.headers["Location"] == "/staff/login"
 
 
-def test_a_session_ends_after_the_idle_timeout(
-    console_client, staff_login, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_session_ends_after_the_idle_timeout(signed_in, monkeypatch: pytest.MonkeyPatch) -> None:
     import time
 
-    client = console_client()
-    staff_login(client, STAFF_EMAIL)
+    client = signed_in(STAFF_EMAIL)
     now = time.time()
     monkeypatch.setattr(auth.time, "time", lambda: now + 29 * 60)
     assert client.get("/staff/").status_code == 200  # within 30 minutes: still in
@@ -301,10 +295,9 @@ def test_a_session_ends_after_the_idle_timeout(
 
 
 def test_a_disabled_accounts_open_session_sees_nothing(
-    console_client, staff_login, database, counts_world: CountsWorld
+    console_client, signed_in, database, counts_world: CountsWorld
 ) -> None:
-    client = console_client()
-    staff_login(client, STAFF_EMAIL)
+    client = signed_in(STAFF_EMAIL)
     assert client.get(f"/staff/c/{COUNTS_SLUG}").status_code == 200  # positive control
     with database.writing() as session:
         accounts.disable(session, STAFF_EMAIL, actor="staff: test")
@@ -329,10 +322,9 @@ def test_a_visitor_who_is_not_signed_in_is_sent_to_sign_in(
 
 
 def test_a_coordinator_gets_403_with_no_data_on_the_trail(
-    console_client, staff_login, counts_world: CountsWorld
+    signed_in, counts_world: CountsWorld
 ) -> None:
-    client = console_client()
-    staff_login(client, COORDINATOR_EMAIL)
+    client = signed_in(COORDINATOR_EMAIL)
     response = client.get(f"/staff/c/{COUNTS_SLUG}/audit")
     assert response.status_code == 403
     assert "Your account's role does not reach this page" in _text(response)
@@ -352,10 +344,9 @@ def test_the_trail_is_marked_staff_only_and_the_rest_is_for_coordinators(console
 
 
 def test_a_coordinator_sees_the_counts_but_no_contacts(
-    console_client, staff_login, counts_world: CountsWorld
+    signed_in, counts_world: CountsWorld
 ) -> None:
-    client = console_client()
-    staff_login(client, COORDINATOR_EMAIL)
+    client = signed_in(COORDINATOR_EMAIL)
     page = client.get(f"/staff/c/{COUNTS_SLUG}")
     assert page.status_code == 200
     assert "Where the sign-on stands" in page.text
@@ -368,10 +359,9 @@ def test_a_coordinator_sees_the_counts_but_no_contacts(
 
 
 def test_the_campaigns_page_shows_the_overviews_numbers(
-    console_client, staff_login, database, counts_world: CountsWorld
+    signed_in, database, counts_world: CountsWorld
 ) -> None:
-    client = console_client()
-    staff_login(client, COORDINATOR_EMAIL)
+    client = signed_in(COORDINATOR_EMAIL)
     soup = BeautifulSoup(client.get("/staff/").text, "html.parser")
     with database.reading() as session:
         summary = reports.overview(session)
@@ -392,10 +382,9 @@ def counts_world_days(summary) -> int:  # type: ignore[no-untyped-def]
 
 
 def test_the_dashboard_shows_the_numbers_of_counts(
-    console_client, staff_login, database, counts_world: CountsWorld
+    signed_in, database, counts_world: CountsWorld
 ) -> None:
-    client = console_client()
-    staff_login(client, STAFF_EMAIL)
+    client = signed_in(STAFF_EMAIL)
     soup = BeautifulSoup(client.get(f"/staff/c/{COUNTS_SLUG}").text, "html.parser")
     with database.reading() as session:
         totals = reports.campaign_counts(session, COUNTS_SLUG).totals
@@ -412,10 +401,9 @@ def test_the_dashboard_shows_the_numbers_of_counts(
 
 
 def test_the_dashboard_lists_whom_to_chase_with_contacts_for_staff(
-    console_client, staff_login, counts_world: CountsWorld
+    signed_in, counts_world: CountsWorld
 ) -> None:
-    client = console_client()
-    staff_login(client, STAFF_EMAIL)
+    client = signed_in(STAFF_EMAIL)
     soup = BeautifulSoup(client.get(f"/staff/c/{COUNTS_SLUG}").text, "html.parser")
     chase = soup.find("table", attrs={"aria-labelledby": "chase"})
     names = [row.th.get_text() for row in chase.select("tbody tr")]
@@ -423,13 +411,10 @@ def test_the_dashboard_lists_whom_to_chase_with_contacts_for_staff(
     assert any(a["href"].startswith("mailto:") for a in chase.find_all("a"))
 
 
-def test_the_count_sheet_link_gives_the_pdf(
-    console_client, staff_login, counts_world: CountsWorld
-) -> None:
+def test_the_count_sheet_link_gives_the_pdf(signed_in, counts_world: CountsWorld) -> None:
     from pypdf import PdfReader
 
-    client = console_client()
-    staff_login(client, COORDINATOR_EMAIL)
+    client = signed_in(COORDINATOR_EMAIL)
     page = BeautifulSoup(client.get(f"/staff/c/{COUNTS_SLUG}").text, "html.parser")
     link = page.find("a", string=re.compile("Print count sheet"))["href"]
     response = client.get(link)
@@ -441,10 +426,9 @@ def test_the_count_sheet_link_gives_the_pdf(
 
 
 def test_the_export_link_gives_the_public_list_as_export_writes_it(
-    console_client, staff_login, database, counts_world: CountsWorld
+    signed_in, database, counts_world: CountsWorld
 ) -> None:
-    client = console_client()
-    staff_login(client, COORDINATOR_EMAIL)
+    client = signed_in(COORDINATOR_EMAIL)
     response = client.get(f"/staff/c/{COUNTS_SLUG}/signatories.csv")
     assert response.status_code == 200
     with database.reading() as session:
@@ -455,10 +439,9 @@ def test_the_export_link_gives_the_public_list_as_export_writes_it(
 
 
 def test_the_console_export_names_only_the_signers_who_agreed_to_the_public_list(
-    console_client, staff_login, counts_world: CountsWorld
+    signed_in, counts_world: CountsWorld
 ) -> None:
-    client = console_client()
-    staff_login(client, COORDINATOR_EMAIL)
+    client = signed_in(COORDINATOR_EMAIL)
     response = client.get(f"/staff/c/{COUNTS_SLUG}/signatories.csv")
     assert response.status_code == 200
     rows = csv.DictReader(io.StringIO(response.data.decode("utf-8-sig")))
@@ -468,20 +451,18 @@ def test_the_console_export_names_only_the_signers_who_agreed_to_the_public_list
 
 
 def test_an_unknown_campaign_is_a_404_that_names_no_campaign(
-    console_client, staff_login, counts_world: CountsWorld
+    signed_in, counts_world: CountsWorld
 ) -> None:
-    client = console_client()
-    staff_login(client, STAFF_EMAIL)
+    client = signed_in(STAFF_EMAIL)
     response = client.get("/staff/c/no-such-campaign")
     assert response.status_code == 404
     assert COUNTS_SLUG not in response.text
 
 
 def test_the_trail_shows_every_entry_and_that_it_verifies(
-    console_client, staff_login, database, counts_world: CountsWorld
+    signed_in, database, counts_world: CountsWorld
 ) -> None:
-    client = console_client()
-    staff_login(client, STAFF_EMAIL)
+    client = signed_in(STAFF_EMAIL)
     soup = BeautifulSoup(client.get(f"/staff/c/{COUNTS_SLUG}/audit").text, "html.parser")
     with database.reading() as session:
         expected = trail.entries(session, COUNTS_SLUG)
@@ -494,7 +475,7 @@ def test_the_trail_shows_every_entry_and_that_it_verifies(
 
 
 def test_the_trail_names_an_invitation_changed_behind_the_programs_back(
-    console_client, staff_login, database, counts_world: CountsWorld
+    signed_in, database, counts_world: CountsWorld
 ) -> None:
     from coalitionletter.models import Invitation
 
@@ -504,8 +485,7 @@ def test_the_trail_names_an_invitation_changed_behind_the_programs_back(
             .where(Invitation.organisation_id == counts_world.ids["E"])
             .values(state="confirmed")
         )
-    client = console_client()
-    staff_login(client, STAFF_EMAIL)
+    client = signed_in(STAFF_EMAIL)
     soup = BeautifulSoup(client.get(f"/staff/c/{COUNTS_SLUG}/audit").text, "html.parser")
     verdict = soup.select_one(".verify").get_text(" ", strip=True)
     assert "The trail does not verify" in verdict
@@ -513,10 +493,9 @@ def test_the_trail_names_an_invitation_changed_behind_the_programs_back(
 
 
 def test_the_trail_filters_by_kind_organisation_and_day(
-    console_client, staff_login, counts_world: CountsWorld
+    signed_in, counts_world: CountsWorld
 ) -> None:
-    client = console_client()
-    staff_login(client, STAFF_EMAIL)
+    client = signed_in(STAFF_EMAIL)
     base = f"/staff/c/{COUNTS_SLUG}/audit"
 
     def kinds_and_orgs(query: str) -> list[tuple[str, str]]:
@@ -535,36 +514,31 @@ def test_the_trail_filters_by_kind_organisation_and_day(
     assert kinds_and_orgs(f"?until={today - timedelta(days=1)}") == []
 
 
-def test_a_bad_date_in_the_trail_filter_is_named(
-    console_client, staff_login, counts_world: CountsWorld
-) -> None:
-    client = console_client()
-    staff_login(client, STAFF_EMAIL)
+def test_a_bad_date_in_the_trail_filter_is_named(signed_in, counts_world: CountsWorld) -> None:
+    client = signed_in(STAFF_EMAIL)
     response = client.get(f"/staff/c/{COUNTS_SLUG}/audit?since=yesterday")
     assert response.status_code == 200
     assert "From: 'yesterday' is not a date. Use the form 2026-12-31." in _text(response)
 
 
 def test_the_trail_says_when_it_does_not_verify(
-    console_client, staff_login, database, counts_world: CountsWorld
+    signed_in, database, counts_world: CountsWorld
 ) -> None:
     with database.writing() as session:
         chain = Event.chain == events.campaign_chain(COUNTS_SLUG)
         second = session.scalars(select(Event).where(chain, Event.seq == 2)).one()
         second.actor = "someone else"
-    client = console_client()
-    staff_login(client, STAFF_EMAIL)
+    client = signed_in(STAFF_EMAIL)
     soup = BeautifulSoup(client.get(f"/staff/c/{COUNTS_SLUG}/audit").text, "html.parser")
     assert "The trail does not verify" in soup.select_one(".verify").get_text()
 
 
 @pytest.mark.usefixtures("counts_world")
 def test_no_console_page_shows_a_raw_token_or_session_key(
-    console_app, console_client, staff_login, settings, database
+    console_app, console_client, signed_in, settings, database
 ) -> None:
     link_token = make_account(settings, database, "new@example.org", password=None)
-    client = console_client()
-    staff_login(client, STAFF_EMAIL)
+    client = signed_in(STAFF_EMAIL)
     key = _session_data(console_app, _cookie(client))["_user_id"]
     pages = [client.get(path) for path in PAGES]
     pages.append(client.get("/staff/c/no-such-campaign"))

@@ -9,22 +9,11 @@ import re
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
 
 from coalitionletter.db import Database
-from coalitionletter.models import Event, Invitation
 from coalitionletter.reports.count_json import OVERVIEW_FORMAT
 from coalitionletter.reports.count_values import KEYS, NO_COUNTRY, NO_TYPE
-from fixtures_counts import COUNTS_SLUG, DAYS_LEFT, SECOND_SLUG, CountsWorld
-
-
-def _state_of(database: Database) -> tuple[int, int, list[tuple[int, str]]]:
-    with database.reading() as session:
-        events = session.scalar(select(func.count()).select_from(Event))
-        invitations = session.execute(
-            select(Invitation.id, Invitation.state).order_by(Invitation.id)
-        ).all()
-    return events or 0, len(invitations), [tuple(row) for row in invitations]
+from fixtures_counts import COUNTS_SLUG, DAYS_LEFT, SECOND_SLUG, CountsWorld, world_state
 
 
 def test_the_table_shows_each_total_with_its_percentage(counts_world: CountsWorld, invoke):
@@ -143,48 +132,53 @@ def test_a_formula_in_an_organisation_type_is_neutralised_in_the_csv(
     assert '\'=HYPERLINK("http://x")' in labels
 
 
-def test_an_unknown_campaign_is_refused_and_nothing_changes(
-    counts_world: CountsWorld, invoke, database: Database
+REFUSALS = {
+    "an-unknown-campaign-naming-the-known-ones": (
+        ("no-such-letter",),
+        1,
+        ("There is no campaign 'no-such-letter'", COUNTS_SLUG),
+    ),
+    "a-bad-breakdown": (
+        (COUNTS_SLUG, "--by", "colour"),
+        2,
+        ("Invalid value for '--by'", "'colour' is not one of 'status', 'country', 'type'"),
+    ),
+    "a-breakdown-without-a-campaign": (
+        ("--by", "country"),
+        2,
+        ("--by, --pdf and --html need a CAMPAIGN",),
+    ),
+}
+
+
+@pytest.mark.parametrize(("args", "exit_code", "words"), REFUSALS.values(), ids=REFUSALS.keys())
+def test_a_refused_count_says_why_and_changes_nothing(
+    counts_world: CountsWorld,
+    invoke,
+    database: Database,
+    *,
+    args: tuple[str, ...],
+    exit_code: int,
+    words: tuple[str, ...],
 ):
-    before = _state_of(database)
-    result = invoke("counts", "no-such-letter")
-    assert result.exit_code == 1
-    assert "There is no campaign 'no-such-letter'" in result.output
-    assert COUNTS_SLUG in result.output
-    assert _state_of(database) == before
-
-
-def test_a_bad_breakdown_is_refused_and_nothing_changes(
-    counts_world: CountsWorld, invoke, database: Database
-):
-    before = _state_of(database)
-    result = invoke("counts", COUNTS_SLUG, "--by", "colour")
-    assert result.exit_code == 2
-    assert "Invalid value for '--by'" in result.output
-    assert "'colour' is not one of 'status', 'country', 'type'" in result.output
-    assert _state_of(database) == before
-
-
-def test_a_breakdown_without_a_campaign_is_refused(
-    counts_world: CountsWorld, invoke, database: Database
-):
-    before = _state_of(database)
-    result = invoke("counts", "--by", "country")
-    assert result.exit_code == 2
-    assert "--by, --pdf and --html need a CAMPAIGN" in result.output
-    assert _state_of(database) == before
+    before = world_state(database)
+    result = invoke("counts", *args)
+    assert result.exit_code == exit_code
+    for said in words:
+        assert said in result.output
+    assert world_state(database) == before
 
 
 def test_a_sheet_into_a_missing_folder_is_refused_and_nothing_is_written(
     counts_world: CountsWorld, invoke, home: Path, database: Database
 ):
-    before = _state_of(database)
+    before = world_state(database)
     target = home / "no-folder" / "sheet.html"
     result = invoke("counts", COUNTS_SLUG, "--html", str(target))
     assert result.exit_code == 1
     assert f"The folder {target.parent} does not exist" in result.output
     assert not target.parent.exists()
-    assert _state_of(database) == before
+    assert world_state(database) == before
 
 
 def test_counts_on_an_uninitialised_database_says_to_run_init(invoke):

@@ -7,14 +7,14 @@ import io
 import json
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from coalitionletter.campaigns import roster
 from coalitionletter.db import Database
-from coalitionletter.models import Campaign, Event, Invitation
+from coalitionletter.models import Campaign, Event
 from coalitionletter.reports import export
 from coalitionletter.settings import Settings
-from fixtures_counts import CHINESE_NAME, COUNTS_SLUG, CountsWorld, act, add_org
+from fixtures_counts import CHINESE_NAME, COUNTS_SLUG, CountsWorld, act, add_org, world_state
 
 PUBLIC_NAMES = ["International Lawyers Project", CHINESE_NAME, "Uyghur Human Rights Project"]
 PROTECTED = "Exiled Voices Collective"
@@ -43,13 +43,6 @@ def _export(invoke, *args: str):
     result = invoke("export", *args)
     assert result.exit_code == 0, result.output
     return result
-
-
-def _database_state(database: Database) -> tuple[int, list[tuple[int, str]]]:
-    with database.reading() as session:
-        events = session.scalar(select(func.count()).select_from(Event)) or 0
-        states = session.execute(select(Invitation.id, Invitation.state)).all()
-    return events, sorted(tuple(row) for row in states)
 
 
 def test_the_public_export_leaves_out_those_named_to_governments_only(
@@ -234,25 +227,25 @@ def test_a_name_starting_with_plus_is_written_as_text_without_a_visible_quote(
 def test_an_unknown_campaign_is_refused_and_nothing_is_written(
     counts_world: CountsWorld, invoke, home: Path, database: Database
 ):
-    before = _database_state(database)
+    before = world_state(database)
     target = home / "out.csv"
     result = invoke("export", "no-such-letter", "--output", str(target))
     assert result.exit_code == 1
     assert "There is no campaign folder" in result.output
     assert not target.exists()
-    assert _database_state(database) == before
+    assert world_state(database) == before
 
 
 def test_an_export_into_a_missing_folder_is_refused_and_nothing_is_written(
     counts_world: CountsWorld, invoke, home: Path, database: Database
 ):
-    before = _database_state(database)
+    before = world_state(database)
     target = home / "press" / "signatories.csv"
     result = invoke("export", COUNTS_SLUG, "--output", str(target))
     assert result.exit_code == 1
     assert f"The folder {target.parent} does not exist" in result.output
     assert not target.parent.exists()
-    assert _database_state(database) == before
+    assert world_state(database) == before
 
 
 def test_stale_consent_is_refused_as_the_letter_refuses_it(
@@ -260,14 +253,14 @@ def test_stale_consent_is_refused_as_the_letter_refuses_it(
 ):
     body = home / "letters" / COUNTS_SLUG / "body.md"
     body.write_text("We, {{ signatory_count }} organisations, now ask something else.\n", "utf-8")
-    before = _database_state(database)
+    before = world_state(database)
     target = home / "out.csv"
     result = invoke("export", COUNTS_SLUG, "--output", str(target))
     assert result.exit_code == 1
     assert "given to an earlier text" in result.output
     assert "--allow-stale" in result.output
     assert not target.exists()
-    assert _database_state(database) == before
+    assert world_state(database) == before
 
 
 def test_stale_consent_is_listed_when_allowed_and_said_so(
@@ -330,9 +323,9 @@ def test_a_delivered_export_is_recorded_in_the_trail_with_who_took_it(
 def test_a_public_export_is_not_recorded_in_the_trail(
     counts_world: CountsWorld, invoke, database: Database
 ):
-    before = _database_state(database)
+    before = world_state(database)
     _export(invoke, COUNTS_SLUG)
     assert _delivered_entries(database) == []
-    assert _database_state(database) == before
+    assert world_state(database) == before
     _export(invoke, COUNTS_SLUG, "--delivered")  # positive control: the same world records it
     assert len(_delivered_entries(database)) == 1

@@ -13,25 +13,16 @@ from coalitionletter.errors import ImportFileError
 from coalitionletter.models import Organisation
 from coalitionletter.registry import importing as registry_import
 from coalitionletter.registry import organisations as registry
-from fixtures_registry import seventy_rows, snapshot, write_csv
+from fixtures_registry import import_csv, seventy_rows, snapshot, write_csv
 
 MakeCsv = Callable[..., Path]
 HEADER = ["Organisation", "Country", "Email"]
 
 
-def _import(
-    database: Database, path: Path, *, update: bool = False, dry_run: bool = False
-) -> registry_import.ImportReport:
-    with database.writing() as session:
-        return registry_import.import_file(
-            session, path, update=update, dry_run=dry_run, actor="test"
-        )
-
-
 def _refused(database: Database, path: Path, **options: bool) -> list[str]:
     before = snapshot(database)
     with pytest.raises(ImportFileError) as refused:
-        _import(database, path, **options)
+        import_csv(database, path, **options)
     assert snapshot(database) == before
     assert "nothing was imported" in str(refused.value)
     return refused.value.problems
@@ -52,7 +43,7 @@ def _names(database: Database) -> set[str]:
 def test_a_seventy_organisation_spreadsheet_export_imports_cleanly(
     database: Database, seventy_csv: Path
 ) -> None:
-    report = _import(database, seventy_csv)
+    report = import_csv(database, seventy_csv)
     assert (report.added, report.updated, report.skipped) == (70, 0, 0)
     assert report.encoding == "UTF-8 with BOM"
     assert report.ignored_columns == ["Date added (column J)"]
@@ -64,7 +55,7 @@ def test_a_seventy_organisation_spreadsheet_export_imports_cleanly(
 def test_names_in_every_script_come_through_the_import_unchanged(
     database: Database, seventy_csv: Path
 ) -> None:
-    _import(database, seventy_csv)
+    import_csv(database, seventy_csv)
     names = _names(database)
     assert "Lantern Harbour Friends of Hong Kong (燈籠港香港之友)" in names
     assert "ئاتلانتىس ئۇيغۇر ئاياللار بىرلىكى" in names
@@ -75,7 +66,7 @@ def test_names_in_every_script_come_through_the_import_unchanged(
 def test_an_organisation_on_several_lines_gets_one_contact_per_line(
     database: Database, seventy_csv: Path
 ) -> None:
-    _import(database, seventy_csv)
+    import_csv(database, seventy_csv)
     by_name = {o.name: o for o in _organisations(database)}
     contacts = by_name["Tamarisk Justice Forum"].contacts
     assert [c.name for c in contacts] == ["Ada Quill", "Ben Quill"]
@@ -84,9 +75,9 @@ def test_an_organisation_on_several_lines_gets_one_contact_per_line(
 def test_importing_the_same_file_again_skips_every_organisation_and_changes_nothing(
     database: Database, seventy_csv: Path
 ) -> None:
-    first = _import(database, seventy_csv)
+    first = import_csv(database, seventy_csv)
     before = snapshot(database)
-    again = _import(database, seventy_csv)
+    again = import_csv(database, seventy_csv)
     assert (again.added, again.updated, again.skipped) == (0, 0, 70)
     assert "already in the registry as #1 Tamarisk Justice Forum" in again.rows[0].reason
     assert again.organisation_ids() == first.organisation_ids()
@@ -99,7 +90,7 @@ def test_excel_windows_1252_keeps_accents_and_curly_apostrophes(
     header, rows = seventy_rows()
     latin = [row for row in rows if row[0] and _encodable(" ".join(row), "cp1252")]
     path = write_csv(tmp_path / "excel.csv", header, latin, encoding="cp1252")
-    report = _import(database, path)
+    report = import_csv(database, path)
     assert report.encoding == "Windows-1252"
     assert "Fondation Lumière d’Exemple" in _names(database)
     assert "Örnek İnsan Hakları Derneği" not in _names(database)  # İ and ı are not in cp1252
@@ -117,14 +108,14 @@ def _encodable(text: str, encoding: str) -> bool:
 def test_semicolons_between_cells_are_recognised(database: Database, tmp_path: Path) -> None:
     header, rows = seventy_rows()
     path = write_csv(tmp_path / "semi.csv", header, rows, delimiter=";", encoding="utf-8-sig")
-    report = _import(database, path)
+    report = import_csv(database, path)
     assert (report.delimiter, report.added) == (";", 70)
 
 
 def test_utf16_tab_separated_unicode_text_is_read(database: Database, tmp_path: Path) -> None:
     header, rows = seventy_rows()
     path = write_csv(tmp_path / "unicode.txt", header, rows, delimiter="\t", encoding="utf-16")
-    assert _import(database, path).added == 70
+    assert import_csv(database, path).added == 70
 
 
 @pytest.mark.parametrize(
@@ -138,7 +129,7 @@ def test_utf16_tab_separated_unicode_text_is_read(database: Database, tmp_path: 
 def test_headers_in_any_case_and_their_synonyms_are_understood(
     database: Database, make_csv: MakeCsv, header: list[str]
 ) -> None:
-    _import(database, make_csv(header, ["PEN America", "United States", "pen@example.org"]))
+    import_csv(database, make_csv(header, ["PEN America", "United States", "pen@example.org"]))
     [organisation] = _organisations(database)
     assert (organisation.name, organisation.country) == ("PEN America", "US")
     assert organisation.contacts[0].email == "pen@example.org"
@@ -222,7 +213,7 @@ def test_two_lines_giving_one_site_with_and_without_www_agree(
         ["PEN America", "https://www.pen.example", "a@pen.example"],
         ["PEN America", "pen.example", "b@pen.example"],
     )
-    report = _import(database, path)
+    report = import_csv(database, path)
     assert report.added == 1
 
 
@@ -251,7 +242,7 @@ def test_a_dry_run_reports_every_action_and_writes_nothing(
     database: Database, seventy_csv: Path
 ) -> None:
     before = snapshot(database)
-    report = _import(database, seventy_csv, dry_run=True)
+    report = import_csv(database, seventy_csv, dry_run=True)
     assert report.added == 70
     assert {row.action for row in report.rows} == {"add"}
     assert report.organisation_ids() == []
@@ -267,7 +258,7 @@ def test_an_existing_organisation_is_skipped_naming_it_without_update(
     database: Database, new_org: Callable[..., int], make_csv: MakeCsv
 ) -> None:
     new_org("PEN America", country="US")
-    report = _import(database, make_csv(HEADER, ["pen america", "GB", ""]))
+    report = import_csv(database, make_csv(HEADER, ["pen america", "GB", ""]))
     [row] = report.rows
     assert (row.action, row.organisation_id) == ("skip", 1)
     assert "#1 PEN America" in row.reason and "--update" in row.reason
@@ -279,7 +270,7 @@ def test_update_changes_given_fields_and_adds_new_contacts_but_empty_cells_clear
 ) -> None:
     new_org("PEN America", country="US", notes="keep me", email="old@pen.example")
     header = ["Organisation", "Country", "Notes", "Email"]
-    report = _import(
+    report = import_csv(
         database, make_csv(header, ["PEN America", "GB", "", "new@pen.example"]), update=True
     )
     assert (report.added, report.updated) == (0, 1)
@@ -303,7 +294,9 @@ def test_organisation_ids_follow_the_file_order_including_ones_already_there(
     database: Database, new_org: Callable[..., int], make_csv: MakeCsv
 ) -> None:
     existing = new_org("Second Group")
-    report = _import(database, make_csv(HEADER, ["First Group", "", ""], ["Second Group", "", ""]))
+    report = import_csv(
+        database, make_csv(HEADER, ["First Group", "", ""], ["Second Group", "", ""])
+    )
     assert report.organisation_ids() == [existing + 1, existing]
 
 
@@ -345,11 +338,11 @@ def test_json_export_is_a_list_of_objects_with_names_and_contacts(
 def test_importing_the_export_of_the_seventy_gives_back_the_same_registry(
     database: Database, seventy_csv: Path, tmp_path: Path, settings_copy: Database
 ) -> None:
-    _import(database, seventy_csv)
+    import_csv(database, seventy_csv)
     exported = tmp_path / "export.csv"
     with database.reading() as session, exported.open("w", encoding="utf-8-sig", newline="") as f:
         registry_import.write_csv(registry.list_organisations(session), f)
-    _import(settings_copy, exported)
+    import_csv(settings_copy, exported)
     assert _comparable(settings_copy) == _comparable(database)
 
 
@@ -387,7 +380,7 @@ def test_a_dry_run_with_update_reports_adds_updates_and_skips_together(
         ["New Group", "", ""],
     )
     before = snapshot(database)
-    report = _import(database, path, update=True, dry_run=True)
+    report = import_csv(database, path, update=True, dry_run=True)
     assert [(row.line, row.action) for row in report.rows] == [
         (2, "update"),
         (3, "skip"),
@@ -402,20 +395,20 @@ def test_names_from_a_file_read_as_windows_1252_are_listed_for_checking(
 ) -> None:
     path = tmp_path / "excel.csv"
     path.write_bytes("Organisation\nFondation Lumière\nPlain Group\n".encode("cp1252"))
-    report = _import(database, path)
+    report = import_csv(database, path)
     assert [(row.line, row.name) for row in report.names_to_check()] == [(2, "Fondation Lumière")]
 
 
 def test_names_from_a_utf8_file_need_no_check(database: Database, tmp_path: Path) -> None:
     path = tmp_path / "utf8.csv"
     path.write_text("Organisation\nFondation Lumière\n", encoding="utf-8")
-    assert _import(database, path).names_to_check() == []
+    assert import_csv(database, path).names_to_check() == []
 
 
 def test_a_known_name_with_an_invisible_mark_added_is_refused_not_imported_as_new(
     database: Database, make_csv: MakeCsv
 ) -> None:
-    _import(database, make_csv(HEADER, ["Human Rights First", "US", ""]))
+    import_csv(database, make_csv(HEADER, ["Human Rights First", "US", ""]))
     path = make_csv(HEADER, ["Human Rights First\u034f", "US", ""])
     [problem] = _refused(database, path)
     assert "U+034F COMBINING GRAPHEME JOINER at position 19" in problem

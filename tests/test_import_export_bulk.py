@@ -9,21 +9,10 @@ from sqlalchemy import select
 from coalitionletter import events
 from coalitionletter.db import Database
 from coalitionletter.models import Contact, Event, Organisation
-from coalitionletter.registry import importing as registry_import
+from fixtures_registry import import_csv
 
 MakeCsv = Callable[..., Path]
 HEADER = ["Organisation", "Country", "Website", "Contact", "Email"]
-
-
-def _import(database: Database, path: Path, **options: bool) -> registry_import.ImportReport:
-    with database.writing() as session:
-        return registry_import.import_file(
-            session,
-            path,
-            update=options.get("update", False),
-            dry_run=options.get("dry_run", False),
-            actor="test",
-        )
 
 
 def _generated(count: int) -> list[list[str]]:
@@ -37,7 +26,7 @@ def test_three_thousand_generated_rows_land_each_with_its_contact_and_its_event(
     database: Database, make_csv: MakeCsv
 ) -> None:
     rows = _generated(3000)
-    report = _import(database, make_csv(HEADER, *rows))
+    report = import_csv(database, make_csv(HEADER, *rows))
     assert (report.added, report.skipped) == (3000, 0)
     with database.reading() as session:
         stored = session.execute(
@@ -63,7 +52,7 @@ def test_a_line_repeating_an_email_or_website_of_a_line_far_above_is_skipped_nam
     rows = _generated(500)
     rows.append(["Another Name Entirely", "", "", "", "O7@X.org"])
     rows.append(["Yet Another Name", "", "https://www.org9.example.org/about", "", ""])
-    report = _import(database, make_csv(HEADER, *rows))
+    report = import_csv(database, make_csv(HEADER, *rows))
     assert report.added == 500
     assert report.rows[-2].reason == "repeats line 9 (the same email address o7@x.org)"
     assert (
@@ -81,7 +70,7 @@ def test_a_line_matching_the_registry_and_a_line_above_names_both_with_their_ids
         ["New Forum", "", "new@x.org"],
         ["Existing Forum", "", "new@x.org"],
     )
-    report = _import(database, path)
+    report = import_csv(database, path)
     added = report.rows[0].organisation_id
     assert added is not None
     assert report.rows[1].reason == (
@@ -101,7 +90,7 @@ def test_an_update_between_adds_keeps_the_registry_chain_in_file_order(
         ["Existing Forum", "FR"],
         ["Second New", "DE"],
     )
-    report = _import(database, path, update=True)
+    report = import_csv(database, path, update=True)
     assert [row.action for row in report.rows] == ["add", "update", "add"]
     with database.reading() as session:
         kinds = session.execute(
@@ -120,7 +109,7 @@ def test_a_slug_taken_earlier_in_the_same_file_gets_the_next_number(
     database: Database, make_csv: MakeCsv
 ) -> None:
     path = make_csv(["Organisation", "Slug"], ["Alpha Group", "shared"], ["Beta Group", "shared"])
-    report = _import(database, path)
+    report = import_csv(database, path)
     with database.reading() as session:
         slugs = session.scalars(select(Organisation.slug).order_by(Organisation.id)).all()
     assert report.added == 2

@@ -3,26 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from coalitionletter.db import Database
-from coalitionletter.registry import importing as registry_import
-from fixtures_registry import snapshot
+from fixtures_registry import import_csv, snapshot
 
 MakeCsv = Callable[..., Path]
 HEADER = ["Organisation", "Country", "Contact", "Title", "Email"]
-
-
-def _import(database: Database, path: Path, **options: bool) -> registry_import.ImportReport:
-    with database.writing() as session:
-        return registry_import.import_file(
-            session,
-            path,
-            update=options.pop("update", True),
-            dry_run=options.pop("dry_run", False),
-            actor="test",
-            **options,
-        )
+# Every import here updates, as `org import --update`, unless a test says otherwise.
+_import = partial(import_csv, update=True)
 
 
 def test_a_second_update_of_the_same_file_changes_nothing(

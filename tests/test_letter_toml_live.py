@@ -12,26 +12,20 @@ from sqlalchemy import select
 from coalitionletter.campaigns import catalogue as campaigns
 from coalitionletter.models import Campaign, Invitation, utcnow
 from fixtures_signon import (
-    BROWSER_AGENT,
+    HUMAN,
     ORGANISATIONS,
+    SIGNER,
+    SLUG,
     SignOnWorkspace,
-    confirm_form,
+    confirm,
+    set_deadline,
 )
 
-SLUG = "ilp-magnitsky-2020"
 NAME = ORGANISATIONS[0][0]
-HUMAN = {"User-Agent": BROWSER_AGENT}
-SIGNER = {"signer_name": "Aynur Tursun", "signer_title": "Director", "display_name": NAME}
 
 
 def _letter(home: Path) -> Path:
     return home / "letters" / SLUG / "letter.toml"
-
-
-def _set_deadline(home: Path, when: str) -> None:
-    letter = _letter(home)
-    text = re.sub(r"(?m)^deadline = .*\n", "", letter.read_text("utf-8"))
-    letter.write_text(f"deadline = {when}\n" + text, encoding="utf-8")
 
 
 def _sync_passed_deadline(workspace: SignOnWorkspace) -> None:
@@ -48,13 +42,10 @@ def test_a_deadline_moved_later_in_letter_toml_opens_links_without_init(
     with signon_workspace.database.reading() as session:
         row = session.scalars(select(Campaign)).one()
         assert row.deadline < utcnow()  # the database's copy says closed
-    _set_deadline(signon_workspace.home, (utcnow() + timedelta(days=3)).isoformat("T", "seconds"))
+    set_deadline(signon_workspace.home, (utcnow() + timedelta(days=3)).isoformat("T", "seconds"))
     page = web_client.get(f"/s/{token}", headers=HUMAN)
     assert page.status_code == 200
-    assert (
-        web_client.post(f"/s/{token}", data=confirm_form(web_client, token, **SIGNER)).status_code
-        == 303
-    )
+    confirm(web_client, token, **SIGNER)
     with signon_workspace.database.reading() as session:
         assert session.scalars(select(Invitation.state)).one() == "confirmed"
 
@@ -62,7 +53,7 @@ def test_a_deadline_moved_later_in_letter_toml_opens_links_without_init(
 def test_the_page_shows_the_deadline_letter_toml_says_now(
     signon_workspace: SignOnWorkspace, web_client, token: str
 ) -> None:
-    _set_deadline(signon_workspace.home, "2031-05-06T17:00:00+00:00")
+    set_deadline(signon_workspace.home, "2031-05-06T17:00:00+00:00")
     page = web_client.get(f"/s/{token}", headers=HUMAN).text
     assert "6 May 2031, 17:00" in page
 
@@ -75,7 +66,7 @@ def test_counts_show_the_title_and_deadline_letter_toml_says_now(
     letter.write_text(
         re.sub(r'(?m)^title = ".*"$', 'title = "A retitled letter"', text), encoding="utf-8"
     )
-    _set_deadline(signon_workspace.home, "2031-05-06T17:00:00+00:00")
+    set_deadline(signon_workspace.home, "2031-05-06T17:00:00+00:00")
     result = invoke("counts", SLUG)
     assert result.exit_code == 0, result.output
     assert f"A retitled letter ({SLUG})" in result.output

@@ -1,5 +1,6 @@
 """Schema versions: an old database upgrades in place with every row kept; models match head."""
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -32,8 +33,12 @@ ROWS_AT_FIRST_REVISION = [
 ]
 
 
-def _database(tmp_path: Path) -> Database:
-    return Database(f"sqlite:///{tmp_path / 'old.db'}")
+@pytest.fixture
+def old_database(tmp_path: Path) -> Iterator[Database]:
+    """A SQLite file for a test to take to an old revision and back (disposed after)."""
+    database = Database(f"sqlite:///{tmp_path / 'old.db'}")
+    yield database
+    database.dispose()
 
 
 def _rows(database: Database) -> dict[str, list[tuple]]:
@@ -52,29 +57,25 @@ def _rows(database: Database) -> dict[str, list[tuple]]:
 
 
 def test_a_database_at_the_first_revision_upgrades_to_head_with_every_row_intact(
-    tmp_path: Path,
+    old_database: Database,
 ) -> None:
-    database = _database(tmp_path)
-    db.upgrade(database, FIRST)
-    with database.engine.begin() as connection:
+    db.upgrade(old_database, FIRST)
+    with old_database.engine.begin() as connection:
         for statement in ROWS_AT_FIRST_REVISION:
             connection.execute(text(statement))
-    before = _rows(database)
-    db.upgrade(database)
-    assert db.current_revision(database) == db.head_revision()
-    assert _rows(database) == before
-    database.dispose()
+    before = _rows(old_database)
+    db.upgrade(old_database)
+    assert db.current_revision(old_database) == db.head_revision()
+    assert _rows(old_database) == before
 
 
-def test_the_upgraded_database_takes_new_writes(tmp_path: Path) -> None:
-    database = _database(tmp_path)
-    db.upgrade(database, FIRST)
-    db.upgrade(database)
-    with database.writing() as session:
+def test_the_upgraded_database_takes_new_writes(old_database: Database) -> None:
+    db.upgrade(old_database, FIRST)
+    db.upgrade(old_database)
+    with old_database.writing() as session:
         registry.add(session, {"name": "PEN America"}, actor="test")
-    with database.reading() as session:
+    with old_database.reading() as session:
         assert events.verify(session, events.REGISTRY_CHAIN) == []
-    database.dispose()
 
 
 def test_the_models_match_the_newest_migration(database: Database) -> None:
@@ -95,10 +96,11 @@ def _invitation_names(database: Database, columns: str) -> list[tuple]:
         ]
 
 
-def test_a_name_printed_unreviewed_before_0007_becomes_a_pending_proposal(tmp_path: Path) -> None:
-    database = _database(tmp_path)
-    db.upgrade(database, "0003")
-    with database.engine.begin() as connection:
+def test_a_name_printed_unreviewed_before_0007_becomes_a_pending_proposal(
+    old_database: Database,
+) -> None:
+    db.upgrade(old_database, "0003")
+    with old_database.engine.begin() as connection:
         for statement in ROWS_AT_FIRST_REVISION[:4]:
             connection.execute(text(statement))
         connection.execute(
@@ -118,23 +120,21 @@ def test_a_name_printed_unreviewed_before_0007_becomes_a_pending_proposal(tmp_pa
                 " 0, 0, 0)"
             )
         )
-    db.upgrade(database)
+    db.upgrade(old_database)
     columns = "id, display_name, proposed_name, proposed_by, proposed_at"
-    assert _invitation_names(database, columns) == [
+    assert _invitation_names(old_database, columns) == [
         (1, None, "Another Org", "Li Wei", "2020-08-02 10:00:00"),
         (2, None, None, None, None),
     ]
-    _downgrade(database, "0005")
-    assert _invitation_names(database, "id, display_name") == [(1, "Another Org"), (2, None)]
-    database.dispose()
+    _downgrade(old_database, "0005")
+    assert _invitation_names(old_database, "id, display_name") == [(1, "Another Org"), (2, None)]
 
 
 def test_a_name_key_stored_with_an_invisible_mark_is_recomputed_without_it(
-    tmp_path: Path,
+    old_database: Database,
 ) -> None:
-    database = _database(tmp_path)
-    db.upgrade(database, "0003")
-    with database.engine.begin() as connection:
+    db.upgrade(old_database, "0003")
+    with old_database.engine.begin() as connection:
         connection.execute(
             text(
                 "INSERT INTO organisations (id, slug, name, name_key, sort_name, created_at,"
@@ -143,16 +143,15 @@ def test_a_name_key_stored_with_an_invisible_mark_is_recomputed_without_it(
             ),
             {"name": "Human Rights First\u034f", "key": "humanrightsfirst\u034f"},
         )
-    db.upgrade(database)
-    with database.engine.connect() as connection:
+    db.upgrade(old_database)
+    with old_database.engine.connect() as connection:
         stored = connection.execute(text("SELECT name, name_key FROM organisations")).one()
     assert tuple(stored) == ("Human Rights First\u034f", "humanrightsfirst")
     with (
-        database.writing() as session,
+        old_database.writing() as session,
         pytest.raises(RegistryError, match="already in the registry"),
     ):
         registry.add(session, {"name": "Human Rights First"}, actor="test")
-    database.dispose()
 
 
 def _counts(database: Database) -> dict[str, int]:
@@ -183,67 +182,54 @@ def _rows_with_children(database: Database) -> None:
         )
 
 
-def test_upgrading_keeps_the_rows_that_point_at_a_rebuilt_table(tmp_path: Path) -> None:
-    database = _database(tmp_path)
-    db.upgrade(database, "0003")
-    _rows_with_children(database)
-    db.upgrade(database)
+@pytest.mark.parametrize("back_to", [None, "0003"], ids=["upgrading", "downgrading"])
+def test_the_rows_that_point_at_a_rebuilt_table_are_kept(
+    old_database: Database, back_to: str | None
+) -> None:
+    db.upgrade(old_database, "0003")
+    _rows_with_children(old_database)
+    db.upgrade(old_database)
+    if back_to:
+        _downgrade(old_database, back_to)
     # SQLite rebuilds a table to change it; with foreign keys on, its children would go too.
-    assert _counts(database) == {
+    assert _counts(old_database) == {
         "campaigns": 1, "invitations": 1, "invitation_tokens": 1, "letter_texts": 1,
     }  # fmt: skip
-    database.dispose()
-
-
-def test_downgrading_keeps_the_rows_that_point_at_a_rebuilt_table(tmp_path: Path) -> None:
-    database = _database(tmp_path)
-    db.upgrade(database, "0003")
-    _rows_with_children(database)
-    db.upgrade(database)
-    _downgrade(database, "0003")
-    assert _counts(database) == {
-        "campaigns": 1, "invitations": 1, "invitation_tokens": 1, "letter_texts": 1,
-    }  # fmt: skip
-    database.dispose()
 
 
 def test_a_campaign_published_before_0013_keeps_its_text_and_has_one_language(
-    tmp_path: Path,
+    old_database: Database,
 ) -> None:
-    database = _database(tmp_path)
-    db.upgrade(database, "0008")
-    with database.engine.begin() as connection:
+    db.upgrade(old_database, "0008")
+    with old_database.engine.begin() as connection:
         connection.execute(
             text(
                 "INSERT INTO campaigns (id, slug, title, created_at, published_hash) VALUES"
                 " (1, 'founding', 'Founding letter', '2020-08-01 10:00:00', 'abc')"
             )
         )
-    db.upgrade(database)
+    db.upgrade(old_database)
     query = "SELECT id, published_hash, published_versions FROM campaigns"
-    with database.engine.connect() as connection:
+    with old_database.engine.connect() as connection:
         assert [tuple(row) for row in connection.execute(text(query))] == [(1, "abc", None)]
-    _downgrade(database, "0008")
-    with database.engine.connect() as connection:
+    _downgrade(old_database, "0008")
+    with old_database.engine.connect() as connection:
         rows = connection.execute(text("SELECT id, published_hash FROM campaigns"))
         assert [tuple(row) for row in rows] == [(1, "abc")]
-    database.dispose()
 
 
 def test_existing_consents_upgrade_to_0009_as_not_public_with_every_row_kept(
-    tmp_path: Path,
+    old_database: Database,
 ) -> None:
-    database = _database(tmp_path)
-    db.upgrade(database, "0003")
-    _rows_with_children(database)
-    db.upgrade(database, "0008")
-    before = _rows(database)
-    db.upgrade(database, "0009")
-    assert _rows(database) == before
-    assert _invitation_names(database, "id, signer_public") == [(1, False)]
-    assert _counts(database) == {
+    db.upgrade(old_database, "0003")
+    _rows_with_children(old_database)
+    db.upgrade(old_database, "0008")
+    before = _rows(old_database)
+    db.upgrade(old_database, "0009")
+    assert _rows(old_database) == before
+    assert _invitation_names(old_database, "id, signer_public") == [(1, False)]
+    assert _counts(old_database) == {
         "campaigns": 1, "invitations": 1, "invitation_tokens": 1, "letter_texts": 1,
     }  # fmt: skip
-    _downgrade(database, "0008")
-    assert _rows(database) == before
-    database.dispose()
+    _downgrade(old_database, "0008")
+    assert _rows(old_database) == before

@@ -164,17 +164,23 @@ def test_names_lists_a_pending_proposal_beside_the_registry_name(
     assert "printed now" not in result.output  # positive control below
 
 
-def test_names_shows_the_name_printed_now_when_an_earlier_correction_was_approved(
-    signon_workspace: SignOnWorkspace, web_client, token: str, invoke
-) -> None:
-    _proposed(signon_workspace, web_client, token)
-    assert invoke("names", SLUG, "--approve", SLUG_OF_NAME, "--yes").exit_code == 0
+def _approved_then_withdrawn(workspace: SignOnWorkspace, web_client, token: str, invoke) -> None:
+    """The corrected name proposed and approved, then the signature withdrawn."""
+    _proposed(workspace, web_client, token)
+    approved = invoke("names", SLUG, "--approve", SLUG_OF_NAME, "--yes")
+    assert approved.exit_code == 0, approved.output
     withdraw = {
         "csrf": csrf_of(web_client, token),
         "action": "withdraw",
         "withdraw_confirmed": "yes",
     }
-    assert web_client.post(f"/s/{token}", data=withdraw).status_code == 303
+    assert web_client.post(f"/s/{token}", data=withdraw, headers=HUMAN).status_code == 303
+
+
+def test_names_shows_the_name_printed_now_when_an_earlier_correction_was_approved(
+    signon_workspace: SignOnWorkspace, web_client, token: str, invoke
+) -> None:
+    _approved_then_withdrawn(signon_workspace, web_client, token, invoke)
     _proposed(signon_workspace, web_client, token, "CFHK")
     result = invoke("names", SLUG)
     assert result.exit_code == 0, result.output
@@ -213,14 +219,7 @@ def test_approving_prints_the_name_from_then_on_and_is_in_the_trail(
 def test_confirming_again_under_the_approved_name_proposes_nothing(
     signon_workspace: SignOnWorkspace, web_client, token: str, invoke
 ) -> None:
-    _proposed(signon_workspace, web_client, token)
-    assert invoke("names", SLUG, "--approve", SLUG_OF_NAME, "--yes").exit_code == 0
-    withdraw = {
-        "csrf": csrf_of(web_client, token),
-        "action": "withdraw",
-        "withdraw_confirmed": "yes",
-    }
-    assert web_client.post(f"/s/{token}", data=withdraw, headers=HUMAN).status_code == 303
+    _approved_then_withdrawn(signon_workspace, web_client, token, invoke)
     # Confirming again as a browser would: the form as the page fills it in.
     assert _page(web_client, token).find(id="display_name")["value"] == CORRECTED
     response = web_client.post(f"/s/{token}", data=confirm_form(web_client, token))

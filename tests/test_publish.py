@@ -9,17 +9,16 @@ from sqlalchemy import func, select
 
 from coalitionletter.models import Campaign, Event, Invitation
 from fixtures_signon import (
-    BROWSER_AGENT,
+    HUMAN,
     ORGANISATIONS,
+    SIGNER,
+    SLUG,
     CaptureHandler,
     SignOnWorkspace,
-    confirm_form,
+    confirm,
 )
 
-SLUG = "ilp-magnitsky-2020"
 NAME = ORGANISATIONS[0][0]
-HUMAN = {"User-Agent": BROWSER_AGENT}
-SIGNER = {"signer_name": "Aynur Tursun", "signer_title": "Director", "display_name": NAME}
 DRAFT_WORDS = "A sentence still being drafted"
 
 
@@ -82,8 +81,7 @@ def test_a_syntax_error_in_the_draft_does_not_break_the_published_page(
     _add_paragraph(signon_workspace, "Broken {{ placeholder")
     response = web_client.get(f"/s/{token}", headers=HUMAN)
     assert response.status_code == 200
-    answered = web_client.post(f"/s/{token}", data=confirm_form(web_client, token, **SIGNER))
-    assert answered.status_code == 303
+    confirm(web_client, token, **SIGNER)
 
 
 def test_publishing_the_draft_shows_it_and_binds_new_confirmations_to_it(
@@ -98,8 +96,7 @@ def test_publishing_the_draft_shows_it_and_binds_new_confirmations_to_it(
     second = _published_hash(signon_workspace)
     assert second != first
     assert DRAFT_WORDS in _letter_text(web_client, token)
-    answered = web_client.post(f"/s/{token}", data=confirm_form(web_client, token, **SIGNER))
-    assert answered.status_code == 303
+    confirm(web_client, token, **SIGNER)
     with signon_workspace.database.reading() as session:
         assert session.scalars(select(Invitation.text_hash)).one() == second
         (event,) = session.scalars(

@@ -12,18 +12,18 @@ from sqlalchemy import inspect, select, text
 from coalitionletter.models import Invitation, InvitationToken, utcnow
 from coalitionletter.signon import links, tokens
 from fixtures_signon import (
-    BROWSER_AGENT,
+    HUMAN,
     ORGANISATIONS,
+    SIGNER,
+    SLUG,
     CaptureHandler,
     SignOnWorkspace,
     confirm_form,
     invite_one,
+    set_deadline,
 )
 
-SLUG = "ilp-magnitsky-2020"
 NAME = ORGANISATIONS[0][0]
-HUMAN = {"User-Agent": BROWSER_AGENT}
-SIGNER = {"signer_name": "Aynur Tursun", "signer_title": "Director"}
 
 
 def test_a_token_has_256_bits_and_is_url_safe() -> None:
@@ -140,9 +140,7 @@ def test_opening_a_link_does_not_use_it_up(
 def test_a_deadline_written_in_letter_toml_expires_links_at_once(
     signon_workspace: SignOnWorkspace, web_client, token: str
 ) -> None:
-    letter = signon_workspace.home / "letters" / SLUG / "letter.toml"
-    text = letter.read_text(encoding="utf-8")
-    letter.write_text("deadline = 2020-08-14T17:00:00+01:00\n" + text, encoding="utf-8")
+    set_deadline(signon_workspace.home)
     response = web_client.get(f"/s/{token}", headers=HUMAN)
     assert response.status_code == 410
     assert "has closed" in response.text

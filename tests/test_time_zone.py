@@ -208,15 +208,14 @@ def test_a_refused_reopen_names_the_past_deadline_in_the_campaigns_zone(
 
 
 def test_the_console_dashboard_gives_the_deadline_in_the_campaigns_zone(
-    counts_world, home: Path, console_accounts, console_client, staff_login
+    counts_world, home: Path, console_accounts, signed_in
 ) -> None:
     from fixtures_console import COORDINATOR_EMAIL
     from fixtures_counts import COUNTS_SLUG
 
     letter = home / "letters" / COUNTS_SLUG / "letter.toml"
     letter.write_text('time_zone = "America/New_York"\n' + letter.read_text("utf-8"), "utf-8")
-    client = console_client()
-    staff_login(client, COORDINATOR_EMAIL)
+    client = signed_in(COORDINATOR_EMAIL)
 
     page = BeautifulSoup(client.get(f"/staff/c/{COUNTS_SLUG}").text, "html.parser")
 

@@ -19,13 +19,13 @@ from coalitionletter.models import Event, EventChain, Invitation
 from fixtures_signon import (
     BROWSER_AGENT,
     ORGANISATIONS,
+    SLUG,
     CaptureHandler,
     SignOnWorkspace,
     confirm_form,
     invite_one,
 )
 
-SLUG = "ilp-magnitsky-2020"
 CHAIN = events.campaign_chain(SLUG)
 GOVERNMENTS_ONLY = ORGANISATIONS[0][0]  # confirmed, to be named to governments only
 DECLINED = ORGANISATIONS[1][0]

@@ -7,16 +7,17 @@ from sqlalchemy import func, select
 
 from coalitionletter.models import Event, Invitation
 from fixtures_signon import (
-    BROWSER_AGENT,
+    HUMAN,
     ORGANISATIONS,
+    SIGNER,
+    SLUG,
     SignOnWorkspace,
+    confirm,
     confirm_form,
+    set_deadline,
 )
 
-SLUG = "ilp-magnitsky-2020"
 NAME = ORGANISATIONS[0][0]
-HUMAN = {"User-Agent": BROWSER_AGENT}
-SIGNER = {"signer_name": "Aynur Tursun", "signer_title": "Director", "display_name": NAME}
 
 
 def _main(response) -> str:
@@ -31,8 +32,7 @@ def _close(invoke) -> None:
 def test_a_confirmed_organisations_link_shows_the_sign_on_closed_and_its_confirmation(
     web_client, token: str, invoke
 ) -> None:
-    answered = web_client.post(f"/s/{token}", data=confirm_form(web_client, token, **SIGNER))
-    assert answered.status_code == 303
+    confirm(web_client, token, **SIGNER)
     _close(invoke)
     response = web_client.get(f"/s/{token}", headers=HUMAN)
     assert response.status_code == 410
@@ -96,9 +96,7 @@ def test_a_post_after_closing_changes_nothing_and_answers_with_the_closed_page(
 def test_the_closed_page_says_when_the_deadline_in_letter_toml_closed_it(
     signon_workspace: SignOnWorkspace, web_client, token: str
 ) -> None:
-    letter = signon_workspace.home / "letters" / SLUG / "letter.toml"
-    text = letter.read_text(encoding="utf-8")
-    letter.write_text("deadline = 2020-08-14T17:00:00+01:00\n" + text, encoding="utf-8")
+    set_deadline(signon_workspace.home)
     response = web_client.get(f"/s/{token}", headers=HUMAN)
     assert response.status_code == 410
     assert "It closed on 14 August 2020, 17:00 (UTC+01:00)." in _main(response)

@@ -10,16 +10,15 @@ from sqlalchemy import select, update
 
 from coalitionletter.models import Contact, Invitation
 from fixtures_signon import (
-    BROWSER_AGENT,
+    HUMAN,
     ORGANISATIONS,
+    SLUG,
     CaptureHandler,
     SignOnWorkspace,
     confirm_form,
     invite_one,
 )
 
-SLUG = "ilp-magnitsky-2020"
-HUMAN = {"User-Agent": BROWSER_AGENT}
 FRENCH_ORG = ORGANISATIONS[0][0]  # Uyghur Rights Advocacy Network, contact aynur@uran.example
 
 

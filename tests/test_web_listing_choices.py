@@ -4,8 +4,10 @@ without withdrawing, and the signer chooses whether their name may be public."""
 from __future__ import annotations
 
 import json
+from typing import NamedTuple
 from urllib.parse import urljoin
 
+import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import func, select
 
@@ -104,22 +106,6 @@ def test_going_back_from_the_confirmation_page_keeps_the_signature(
     assert _events(signon_workspace, "withdrawn") == []
 
 
-def test_asking_to_withdraw_without_a_signature_says_so_and_changes_nothing(
-    signon_workspace: SignOnWorkspace, web_client, token: str
-) -> None:
-    before = _event_count(signon_workspace)
-
-    response = _post(web_client, token, action="withdraw")
-
-    assert response.status_code == 409
-    assert "no confirmed signature to withdraw" in response.text
-    assert _invitation(signon_workspace).state == "invited"
-    assert _event_count(signon_workspace) == before
-
-
-# --- the listing changes without withdrawing ------------------------------------------------
-
-
 def test_a_signed_organisation_is_offered_a_change_of_listing(
     signon_workspace: SignOnWorkspace, web_client, token: str
 ) -> None:
@@ -186,48 +172,81 @@ def test_a_change_of_listing_that_changes_nothing_is_not_logged(
     assert _event_count(signon_workspace) == before + 1  # positive control
 
 
-def test_an_unknown_listing_is_refused_with_a_message_and_nothing_changes(
-    signon_workspace: SignOnWorkspace, web_client, token: str
-) -> None:
-    _confirm(web_client, token)
-    before = _event_count(signon_workspace)
-
-    response = _post(web_client, token, action="change_listing", listing="everyone")
-
-    assert response.status_code == 400
-    assert "Choose how your organisation may be named." in response.text
-    assert _invitation(signon_workspace).listing == "public"
-    assert _event_count(signon_workspace) == before
+def _state(workspace: SignOnWorkspace) -> tuple[str, str, int]:
+    """What a refused answer must leave as it was: the state, the listing and the trail."""
+    invitation = _invitation(workspace)
+    return invitation.state, invitation.listing, _event_count(workspace)
 
 
-def test_an_organisation_that_has_not_signed_cannot_change_a_listing(
-    signon_workspace: SignOnWorkspace, web_client, token: str
-) -> None:
-    before = _event_count(signon_workspace)
-
-    response = _post(web_client, token, action="change_listing", listing="governments_only")
-
-    assert response.status_code == 409
-    assert "has not signed, so there is no listing to change" in response.text
-    assert _invitation(signon_workspace).state == "invited"
-    assert _event_count(signon_workspace) == before
-
-
-def test_after_a_text_change_the_listing_changes_only_with_a_new_confirmation(
-    signon_workspace: SignOnWorkspace, web_client, token: str
-) -> None:
-    _confirm(web_client, token)
-    body = signon_workspace.home / "letters" / SLUG / "body.md"
+def _change_text(workspace: SignOnWorkspace) -> None:
+    body = workspace.home / "letters" / SLUG / "body.md"
     body.write_text(body.read_text("utf-8") + "\nA paragraph added later.\n", "utf-8")
-    assert _page(web_client, token).find(id="listing-heading") is None  # not offered
-    before = _event_count(signon_workspace)
 
-    response = _post(web_client, token, action="change_listing", listing="governments_only")
 
-    assert response.status_code == 409
-    assert "confirm it below" in response.text
-    assert _invitation(signon_workspace).listing == "public"
-    assert _event_count(signon_workspace) == before
+class Refusal(NamedTuple):
+    """An answer the page refuses, with the status and the words that say why."""
+
+    signed: bool  # the organisation confirmed first
+    text_changed: bool  # then the letter's text changed
+    posted: dict[str, str]
+    status: int
+    words: str
+
+
+REFUSALS = {
+    "withdrawing-without-a-signature": Refusal(
+        False, False, {"action": "withdraw"}, 409, "no confirmed signature to withdraw"
+    ),
+    "an-unknown-listing": Refusal(
+        True,
+        False,
+        {"action": "change_listing", "listing": "everyone"},
+        400,
+        "Choose how your organisation may be named.",
+    ),
+    "a-listing-without-a-signature": Refusal(
+        False,
+        False,
+        {"action": "change_listing", "listing": "governments_only"},
+        409,
+        "has not signed, so there is no listing to change",
+    ),
+    "a-listing-after-a-text-change": Refusal(
+        True,
+        True,
+        {"action": "change_listing", "listing": "governments_only"},
+        409,
+        "confirm it below",
+    ),
+}
+
+
+@pytest.mark.parametrize("refusal", REFUSALS.values(), ids=REFUSALS.keys())
+def test_a_refused_answer_says_why_and_changes_nothing(
+    signon_workspace: SignOnWorkspace, web_client, token: str, refusal: Refusal
+) -> None:
+    if refusal.signed:
+        _confirm(web_client, token)
+    if refusal.text_changed:
+        _change_text(signon_workspace)
+    before = _state(signon_workspace)
+
+    response = _post(web_client, token, **refusal.posted)
+
+    assert response.status_code == refusal.status
+    assert refusal.words in response.text
+    assert _state(signon_workspace) == before
+
+
+def test_after_a_text_change_a_change_of_listing_is_not_offered(
+    signon_workspace: SignOnWorkspace, web_client, token: str
+) -> None:
+    _confirm(web_client, token)
+    assert _page(web_client, token).find(id="listing-heading") is not None  # offered: control
+
+    _change_text(signon_workspace)
+
+    assert _page(web_client, token).find(id="listing-heading") is None
 
 
 def test_a_whitespace_only_edit_does_not_stop_a_change_of_listing(
@@ -259,30 +278,30 @@ def test_the_form_says_the_signer_goes_to_the_recipients_and_is_public_only_if_t
     assert not box.has_attr("checked")  # not public unless the signer opts in
 
 
-def test_a_confirmation_without_the_box_keeps_the_signer_off_the_public_list(
-    signon_workspace: SignOnWorkspace, web_client, token: str
+@pytest.mark.parametrize(
+    ("box", "public", "status_words"),
+    [
+        pytest.param(None, False, "They do not appear on the public list", id="not-ticked"),
+        pytest.param("yes", True, "They also appear on the public list", id="ticked"),
+    ],
+)
+def test_the_signers_choice_of_the_public_list_is_kept_with_the_consent_and_in_the_trail(
+    signon_workspace: SignOnWorkspace,
+    web_client,
+    token: str,
+    *,
+    box: str | None,
+    public: bool,
+    status_words: str,
 ) -> None:
-    _confirm(web_client, token)
+    _confirm(web_client, token, signer_public=box)
 
-    assert _invitation(signon_workspace).signer_public is False
+    assert _invitation(signon_workspace).signer_public is public
     (event,) = _events(signon_workspace, "confirmed")
-    assert _detail(event)["signer_public"] is False
-    assert _outcome(event)["signer_public"] is False
+    assert _detail(event)["signer_public"] is public
+    assert _outcome(event)["signer_public"] is public
     status = _page(web_client, token).find(class_="status").get_text()
-    assert "They do not appear on the public list of signatories." in status
-
-
-def test_ticking_the_box_is_kept_with_the_consent_and_in_the_trail(
-    signon_workspace: SignOnWorkspace, web_client, token: str
-) -> None:
-    _confirm(web_client, token, signer_public="yes")
-
-    assert _invitation(signon_workspace).signer_public is True
-    (event,) = _events(signon_workspace, "confirmed")
-    assert _detail(event)["signer_public"] is True
-    assert _outcome(event)["signer_public"] is True
-    status = _page(web_client, token).find(class_="status").get_text()
-    assert "They also appear on the public list of signatories." in status
+    assert status_words in status
 
 
 def test_the_signer_can_leave_the_public_list_without_withdrawing(
@@ -321,8 +340,7 @@ def test_the_box_is_never_ticked_in_advance_on_a_confirmation_of_a_changed_text(
 ) -> None:
     _confirm(web_client, token, signer_public="yes")
     assert _page(web_client, token).find(id="signer_public").has_attr("checked")  # control
-    body = signon_workspace.home / "letters" / SLUG / "body.md"
-    body.write_text(body.read_text("utf-8") + "\nA paragraph added later.\n", "utf-8")
+    _change_text(signon_workspace)
 
     page = _page(web_client, token)
 

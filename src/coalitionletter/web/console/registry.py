@@ -141,9 +141,7 @@ class Registry:
         form = OrganisationForm()
         typed = _typed(form, (*ORGANISATION_FIELDS, *CONTACT_FIELDS))
         if request.method == "GET":
-            return self.page(
-                "organisation_form.html", form=typed, details=None, errors={}, general=[]
-            )
+            return self._organisation_form(None, typed, {}, [])
         # As `org add NAME [options]`: the name always, the other fields when given.
         raw = {key: value for key, value in typed.items() if value.strip() or key == "name"}
         try:
@@ -152,14 +150,7 @@ class Registry:
                 summary, new_id = _named(added.id, added.name, added.slug), added.id
         except RegistryError as exc:
             fields, general = refusal(exc, self.console.words)
-            return self.page(
-                "organisation_form.html",
-                400,
-                form=typed,
-                details=None,
-                errors=fields,
-                general=general,
-            )
+            return self._organisation_form(None, typed, fields, general, 400)
         flash(self.console.words(N_("Added %(organisation)s.", organisation=summary)))
         return redirect(url_for("console.organisation", org_id=new_id))
 
@@ -171,7 +162,7 @@ class Registry:
             details = _details(db, org_id)
         current = _current_values(details)
         if request.method == "GET":
-            return self._edit_form(details, current, {}, [])
+            return self._organisation_form(details, current, {}, [])
         typed = _typed(OrganisationForm(), EDITED)
         # Only the fields staff changed, as the CLI passes only the options given: a rename
         # then recomputes a default sort name, and a sort name set by hand stays.
@@ -185,7 +176,7 @@ class Registry:
                 summary = _named(organisation.id, organisation.name, organisation.slug)
         except RegistryError as exc:
             fields, general = refusal(exc, self.console.words)
-            return self._edit_form(details, typed, fields, general, 400)
+            return self._organisation_form(details, typed, fields, general, 400)
         if changed:
             said = N_(
                 "Changed %(fields)s of %(organisation)s.",
@@ -200,14 +191,15 @@ class Registry:
         flash(self.console.words(said))
         return redirect(url_for("console.organisation", org_id=org_id))
 
-    def _edit_form(
+    def _organisation_form(
         self,
-        details: Mapping[str, Any],
+        details: Mapping[str, Any] | None,
         values: Mapping[str, str],
         errors: dict[str, str],
         general: list[str],
         status: int = 200,
     ) -> Response:
+        """The organisation form: adding one when `details` is None, else editing it."""
         return self.page(
             "organisation_form.html",
             status,
