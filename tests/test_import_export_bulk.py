@@ -9,6 +9,7 @@ from sqlalchemy import select
 from coalitionletter import events
 from coalitionletter.db import Database
 from coalitionletter.models import Contact, Event, Organisation
+from coalitionletter.registry import trail as registry_trail
 from fixtures_registry import import_csv
 
 MakeCsv = Callable[..., Path]
@@ -34,15 +35,14 @@ def test_three_thousand_generated_rows_land_each_with_its_contact_and_its_event(
             .join(Contact, Contact.organisation_id == Organisation.id)
             .order_by(Organisation.id)
         ).all()
-        added = set(
-            session.scalars(select(Event.organisation_id).where(Event.kind == "organisation_added"))
-        )
+        added = registry_trail.additions(session)
         problems = events.verify(session, events.REGISTRY_CHAIN)
     assert [(name, domain, email) for _, name, domain, email in stored] == [
         (row[0], row[2], row[4]) for row in rows
     ]
     assert report.organisation_ids() == [organisation_id for organisation_id, *_ in stored]
-    assert set(added) == {organisation_id for organisation_id, *_ in stored}
+    assert {id_: added[id_].name for id_ in added} == {id_: name for id_, name, *_ in stored}
+    assert added[stored[-1][0]].source == f"import {report.path} line 3001"
     assert problems == []
 
 
@@ -94,15 +94,19 @@ def test_an_update_between_adds_keeps_the_registry_chain_in_file_order(
     assert [row.action for row in report.rows] == ["add", "update", "add"]
     with database.reading() as session:
         kinds = session.execute(
-            select(Event.kind, Event.detail).where(Event.seq > 1).order_by(Event.seq)
+            select(Event.seq, Event.kind, Event.detail).where(Event.seq > 1).order_by(Event.seq)
         ).all()
+        added = registry_trail.additions(session)
         assert events.verify(session, events.REGISTRY_CHAIN) == []
-    assert [kind for kind, _ in kinds] == [
-        "organisation_added",
+    assert [kind for _, kind, _ in kinds] == [
+        "organisations_added",
         "organisation_edited",
-        "organisation_added",
+        "organisations_added",
     ]
-    assert "line 2" in kinds[0][1] and "line 3" in kinds[1][1] and "line 4" in kinds[2][1]
+    by_name = {addition.name: addition for addition in added.values()}
+    assert (by_name["First New"].seq, by_name["First New"].source) == (2, f"import {path} line 2")
+    assert f"import {path} line 3" in kinds[1][2]
+    assert (by_name["Second New"].seq, by_name["Second New"].source) == (4, f"import {path} line 4")
 
 
 def test_a_slug_taken_earlier_in_the_same_file_gets_the_next_number(

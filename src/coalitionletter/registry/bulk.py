@@ -24,6 +24,7 @@ from coalitionletter import bulk_sql, events
 from coalitionletter.models import Contact, Organisation, utcnow
 from coalitionletter.registry import duplicates as registry_duplicates
 from coalitionletter.registry import organisations as registry
+from coalitionletter.registry import trail as registry_trail
 
 _ORGANISATIONS = Organisation.__table__
 _CONTACTS = Contact.__table__
@@ -163,7 +164,7 @@ class PendingAdd:
 
     known: Known
     values: dict[str, Any]
-    source: str
+    line: int  # of the file, which the trail names
     contacts: list[dict[str, str | None]] = field(default_factory=list)
     contacts_added: int = 0  # contacts from further lines, each logged as an edit
 
@@ -171,10 +172,11 @@ class PendingAdd:
 class PendingWrites:
     """New organisations collected in memory and written in batches, in file order."""
 
-    def __init__(self, session: Session, index: RegistryIndex, actor: str) -> None:
+    def __init__(self, session: Session, index: RegistryIndex, actor: str, source: str) -> None:
         self.session = session
         self.index = index
         self.actor = actor
+        self.source = source  # `import FILE`
         self.adds: list[PendingAdd] = []
 
     def add(self, pending: PendingAdd) -> None:
@@ -214,14 +216,18 @@ class PendingWrites:
             self.index.highest_id = max(self.index.highest_id, add.known.id)
 
     def _entries(self, adds: list[PendingAdd]) -> Iterable[events.Entry]:
+        written = []
         for add in adds:
             assert add.known.id is not None
-            yield registry.added_entry(
-                add.known.id, add.values, actor=self.actor, source=add.source
-            )
+            written.append(registry_trail.Imported(add.known.id, add.values, add.line))
+        yield from registry_trail.imported_entries(written, actor=self.actor, source=self.source)
+        # A contact from a further line is an edit, as the same line would be with --update.
+        for add in adds:
             if not add.contacts_added:
                 continue
-            detail = registry.change_detail({}, add.source, ["contact added"])
+            assert add.known.id is not None
+            source = f"{self.source} line {add.line}"
+            detail = registry.change_detail({}, source, ["contact added"])
             for _ in range(add.contacts_added):
                 yield registry.edited_entry(
                     add.known.id, add.values["name"], actor=self.actor, detail=detail

@@ -270,7 +270,7 @@ class _Importer:
         # second import (on PostgreSQL) wait, then read the registry with ours in it.
         events.lock_chain(session, events.REGISTRY_CHAIN)
         self.index = RegistryIndex.load(session)
-        self.pending = PendingWrites(session, self.index, actor)
+        self.pending = PendingWrites(session, self.index, actor, f"import {self.table.path}")
         # Outcomes wait for the final flush: an organisation added has no id until then.
         self.outcomes: list[tuple[Group, str, str, Known]] = []
         self.counts = {"add": 0, "update": 0, "skip": 0}
@@ -336,7 +336,6 @@ class _Importer:
 
     def _add(self, group: Group) -> None:
         line, cleaned = group.cleaned[0]
-        source = f"{self.source}{line.number}"
         wanted = cleaned.get("slug") or names.slugify(cleaned["name"] or "")
         values = registry.organisation_values(cleaned, self.index.unique_slug(wanted))
         known = Known(
@@ -347,7 +346,7 @@ class _Importer:
             website_domain=values["website_domain"],
             added_line=line.number,
         )
-        pending = PendingAdd(known, values, source)
+        pending = PendingAdd(known, values, line.number)
         if registry_fields.has_contact(cleaned):
             pending.contacts.append(registry_fields.contact_values(cleaned))
         for _line, extra in group.cleaned[1:]:
