@@ -237,7 +237,22 @@ def _cyclic_gc_paused() -> Iterator[None]:
         yield
     finally:
         if enabled:
-            gc.enable()
+            _enable_without_rescan()
+
+
+def _enable_without_rescan() -> None:
+    """Turn the collector back on without it walking everything made while it was off.
+
+    All of that sits in the youngest generation, which the next collection walks
+    whole (0.1 s of CPU after reading 100,000 lines, again after writing them).
+    gc.freeze() then gc.unfreeze() moves it to the oldest generation in constant
+    time, where only a full collection looks. Skipped when something else has
+    frozen objects, whose freeze unfreeze would undo.
+    """
+    if gc.get_freeze_count() == 0:
+        gc.freeze()
+        gc.unfreeze()
+    gc.enable()
 
 
 def prepare(path: Path, display: str | None = None) -> Prepared:
