@@ -3,12 +3,14 @@ are caught against the registry and between lines however far apart they are."""
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import insert, select
 
-from coalitionletter import events
+from coalitionletter import bulk_sql, events
 from coalitionletter.db import Database
-from coalitionletter.models import Contact, Event, Organisation
+from coalitionletter.models import Contact, Event, Organisation, utcnow
 from coalitionletter.registry import trail as registry_trail
 from fixtures_registry import import_csv
 
@@ -118,3 +120,36 @@ def test_a_slug_taken_earlier_in_the_same_file_gets_the_next_number(
         slugs = session.scalars(select(Organisation.slug).order_by(Organisation.id)).all()
     assert report.added == 2
     assert slugs == ["shared", "shared-2"]
+
+
+def test_ids_are_read_by_slug_when_another_writers_row_is_among_the_new_ones(
+    database: Database, make_csv: MakeCsv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    original = bulk_sql.insert_rows
+
+    def another_writer_then_insert(session: Any, table: Any, *args: Any, **kwargs: Any) -> None:
+        if table.name == "organisations":  # as a writer on PostgreSQL could, meanwhile
+            session.execute(
+                insert(Organisation).values(
+                    slug="interloper",
+                    name="Interloper",
+                    name_key="interloper",
+                    sort_name="Interloper",
+                    created_at=utcnow(),
+                    updated_at=utcnow(),
+                )
+            )
+        original(session, table, *args, **kwargs)
+
+    monkeypatch.setattr(bulk_sql, "insert_rows", another_writer_then_insert)
+    report = import_csv(database, make_csv(HEADER, *_generated(5)))
+    with database.reading() as session:
+        names = dict(session.execute(select(Organisation.id, Organisation.name)).all())
+        added = registry_trail.additions(session)
+    assert "Interloper" in names.values()  # positive control: the other row is there
+    assert [names[row.organisation_id or 0] for row in report.rows] == [
+        row[0] for row in _generated(5)
+    ]
+    assert {id_: a.name for id_, a in added.items()} == {
+        row.organisation_id: row.name for row in report.rows
+    }

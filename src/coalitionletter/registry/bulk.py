@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from coalitionletter import bulk_sql, events
@@ -205,15 +205,40 @@ class PendingWrites:
         )
 
     def _read_ids(self, adds: list[PendingAdd]) -> None:
+        floor = self.index.highest_id
+        ids = self._ids_in_order(adds, floor) or self._ids_by_slug(adds, floor)
+        by_id = self.index.by_id
+        for add, id_ in zip(adds, ids, strict=True):
+            add.known.id = id_
+            by_id[id_] = add.known
+        self.index.highest_id = max(floor, *ids)
+
+    def _ids_in_order(self, adds: list[PendingAdd], floor: int) -> list[int] | None:
+        """The new rows' ids without reading 100,000 of them, when they are plainly ours.
+
+        An id is never lower than one given before it (SQLite gives one more than the
+        highest, a PostgreSQL sequence only goes up), so ours rise in file order. When
+        the rows above `floor` are as many as ours, their ids have no gap, and the
+        lowest and highest carry our first and last slugs, the ids between are ours
+        in order. Otherwise (another writer's rows among them) None.
+        """
+        column = Organisation.id
+        newer = select(func.min(column), func.max(column), func.count()).where(column > floor)
+        low, high, count = self.session.execute(newer).one()
+        if count != len(adds) or high - low + 1 != count:
+            return None
+        ends = select(column, Organisation.slug).where(column.in_((low, high)))
+        slugs = {id_: slug for id_, slug in self.session.execute(ends)}
+        if (slugs.get(low), slugs.get(high)) != (adds[0].known.slug, adds[-1].known.slug):
+            return None
+        return list(range(low, high + 1))
+
+    def _ids_by_slug(self, adds: list[PendingAdd], floor: int) -> list[int]:
         # By slug, which is unique: every id above the highest known is a candidate
         # (on PostgreSQL others may insert meanwhile; their slugs are not ours).
-        floor = self.index.highest_id
         query = select(Organisation.slug, Organisation.id).where(Organisation.id > floor)
         ids = {slug: id_ for slug, id_ in self.session.execute(query)}
-        for add in adds:
-            add.known.id = ids[add.known.slug]
-            self.index.by_id[add.known.id] = add.known
-            self.index.highest_id = max(self.index.highest_id, add.known.id)
+        return [ids[add.known.slug] for add in adds]
 
     def _entries(self, adds: list[PendingAdd]) -> Iterable[events.Entry]:
         written = []

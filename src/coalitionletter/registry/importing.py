@@ -296,12 +296,22 @@ class _Importer:
         self.pending.flush()
         rows = report.rows
         for group, action, reason, known in self.outcomes:
-            first = group.cleaned[0][0].number
-            for index, (line, cleaned) in enumerate(group.cleaned):
-                why = reason if index == 0 else f"another contact for line {first}"
-                name = cleaned.get("name") or ""
+            (line, cleaned), *more = group.cleaned
+            rows.append(
+                RowOutcome(
+                    line.number,
+                    action,
+                    cleaned.get("name") or "",
+                    reason,
+                    known.id,
+                    cleaned.get("listing"),
+                )
+            )
+            why = f"another contact for line {line.number}"
+            for extra, values in more:
+                name = values.get("name") or ""
                 rows.append(
-                    RowOutcome(line.number, action, name, why, known.id, cleaned.get("listing"))
+                    RowOutcome(extra.number, action, name, why, known.id, values.get("listing"))
                 )
         report.added, report.updated, report.skipped = (
             self.counts["add"],
@@ -323,7 +333,7 @@ class _Importer:
         return duplicates
 
     def _apply(self, group: Group) -> None:
-        line, cleaned = group.first
+        line, cleaned = group.cleaned[0]
         duplicates = self.index.duplicates(
             cleaned.get("name_key"), group.email_keys(), cleaned.get("website_domain")
         )
@@ -357,13 +367,24 @@ class _Importer:
             None,
             values["name"],
             values["slug"],
-            name_key=values["name_key"],
-            website_domain=values["website_domain"],
-            added_line=line.number,
+            None,
+            values["name_key"],
+            values["website_domain"],
+            [],
+            line.number,
         )
         pending = PendingAdd(known, values, line.number)
-        if registry_fields.has_contact(cleaned):
-            pending.contacts.append(registry_fields.contact_values(cleaned))
+        contact = registry_fields.contact_values(cleaned)
+        if any(contact.values()):  # has_contact, on the values already taken out
+            pending.contacts.append(contact)
+        if len(group.cleaned) > 1:
+            self._more_contacts(group, pending)
+        known.emails = [(c["email_key"], c["email"]) for c in pending.contacts if c["email_key"]]
+        self.pending.add(pending)
+        self._outcome(group, "add", "new organisation", known)
+
+    def _more_contacts(self, group: Group, pending: PendingAdd) -> None:
+        """Each further line's contact that the organisation does not have yet."""
         for _line, extra in group.cleaned[1:]:
             people = {
                 registry_fields.contact_identity(c["name"], c["title"], c["email_key"])
@@ -373,9 +394,6 @@ class _Importer:
             if contact is not None:
                 pending.contacts.append(contact)
                 pending.contacts_added += 1
-        known.emails = [(c["email_key"], c["email"]) for c in pending.contacts if c["email_key"]]
-        self.pending.add(pending)
-        self._outcome(group, "add", "new organisation", known)
 
     def _update(self, group: Group, known: Known) -> None:
         self.pending.flush()  # the registry's events stay in file order

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping, Sequence
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from sqlalchemy import select
@@ -27,7 +28,7 @@ IMPORTED = "organisations_added"
 BATCH = 1000
 # An imported organisation's values in its batch entry, in this order.
 COLUMNS = ("id", "slug", "name", "sort_name", "country", "org_type", "website", "notes", "line")
-_VALUES = COLUMNS[1:-1]
+_VALUES = itemgetter(*COLUMNS[1:-1])
 
 
 class Imported(NamedTuple):
@@ -47,7 +48,7 @@ def imported_entries(
     """
     for start in range(0, len(added), BATCH):
         rows = [
-            [item.organisation_id, *(item.values[key] for key in _VALUES), item.line]
+            [item.organisation_id, *_VALUES(item.values), item.line]
             for item in added[start : start + BATCH]
         ]
         detail = {"source": source, "columns": list(COLUMNS), "organisations": rows}
