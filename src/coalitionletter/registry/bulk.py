@@ -34,7 +34,7 @@ _ORGANISATION_ROW = itemgetter(*ORGANISATION_KEYS)
 _CONTACT_ROW = itemgetter(*CONTACT_KEYS)
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Known:
     """One organisation as the import sees it: in the registry, or added by a line above."""
 
@@ -110,9 +110,19 @@ class RegistryIndex:
 
     def add(self, known: Known) -> None:
         """Take in an organisation a line adds, so later lines are checked against it."""
-        self._enter(known)
+        # _enter and _enter_email written out: this runs once per line of a large file.
+        self.slugs.add(known.slug)
+        if known.name_key:
+            self.by_name.setdefault(known.name_key, []).append(known)
+        if known.website_domain:
+            self.by_domain.setdefault(known.website_domain, []).append(known)
+        by_email = self.by_email
         for key, _ in known.emails:
-            self._enter_email(known, key)
+            holders = by_email.get(key)
+            if holders is None:
+                by_email[key] = [known]
+            elif known not in holders:
+                holders.append(known)
 
     def refresh(self, known: Known, organisation: Organisation) -> None:
         """Re-key an organisation after an update changed its name, website or contacts."""
@@ -158,7 +168,7 @@ class RegistryIndex:
         return slug
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class PendingAdd:
     """An organisation a line adds, with its contacts and events, not yet written."""
 

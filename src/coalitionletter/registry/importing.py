@@ -146,7 +146,7 @@ class ImportReport:
 # --- applying it -----------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class Group:
     """The lines of the file that describe one organisation (one per contact)."""
 
