@@ -30,7 +30,6 @@ _ORGANISATIONS = Organisation.__table__
 _CONTACTS = Contact.__table__
 ORGANISATION_KEYS = registry.ORGANISATION_COLUMNS
 CONTACT_KEYS = ("name", "title", "email", "email_key", "language")
-_ORGANISATION_ROW = itemgetter(*ORGANISATION_KEYS)
 _CONTACT_ROW = itemgetter(*CONTACT_KEYS)
 
 
@@ -173,7 +172,7 @@ class PendingAdd:
     """An organisation a line adds, with its contacts and events, not yet written."""
 
     known: Known
-    values: dict[str, Any]
+    row: tuple[Any, ...]  # its columns, in ORGANISATION_KEYS order
     line: int  # of the file, which the trail names
     contacts: list[dict[str, str | None]] = field(default_factory=list)
     contacts_added: int = 0  # contacts from further lines, each logged as an edit
@@ -200,7 +199,7 @@ class PendingWrites:
             return
         adds, self.adds = self.adds, []
         now = utcnow()
-        rows = [_ORGANISATION_ROW(add.values) for add in adds]
+        rows = [add.row for add in adds]
         constants = {"created_at": now, "updated_at": now}
         bulk_sql.insert_rows(self.session, _ORGANISATIONS, ORGANISATION_KEYS, rows, constants)
         self._read_ids(adds)
@@ -254,7 +253,7 @@ class PendingWrites:
         written = []
         for add in adds:
             assert add.known.id is not None
-            written.append(registry_trail.Imported(add.known.id, add.values, add.line))
+            written.append(registry_trail.Imported(add.known.id, add.row, add.line))
         yield from registry_trail.imported_entries(written, actor=self.actor, source=self.source)
         # A contact from a further line is an edit, as the same line would be with --update.
         for add in adds:
@@ -265,5 +264,5 @@ class PendingWrites:
             detail = registry.change_detail({}, source, ["contact added"])
             for _ in range(add.contacts_added):
                 yield registry.edited_entry(
-                    add.known.id, add.values["name"], actor=self.actor, detail=detail
+                    add.known.id, add.known.name, actor=self.actor, detail=detail
                 )

@@ -362,18 +362,10 @@ class _Importer:
     def _add(self, group: Group) -> None:
         line, cleaned = group.cleaned[0]
         wanted = cleaned.get("slug") or names.slugify(cleaned["name"] or "")
-        values = registry.organisation_values(cleaned, self.index.unique_slug(wanted))
-        known = Known(
-            None,
-            values["name"],
-            values["slug"],
-            None,
-            values["name_key"],
-            values["website_domain"],
-            [],
-            line.number,
-        )
-        pending = PendingAdd(known, values, line.number)
+        row = registry.organisation_row(cleaned, self.index.unique_slug(wanted))
+        slug, name, name_key, _, _, _, _, website_domain, _ = row
+        known = Known(None, name, slug, None, name_key, website_domain, [], line.number)
+        pending = PendingAdd(known, row, line.number)
         contact = registry_fields.contact_values(cleaned)
         if any(contact.values()):  # has_contact, on the values already taken out
             pending.contacts.append(contact)

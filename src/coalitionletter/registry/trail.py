@@ -13,7 +13,7 @@ Contacts are not named: the trail never holds a person or an address.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from operator import itemgetter
 from typing import Any, NamedTuple
 
@@ -22,20 +22,22 @@ from sqlalchemy.orm import Session
 
 from coalitionletter import events
 from coalitionletter.models import Event
+from coalitionletter.registry.organisations import ORGANISATION_COLUMNS
 
 ADDED = "organisation_added"
 IMPORTED = "organisations_added"
 BATCH = 1000
 # An imported organisation's values in its batch entry, in this order.
 COLUMNS = ("id", "slug", "name", "sort_name", "country", "org_type", "website", "notes", "line")
-_VALUES = itemgetter(*COLUMNS[1:-1])
+# Those values' places in a row of registry.organisations.ORGANISATION_COLUMNS.
+_VALUES = itemgetter(*(ORGANISATION_COLUMNS.index(key) for key in COLUMNS[1:-1]))
 
 
 class Imported(NamedTuple):
     """One organisation an import wrote: its id, its columns as written, its line."""
 
     organisation_id: int
-    values: Mapping[str, Any]
+    row: Sequence[Any]  # in registry.organisations.ORGANISATION_COLUMNS order
     line: int
 
 
@@ -48,7 +50,7 @@ def imported_entries(
     """
     for start in range(0, len(added), BATCH):
         rows = [
-            [item.organisation_id, *_VALUES(item.values), item.line]
+            [item.organisation_id, *_VALUES(item.row), item.line]
             for item in added[start : start + BATCH]
         ]
         detail = {"source": source, "columns": list(COLUMNS), "organisations": rows}
