@@ -4,11 +4,13 @@ gives it back as it found it, without undoing anyone else's gc.freeze()."""
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from coalitionletter.registry import fields as registry_fields
 from coalitionletter.registry import importing as registry_import
 
 HEADER = "Organisation,Country\n"
@@ -38,14 +40,14 @@ def test_reading_a_file_pauses_the_collector_and_turns_it_back_on(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seen: list[bool] = []
-    original = registry_import.read_table
+    original = registry_fields.clean_fields
 
-    def spy(path: Path, display: str | None = None) -> registry_import.Table:
+    def spy(raw: Mapping[str, str | None]) -> tuple[dict[str, str | None], list[Any]]:
         seen.append(gc.isenabled())
-        return original(path, display)
+        return original(raw)
 
     gc.enable()
-    monkeypatch.setattr(registry_import, "read_table", spy)
+    monkeypatch.setattr(registry_fields, "clean_fields", spy)
     prepared = registry_import.prepare(_file(tmp_path))
     assert seen == [False]
     assert gc.isenabled()
