@@ -35,7 +35,7 @@ B5_FINDING = (
     "start and exit; the trail (one chained entry per 1,000 organisations: JSON, SHA-256) "
     "0.31 s; the commit 0.18 s; outcomes 0.15 s. About 5.3 s in all, against 7.3-8.7 s "
     "before this round's changes (trail entries per batch, no collector walk, ids by range). "
-    "CPU-time ratio 9.6-9.9 in three case runs at load 4.5-6.5 (main before: 13.1). Left: "
+    "CPU-time ratio 9.1-10.1 in six case runs at load 3.4-6.5 (main before: 13.1). Left: "
     "Alembic's import for the schema check (~0.14 s) and smaller Python costs per line; "
     "well below 10 would take dropping indexes (duplicate checks, unique slugs, country, "
     "type, merged-into) or checks (CONTRIBUTING.md, Speed paths)"
