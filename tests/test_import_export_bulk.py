@@ -3,12 +3,15 @@ are caught against the registry and between lines however far apart they are."""
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import insert, select
 
-from coalitionletter import events
+from coalitionletter import bulk_sql, events
 from coalitionletter.db import Database
-from coalitionletter.models import Contact, Event, Organisation
+from coalitionletter.models import Contact, Event, Organisation, utcnow
+from coalitionletter.registry import trail as registry_trail
 from fixtures_registry import import_csv
 
 MakeCsv = Callable[..., Path]
@@ -34,15 +37,14 @@ def test_three_thousand_generated_rows_land_each_with_its_contact_and_its_event(
             .join(Contact, Contact.organisation_id == Organisation.id)
             .order_by(Organisation.id)
         ).all()
-        added = set(
-            session.scalars(select(Event.organisation_id).where(Event.kind == "organisation_added"))
-        )
+        added = registry_trail.additions(session)
         problems = events.verify(session, events.REGISTRY_CHAIN)
     assert [(name, domain, email) for _, name, domain, email in stored] == [
         (row[0], row[2], row[4]) for row in rows
     ]
     assert report.organisation_ids() == [organisation_id for organisation_id, *_ in stored]
-    assert set(added) == {organisation_id for organisation_id, *_ in stored}
+    assert {id_: added[id_].name for id_ in added} == {id_: name for id_, name, *_ in stored}
+    assert added[stored[-1][0]].source == f"import {report.path} line 3001"
     assert problems == []
 
 
@@ -94,15 +96,19 @@ def test_an_update_between_adds_keeps_the_registry_chain_in_file_order(
     assert [row.action for row in report.rows] == ["add", "update", "add"]
     with database.reading() as session:
         kinds = session.execute(
-            select(Event.kind, Event.detail).where(Event.seq > 1).order_by(Event.seq)
+            select(Event.seq, Event.kind, Event.detail).where(Event.seq > 1).order_by(Event.seq)
         ).all()
+        added = registry_trail.additions(session)
         assert events.verify(session, events.REGISTRY_CHAIN) == []
-    assert [kind for kind, _ in kinds] == [
-        "organisation_added",
+    assert [kind for _, kind, _ in kinds] == [
+        "organisations_added",
         "organisation_edited",
-        "organisation_added",
+        "organisations_added",
     ]
-    assert "line 2" in kinds[0][1] and "line 3" in kinds[1][1] and "line 4" in kinds[2][1]
+    by_name = {addition.name: addition for addition in added.values()}
+    assert (by_name["First New"].seq, by_name["First New"].source) == (2, f"import {path} line 2")
+    assert f"import {path} line 3" in kinds[1][2]
+    assert (by_name["Second New"].seq, by_name["Second New"].source) == (4, f"import {path} line 4")
 
 
 def test_a_slug_taken_earlier_in_the_same_file_gets_the_next_number(
@@ -114,3 +120,36 @@ def test_a_slug_taken_earlier_in_the_same_file_gets_the_next_number(
         slugs = session.scalars(select(Organisation.slug).order_by(Organisation.id)).all()
     assert report.added == 2
     assert slugs == ["shared", "shared-2"]
+
+
+def test_ids_are_read_by_slug_when_another_writers_row_is_among_the_new_ones(
+    database: Database, make_csv: MakeCsv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    original = bulk_sql.insert_rows
+
+    def another_writer_then_insert(session: Any, table: Any, *args: Any, **kwargs: Any) -> None:
+        if table.name == "organisations":  # as a writer on PostgreSQL could, meanwhile
+            session.execute(
+                insert(Organisation).values(
+                    slug="interloper",
+                    name="Interloper",
+                    name_key="interloper",
+                    sort_name="Interloper",
+                    created_at=utcnow(),
+                    updated_at=utcnow(),
+                )
+            )
+        original(session, table, *args, **kwargs)
+
+    monkeypatch.setattr(bulk_sql, "insert_rows", another_writer_then_insert)
+    report = import_csv(database, make_csv(HEADER, *_generated(5)))
+    with database.reading() as session:
+        names = dict(session.execute(select(Organisation.id, Organisation.name)).all())
+        added = registry_trail.additions(session)
+    assert "Interloper" in names.values()  # positive control: the other row is there
+    assert [names[row.organisation_id or 0] for row in report.rows] == [
+        row[0] for row in _generated(5)
+    ]
+    assert {id_: a.name for id_, a in added.items()} == {
+        row.organisation_id: row.name for row in report.rows
+    }

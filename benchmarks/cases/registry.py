@@ -24,24 +24,21 @@ from benchmarks.harness import (
 )
 from benchmarks.workspaces import FOUNDING, founding_workspace, in_process
 
-# What profiling the 100,000-row import found (CPU time of each phase in one run, the
-# baseline's CPU beside it; 2026-12-03, load average 10 to 12 on 2 CPUs):
+# What profiling the 100,000-row import found (CPU time, user + system, of each phase in
+# one run; 2026-12-03, load average 10 to 13 on 2 CPUs, where the baseline took 0.50-0.55 s):
 B5_FINDING = (
-    "why it misses 10: in CPU time (baseline 0.49-0.55 s) SQLite's inserts into our real "
-    "tables take 2.80 s (organisations with their indexes 1.08 s, contacts 0.46 s, the "
-    "trail's 100,000 chained entries with their unique hash index 1.26 s), the entries' "
-    "canonical JSON and SHA-256 chain about 1.4 s and start-up about 1.0 s (imports "
-    "0.44 s; opening and checking the database, the commit, the summary): about 5.2 s, "
-    "10x the baseline, before one line is read. Reading and checking the file (NFKC name "
-    "keys, slugs, email and website rules) takes 1.40 s and matching the lines against "
-    "the registry and building the rows 1.41 s: 8.1 s of CPU in all (15.6x; 14.1-14.6x "
-    "wall in three runs). 10x would need the reading, checking and matching to cost "
-    "nothing, or dropping the indexes (duplicate checks, unique slugs) or the one "
-    "chained trail entry per organisation added. Not tried: checking the lines in a "
-    "second process (at most half the 1.40 s, less the cost of sending 100,000 cleaned "
-    "lines back); a second thread in this process (the inserts give up the GIL on "
-    "every row, and beside a busy thread each row would be expected to wait to get it "
-    "back). The target stays issue #13's 10, missed (CONTRIBUTING.md, Speed paths)"
+    "where the CPU goes (baseline 0.50-0.55 s): SQLite's inserts into our real tables "
+    "1.74 s (organisations with their five indexes and unique slug 1.23 s, contacts 0.51 s); "
+    "reading and checking the file 1.18 s (0.15 s of it the kernel faulting in memory); "
+    "matching the lines against the registry and building the rows 0.88 s; start-up 0.6 s "
+    "(imports 0.42 s, opening and checking the database 0.17 s) plus the interpreter's own "
+    "start and exit; the trail (one chained entry per 1,000 organisations: JSON, SHA-256) "
+    "0.31 s; the commit 0.18 s; outcomes 0.15 s. About 5.3 s in all, against 7.3-8.7 s "
+    "before this round's changes (trail entries per batch, no collector walk, ids by range). "
+    "CPU-time ratio 9.1-10.1 in six case runs at load 3.4-6.5 (main before: 13.1). Left: "
+    "Alembic's import for the schema check (~0.14 s) and smaller Python costs per line; "
+    "well below 10 would take dropping indexes (duplicate checks, unique slugs, country, "
+    "type, merged-into) or checks (CONTRIBUTING.md, Speed paths)"
 )
 # What profiling the 100,000-invitation count found (cProfile and CPU time, in-process):
 B6_FINDING = (

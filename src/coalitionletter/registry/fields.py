@@ -164,8 +164,10 @@ def clean_email(value: str | None) -> tuple[str | None, str | None]:
     text = names.clean_text(value, LABELS["email"], max_length=EMAIL_MAX)
     if text is None:
         return None, None
-    _check_local_part(text)
+    # A plainly valid address has at most 64 ASCII characters before the @, so
+    # _check_local_part, which must come before email-validator, has nothing to say.
     if not _plainly_valid_email(text):
+        _check_local_part(text)
         _validate_email(text)
     return text, text.casefold()
 
@@ -197,7 +199,7 @@ def _plainly_valid_email(text: str) -> bool:
     accepted or refused, and the message, do not change.
     """
     match = PLAIN_EMAIL.match(text)
-    if match is None or len(match.group(1)) > 64 or "--" in match.group(2):
+    if match is None or len(match.group(1)) > EMAIL_LOCAL_MAX or "--" in match.group(2):
         return False
     # Every special-use name is one label, so only the top-level label can be one.
     return match.group(3).lower() not in SPECIAL_USE_DOMAINS

@@ -109,20 +109,25 @@ def _slug_taken(session: Session) -> Callable[[str], bool]:
     return taken
 
 
+def organisation_row(cleaned: Mapping[str, str | None], slug: str) -> tuple[Any, ...]:
+    """The columns of a new organisation, in ORGANISATION_COLUMNS order (see below)."""
+    name = cleaned["name"] or ""
+    return (
+        slug,
+        name,
+        cleaned["name_key"] or names.name_key(name),
+        cleaned.get("sort_name") or names.default_sort_name(name),
+        cleaned.get("country"),
+        cleaned.get("org_type"),
+        cleaned.get("website"),
+        cleaned.get("website_domain"),
+        cleaned.get("notes"),
+    )
+
+
 def organisation_values(cleaned: Mapping[str, str | None], slug: str) -> dict[str, Any]:
     """The columns of a new organisation from cleaned values and its (free) slug."""
-    name = cleaned["name"] or ""
-    return {
-        "slug": slug,
-        "name": name,
-        "name_key": cleaned["name_key"] or names.name_key(name),
-        "sort_name": cleaned.get("sort_name") or names.default_sort_name(name),
-        "country": cleaned.get("country"),
-        "org_type": cleaned.get("org_type"),
-        "website": cleaned.get("website"),
-        "website_domain": cleaned.get("website_domain"),
-        "notes": cleaned.get("notes"),
-    }
+    return dict(zip(ORGANISATION_COLUMNS, organisation_row(cleaned, slug), strict=True))
 
 
 def added_entry(
