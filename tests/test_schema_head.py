@@ -1,6 +1,8 @@
 """The schema check every command makes: the database's revision against Alembic's head."""
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -24,7 +26,13 @@ def test_the_programs_head_is_the_last_migration_in_the_versions_folder() -> Non
         revises[revision.group(1)] = down.group(1)
     last = set(revises) - set(revises.values())
     assert len(last) == 1, f"more than one last migration: {sorted(last)}"
-    assert db.head_revision() == last.pop()
+    assert db.alembic_head() == last.pop()
+
+
+def test_the_head_every_command_checks_against_is_alembics_head() -> None:
+    # A new migration must also move db.SCHEMA_HEAD, or commands would call the new
+    # schema too new for them.
+    assert db.head_revision() == db.alembic_head(), "set db.SCHEMA_HEAD to the new migration"
 
 
 def test_current_revision_is_what_alembic_reads(database: Database) -> None:
@@ -55,3 +63,19 @@ def test_a_database_made_by_a_newer_program_is_refused_as_newer(database: Databa
     assert "older" not in str(err.value)
     assert not isinstance(err.value, SchemaBehindError)  # `init` cannot help here
     assert db.current_revision(database) == "0999"
+
+
+def test_the_schema_check_does_not_load_alembics_scripts() -> None:
+    # Every command checks the schema; Alembic's script machinery is for migrating.
+    probe = (
+        "import sys\n"
+        "from coalitionletter import db\n"
+        "db.head_revision()\n"
+        "print('alembic.script' in sys.modules)\n"
+        "db.alembic_head()\n"
+        "print('alembic.script' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.split() == ["False", "True"]
