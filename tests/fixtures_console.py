@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -27,6 +28,26 @@ STAFF_EMAIL = "ana@example.org"
 COORDINATOR_EMAIL = "sam@example.org"
 PASSWORD = "correct horse battery staple"
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+# Argon2id at the lowest cost the algorithm allows. The staff hasher's own cost
+# (argon2-cffi's defaults: 64 MiB, 3 passes, 4 lanes) takes about 0.2 s of CPU a
+# hash, and every console test hashes two passwords and checks one: at that cost
+# hashing was the largest part of the suite's time. Only tests marked
+# `full_password_cost` keep it; a `serve` subprocess always does.
+QUICK_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the marker that keeps the staff accounts' real password cost."""
+    config.addinivalue_line(
+        "markers", "full_password_cost: hash staff passwords at the program's own Argon2id cost"
+    )
+
+
+@pytest.fixture(autouse=True)
+def quick_password_hashing(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hash staff passwords in this process at the lowest Argon2id cost (see QUICK_HASHER)."""
+    if request.node.get_closest_marker("full_password_cost") is None:
+        monkeypatch.setattr(accounts, "_HASHER", QUICK_HASHER)
 
 
 def csrf_in(html: str) -> str:

@@ -1,4 +1,4 @@
-"""PostgreSQL for the tests: a throwaway server (or a given one) and a fresh database per test.
+"""Databases for the tests: a throwaway PostgreSQL (or a given one), a fresh database per test.
 
 Activation, by environment variable (read once at start-up, before the tests'
 own environment is cleared):
@@ -10,8 +10,10 @@ own environment is cleared):
 When active, every test that uses the `database` or `invoke` fixture (or asks
 for `db_url` itself) runs twice, as [sqlite] and [postgresql]; the PostgreSQL
 run gets its own new database, made from a migrated template when the test uses
-`database` (CREATE DATABASE ... TEMPLATE is far faster than migrating) and
-empty otherwise, so `init` sees what it would see on a new SQLite file. Tests
+`database` or `signon_workspace` (CREATE DATABASE ... TEMPLATE is far faster
+than migrating) and empty otherwise, so `init` sees what it would see on a new
+SQLite file. On SQLite, likewise, `database` and `signon_workspace` copy
+`migrated_database`, a file migrated once per session, instead of migrating. Tests
 that only make sense on SQLite (they look at the signatories.db file) are
 marked `@pytest.mark.sqlite_only`; tests only for PostgreSQL are marked
 `@pytest.mark.postgres` and use `pg_url` or `pg_database`; they are skipped when
@@ -44,6 +46,9 @@ PG_ENV = "COALITIONLETTER_TEST_PG"
 PG_VERSIONS = Path("/usr/lib/postgresql")  # Debian keeps each major version apart
 PREFERRED_VERSION = "15"
 DB_FIXTURES = frozenset({"database", "invoke"})
+# Fixtures that bring their database to the newest schema: on PostgreSQL theirs
+# is made from the migrated template.
+MIGRATED_FIXTURES = frozenset({"database", "signon_workspace"})
 _SETTING = pytest.StashKey[str]()
 
 
@@ -263,7 +268,22 @@ def db_url(request: pytest.FixtureRequest) -> str | None:
     """The database the test runs on: None is the workspace's SQLite file, as always."""
     if getattr(request, "param", "sqlite") == "sqlite":
         return None
-    return _fresh_database(request, migrated="database" in request.fixturenames)
+    return _fresh_database(request, migrated=bool(MIGRATED_FIXTURES & set(request.fixturenames)))
+
+
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty SQLite database at the newest schema, made once and copied per test."""
+    path = tmp_path_factory.mktemp("migrated-template") / "signatories.db"
+    database = Database(f"sqlite:///{path}")
+    upgrade(database)
+    database.dispose()  # the last connection folds the WAL into the file that is copied
+    return path
+
+
+def copy_migrated(template: Path, database_file: Path) -> None:
+    """Put a copy of the migrated template where a workspace keeps its SQLite database."""
+    shutil.copy(template, database_file)  # with its owner-only mode, as `init` makes it
 
 
 @pytest.fixture

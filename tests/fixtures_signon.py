@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -26,7 +25,7 @@ from bs4 import BeautifulSoup
 
 from coalitionletter.campaigns import catalogue as campaigns
 from coalitionletter.campaigns.definition import CampaignDefinition
-from coalitionletter.db import Database, upgrade
+from coalitionletter.db import Database
 from coalitionletter.models import Contact, Organisation
 from coalitionletter.names import default_sort_name, name_key, slugify
 from coalitionletter.settings import Settings, load_settings
@@ -208,16 +207,6 @@ def add_organisations(
     return ids
 
 
-@pytest.fixture(scope="session")
-def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An empty database at the newest schema, made once and copied per test (migrating is slow)."""
-    path = tmp_path_factory.mktemp("signon-template") / "signatories.db"
-    database = Database(f"sqlite:///{path}")
-    upgrade(database)
-    database.dispose()
-    return path
-
-
 @pytest.fixture
 def signon_workspace(
     founding_home: Path,
@@ -233,11 +222,14 @@ def signon_workspace(
     controller, _ = smtp_server
     write_config(founding_home, controller.port, db_url=db_url)
     settings = load_settings(founding_home, environ={})
+    # Imported here: fixtures_postgres is a plugin registered after this one, and
+    # importing it first would skip pytest's assertion rewriting.
+    from fixtures_postgres import copy_migrated
+
     if db_url is None:
-        shutil.copyfile(migrated_database, founding_home / "signatories.db")
+        copy_migrated(migrated_database, founding_home / "signatories.db")
+    # On PostgreSQL db_url is a database made from the migrated template (fixtures_postgres.py).
     database = Database(settings.db_url)
-    if db_url is not None:
-        upgrade(database)  # a new, empty PostgreSQL database (see fixtures_postgres.py)
     with database.writing() as session:
         campaigns.sync(session, campaigns.load(settings, SLUG))
     ids = add_organisations(database, ORGANISATIONS)

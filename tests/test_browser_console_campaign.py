@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
-from contextlib import nullcontext
 from pathlib import Path
 
 import pytest
@@ -21,7 +20,7 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from coalitionletter.models import Event, Organisation
-from fixtures_browser import CHROMIUM, CHROMIUM_ARGS
+from fixtures_browser import CHROMIUM
 from fixtures_console import PASSWORD, STAFF_EMAIL, make_account
 from fixtures_signon import CaptureHandler, LiveServer, SignOnWorkspace, serving
 
@@ -59,7 +58,7 @@ def test_staff_run_a_campaign_from_the_browser(
     *,
     console_axe,
     screenshot,
-    playwright_api,
+    own_browser,
 ) -> None:
     from playwright.sync_api import expect
 
@@ -70,99 +69,98 @@ def test_staff_run_a_campaign_from_the_browser(
     csv_file = workspace.home.parent / "coalition.csv"
     csv_file.write_text(CSV, encoding="utf-8")
     url = console_server.url
-    with nullcontext(playwright_api) as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1024, "height": 800})
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    browser = own_browser
+    context = browser.new_context(viewport={"width": 1024, "height": 800})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
 
-        # Sign in.
-        page.goto(f"{url}/staff/login")
-        page.fill("#email", STAFF_EMAIL)
-        page.fill("#password", PASSWORD)
-        screenshot(page, "1-sign-in")
-        page.click("button:text('Sign in')")
-        expect(page.locator("h1")).to_have_text("Campaigns")
-        screenshot(page, "2-campaigns")
+    # Sign in.
+    page.goto(f"{url}/staff/login")
+    page.fill("#email", STAFF_EMAIL)
+    page.fill("#password", PASSWORD)
+    screenshot(page, "1-sign-in")
+    page.click("button:text('Sign in')")
+    expect(page.locator("h1")).to_have_text("Campaigns")
+    screenshot(page, "2-campaigns")
 
-        # Import a CSV: the dry run first, then confirm.
-        page.click("nav >> text=Organisations")
-        page.click("a:text('Import a CSV file')")
-        page.set_input_files("#file", str(csv_file))
-        page.click("button:text('Check the file')")
-        expect(page.locator("main")).to_contain_text("2 organisations would be added")
-        assert _ids(workspace) == {}  # nothing written before Confirm
-        screenshot(page, "3-import-dry-run")
-        page.click("button:text('Confirm: import coalition.csv')")
-        expect(page.locator(".notice")).to_contain_text("2 organisations were added")
-        ids = _ids(workspace)
-        assert set(ids) == set(NEW)
+    # Import a CSV: the dry run first, then confirm.
+    page.click("nav >> text=Organisations")
+    page.click("a:text('Import a CSV file')")
+    page.set_input_files("#file", str(csv_file))
+    page.click("button:text('Check the file')")
+    expect(page.locator("main")).to_contain_text("2 organisations would be added")
+    assert _ids(workspace) == {}  # nothing written before Confirm
+    screenshot(page, "3-import-dry-run")
+    page.click("button:text('Confirm: import coalition.csv')")
+    expect(page.locator(".notice")).to_contain_text("2 organisations were added")
+    ids = _ids(workspace)
+    assert set(ids) == set(NEW)
 
-        # Invite them; the mail goes through the real SMTP server.
-        page.goto(f"{url}/staff/c/{SLUG}")
-        page.click("text=Invitations")
-        for organisation_id in ids.values():
-            page.check(f"#org-{organisation_id}")
-        page.click("button:text('Invite the ticked organisations')")
-        expect(page.locator("#send-state")).to_contain_text("Finished at", timeout=30_000)
-        expect(page.locator("#send-state")).to_contain_text("2 message(s) handed over")
-        screenshot(page, "4-invitations-sent")
-        assert sorted(a for r in mailbox.received for a in r.recipients) == sorted(NEW.values())
+    # Invite them; the mail goes through the real SMTP server.
+    page.goto(f"{url}/staff/c/{SLUG}")
+    page.click("text=Invitations")
+    for organisation_id in ids.values():
+        page.check(f"#org-{organisation_id}")
+    page.click("button:text('Invite the ticked organisations')")
+    expect(page.locator("#send-state")).to_contain_text("Finished at", timeout=30_000)
+    expect(page.locator("#send-state")).to_contain_text("2 message(s) handed over")
+    screenshot(page, "4-invitations-sent")
+    assert sorted(a for r in mailbox.received for a in r.recipients) == sorted(NEW.values())
 
-        # A first build, before any answer: the letters name nobody yet.
-        page.goto(f"{url}/staff/c/{SLUG}/letters")
-        expect(page.locator("#changes + p")).to_contain_text("have not been built yet")
-        page.click("button:text('Build the letters')")
-        expect(page.locator("#result")).to_contain_text("No organisation has confirmed yet")
+    # A first build, before any answer: the letters name nobody yet.
+    page.goto(f"{url}/staff/c/{SLUG}/letters")
+    expect(page.locator("#changes + p")).to_contain_text("have not been built yet")
+    page.click("button:text('Build the letters')")
+    expect(page.locator("#result")).to_contain_text("No organisation has confirmed yet")
 
-        # The dashboard before any answer.
-        page.goto(f"{url}/staff/c/{SLUG}")
-        totals = page.locator("table[aria-labelledby=totals] tbody tr")
-        expect(totals.nth(0).locator("td").first).to_have_text("2")  # invited
-        expect(totals.nth(1).locator("td").first).to_have_text("0")  # confirmed
+    # The dashboard before any answer.
+    page.goto(f"{url}/staff/c/{SLUG}")
+    totals = page.locator("table[aria-labelledby=totals] tbody tr")
+    expect(totals.nth(0).locator("td").first).to_have_text("2")  # invited
+    expect(totals.nth(1).locator("td").first).to_have_text("0")  # confirmed
 
-        # Tibet Justice Centre answers from the link in its email.
-        _base, token = mailbox.for_address(NEW["Tibet Justice Centre"])[-1].link()
-        signer = context.new_page()
-        signer.goto(f"{url}/s/{token}")
-        signer.fill("#signer_name", "Tenzin Dolma")
-        signer.fill("#signer_title", "Director")
-        signer.check("input[name=authorised]")
-        screenshot(signer, "5-organisation-confirms")
-        signer.click("text=Confirm our signature")
-        expect(signer.locator(".status")).to_contain_text("Confirmed")
-        signer.close()
+    # Tibet Justice Centre answers from the link in its email.
+    _base, token = mailbox.for_address(NEW["Tibet Justice Centre"])[-1].link()
+    signer = context.new_page()
+    signer.goto(f"{url}/s/{token}")
+    signer.fill("#signer_name", "Tenzin Dolma")
+    signer.fill("#signer_title", "Director")
+    signer.check("input[name=authorised]")
+    screenshot(signer, "5-organisation-confirms")
+    signer.click("text=Confirm our signature")
+    expect(signer.locator(".status")).to_contain_text("Confirmed")
+    signer.close()
 
-        # The dashboard changes; print the count sheet.
-        page.reload()
-        expect(totals.nth(1).locator("td").first).to_have_text("1")  # confirmed
-        expect(page.locator("table[aria-labelledby=chase] tbody tr")).to_have_count(1)
-        assert console_axe(page) == []
-        screenshot(page, "6-dashboard")
-        with page.expect_download() as sheet:
-            page.click("text=Print count sheet")
-        sheet_text = _pdf_text(Path(sheet.value.path()).read_bytes())
-        assert "Confirmed" in sheet_text
+    # The dashboard changes; print the count sheet.
+    page.reload()
+    expect(totals.nth(1).locator("td").first).to_have_text("1")  # confirmed
+    expect(page.locator("table[aria-labelledby=chase] tbody tr")).to_have_count(1)
+    assert console_axe(page) == []
+    screenshot(page, "6-dashboard")
+    with page.expect_download() as sheet:
+        page.click("text=Print count sheet")
+    sheet_text = _pdf_text(Path(sheet.value.path()).read_bytes())
+    assert "Confirmed" in sheet_text
 
-        # Build the letters and download the one to the UK.
-        page.click("text=Letters: preview, build, download")
-        expect(page.locator("ul.names.added li")).to_have_text(["Tibet Justice Centre"])
-        expect(page.locator("ul.changes")).to_contain_text("Changed: the signatories")
-        screenshot(page, "7-letters-what-changed")
-        page.click("button:text('Build the letters')")
-        expect(page.locator("#result")).to_contain_text("The letters were built")
-        screenshot(page, "8-letters-built")
-        with page.expect_download() as letter:
-            page.click("a:text-is('uk.pdf')")
-        assert "Tibet Justice Centre" in _pdf_text(Path(letter.value.path()).read_bytes())
-        assert "Free Press Collective" not in _pdf_text(Path(letter.value.path()).read_bytes())
-        assert token not in page.content()
+    # Build the letters and download the one to the UK.
+    page.click("text=Letters: preview, build, download")
+    expect(page.locator("ul.names.added li")).to_have_text(["Tibet Justice Centre"])
+    expect(page.locator("ul.changes")).to_contain_text("Changed: the signatories")
+    screenshot(page, "7-letters-what-changed")
+    page.click("button:text('Build the letters')")
+    expect(page.locator("#result")).to_contain_text("The letters were built")
+    screenshot(page, "8-letters-built")
+    with page.expect_download() as letter:
+        page.click("a:text-is('uk.pdf')")
+    assert "Tibet Justice Centre" in _pdf_text(Path(letter.value.path()).read_bytes())
+    assert "Free Press Collective" not in _pdf_text(Path(letter.value.path()).read_bytes())
+    assert token not in page.content()
 
-        page.click("button:text('Sign out')")
-        expect(page.locator("h1")).to_have_text("Sign in")
-        assert not [e for e in errors if "Content Security Policy" in e], errors
-        browser.close()
+    page.click("button:text('Sign out')")
+    expect(page.locator("h1")).to_have_text("Sign in")
+    assert not [e for e in errors if "Content Security Policy" in e], errors
+    browser.close()
 
     with workspace.database.reading() as session:
         actors = set(session.scalars(select(Event.actor).where(Event.kind == "invited")))

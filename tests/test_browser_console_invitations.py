@@ -10,13 +10,12 @@ is checked with axe-core and at 375 px.
 from __future__ import annotations
 
 from collections import Counter
-from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from fixtures_browser import CHROMIUM, CHROMIUM_ARGS
+from fixtures_browser import CHROMIUM
 from fixtures_console import PASSWORD, STAFF_EMAIL, check_console_page, make_account
 from fixtures_signon import ORGANISATIONS, CaptureHandler, SignOnWorkspace, serving
 
@@ -29,8 +28,7 @@ CORRECTED = "Uyghur Rights Network"  # proposed for "Uyghur Rights Advocacy Netw
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.usefixtures("invoke")]
 
 
-def _browser(playwright: Any) -> tuple[Any, Any, list[str]]:
-    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+def _browser(browser: Any) -> tuple[Any, Any, list[str]]:
     context = browser.new_context(viewport={"width": 1100, "height": 900})
     page = context.new_page()
     errors: list[str] = []
@@ -80,15 +78,15 @@ def workspace(signon_workspace: SignOnWorkspace) -> SignOnWorkspace:
 
 
 def test_staff_send_three_invitations_watch_the_progress_and_see_an_answer(
-    playwright_api, workspace: SignOnWorkspace, mailbox: CaptureHandler, console_axe
+    own_browser, workspace: SignOnWorkspace, mailbox: CaptureHandler, console_axe
 ) -> None:
     from playwright.sync_api import expect
 
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
     mailbox.block_at = 2  # the server holds the second message until released
-    with serving(workspace) as server, nullcontext(playwright_api) as p:
-        browser, page, errors = _browser(p)
+    with serving(workspace) as server:
+        browser, page, errors = _browser(own_browser)
         _sign_in(page, server.url)
         page.goto(f"{server.url}/staff/c/{SLUG}")
         page.click("text=Invitations")
@@ -161,30 +159,29 @@ def test_staff_send_three_invitations_watch_the_progress_and_see_an_answer(
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_a_send_cut_by_a_server_kill_resumes_after_the_restart_and_sends_nothing_twice(
-    playwright_api, workspace: SignOnWorkspace, mailbox: CaptureHandler, workers: int
+    own_browser, workspace: SignOnWorkspace, mailbox: CaptureHandler, workers: int
 ) -> None:
     from playwright.sync_api import expect
 
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
     mailbox.block_at = 2
-    with nullcontext(playwright_api) as p:
-        browser, page, errors = _browser(p)
-        with serving(workspace, workers) as server:
-            _sign_in(page, server.url)
-            page.goto(f"{server.url}/staff/c/{SLUG}/invitations")
-            _tick_and_send(page, workspace)
-            assert mailbox.blocked.wait(30)
-            _kill_all(server.process)  # SIGKILL mid-send: no clean-up of any kind
-        mailbox.release.set()
-        assert len(mailbox.received) == 2
-        with serving(workspace, workers) as server:
-            # The cookie is the same host's; the next console request resumes the send.
-            page.goto(f"{server.url}/staff/c/{SLUG}/invitations")
-            expect(page.locator("#send-state")).to_contain_text("Finished at", timeout=30_000)
-            expect(page.locator("#send-progress")).to_have_attribute("value", "3")
-            # The message in flight at the kill reached the server; nobody knows it: staff are told.
-            expect(page.locator("#sending")).to_contain_text("Outcome unknown")
-        browser.close()
+    browser, page, errors = _browser(own_browser)
+    with serving(workspace, workers) as server:
+        _sign_in(page, server.url)
+        page.goto(f"{server.url}/staff/c/{SLUG}/invitations")
+        _tick_and_send(page, workspace)
+        assert mailbox.blocked.wait(30)
+        _kill_all(server.process)  # SIGKILL mid-send: no clean-up of any kind
+    mailbox.release.set()
+    assert len(mailbox.received) == 2
+    with serving(workspace, workers) as server:
+        # The cookie is the same host's; the next console request resumes the send.
+        page.goto(f"{server.url}/staff/c/{SLUG}/invitations")
+        expect(page.locator("#send-state")).to_contain_text("Finished at", timeout=30_000)
+        expect(page.locator("#send-progress")).to_have_attribute("value", "3")
+        # The message in flight at the kill reached the server; nobody knows it: staff are told.
+        expect(page.locator("#sending")).to_contain_text("Outcome unknown")
+    browser.close()
     _every_ticked_address_once(workspace, mailbox)
     assert not [e for e in errors if "Content Security Policy" in e], errors

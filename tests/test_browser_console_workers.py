@@ -13,13 +13,13 @@ import os
 import signal
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from fixtures_browser import CHROMIUM, CHROMIUM_ARGS
+from fixtures_browser import CHROMIUM
 from fixtures_console import PASSWORD, STAFF_EMAIL, make_account
 from fixtures_signon import SignOnWorkspace, serving
 
@@ -62,7 +62,7 @@ def _fresh_page(browser: Any, state: dict[str, Any]) -> Any:
 @pytest.mark.slow
 @pytest.mark.browser
 def test_a_sign_in_holds_in_both_workers_and_a_sign_out_ends_it_in_both(
-    signon_workspace: SignOnWorkspace, playwright_api
+    signon_workspace: SignOnWorkspace, own_browser
 ) -> None:
     from playwright.sync_api import expect
 
@@ -70,9 +70,9 @@ def test_a_sign_in_holds_in_both_workers_and_a_sign_out_ends_it_in_both(
         pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
     workspace = signon_workspace
     make_account(workspace.settings, workspace.database, STAFF_EMAIL, name="Ana Lima")
-    with serving(workspace, WORKERS) as server, nullcontext(playwright_api) as p:
+    with serving(workspace, WORKERS) as server:
         workers = _workers(server.process.pid, WORKERS)
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = own_browser
         context = browser.new_context()
         page = context.new_page()
         page.goto(f"{server.url}/staff/login")

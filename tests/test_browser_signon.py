@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from contextlib import nullcontext
 from pathlib import Path
 
 import pytest
@@ -28,7 +27,7 @@ NAME = ORGANISATIONS[1][0]  # Canadian Friends of Hong Kong (加拿大香港之�
 @pytest.mark.slow
 @pytest.mark.browser
 def test_a_person_confirms_from_the_emailed_link_reloads_and_withdraws(
-    playwright_api,
+    own_browser,
     signon_workspace: SignOnWorkspace,
     live_server: LiveServer,
     invoke,
@@ -45,27 +44,26 @@ def test_a_person_confirms_from_the_emailed_link_reloads_and_withdraws(
     assert base == live_server.url
     ARTIFACTS.mkdir(exist_ok=True)
 
-    with nullcontext(playwright_api) as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1000, "height": 900})
-        page.goto(f"{base}/s/{token}")
-        expect(page.locator("h1")).to_contain_text("Magnitsky")
-        expect(page.locator(".listed-as")).to_have_text(NAME)
-        page.screenshot(path=str(ARTIFACTS / "signon-invited.png"), full_page=True)
-        page.fill("#signer_name", "Li Wei")
-        page.fill("#signer_title", "Chair")
-        page.check("input[name=authorised]")
-        page.click("text=Confirm our signature")
-        expect(page.locator(".status")).to_contain_text("Confirmed by Li Wei, Chair")
-        page.reload()
-        expect(page.locator(".status")).to_contain_text("Confirmed by Li Wei, Chair")
-        page.screenshot(path=str(ARTIFACTS / "signon-confirmed.png"), full_page=True)
-        page.click("text=Withdraw our signature")
-        expect(page.locator("h1")).to_contain_text("Withdraw your organisation's signature?")
-        page.click("text=Yes, withdraw our signature")
-        expect(page.locator(".status")).to_contain_text("Withdrawn")
-        page.screenshot(path=str(ARTIFACTS / "signon-withdrawn.png"))
-        browser.close()
+    browser = own_browser
+    page = browser.new_page(viewport={"width": 1000, "height": 900})
+    page.goto(f"{base}/s/{token}")
+    expect(page.locator("h1")).to_contain_text("Magnitsky")
+    expect(page.locator(".listed-as")).to_have_text(NAME)
+    page.screenshot(path=str(ARTIFACTS / "signon-invited.png"), full_page=True)
+    page.fill("#signer_name", "Li Wei")
+    page.fill("#signer_title", "Chair")
+    page.check("input[name=authorised]")
+    page.click("text=Confirm our signature")
+    expect(page.locator(".status")).to_contain_text("Confirmed by Li Wei, Chair")
+    page.reload()
+    expect(page.locator(".status")).to_contain_text("Confirmed by Li Wei, Chair")
+    page.screenshot(path=str(ARTIFACTS / "signon-confirmed.png"), full_page=True)
+    page.click("text=Withdraw our signature")
+    expect(page.locator("h1")).to_contain_text("Withdraw your organisation's signature?")
+    page.click("text=Yes, withdraw our signature")
+    expect(page.locator(".status")).to_contain_text("Withdrawn")
+    page.screenshot(path=str(ARTIFACTS / "signon-withdrawn.png"))
+    browser.close()
 
     with signon_workspace.database.reading() as session:
         state = session.scalars(select(Invitation.state)).one()
