@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import statistics
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from benchmarks.harness import (
@@ -53,6 +55,8 @@ def b1_render_overhead(quick: bool) -> Result:
     """B1: our build of one PDF against bare WeasyPrint on the identical HTML, same process."""
     import weasyprint
 
+    from coalitionletter.render import LETTER_PDF_VARIANT
+
     home = founding_workspace(FOUNDING_SIGNATORIES - SEED_SIGNATORIES)
     in_process(home, "build", "--recipient", "uk", "--format", "html", "--quiet")
     html_path = out_dir(home) / "uk.html"
@@ -60,8 +64,16 @@ def b1_render_overhead(quick: bool) -> Result:
     base_url = html_path.parent.as_uri() + "/"
     repeats = 3 if quick else 9
     cpu: dict[str, list[float]] = {"base": [], "ours": []}
+
+    def bare() -> None:
+        # The same PDF we promise (tagged PDF/UA-1, metadata, document ID), made by
+        # WeasyPrint alone: the case measures our work around it, not the tagging's.
+        weasyprint.HTML(string=html, base_url=base_url).write_pdf(
+            custom_metadata=True, pdf_identifier=True, pdf_variant=LETTER_PDF_VARIANT
+        )
+
     base, ours = paired_median(
-        cpu_timed(lambda: weasyprint.HTML(string=html, base_url=base_url).write_pdf(), cpu["base"]),
+        cpu_timed(bare, cpu["base"]),
         cpu_timed(lambda: in_process(home, *PDF_ONE, "--jobs", "1"), cpu["ours"]),
         repeats=repeats,
     )
@@ -148,9 +160,13 @@ def b4_parallel(quick: bool) -> Result:
     """B4: both recipients' PDFs at once against the two built one after the other."""
     home = founding_workspace(100 if quick else 600)
 
+    each: dict[str, list[float]] = {"uk": [], "canada": []}
+
     def one_after_the_other() -> None:
         for key in ("uk", "canada"):
+            started = time.perf_counter()
             in_process(home, "build", "--recipient", key, "--format", "pdf", "--force", "-q")
+            each[key].append(time.perf_counter() - started)
 
     repeats = 3 if quick else 5
     base, ours = paired_median(
@@ -160,4 +176,11 @@ def b4_parallel(quick: bool) -> Result:
     )
     shutil.rmtree(home)
     notes = [f"{os.cpu_count()} CPUs; founding letter plus {100 if quick else 600} signatories"]
+    # Two jobs in parallel can go no faster than the longer one alone; since Canada's
+    # letter holds English and French (one PDF), the two are no longer equal.
+    uk, canada = statistics.median(each["uk"]), statistics.median(each["canada"])
+    notes.append(
+        f"one after the other: uk {uk:.2f} s, canada (English and French) {canada:.2f} s, "
+        f"so even perfect parallelism gives {max(uk, canada) / (uk + canada):.3f}"
+    )
     return Result("B4", "parallel", ours / base, base, ours, target=0.65, notes=notes)
