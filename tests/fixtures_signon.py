@@ -386,3 +386,32 @@ def web_client(signon_workspace: SignOnWorkspace):  # type: ignore[no-untyped-de
 
     app = create_app(signon_workspace.settings, signon_workspace.database)
     return app.test_client()
+
+
+def start_console_send(workspace: SignOnWorkspace, actor: str):  # type: ignore[no-untyped-def]
+    """Press Send for every organisation not yet invited, as the console does; the run started."""
+    from coalitionletter.mail import background
+    from coalitionletter.signon import invitations
+
+    with workspace.database.writing() as session:
+        definition = campaigns.load_current(workspace.settings, session, SLUG)
+        _, started = background.start(
+            session,
+            SLUG,
+            what="invitation(s)",
+            actor=actor,
+            queue=lambda: invitations.invite(
+                session, definition, refs=[], everyone=True, actor=actor
+            ),
+        )
+    return started
+
+
+@pytest.fixture
+def senders_end(signon_workspace: SignOnWorkspace) -> Iterator[None]:
+    """Wait for any background sender (a console page wakes one) to end before the database goes."""
+    yield
+    for thread in threading.enumerate():
+        if thread.name == "sender":
+            thread.join(30)
+            assert not thread.is_alive(), "a background send did not end"

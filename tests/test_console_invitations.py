@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -32,19 +31,9 @@ from fixtures_signon import (
 )
 
 # `invoke` makes each test run on PostgreSQL too when COALITIONLETTER_TEST_PG is set.
-pytestmark = pytest.mark.usefixtures("invoke")
+pytestmark = pytest.mark.usefixtures("invoke", "senders_end")
 BASE = f"/staff/c/{SLUG}/invitations"
 FIRST, SECOND, THIRD = (ORGANISATIONS[i][0] for i in range(3))
-
-
-@pytest.fixture(autouse=True)
-def _senders_end(signon_workspace: SignOnWorkspace) -> Iterator[None]:
-    """Wait for any send a page started to end before the test's database goes."""
-    yield
-    for thread in threading.enumerate():
-        if thread.name == "sender":
-            thread.join(30)
-            assert not thread.is_alive(), "a background send did not end"
 
 
 @pytest.fixture

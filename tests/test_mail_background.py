@@ -11,33 +11,15 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from coalitionletter.campaigns import catalogue
 from coalitionletter.errors import SendRunningError
 from coalitionletter.mail import background
 from coalitionletter.mail.transport import SmtpTransport
 from coalitionletter.models import OutboxMessage, SendRun, utcnow
-from coalitionletter.signon import invitations
-from fixtures_signon import SLUG, CaptureHandler, SignOnWorkspace, clean_env
+from fixtures_signon import SLUG, CaptureHandler, SignOnWorkspace, clean_env, start_console_send
 
 # `invoke` makes each test run on PostgreSQL too when COALITIONLETTER_TEST_PG is set.
 pytestmark = pytest.mark.usefixtures("invoke")
 ACTOR = "staff: Ana Lima"
-
-
-def _start_all(workspace: SignOnWorkspace) -> background.Started:
-    """Press Send for every organisation not yet invited, as the console does."""
-    with workspace.database.writing() as session:
-        definition = catalogue.load_current(workspace.settings, session, SLUG)
-        _, started = background.start(
-            session,
-            SLUG,
-            what="invitations",
-            actor=ACTOR,
-            queue=lambda: invitations.invite(
-                session, definition, refs=[], everyone=True, actor=ACTOR
-            ),
-        )
-    return started
 
 
 def _sender(workspace: SignOnWorkspace, **kwargs: float) -> background.Sender:
@@ -63,7 +45,7 @@ def _every_address_once(workspace: SignOnWorkspace, mailbox: CaptureHandler) -> 
 def test_a_send_in_the_background_delivers_every_queued_message_once(
     signon_workspace: SignOnWorkspace, mailbox: CaptureHandler
 ) -> None:
-    started = _start_all(signon_workspace)
+    started = start_console_send(signon_workspace, ACTOR)
     assert started.total == 5
     before = _progress(signon_workspace)
     assert (before.running, before.done, before.total) == (True, 0, 5)
@@ -86,7 +68,7 @@ def test_send_pressed_twice_at_once_queues_and_sends_once(
     def press() -> None:
         barrier.wait()
         try:
-            results.append(_start_all(signon_workspace))
+            results.append(start_console_send(signon_workspace, ACTOR))
         except SendRunningError as exc:
             results.append(exc)
 
@@ -110,27 +92,27 @@ def test_send_pressed_twice_at_once_queues_and_sends_once(
 def test_a_second_send_is_refused_while_one_runs_and_nothing_is_queued(
     signon_workspace: SignOnWorkspace,
 ) -> None:
-    _start_all(signon_workspace)
+    start_console_send(signon_workspace, ACTOR)
     with pytest.raises(SendRunningError, match="started by Ana Lima is still running"):
-        _start_all(signon_workspace)
+        start_console_send(signon_workspace, ACTOR)
     with signon_workspace.database.reading() as session:
         assert len(session.scalars(select(OutboxMessage.id)).all()) == 5  # control: the first
 
 
 def test_nothing_due_starts_no_send(signon_workspace: SignOnWorkspace, mailbox) -> None:
     sender = _sender(signon_workspace)
-    _start_all(signon_workspace)
+    start_console_send(signon_workspace, ACTOR)
     sender.wake()
     sender.join(30)
     assert len(mailbox.received) == 5  # control: the first send went
-    assert _start_all(signon_workspace).total == 0
+    assert start_console_send(signon_workspace, ACTOR).total == 0
     assert _progress(signon_workspace).running is False
 
 
 def test_a_send_held_by_a_live_worker_is_left_to_it_until_its_lease_ends(
     signon_workspace: SignOnWorkspace, mailbox: CaptureHandler
 ) -> None:
-    _start_all(signon_workspace)
+    start_console_send(signon_workspace, ACTOR)
     database = signon_workspace.database
     with database.reading() as session:
         (campaign_id,) = session.scalars(select(SendRun.campaign_id)).all()
@@ -172,7 +154,7 @@ background.send(database, settings, campaign_id, me, lambda: SmtpTransport(setti
 def test_a_worker_killed_mid_send_is_resumed_and_every_message_arrives_once(
     signon_workspace: SignOnWorkspace, mailbox: CaptureHandler
 ) -> None:
-    _start_all(signon_workspace)
+    start_console_send(signon_workspace, ACTOR)
     command = [sys.executable, "-c", KILLER, str(signon_workspace.home)]
     done = subprocess.run(command, capture_output=True, env=clean_env(), timeout=60, check=False)
     assert done.returncode == -9, done.stderr.decode()
@@ -209,7 +191,7 @@ def test_the_holder_keeps_beating_while_a_slow_server_holds_a_message(
 ) -> None:
     import time
 
-    _start_all(signon_workspace)
+    start_console_send(signon_workspace, ACTOR)
     database, settings = signon_workspace.database, signon_workspace.settings
     (campaign_id,) = background.unfinished(database)
     me = background.worker_name()
@@ -245,7 +227,7 @@ def test_serve_resumes_a_send_a_killed_worker_left_without_any_request(
 
     from fixtures_signon import serving
 
-    _start_all(signon_workspace)
+    start_console_send(signon_workspace, ACTOR)
     command = [sys.executable, "-c", KILLER, str(signon_workspace.home)]
     done = subprocess.run(command, capture_output=True, env=clean_env(), timeout=60, check=False)
     assert done.returncode == -9, done.stderr.decode()

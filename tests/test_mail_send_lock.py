@@ -14,49 +14,21 @@ import subprocess
 import sys
 import threading
 from collections import Counter
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select, update
 
-from coalitionletter.campaigns import catalogue
 from coalitionletter.mail import background
 from coalitionletter.mail.transport import SmtpTransport
 from coalitionletter.models import Event, OutboxMessage, SendRun, utcnow
-from coalitionletter.signon import invitations
 from fixtures_console import STAFF_EMAIL, csrf_in, make_account, sign_in
-from fixtures_signon import SLUG, CaptureHandler, SignOnWorkspace, clean_env
+from fixtures_signon import SLUG, CaptureHandler, SignOnWorkspace, clean_env, start_console_send
 
 # `invoke` makes each test run on PostgreSQL too when COALITIONLETTER_TEST_PG is set.
-pytestmark = pytest.mark.usefixtures("invoke")
+pytestmark = pytest.mark.usefixtures("invoke", "senders_end")
 ACTOR = "staff: Ana Lima"
 ELSEWHERE = "another-host:4242:feedface"  # a holder on another machine: only its beat tells
-
-
-@pytest.fixture(autouse=True)
-def _senders_end(signon_workspace: SignOnWorkspace) -> Iterator[None]:
-    """Wait for any background sender (a console page wakes one) to end before the database goes."""
-    yield
-    for thread in threading.enumerate():
-        if thread.name == "sender":
-            thread.join(30)
-            assert not thread.is_alive(), "a background send did not end"
-
-
-def _start_all(workspace: SignOnWorkspace) -> None:
-    """Press Send for every organisation not yet invited, as the console does."""
-    with workspace.database.writing() as session:
-        definition = catalogue.load_current(workspace.settings, session, SLUG)
-        background.start(
-            session,
-            SLUG,
-            what="invitation(s)",
-            actor=ACTOR,
-            queue=lambda: invitations.invite(
-                session, definition, refs=[], everyone=True, actor=ACTOR
-            ),
-        )
 
 
 def _sender(workspace: SignOnWorkspace) -> background.Sender:
@@ -71,7 +43,7 @@ def _campaign_id(workspace: SignOnWorkspace) -> int:
 
 def _held_elsewhere(workspace: SignOnWorkspace, silent_seconds: float) -> None:
     """The console's send, held by a worker on another machine last heard from long ago."""
-    _start_all(workspace)
+    start_console_send(workspace, ACTOR)
     assert background.take(workspace.database, _campaign_id(workspace), ELSEWHERE)
     with workspace.database.writing() as session:
         heard = utcnow() - timedelta(seconds=silent_seconds)
@@ -107,7 +79,7 @@ def test_invite_while_the_console_sends_is_refused_and_every_message_arrives_onc
     signon_workspace: SignOnWorkspace, mailbox: CaptureHandler, invoke
 ) -> None:
     mailbox.block_at = 2  # the server takes message 2 and holds it: the send is in flight
-    _start_all(signon_workspace)
+    start_console_send(signon_workspace, ACTOR)
     sender = _sender(signon_workspace)
     sender.wake()
     _wait(mailbox.blocked, "the console's send of message 2")
@@ -208,7 +180,9 @@ def test_a_stale_send_is_taken_over_as_the_console_resumes_it(
 def test_a_console_send_no_worker_took_for_a_minute_is_taken_over(
     signon_workspace: SignOnWorkspace, invoke, mailbox: CaptureHandler
 ) -> None:
-    _start_all(signon_workspace)  # Send pressed, then the server stopped before sending
+    start_console_send(
+        signon_workspace, ACTOR
+    )  # Send pressed, then the server stopped before sending
     with signon_workspace.database.writing() as session:
         pressed = utcnow() - timedelta(seconds=background.LEASE_SECONDS + 30)
         session.execute(update(SendRun).values(started_at=pressed))
@@ -223,7 +197,9 @@ def test_a_console_send_no_worker_took_for_a_minute_is_taken_over(
 def test_a_console_send_just_pressed_is_left_to_the_console(
     signon_workspace: SignOnWorkspace, invoke, mailbox: CaptureHandler
 ) -> None:
-    _start_all(signon_workspace)  # no worker has taken it yet: the console's is about to
+    start_console_send(
+        signon_workspace, ACTOR
+    )  # no worker has taken it yet: the console's is about to
 
     result = invoke("invite", SLUG, "--all")
 
@@ -236,7 +212,7 @@ def test_a_console_send_just_pressed_is_left_to_the_console(
 def test_a_send_left_by_a_process_of_this_machine_that_is_gone_is_taken_over_at_once(
     signon_workspace: SignOnWorkspace, invoke, mailbox: CaptureHandler
 ) -> None:
-    _start_all(signon_workspace)
+    start_console_send(signon_workspace, ACTOR)
     gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], check=True,
                           capture_output=True, text=True).stdout.strip()  # fmt: skip
     import socket
