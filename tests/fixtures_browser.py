@@ -92,7 +92,10 @@ def playwright_api() -> Iterator[Any]:
 def chromium(playwright_api: Any) -> Iterator[Any]:
     """One headless Chromium for the session (Debian's; Playwright downloads none)."""
     if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+        # A skip would let a machine without the browser pass every page test unseen.
+        pytest.fail(
+            "Debian's chromium is not installed: run script/bootstrap (apt-get install chromium)"
+        )
     browser = playwright_api.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     yield browser
     browser.close()

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from fixtures_browser import CHROMIUM
 from fixtures_console import PASSWORD, check_console_page, make_account
 from fixtures_signon import ORGANISATIONS, CaptureHandler, LiveServer, SignOnWorkspace
 
@@ -32,8 +31,6 @@ def test_staff_set_a_password_sign_in_follow_the_campaign_and_print_the_sheet(
 ) -> None:
     from playwright.sync_api import expect
 
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
     workspace = signon_workspace
     token = make_account(
         workspace.settings, workspace.database, "ana@example.org", name="Ana Lima", password=None
@@ -122,8 +119,6 @@ def test_staff_set_a_password_sign_in_follow_the_campaign_and_print_the_sheet(
 def test_the_axe_check_finds_a_serious_violation_when_there_is_one(
     own_browser, console_axe
 ) -> None:
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
     browser = own_browser
     page = browser.new_page()
     page.set_content('<html lang="en"><title>x</title><main><input type="text"></main></html>')

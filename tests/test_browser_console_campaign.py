@@ -20,7 +20,6 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from coalitionletter.models import Event, Organisation
-from fixtures_browser import CHROMIUM
 from fixtures_console import PASSWORD, STAFF_EMAIL, make_account
 from fixtures_signon import CaptureHandler, LiveServer, SignOnWorkspace, serving
 
@@ -62,8 +61,6 @@ def test_staff_run_a_campaign_from_the_browser(
 ) -> None:
     from playwright.sync_api import expect
 
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
     workspace = signon_workspace
     make_account(workspace.settings, workspace.database, STAFF_EMAIL, name="Ana Lima")
     csv_file = workspace.home.parent / "coalition.csv"

@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 
-from fixtures_browser import CHROMIUM
 from fixtures_console import PASSWORD, STAFF_EMAIL, check_console_page, make_account
 from fixtures_signon import ORGANISATIONS, CaptureHandler, SignOnWorkspace, serving
 
@@ -82,8 +81,6 @@ def test_staff_send_three_invitations_watch_the_progress_and_see_an_answer(
 ) -> None:
     from playwright.sync_api import expect
 
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
     mailbox.block_at = 2  # the server holds the second message until released
     with serving(workspace) as server:
         browser, page, errors = _browser(own_browser)
@@ -163,8 +160,6 @@ def test_a_send_cut_by_a_server_kill_resumes_after_the_restart_and_sends_nothing
 ) -> None:
     from playwright.sync_api import expect
 
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
     mailbox.block_at = 2
     browser, page, errors = _browser(own_browser)
     with serving(workspace, workers) as server:

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from fixtures_browser import CHROMIUM
 from fixtures_console import PASSWORD, make_account
 from fixtures_signon import LiveServer, SignOnWorkspace
 
@@ -24,8 +21,6 @@ def test_staff_sign_in_in_french_and_the_pages_pass_axe(
 ) -> None:
     from playwright.sync_api import expect
 
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
     workspace = signon_workspace
     make_account(workspace.settings, workspace.database, "ana@example.org", name="Ana Lima")
 

@@ -14,7 +14,6 @@ from sqlalchemy import select
 from coalitionletter.campaigns import catalogue
 from coalitionletter.models import Event
 from coalitionletter.signon import states
-from fixtures_browser import CHROMIUM
 from fixtures_console import PASSWORD, STAFF_EMAIL, check_console_page, make_account
 from fixtures_signon import ORGANISATIONS, LiveServer, SignOnWorkspace
 
@@ -47,8 +46,6 @@ def test_staff_preview_build_and_download_the_letters(
 ) -> None:
     from playwright.sync_api import expect
 
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
     workspace = signon_workspace
     make_account(workspace.settings, workspace.database, STAFF_EMAIL, name="Ana Lima")
     _confirm(workspace, PUBLIC_ORG, "public")

@@ -12,7 +12,6 @@ import pytest
 from sqlalchemy import select
 
 from coalitionletter.models import Event, Organisation
-from fixtures_browser import CHROMIUM
 from fixtures_console import PASSWORD, check_console_page, make_account
 from fixtures_signon import LiveServer, SignOnWorkspace
 
@@ -36,8 +35,6 @@ def test_staff_search_edit_an_organisation_and_import_a_csv_after_its_dry_run(
 ) -> None:
     from playwright.sync_api import expect
 
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
     workspace = signon_workspace
     make_account(workspace.settings, workspace.database, "ana@example.org", name="Ana Lima")
     csv_file = tmp_path / "coalition.csv"

@@ -19,7 +19,6 @@ from typing import Any
 
 import pytest
 
-from fixtures_browser import CHROMIUM
 from fixtures_console import PASSWORD, STAFF_EMAIL, make_account
 from fixtures_signon import SignOnWorkspace, serving
 
@@ -66,8 +65,6 @@ def test_a_sign_in_holds_in_both_workers_and_a_sign_out_ends_it_in_both(
 ) -> None:
     from playwright.sync_api import expect
 
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
     workspace = signon_workspace
     make_account(workspace.settings, workspace.database, STAFF_EMAIL, name="Ana Lima")
     with serving(workspace, WORKERS) as server:
