@@ -152,16 +152,16 @@ def console_axe(axe_source: str) -> Callable[..., list[dict[str, Any]]]:
 
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-PHONE = {"width": 375, "height": 740}
+PHONE = {"width": 320, "height": 740}
 
 
 def check_console_page(page: Any, axe: Callable[..., list[dict[str, Any]]], name: str) -> None:
-    """axe-core finds nothing serious, and the page fits a 375 px screen (kept as a PNG)."""
+    """axe-core finds nothing serious, and the page fits a 320 px screen (kept as a PNG)."""
     assert axe(page) == [], name
     size = page.viewport_size
     page.set_viewport_size(PHONE)
     width = page.evaluate("() => document.documentElement.scrollWidth")
     ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"console-{name}-375.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / f"console-{name}-320.png"), full_page=True)
     page.set_viewport_size(size)
-    assert width <= PHONE["width"], f"{name} is {width} px wide at 375 px"
+    assert width <= PHONE["width"], f"{name} is {width} px wide at 320 px"

@@ -1,7 +1,7 @@
 """The staff console in a real browser: set a password, sign in, follow a campaign, print.
 
 Every console page is checked with axe-core (no serious or critical violation)
-and at 375 px wide (nothing wider than the screen).
+and at 320 px wide (nothing wider than the screen).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Staff tick three organisations and send; the progress bar (a <progress> the
 page's own script refreshes) reaches 3/3, also across a reload and across a
 server killed mid-send and started again; an emailed link is opened and
 confirmed; the invitations page then shows the answer. Every page of the area
-is checked with axe-core and at 375 px.
+is checked with axe-core and at 320 px.
 """
 
 from __future__ import annotations

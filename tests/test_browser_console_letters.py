@@ -1,7 +1,7 @@
 """The letters page in a real browser: see what changed, preview, build, download.
 
 Every page of the area is checked with axe-core (no serious or critical
-violation) and at 375 px wide.
+violation) and at 320 px wide.
 """
 
 from __future__ import annotations

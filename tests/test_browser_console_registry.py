@@ -1,7 +1,7 @@
 """The console's registry in a real browser: sign in, search, edit, import a CSV, confirm.
 
 Every registry page is checked with axe-core (no serious or critical violation)
-and at 375 px wide (nothing wider than the screen).
+and at 320 px wide (nothing wider than the screen).
 """
 
 from __future__ import annotations
